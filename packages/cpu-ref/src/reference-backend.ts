@@ -1,0 +1,87 @@
+import {
+  assertDenseMatrix,
+  assertRunnable,
+  type BackendCapabilities,
+  type BackendProvider,
+  type CheckResult,
+  type CompressedNM,
+  capabilityProblem,
+  DEFAULT_DEVICE_LIMITS,
+  type DenseMatrix,
+  type MatmulShape,
+  type NMBackend,
+  type NMPattern,
+  planTiling,
+  referenceDense,
+  referenceSpmm,
+  summarizeTimings,
+  type TimingOptions,
+  type TimingResult,
+  validateCompressed,
+} from '@nmkit/format';
+import { HostWeights } from './prepared.js';
+
+const CAPABILITIES: BackendCapabilities = {
+  dtypes: ['float32'],
+  maxGroup: 256,
+  vectorLengths: 'any',
+  fastPaths: 'none: the reference favours obviousness over speed',
+  limits: { maxBufferBytes: 2 ** 31 - 1, maxDimension: 2 ** 31 - 1 },
+  timing: 'host',
+  denseBaseline: 'float64 dense reference',
+};
+
+/**
+ * The oracle: N:M SpMM straight from the format's definition ({@link referenceSpmm}, float64 accumulation,
+ * rounded to float32). Obviously correct and slow; every other backend is checked against it.
+ * @example const c = await new CpuReferenceBackend().matmul(a, await backend.prepare(sparse));
+ */
+export class CpuReferenceBackend implements NMBackend {
+  readonly name = 'cpu-ref';
+  readonly device = 'JavaScript, one thread, float64 accumulation';
+  readonly capabilities = CAPABILITIES;
+
+  check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
+    const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern);
+    return reason ? { ok: false, reason } : { ok: true, plan: planTiling(shape, pattern, DEFAULT_DEVICE_LIMITS) };
+  }
+
+  async prepare(weights: CompressedNM): Promise<HostWeights> {
+    validateCompressed(weights);
+    const copy: CompressedNM = { ...weights, pattern: { ...weights.pattern }, values: weights.values.slice(), indices: weights.indices.slice() };
+    const bytes = copy.values.byteLength + copy.indices.byteLength;
+    return new HostWeights(this.name, 'nm', weights.rows, weights.cols, copy.pattern, copy, undefined, bytes);
+  }
+
+  async prepareDense(weights: DenseMatrix): Promise<HostWeights> {
+    assertDenseMatrix(weights, 'B');
+    const copy = { rows: weights.rows, cols: weights.cols, data: weights.data.slice() };
+    return new HostWeights(this.name, 'dense', weights.rows, weights.cols, undefined, undefined, copy, copy.data.byteLength);
+  }
+
+  async matmul(a: DenseMatrix, weights: HostWeights): Promise<DenseMatrix> {
+    assertRunnable(this.name, CAPABILITIES, a, weights);
+    const result = weights.sparse ? referenceSpmm(a, weights.sparse) : referenceDense(a, weights.dense!);
+    return { rows: result.rows, cols: result.cols, data: Float32Array.from(result.values) };
+  }
+
+  async time(a: DenseMatrix, weights: HostWeights, options: TimingOptions = {}): Promise<TimingResult> {
+    const samples: number[] = [];
+    for (let i = 0; i < (options.warmup ?? 1); i++) await this.matmul(a, weights);
+    for (let i = 0; i < (options.repeats ?? 3); i++) {
+      const start = performance.now();
+      await this.matmul(a, weights);
+      samples.push(performance.now() - start);
+    }
+    return summarizeTimings(samples, 'host');
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/** Registry entry for the reference backend: always available, lowest priority. */
+export const cpuReferenceProvider: BackendProvider = {
+  name: 'cpu-ref',
+  priority: 0,
+  create: async () => ({ available: true, backend: new CpuReferenceBackend() }),
+};

@@ -1,0 +1,82 @@
+import type { BackendCapabilities, PreparedWeights } from './backend.js';
+import { assertMatmulShapes } from './compressed.js';
+import type { DenseMatrix } from './dense.js';
+import { DisposedError, LimitError, NMError, ShapeError } from './errors.js';
+import { assertPattern, describePattern, type NMPattern } from './pattern.js';
+import type { MatmulShape } from './tiling-plan.js';
+
+/**
+ * The checks every backend shares: a valid pattern within the declared capabilities, and every buffer within
+ * the device limits. Returns the reason it cannot run, or `undefined` when it can. Never throws.
+ */
+export function capabilityProblem(
+  backend: string,
+  capabilities: BackendCapabilities,
+  shape: MatmulShape,
+  pattern: NMPattern | undefined,
+): string | undefined {
+  const { m, n, k } = shape;
+  for (const [name, value] of [['M', m], ['N', n], ['K', k]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) return `${name}=${value} is not a positive integer`;
+    if (value > capabilities.limits.maxDimension) {
+      return `${name}=${value} exceeds ${backend}'s largest dimension ${capabilities.limits.maxDimension}`;
+    }
+  }
+  if (pattern) {
+    try {
+      assertPattern(pattern);
+    } catch (error) {
+      return error instanceof NMError ? error.message : String(error);
+    }
+    if (pattern.group > capabilities.maxGroup) {
+      return `pattern ${describePattern(pattern)} has group ${pattern.group} > ${backend}'s maximum ${capabilities.maxGroup}`;
+    }
+    const vs = capabilities.vectorLengths;
+    if (vs !== 'any' && !vs.includes(pattern.vectorLength)) {
+      return `${backend} supports vector lengths ${vs.join(', ')}, not ${pattern.vectorLength}`;
+    }
+  }
+  const keptRows = pattern ? Math.ceil(k / pattern.group) * pattern.keep : k;
+  const buffers: [string, number][] = [
+    ['A', m * k * 4],
+    ['B', keptRows * n * 4],
+    ['C', m * n * 4],
+  ];
+  for (const [name, bytes] of buffers) {
+    if (bytes > capabilities.limits.maxBufferBytes) {
+      return `operand ${name} needs ${bytes} bytes, over ${backend}'s buffer limit of ${capabilities.limits.maxBufferBytes} bytes`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Validates a multiplication's operands before any device work: A's shape and data, weights owned by this
+ * backend and not disposed, K matching, and every limit.
+ * @throws {ShapeError | DisposedError | LimitError}
+ */
+export function assertRunnable(
+  backend: string,
+  capabilities: BackendCapabilities,
+  a: DenseMatrix,
+  weights: PreparedWeights,
+): void {
+  if (typeof weights !== 'object' || weights === null || typeof weights.dispose !== 'function') {
+    throw new ShapeError(`${backend}: weights must come from prepare() or prepareDense() of this backend.`);
+  }
+  if (weights.backend !== backend) {
+    throw new ShapeError(
+      `Weights were prepared by backend "${weights.backend}" but passed to "${backend}".`,
+      `prepare them with the ${backend} backend.`,
+    );
+  }
+  if (weights.disposed) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on ${backend}`);
+  assertMatmulShapes(a, weights, weights.kind === 'nm' ? `B (${describePattern(weights.pattern)})` : 'B');
+  const problem = capabilityProblem(backend, capabilities, { m: a.rows, n: weights.cols, k: a.cols }, weights.pattern);
+  if (problem) {
+    throw new LimitError(
+      `${backend} cannot run A ${a.rows}×${a.cols} · B ${weights.rows}×${weights.cols}: ${problem}.`,
+      'split the problem (fewer rows of A per call) or use another backend.',
+    );
+  }
+}

@@ -1,0 +1,160 @@
+import { type CompressedNM, compressedLayout } from './compressed.js';
+import { assertDenseMatrix, type DenseMatrix } from './dense.js';
+import { MaskError, ShapeError } from './errors.js';
+import { describePattern, type NMPattern } from './pattern.js';
+
+/**
+ * Prunes dense B (K×N) to `pattern` by magnitude: in every (window, vector) keep the `keep` rows with the
+ * largest |value| summed over the vector's columns. Ties go to the lower row, so the result is deterministic;
+ * a NaN anywhere in a row ranks that row first, so NaN is never silently dropped.
+ * @example const sparse = pruneByMagnitude(weights, nmPattern(8, 32, 32));
+ */
+export function pruneByMagnitude(b: DenseMatrix, pattern: NMPattern): CompressedNM {
+  assertDenseMatrix(b, 'B');
+  compressedLayout(b.rows, b.cols, pattern);
+  const { keep, group, vectorLength } = pattern;
+  const scores = new Float64Array(group);
+  const order = new Int32Array(group);
+  const chosen = new Int32Array(keep);
+  return buildCompressed(b, pattern, (window, vector) => {
+    const r0 = window * group;
+    const realRows = Math.min(group, b.rows - r0);
+    const c0 = vector * vectorLength;
+    const c1 = Math.min(b.cols, c0 + vectorLength);
+    for (let i = 0; i < group; i++) {
+      let score = i < realRows ? 0 : -1; // padding rows lose to any real row
+      if (i < realRows) {
+        const rowBase = (r0 + i) * b.cols;
+        for (let c = c0; c < c1; c++) score += Math.abs(b.data[rowBase + c]);
+        if (Number.isNaN(score)) score = Number.POSITIVE_INFINITY;
+      }
+      scores[i] = score;
+      order[i] = i;
+    }
+    // Stable selection: highest score first, lower offset on ties.
+    order.sort((x, y) => scores[y] - scores[x] || x - y);
+    for (let j = 0; j < keep; j++) chosen[j] = order[j];
+    chosen.sort();
+    return chosen;
+  });
+}
+
+/**
+ * Compresses dense B with a caller's 0/1 mask (K×N, row-major, e.g. from SparseGPT or Wanda), after checking
+ * that the mask is N:M: every full window keeps exactly `keep` rows, and all columns of a vector keep the same rows.
+ * @throws {MaskError} naming the first window and vector that break the pattern.
+ */
+export function compressWithMask(
+  b: DenseMatrix,
+  mask: ArrayLike<number | boolean>,
+  pattern: NMPattern,
+): CompressedNM {
+  assertDenseMatrix(b, 'B');
+  compressedLayout(b.rows, b.cols, pattern);
+  if (mask.length !== b.rows * b.cols) {
+    throw new ShapeError(
+      `The mask has ${mask.length} entries but B is ${b.rows}×${b.cols} (${b.rows * b.cols}).`,
+      'pass a row-major 0/1 mask with the shape of B.',
+    );
+  }
+  const { keep, group, vectorLength } = pattern;
+  const chosen = new Int32Array(keep);
+  return buildCompressed(b, pattern, (window, vector) => {
+    const r0 = window * group;
+    const realRows = Math.min(group, b.rows - r0);
+    const c0 = vector * vectorLength;
+    const c1 = Math.min(b.cols, c0 + vectorLength);
+    const where = `window ${window} (rows ${r0}–${r0 + realRows - 1}), vector ${vector} (columns ${c0}–${c1 - 1})`;
+    let count = 0;
+    for (let i = 0; i < realRows; i++) {
+      const first = maskBit(mask, (r0 + i) * b.cols + c0, where);
+      for (let c = c0 + 1; c < c1; c++) {
+        if (maskBit(mask, (r0 + i) * b.cols + c, where) !== first) {
+          throw new MaskError(
+            `Mask is not ${describePattern(pattern)}: in ${where}, row ${r0 + i} is kept in column ${first ? c0 : c} ` +
+              `but pruned in column ${first ? c : c0}; all ${vectorLength} columns of a vector must keep the same rows.`,
+            window,
+            vector,
+            'prune with pruneByMagnitude(), or make the mask vector-wise.',
+          );
+        }
+      }
+      if (first) {
+        if (count === keep) {
+          throw new MaskError(
+            `Mask is not ${describePattern(pattern)}: ${where} keeps more than ${keep} of its ${realRows} rows.`,
+            window,
+            vector,
+            `keep exactly ${keep} rows in every window of ${group}.`,
+          );
+        }
+        chosen[count++] = i;
+      }
+    }
+    const expected = Math.min(keep, realRows);
+    if (count !== expected) {
+      throw new MaskError(
+        `Mask is not ${describePattern(pattern)}: ${where} keeps ${count} of its ${realRows} rows; it must keep ${expected}.`,
+        window,
+        vector,
+        `keep exactly ${keep} rows in every window of ${group}.`,
+      );
+    }
+    // A short last window keeps all its real rows; the rest of its selection points into zero padding.
+    for (let pad = realRows; count < keep; pad++) chosen[count++] = pad;
+    return chosen;
+  });
+}
+
+/**
+ * The 0/1 mask (K×N) of the rows a compressed matrix keeps: the inverse of {@link compressWithMask}.
+ */
+export function maskOf(matrix: CompressedNM): Uint8Array {
+  const layout = compressedLayout(matrix.rows, matrix.cols, matrix.pattern);
+  const { rows, cols } = matrix;
+  const { keep, group, vectorLength } = matrix.pattern;
+  const mask = new Uint8Array(rows * cols);
+  for (let w = 0; w < layout.keptRows; w++) {
+    for (let vector = 0; vector < layout.vectors; vector++) {
+      const row = Math.floor(w / keep) * group + matrix.indices[w * layout.vectors + vector];
+      if (row >= rows) continue;
+      const c1 = Math.min(cols, (vector + 1) * vectorLength);
+      mask.fill(1, row * cols + vector * vectorLength, row * cols + c1);
+    }
+  }
+  return mask;
+}
+
+function maskBit(mask: ArrayLike<number | boolean>, i: number, where: string): boolean {
+  const v = mask[i];
+  if (v === 1 || v === true) return true;
+  if (v === 0 || v === false) return false;
+  throw new ShapeError(`Mask entry ${i} (in ${where}) is ${String(v)}; a mask holds only 0/1 or booleans.`);
+}
+
+/** Gathers values for a selection chosen per (window, vector); `select` returns ascending in-window offsets. */
+function buildCompressed(
+  b: DenseMatrix,
+  pattern: NMPattern,
+  select: (window: number, vector: number) => Int32Array,
+): CompressedNM {
+  const layout = compressedLayout(b.rows, b.cols, pattern);
+  const { keep, group, vectorLength } = pattern;
+  const values = new Float32Array(layout.valuesLength);
+  const indices = new Uint8Array(layout.indicesLength);
+  for (let window = 0; window < layout.windows; window++) {
+    for (let vector = 0; vector < layout.vectors; vector++) {
+      const offsets = select(window, vector);
+      const c0 = vector * vectorLength;
+      const c1 = Math.min(b.cols, c0 + vectorLength);
+      for (let j = 0; j < keep; j++) {
+        const w = window * keep + j;
+        indices[w * layout.vectors + vector] = offsets[j];
+        const row = window * group + offsets[j];
+        if (row >= b.rows) continue; // padding: values stay 0
+        values.set(b.data.subarray(row * b.cols + c0, row * b.cols + c1), w * b.cols + c0);
+      }
+    }
+  }
+  return { rows: b.rows, cols: b.cols, pattern: { ...pattern }, values, indices };
+}
