@@ -93,7 +93,7 @@ export function stageDepth(pattern: NMPattern | undefined, variant: KernelVarian
 
 /** Shared-memory bytes a plan stages per block (A tile for the dense stage rows, compressed B tile, indices). */
 export function sharedMemoryBytes(plan: TilingPlan, pattern: NMPattern | undefined): number {
-  const keptPerStage = pattern ? (plan.block.k / pattern.group) * pattern.keep : plan.block.k;
+  const keptPerStage = pattern ? Math.ceil((plan.block.k / pattern.group) * pattern.keep) : plan.block.k;
   const aTile = plan.block.m * plan.block.k * 4;
   const bTile = keptPerStage * plan.block.n * 4;
   const indexTile = pattern ? keptPerStage * Math.ceil(plan.block.n / pattern.vectorLength) * 4 : 0;
@@ -153,7 +153,7 @@ export function planTiling(shape: MatmulShape, pattern: NMPattern | undefined, l
 
 /**
  * The deepest staging that fits shared memory: double-buffered at the wanted depth if possible, then fewer
- * windows per stage, then single-buffered.
+ * windows per stage, then single-buffered, then (general kernel only) slices of one window.
  */
 function fitStaging(
   pattern: NMPattern | undefined,
@@ -167,6 +167,11 @@ function fitStaging(
       const plan = make(k, stages);
       if (sharedMemoryBytes(plan, pattern) <= limits.maxSharedMemoryBytes) return plan;
     }
+  }
+  // Windows too long to stage whole (e.g. group 256 in 16 KB): the general kernel walks a window in slices.
+  for (let k = Math.min(step, 64); k >= 4; k >>= 1) {
+    const plan = { ...make(k, 1), variant: 'general' as const };
+    if (sharedMemoryBytes(plan, pattern) <= limits.maxSharedMemoryBytes) return plan;
   }
   return undefined;
 }

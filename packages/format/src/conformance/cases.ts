@@ -119,7 +119,7 @@ export function conformanceCases(scale: ConformanceScale = 'full'): ConformanceC
       try {
         const inputs = Array.from({ length: 8 }, (_, i) => randomDense(3 + i, 128, 20 + i));
         const results = await Promise.all(inputs.map((a) => backend.matmul(a, weights)));
-        results.forEach((c, i) => expectClose(c, referenceSpmm(inputs[i], sparse), sparse.rows, `C[${i}]`));
+        for (const [i, c] of results.entries()) expectClose(c, referenceSpmm(inputs[i], sparse), sparse.rows, `C[${i}]`);
       } finally {
         weights.dispose();
       }

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertRunnable,
+  type BackendCapabilities,
+  type CompressedNM,
+  DEFAULT_DEVICE_LIMITS,
+  type DenseMatrix,
+  decompress,
+  type NMBackend,
+  type PreparedWeights,
+  planTiling,
+  referenceDense,
+  referenceSpmm,
+  summarizeTimings,
+  validateCompressed,
+} from '../src/index.js';
+import { conformanceCases } from '../src/conformance/index.js';
+
+/**
+ * The suite must be able to fail: these backends each break one rule on purpose, and the suite has to notice.
+ * (`honest` is the control: it must pass everything.)
+ */
+type Flaw = 'honest' | 'dense-math' | 'drops-last-column' | 'no-validation' | 'sloppy-rounding';
+
+const capabilities: BackendCapabilities = {
+  dtypes: ['float32'],
+  maxGroup: 256,
+  vectorLengths: 'any',
+  fastPaths: 'none',
+  limits: { maxBufferBytes: 2 ** 31, maxDimension: 2 ** 31 },
+  timing: 'host',
+};
+
+function flawedBackend(flaw: Flaw): NMBackend {
+  const name = `test-${flaw}`;
+  return {
+    name,
+    device: 'test',
+    capabilities,
+    check: (shape, pattern) => ({ ok: true, plan: planTiling(shape, pattern, DEFAULT_DEVICE_LIMITS) }),
+    async prepare(weights: CompressedNM) {
+      if (flaw !== 'no-validation') validateCompressed(weights);
+      let disposed = false;
+      const handle: PreparedWeights & { sparse: CompressedNM } = {
+        kind: 'nm', backend: name, rows: weights.rows, cols: weights.cols, pattern: weights.pattern, bytes: 0, sparse: weights,
+        get disposed() { return disposed; },
+        dispose() { disposed = true; },
+      };
+      return handle;
+    },
+    async matmul(a: DenseMatrix, weights: PreparedWeights) {
+      if (flaw !== 'no-validation') assertRunnable(name, capabilities, a, weights);
+      const sparse = (weights as PreparedWeights & { sparse: CompressedNM }).sparse;
+      const ref = flaw === 'dense-math' ? referenceDense(a, decompress(sparse)) : referenceSpmm(a, sparse);
+      const data = Float32Array.from(ref.values);
+      if (flaw === 'drops-last-column') for (let m = 0; m < a.rows; m++) data[m * sparse.cols + sparse.cols - 1] = 0;
+      if (flaw === 'sloppy-rounding') for (let i = 0; i < data.length; i++) data[i] *= 1 + 1e-4;
+      return { rows: a.rows, cols: sparse.cols, data };
+    },
+    async time() {
+      return summarizeTimings([1], 'host');
+    },
+    async dispose() {},
+  };
+}
+
+async function failures(flaw: Flaw): Promise<string[]> {
+  const backend = flawedBackend(flaw);
+  const failed: string[] = [];
+  for (const testCase of conformanceCases('quick')) {
+    try {
+      await testCase.run(backend);
+    } catch {
+      failed.push(testCase.id);
+    }
+  }
+  return failed;
+}
+
+describe('the conformance suite', () => {
+  it('passes an honest backend', async () => {
+    expect(await failures('honest')).toEqual([]);
+  });
+
+  it('catches a backend that multiplies pruned NaN/Inf (dense math on decompressed weights)', async () => {
+    expect(await failures('dense-math')).toContain('special-values/pruned-rows-contribute-nothing');
+  });
+
+  it('catches a ragged-edge bug', async () => {
+    const failed = await failures('drops-last-column');
+    expect(failed).toContain('ragged/N=1');
+    expect(failed).toContain('hand-checked/2:4-elementwise');
+  });
+
+  it('catches missing validation', async () => {
+    const failed = await failures('no-validation');
+    expect(failed).toEqual(expect.arrayContaining(['bad-input/corrupt-indices', 'bad-input/foreign-weights', 'bad-input/disposed-weights']));
+  });
+
+  it('catches errors beyond float32 rounding', async () => {
+    expect((await failures('sloppy-rounding')).length).toBeGreaterThan(40);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  candidatePlans,
+  compareWithReference,
+  decompress,
+  H100_SXM,
+  nmPattern,
+  performanceModel,
+  planTiling,
+  randomCompressed,
+  randomDense,
+  referenceDense,
+  referenceSpmm,
+  sharedMemoryBytes,
+} from '../src/index.js';
+
+describe('referenceSpmm', () => {
+  it('agrees with dense matmul of the decompressed weights', () => {
+    for (const [keep, group, v] of [[2, 4, 1], [3, 7, 5], [8, 32, 32], [1, 1, 3]] as const) {
+      const sparse = randomCompressed(45, 37, nmPattern(keep, group, v), keep * 7 + group);
+      const a = randomDense(6, 45, group);
+      const ref = referenceSpmm(a, sparse);
+      const dense = referenceDense(a, decompress(sparse));
+      for (let i = 0; i < ref.values.length; i++) expect(ref.values[i]).toBeCloseTo(dense.values[i], 10);
+    }
+  });
+});
+
+describe('compareWithReference', () => {
+  const a = randomDense(4, 64, 1);
+  const sparse = randomCompressed(64, 8, nmPattern(2, 4, 4), 2);
+  const ref = referenceSpmm(a, sparse);
+
+  it('accepts float32 rounding and rejects a wrong element', () => {
+    const got = Float32Array.from(ref.values);
+    expect(compareWithReference(got, ref, 64).ok).toBe(true);
+    got[5] += 1e-3;
+    const result = compareWithReference(got, ref, 64);
+    expect(result.ok).toBe(false);
+    expect(result.firstMismatch?.slice(0, 2)).toEqual([0, 5]);
+  });
+
+  it('requires NaN where the reference has NaN', () => {
+    const poisoned = { ...ref, values: ref.values.slice() };
+    poisoned.values[0] = Number.NaN;
+    const got = Float32Array.from(ref.values);
+    expect(compareWithReference(got, poisoned, 64).ok).toBe(false);
+    got[0] = Number.NaN;
+    expect(compareWithReference(got, poisoned, 64).ok).toBe(true);
+  });
+});
+
+describe('performance model', () => {
+  it('counts effective and useful flops, and calls decode memory-bound and 4096³ compute-bound', () => {
+    const decode = performanceModel({ m: 1, n: 4096, k: 4096 }, nmPattern(8, 32, 32), H100_SXM);
+    expect(decode.effectiveFlops).toBe(2 * 4096 * 4096);
+    expect(decode.usefulFlops).toBe(2 * 4096 * 1024);
+    expect(decode.idealSpeedup).toBe(4);
+    expect(decode.bound).toBe('memory');
+    const big = performanceModel({ m: 4096, n: 4096, k: 4096 }, nmPattern(8, 32, 32), H100_SXM);
+    expect(big.bound).toBe('compute');
+    // Weight bytes: 1024 kept rows × 4096 floats + one index byte per kept row and vector.
+    expect(big.bytes).toBe(4 * (4096 * 4096 * 2) + 1024 * 4096 * 4 + 1024 * 128);
+  });
+});
+
+describe('tiling planner', () => {
+  const h100 = { maxSharedMemoryBytes: 232448, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 132 };
+  const webgpuDefault = { maxSharedMemoryBytes: 16384, maxThreadsPerBlock: 256, subgroupSize: 32, computeUnits: 16 };
+
+  it('picks the variant from M and the density', () => {
+    expect(planTiling({ m: 4096, n: 4096, k: 4096 }, nmPattern(16, 32, 32), h100).variant).toBe('low-sparsity');
+    expect(planTiling({ m: 4096, n: 4096, k: 4096 }, nmPattern(4, 32, 32), h100).variant).toBe('high-sparsity');
+    expect(planTiling({ m: 8, n: 4096, k: 4096 }, nmPattern(8, 32, 32), h100).variant).toBe('decode');
+    expect(planTiling({ m: 64, n: 64, k: 64 }, undefined, h100).variant).toBe('dense');
+  });
+
+  it('uses large tiles for large problems and split-K for small M', () => {
+    const big = planTiling({ m: 4096, n: 4096, k: 4096 }, nmPattern(8, 32, 32), h100);
+    expect(big.block.m * big.block.n).toBeGreaterThanOrEqual(64 * 128);
+    expect(big.splitK).toBe(1);
+    const small = planTiling({ m: 32, n: 1024, k: 8192 }, nmPattern(8, 32, 32), h100);
+    expect(small.splitK).toBeGreaterThan(1);
+  });
+
+  it('stages whole windows and respects shared memory on every candidate', () => {
+    for (const pattern of [nmPattern(2, 4, 1), nmPattern(12, 32, 32), nmPattern(3, 7, 64), nmPattern(200, 256, 32)]) {
+      for (const limits of [h100, webgpuDefault]) {
+        for (const plan of candidatePlans({ m: 512, n: 512, k: 2048 }, pattern, limits)) {
+          if (plan.variant === 'general') expect(plan.block.k).toBeLessThan(pattern.group);
+          else expect(plan.block.k % pattern.group).toBe(0);
+          expect(sharedMemoryBytes(plan, pattern)).toBeLessThanOrEqual(limits.maxSharedMemoryBytes);
+          expect(plan.threads).toBeLessThanOrEqual(limits.maxThreadsPerBlock);
+        }
+      }
+    }
+  });
+
+  it('refuses with a LimitError when nothing fits', () => {
+    const tiny = { ...webgpuDefault, maxSharedMemoryBytes: 512 };
+    expect(() => planTiling({ m: 512, n: 512, k: 512 }, nmPattern(200, 256, 32), tiny)).toThrow(/No tiling plan fits/);
+  });
+});
