@@ -7,4 +7,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // WGSL sources ship inside the bundle as strings.
+  loader: { '.wgsl': 'text' },
+  external: ['webgpu'],
 });

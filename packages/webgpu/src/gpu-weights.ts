@@ -1,0 +1,115 @@
+import type { CompressedNM, DenseMatrix, NMPattern, PreparedWeights } from '@nmkit/format';
+import { BufferUsage } from './gpu-flags.js';
+import type { GpuContext } from './gpu-context.js';
+import { buildUnionRows, type UnionRows } from './union-rows.js';
+
+/** Device buffers of one weight matrix on one device generation. */
+interface Resident {
+  readonly generation: number;
+  readonly values: GPUBuffer;
+  /** Packed in-window offsets (bytes, 4 per word); a 4-byte placeholder for dense weights. */
+  readonly slots: GPUBuffer;
+  /** Union lists and their slots per (tile width, stage depth), built on first use. */
+  readonly unions: Map<string, { host: UnionRows; rows: GPUBuffer; slots: GPUBuffer }>;
+}
+
+/**
+ * Weights held on the GPU by the WebGPU backend. Keeps the host arrays too, so that after a device loss the
+ * next multiplication re-uploads them to the new device instead of failing forever.
+ */
+export class GpuWeights implements PreparedWeights {
+  private released = false;
+  private resident: Resident | undefined;
+
+  constructor(
+    readonly backend: string,
+    readonly kind: 'nm' | 'dense',
+    readonly rows: number,
+    readonly cols: number,
+    readonly pattern: NMPattern | undefined,
+    /** Compressed values (keptRows × N) or dense B (K × N). */
+    readonly hostValues: Float32Array,
+    /** In-window offsets (keptRows × vectors), empty for dense. */
+    readonly hostIndices: Uint8Array,
+  ) {}
+
+  /** Builds from compressed weights (already validated). */
+  static fromCompressed(backend: string, weights: CompressedNM): GpuWeights {
+    return new GpuWeights(backend, 'nm', weights.rows, weights.cols, { ...weights.pattern }, weights.values.slice(), weights.indices.slice());
+  }
+
+  /** Builds from a dense matrix (already validated). */
+  static fromDense(backend: string, weights: DenseMatrix): GpuWeights {
+    return new GpuWeights(backend, 'dense', weights.rows, weights.cols, undefined, weights.data.slice(), new Uint8Array(0));
+  }
+
+  get disposed(): boolean {
+    return this.released;
+  }
+
+  /** Device bytes held (values, indices, any union lists). */
+  get bytes(): number {
+    let total = this.hostValues.byteLength + Math.max(4, align4(this.hostIndices.byteLength));
+    for (const u of this.resident?.unions.values() ?? []) total += u.rows.size + u.slots.size;
+    return total;
+  }
+
+  /** The buffers on `context`'s device, uploading first if this device has not seen them. */
+  upload(context: GpuContext): Resident {
+    if (this.resident?.generation === context.generation) return this.resident;
+    this.destroyBuffers();
+    const device = context.device;
+    const values = createFilled(device, this.hostValues, `${this.kind} B values ${this.rows}×${this.cols}`);
+    const slots = createFilled(device, this.hostIndices, 'B indices');
+    this.resident = { generation: context.generation, values, slots, unions: new Map() };
+    return this.resident;
+  }
+
+  /** The union lists for a tile width and stage depth on `context`'s device (high-sparsity kernel). */
+  unionRows(context: GpuContext, blockN: number, stageWindows: number) {
+    const resident = this.upload(context);
+    const key = `${blockN}/${stageWindows}`;
+    let entry = resident.unions.get(key);
+    if (!entry) {
+      const host = buildUnionRows(this.hostIndices, this.rows, this.cols, this.pattern!, blockN, stageWindows);
+      entry = {
+        host,
+        rows: createFilled(context.device, host.rows, `union rows ${key}`),
+        slots: createFilled(context.device, host.slots, `union slots ${key}`),
+      };
+      resident.unions.set(key, entry);
+    }
+    return entry;
+  }
+
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    this.destroyBuffers();
+  }
+
+  private destroyBuffers(): void {
+    const r = this.resident;
+    this.resident = undefined;
+    if (!r) return;
+    r.values.destroy();
+    r.slots.destroy();
+    for (const u of r.unions.values()) {
+      u.rows.destroy();
+      u.slots.destroy();
+    }
+  }
+}
+
+/** A storage buffer holding `data` (padded to whole words; at least 4 bytes, WebGPU refuses empty bindings). */
+export function createFilled(device: GPUDevice, data: ArrayBufferView, label: string, usage: number = BufferUsage.STORAGE): GPUBuffer {
+  const size = Math.max(4, align4(data.byteLength));
+  const buffer = device.createBuffer({ size, usage, mappedAtCreation: true, label });
+  new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  buffer.unmap();
+  return buffer;
+}
+
+function align4(bytes: number): number {
+  return Math.ceil(bytes / 4) * 4;
+}

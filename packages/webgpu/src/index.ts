@@ -1,0 +1,11 @@
+/**
+ * `@nmkit/webgpu`: N:M SpMM in WGSL for browsers and Node (Dawn). Weights stay on the GPU; kernels follow the
+ * shared tiling plan; device loss is reported once and recovered from on the next call.
+ */
+export { createWebGPUBackend, type WebGPUBackendOptions, webgpuProvider } from './provider.js';
+export { WebGPUBackend } from './webgpu-backend.js';
+export { GpuWeights } from './gpu-weights.js';
+export { type KernelSpec, kernelSpec, planStageWindows, type TiledConstants, tiledSharedBytes, UNION_WORTH_IT, wantsUnion } from './kernel-spec.js';
+export { buildUnionRows, type UnionRows } from './union-rows.js';
+export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
+export { type AcquireOptions, acquireGpu, type GpuContext, releaseNodeGpu } from './gpu-context.js';

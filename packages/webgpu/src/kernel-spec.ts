@@ -1,0 +1,183 @@
+import type { MatmulShape, NMPattern, TilingPlan } from '@nmkit/format';
+import type { GpuContext } from './gpu-context.js';
+
+/** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
+export interface TiledConstants {
+  readonly BM: number;
+  readonly BN: number;
+  readonly TM: number;
+  readonly TN: number;
+  readonly KEEP: number;
+  readonly GROUP: number;
+  readonly VEC: number;
+  readonly BK: number;
+  readonly KEPT: number;
+  readonly A_ROWS: number;
+  readonly SLOT_MODE: 0 | 1 | 2;
+  readonly UNION: boolean;
+  readonly SLOTS_PER_ROW: number;
+  readonly WG: number;
+}
+
+/** How one multiplication runs: which shader, its constants, the grid and the split-K reduction. */
+export type KernelSpec =
+  | {
+      readonly shader: 'tiled';
+      readonly constants: TiledConstants;
+      readonly grid: readonly [number, number, number];
+      /** K stages in total and per split-K slice. */
+      readonly stages: number;
+      readonly stagesPerSplit: number;
+      readonly splitK: number;
+      readonly sharedBytes: number;
+      /** Human-readable kernel name, e.g. `spmm-nm-high-sparsity 128×128×32 (8×8) split-K 1`. */
+      readonly name: string;
+    }
+  | {
+      readonly shader: 'general';
+      readonly constants: { readonly KEEP: number; readonly GROUP: number; readonly VEC: number; readonly DENSE: boolean };
+      readonly grid: readonly [number, number, number];
+      readonly stages: 1;
+      readonly stagesPerSplit: 1;
+      readonly splitK: 1;
+      readonly sharedBytes: 0;
+      readonly name: string;
+    };
+
+/** Threshold for the union-row variant: use it only if it stages at most this fraction of the stage's A rows. */
+export const UNION_WORTH_IT = 0.875;
+
+/** Workgroup memory of the tiled kernel for given constants (must match the WGSL declarations). */
+export function tiledSharedBytes(c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'>): number {
+  return c.A_ROWS * (c.BM / 4 + 1) * 16 + c.KEPT * c.BN * 4 + (c.SLOT_MODE === 0 ? 1 : c.KEPT * c.SLOTS_PER_ROW) * 4;
+}
+
+/** The plan reported when no tiled plan fits: the general kernel, 16×16 invocations, one output each. */
+export function generalPlan(): TilingPlan {
+  return {
+    variant: 'general',
+    block: { m: 16, n: 16, k: 1 },
+    warp: { m: 1, n: 16 },
+    thread: { m: 1, n: 1 },
+    splitK: 1,
+    stages: 1,
+    threads: 256,
+  };
+}
+
+/** The general kernel's spec (any pattern, any shape; one output per invocation). */
+export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined): KernelSpec {
+  return {
+    shader: 'general',
+    constants: { KEEP: pattern?.keep ?? 1, GROUP: pattern?.group ?? 1, VEC: pattern?.vectorLength ?? 1, DENSE: !pattern },
+    grid: [Math.ceil(shape.n / 16), Math.ceil(shape.m / 16), 1],
+    stages: 1,
+    stagesPerSplit: 1,
+    splitK: 1,
+    sharedBytes: 0,
+    name: pattern ? 'spmm-nm-general' : 'matmul-dense-general',
+  };
+}
+
+/**
+ * Maps a shared {@link TilingPlan} onto the tiled WGSL kernel: tile sizes become override constants, the
+ * stage depth shrinks (whole windows at a time) until the workgroup memory fits, the decode plan (M ≤ 16)
+ * becomes a one-row-block tile with TM = M rounded up to 4. `unionRows` is the longest per-block union list
+ * when the caller has built one for this plan (high sparsity). Falls back to the general kernel when the
+ * plan cannot be expressed (tile shapes, workgroup memory, grid limits).
+ */
+export function kernelSpec(
+  shape: MatmulShape,
+  pattern: NMPattern | undefined,
+  plan: TilingPlan,
+  context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'>,
+  unionRows?: number,
+): KernelSpec {
+  if (plan.variant === 'general') return generalSpec(shape, pattern);
+  const keep = pattern?.keep ?? 1;
+  const group = pattern?.group ?? 1;
+  const vec = pattern?.vectorLength ?? 1;
+  const decode = plan.variant === 'decode';
+  const bm = decode ? Math.min(16, roundUp(Math.max(1, Math.min(shape.m, plan.block.m)), 4)) : plan.block.m;
+  const tm = decode ? bm : plan.thread.m;
+  const bn = plan.block.n;
+  const tn = decode ? 4 : plan.thread.n;
+  const threads = (bm / tm) * (bn / tn);
+  const expressible =
+    tm % 4 === 0 && (tn === 4 || tn === 8) && (tm * tn) / 4 <= 16 && bm % tm === 0 && bn % tn === 0 &&
+    Number.isInteger(threads) && threads <= context.limits.maxThreadsPerBlock;
+  if (!expressible) return generalSpec(shape, pattern);
+
+  const slotMode: 0 | 1 | 2 = !pattern ? 0 : vec % 4 === 0 ? 1 : 2;
+  const slotsPerRow = slotMode === 2 ? bn : bn / 4;
+  const windows = Math.ceil(shape.k / group);
+  // Slots are bytes: a stage holds at most 256 dense rows of K (the planner never asks for more).
+  let stageWindows = planStageWindows(shape, pattern, plan);
+  let union = pattern !== undefined && unionRows !== undefined && unionRows <= UNION_WORTH_IT * stageWindows * group;
+  const constantsFor = (sw: number): TiledConstants => ({
+    BM: bm,
+    BN: bn,
+    TM: tm,
+    TN: tn,
+    KEEP: keep,
+    GROUP: group,
+    VEC: vec,
+    BK: sw * group,
+    KEPT: sw * keep,
+    A_ROWS: union ? unionRows! : sw * group,
+    SLOT_MODE: slotMode,
+    UNION: union,
+    SLOTS_PER_ROW: slotsPerRow,
+    WG: threads,
+  });
+  let constants = constantsFor(stageWindows);
+  if (union && tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) {
+    union = false; // the union lists were built for this stage depth; shrinking it means staging whole windows
+    constants = constantsFor(stageWindows);
+  }
+  while (stageWindows > 1 && tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) {
+    constants = constantsFor(--stageWindows);
+  }
+  if (tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) return generalSpec(shape, pattern);
+
+  const stages = Math.ceil(windows / stageWindows);
+  let splitK = Math.max(1, Math.min(plan.splitK, stages));
+  while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
+  const stagesPerSplit = Math.ceil(stages / splitK);
+  splitK = Math.ceil(stages / stagesPerSplit);
+  const grid = [Math.ceil(shape.n / bn), Math.ceil(shape.m / bm), splitK] as const;
+  if (grid.some((g) => g > context.maxWorkgroupsPerDimension)) return generalSpec(shape, pattern);
+  const family = !pattern ? 'matmul-dense-tiled' : decode ? 'spmm-nm-decode' : union ? 'spmm-nm-high-sparsity' : 'spmm-nm-low-sparsity';
+  return {
+    shader: 'tiled',
+    constants,
+    grid,
+    stages,
+    stagesPerSplit,
+    splitK,
+    sharedBytes: tiledSharedBytes(constants),
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations) split-K ${splitK}`,
+  };
+}
+
+/**
+ * Windows of K per stage for a plan: the plan's stage depth in whole windows, at most 256 dense rows (slots
+ * are bytes) and at most the whole of K. The union lists of the high-sparsity variant are built for this depth.
+ */
+export function planStageWindows(shape: MatmulShape, pattern: NMPattern | undefined, plan: TilingPlan): number {
+  const group = pattern?.group ?? 1;
+  let stageWindows = Math.max(1, Math.floor(plan.block.k / group));
+  if (pattern) stageWindows = Math.min(stageWindows, Math.floor(256 / group));
+  return Math.min(stageWindows, Math.ceil(shape.k / group));
+}
+
+/** Whether a plan asks for the union-row variant and the tile allows it (each column block within whole vectors). */
+export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan): boolean {
+  if (!pattern || plan.variant !== 'high-sparsity') return false;
+  const v = pattern.vectorLength;
+  return v % 4 === 0 && (plan.block.n % v === 0 || v % plan.block.n === 0);
+}
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}

@@ -1,0 +1,85 @@
+import generalSource from './shaders/spmm-nm-general.wgsl';
+import reduceSource from './shaders/split-k-reduce.wgsl';
+import tiledSource from './shaders/spmm-nm-tiled.wgsl';
+import { SHADER_STAGE_COMPUTE } from './gpu-flags.js';
+import type { KernelSpec } from './kernel-spec.js';
+
+/** The WGSL sources by name, as bundled. */
+export const SHADERS = { tiled: tiledSource, general: generalSource, reduce: reduceSource } as const;
+
+/** Bind group layouts and compute pipelines of one device, cached by a key that encodes every specialisation. */
+export class PipelineCache {
+  readonly matmulLayout: GPUBindGroupLayout;
+  readonly reduceLayout: GPUBindGroupLayout;
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  constructor(private readonly device: GPUDevice) {
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: SHADER_STAGE_COMPUTE,
+      buffer: { type },
+    });
+    // A, B values, slots, union rows, C, params: one layout for the tiled and the general kernel.
+    this.matmulLayout = device.createBindGroupLayout({
+      label: 'nmkit matmul',
+      entries: [
+        entry(0, 'read-only-storage'),
+        entry(1, 'read-only-storage'),
+        entry(2, 'read-only-storage'),
+        entry(3, 'read-only-storage'),
+        entry(4, 'storage'),
+        entry(5, 'uniform'),
+      ],
+    });
+    this.reduceLayout = device.createBindGroupLayout({
+      label: 'nmkit split-k reduce',
+      entries: [entry(0, 'read-only-storage'), entry(1, 'storage'), entry(2, 'uniform')],
+    });
+  }
+
+  /** The pipeline for a kernel spec (created once per distinct shader + constants). */
+  matmul(spec: KernelSpec): Promise<GPUComputePipeline> {
+    return this.get(spec.shader, spec.constants as unknown as Record<string, number | boolean>, this.matmulLayout);
+  }
+
+  /** The split-K reduction pipeline. */
+  reduce(): Promise<GPUComputePipeline> {
+    return this.get('reduce', {}, this.reduceLayout);
+  }
+
+  /** Number of distinct pipelines created so far (tests check the cache key). */
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  private get(shader: keyof typeof SHADERS, constants: Record<string, number | boolean>, layout: GPUBindGroupLayout) {
+    const key = pipelineKey(shader, constants);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      let module = this.modules.get(shader);
+      if (!module) {
+        module = this.device.createShaderModule({ code: SHADERS[shader], label: shader });
+        this.modules.set(shader, module);
+      }
+      const numeric: Record<string, number> = {};
+      for (const [name, value] of Object.entries(constants)) numeric[name] = typeof value === 'boolean' ? Number(value) : value;
+      pipeline = this.device.createComputePipelineAsync({
+        label: key,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: 'main', constants: numeric },
+      });
+      pipeline.catch(() => this.pipelines.delete(key));
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+}
+
+/** `shader{NAME=value,...}` with names sorted: equal keys ⇔ identical specialisation. */
+export function pipelineKey(shader: string, constants: Record<string, number | boolean>): string {
+  const parts = Object.keys(constants)
+    .sort()
+    .map((name) => `${name}=${constants[name]}`);
+  return `${shader}{${parts.join(',')}}`;
+}

@@ -1,0 +1,169 @@
+// spmm-nm-tiled: C = A · B with B N:M-sparse (or dense), hierarchical blocking.
+//
+// Levels (the shared TilingPlan mapped onto WGSL):
+//   workgroup  BM × BN tile of C; per stage it stages in workgroup memory
+//              sA: A_ROWS rows of K × BM (transposed, so an invocation's TM rows are one vec4 load),
+//              sB: KEPT compressed rows × BN, sSlot: the sA row each (kept row, vector) reads;
+//   subgroup   consecutive invocation indices run along N, so a subgroup is a strip of the tile whose
+//              invocations share A reads (broadcast) and read B as consecutive vec4s;
+//   invocation TM × TN register tile: TN/4 vec4 column groups (at tx·4 and tx·4 + BN/2 so that a subgroup's
+//              vec4 reads of sB never conflict), TM rows as TM/4 vec4s.
+// Variants through override constants (set at pipeline creation, part of the pipeline cache key):
+//   SLOT_MODE 0 dense (slot = kept row), 1 one slot per 4 columns (VEC % 4 == 0), 2 one slot per column;
+//   UNION     high sparsity: stage only the A rows some vector of this column block uses (rows listed per
+//             block and stage in gUnion at prepare time; gSlots then holds positions in that list);
+//   grid z    split-K: each z slice covers stagesPerSplit stages and writes its own partial C.
+// Ragged everything: rows ≥ M, columns ≥ N and K rows ≥ K are zero-filled when staged, never read from A.
+
+override BM: u32 = 64;
+override BN: u32 = 64;
+override TM: u32 = 8;
+override TN: u32 = 8;
+override KEEP: u32 = 1;
+override GROUP: u32 = 1;
+override VEC: u32 = 1;
+override BK: u32 = 32;          // dense K rows per stage (whole windows)
+override KEPT: u32 = 32;        // compressed rows per stage: BK / GROUP · KEEP
+override A_ROWS: u32 = 32;      // staged A rows: BK, or the longest union list
+override SLOT_MODE: u32 = 0u;
+override UNION: bool = false;
+override SLOTS_PER_ROW: u32 = 16;  // BN / 4 (mode 1) or BN (mode 2)
+override WG: u32 = 64;          // (BM / TM) · (BN / TN)
+
+struct Params {
+  m: u32, n: u32, k: u32, keptRows: u32,
+  vectors: u32, stages: u32, stagesPerSplit: u32, pad0: u32,
+}
+
+@group(0) @binding(0) var<storage, read> gA: array<f32>;          // M × K
+@group(0) @binding(1) var<storage, read> gB: array<f32>;          // keptRows × N (dense: K × N)
+@group(0) @binding(2) var<storage, read> gSlots: array<u32>;      // bytes [keptRows][vectors], 4 per word
+@group(0) @binding(3) var<storage, read> gUnion: array<u32>;      // [colBlocks][stages][A_ROWS] rows of K
+@group(0) @binding(4) var<storage, read_write> gC: array<f32>;    // [splitK][M][N]
+@group(0) @binding(5) var<uniform> params: Params;
+
+var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
+var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
+var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW>;         // KEPT × SLOTS_PER_ROW
+
+fn slotByte(w: u32, v: u32) -> u32 {
+  let i = w * params.vectors + v;
+  return (gSlots[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+  let n0 = wg.x * BN;
+  let m0 = wg.y * BM;
+  let threadsN = BN / TN;
+  let tx = lid % threadsN;
+  let ty = lid / threadsN;
+  let aStride = BM / 4u + 1u;
+  let stageBegin = wg.z * params.stagesPerSplit;
+  let stageEnd = min(params.stages, stageBegin + params.stagesPerSplit);
+
+  var acc: array<vec4<f32>, 16>;  // rC: TM rows × TN/4 column groups, acc[r · TN/4 + g]
+
+  for (var stage = stageBegin; stage < stageEnd; stage++) {
+    let k0 = stage * BK;
+    let w0 = stage * KEPT;
+    // Stage A: consecutive invocations walk along K (coalesced global reads), transposed into sA.
+    for (var e = lid; e < A_ROWS * BM; e += WG) {
+      let r = e % A_ROWS;
+      let m = e / A_ROWS;
+      var row = k0 + r;
+      if (UNION) {
+        row = gUnion[(wg.x * params.stages + stage) * A_ROWS + r];
+      }
+      var v = 0.0;
+      if (m0 + m < params.m && row < params.k) {
+        v = gA[(m0 + m) * params.k + row];
+      }
+      sA[r * aStride + m / 4u][m % 4u] = v;
+    }
+    // Stage the compressed B rows of this stage.
+    for (var e = lid; e < KEPT * BN; e += WG) {
+      let c = e % BN;
+      let w = e / BN;
+      var v = 0.0;
+      if (n0 + c < params.n && w0 + w < params.keptRows) {
+        v = gB[(w0 + w) * params.n + n0 + c];
+      }
+      sB[w * (BN / 4u) + c / 4u][c % 4u] = v;
+    }
+    // Resolve which staged A row each (kept row, vector) reads.
+    if (SLOT_MODE != 0u) {
+      for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
+        let s = e % SLOTS_PER_ROW;
+        let w = e / SLOTS_PER_ROW;
+        var col = n0 + s;
+        if (SLOT_MODE == 1u) {
+          col = n0 + 4u * s;
+        }
+        var slot = 0u;
+        if (col < params.n && w0 + w < params.keptRows) {
+          slot = slotByte(w0 + w, col / VEC);
+          if (!UNION) {
+            slot += (w / KEEP) * GROUP;
+          }
+        }
+        sSlot[e] = slot;
+      }
+    }
+    workgroupBarrier();
+
+    let kept = min(KEPT, params.keptRows - w0);
+    for (var w = 0u; w < kept; w++) {
+      for (var g = 0u; g < TN / 4u; g++) {
+        let c4 = tx + g * threadsN;
+        let b = sB[w * (BN / 4u) + c4];
+        if (SLOT_MODE == 2u) {
+          // Element-wise or narrow vectors: each of the 4 columns may read a different row of A.
+          for (var j = 0u; j < 4u; j++) {
+            let base = sSlot[w * BN + c4 * 4u + j] * aStride + ty * (TM / 4u);
+            for (var i = 0u; i < TM / 4u; i++) {
+              let a = sA[base + i];
+              let r = 4u * i;
+              acc[(r + 0u) * (TN / 4u) + g][j] = fma(a.x, b[j], acc[(r + 0u) * (TN / 4u) + g][j]);
+              acc[(r + 1u) * (TN / 4u) + g][j] = fma(a.y, b[j], acc[(r + 1u) * (TN / 4u) + g][j]);
+              acc[(r + 2u) * (TN / 4u) + g][j] = fma(a.z, b[j], acc[(r + 2u) * (TN / 4u) + g][j]);
+              acc[(r + 3u) * (TN / 4u) + g][j] = fma(a.w, b[j], acc[(r + 3u) * (TN / 4u) + g][j]);
+            }
+          }
+        } else {
+          var slot = w;
+          if (SLOT_MODE == 1u) {
+            slot = sSlot[w * SLOTS_PER_ROW + c4];
+          }
+          let base = slot * aStride + ty * (TM / 4u);
+          for (var i = 0u; i < TM / 4u; i++) {
+            let a = sA[base + i];
+            let r = 4u * i;
+            acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a.x), b, acc[(r + 0u) * (TN / 4u) + g]);
+            acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a.y), b, acc[(r + 1u) * (TN / 4u) + g]);
+            acc[(r + 2u) * (TN / 4u) + g] = fma(vec4<f32>(a.z), b, acc[(r + 2u) * (TN / 4u) + g]);
+            acc[(r + 3u) * (TN / 4u) + g] = fma(vec4<f32>(a.w), b, acc[(r + 3u) * (TN / 4u) + g]);
+          }
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let out0 = wg.z * params.m * params.n;
+  for (var r = 0u; r < TM; r++) {
+    let row = m0 + ty * TM + r;
+    if (row >= params.m) {
+      break;
+    }
+    for (var g = 0u; g < TN / 4u; g++) {
+      let col = n0 + 4u * (tx + g * threadsN);
+      let v = acc[r * (TN / 4u) + g];
+      for (var j = 0u; j < 4u; j++) {
+        if (col + j < params.n) {
+          gC[out0 + row * params.n + col + j] = v[j];
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,395 @@
+import {
+  assertDenseMatrix,
+  assertRunnable,
+  type BackendCapabilities,
+  type CheckResult,
+  type CompressedNM,
+  capabilityProblem,
+  type DenseMatrix,
+  DeviceError,
+  type DeviceLimits,
+  DisposedError,
+  LimitError,
+  type MatmulOptions,
+  type MatmulShape,
+  type NMBackend,
+  NMError,
+  type NMPattern,
+  type PreparedWeights,
+  planTiling,
+  summarizeTimings,
+  type TilingPlan,
+  type TimingOptions,
+  type TimingResult,
+  validateCompressed,
+} from '@nmkit/format';
+import { BufferUsage, MAP_READ } from './gpu-flags.js';
+import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-context.js';
+import { createFilled, GpuWeights } from './gpu-weights.js';
+import { generalPlan, generalSpec, type KernelSpec, kernelSpec, planStageWindows, wantsUnion } from './kernel-spec.js';
+import { PipelineCache } from './pipelines.js';
+
+const NAME = 'webgpu';
+
+/** One encoded multiplication: pipelines, bind groups and grid, ready to record into a compute pass. */
+interface Run {
+  readonly spec: KernelSpec;
+  readonly plan: TilingPlan | undefined;
+  readonly main: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
+  readonly reduce?: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: [number, number] };
+  /** The buffer holding C (M × N) when the run is done. */
+  readonly c: GPUBuffer;
+  /** Per-call buffers to destroy once the GPU is done with them. */
+  readonly temporaries: GPUBuffer[];
+}
+
+/** A device and what lives on it. */
+interface Session {
+  readonly context: GpuContext;
+  readonly pipelines: PipelineCache;
+  readonly placeholder: GPUBuffer;
+}
+
+/**
+ * N:M SpMM on WebGPU: WGSL kernels chosen by the shared planner, weights resident on the GPU, device timers
+ * when the adapter has timestamp queries. Same code in browsers and in Node (through dawn.node).
+ * Create it with {@link createWebGPUBackend} or through {@link webgpuProvider}.
+ */
+export class WebGPUBackend implements NMBackend {
+  readonly name = NAME;
+  readonly device: string;
+  readonly capabilities: BackendCapabilities;
+  /** The kernel the last matmul ran (for benchmarks and tests). */
+  lastKernel: string | undefined;
+  private session: Promise<Session>;
+  private limits: DeviceLimits;
+  private released = false;
+
+  /** Use {@link createWebGPUBackend}; this takes an already created context. */
+  constructor(
+    context: GpuContext,
+    private readonly options: AcquireOptions,
+  ) {
+    this.session = Promise.resolve(newSession(context));
+    this.device = context.description;
+    this.limits = context.limits;
+    this.capabilities = {
+      dtypes: ['float32'],
+      maxGroup: 256,
+      vectorLengths: 'any',
+      fastPaths:
+        'tiled kernels for every pattern and V (one index per 4 columns when V % 4 == 0, per column otherwise); ' +
+        'union-row staging at ≤ 25 % density when V % 4 == 0; decode tiles for M ≤ 16; split-K for small M',
+      limits: { maxBufferBytes: context.maxBindingBytes, maxDimension: context.maxWorkgroupsPerDimension * 16 },
+      timing: context.timestamps ? 'device' : 'host',
+      denseBaseline: 'dense WGSL tiled matmul (the N:M tiled kernel with every row kept)',
+    };
+  }
+
+  /** The GPUDevice currently in use (a new one after a device loss). */
+  async gpuDevice(): Promise<GPUDevice> {
+    return (await this.live()).context.device;
+  }
+
+  check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
+    const reason = capabilityProblem(NAME, this.capabilities, shape, pattern);
+    if (reason) return { ok: false, reason };
+    return { ok: true, plan: this.planFor(shape, pattern) ?? generalPlan() };
+  }
+
+  async prepare(weights: CompressedNM): Promise<PreparedWeights> {
+    validateCompressed(weights);
+    this.assertFits('compressed values', weights.values.byteLength, `${weights.rows}×${weights.cols}`);
+    const prepared = GpuWeights.fromCompressed(NAME, weights);
+    prepared.upload((await this.live()).context);
+    return prepared;
+  }
+
+  async prepareDense(weights: DenseMatrix): Promise<PreparedWeights> {
+    assertDenseMatrix(weights, 'B');
+    this.assertFits('dense B', weights.data.byteLength, `${weights.rows}×${weights.cols}`);
+    const prepared = GpuWeights.fromDense(NAME, weights);
+    prepared.upload((await this.live()).context);
+    return prepared;
+  }
+
+  async matmul(a: DenseMatrix, weights: PreparedWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
+    const gpuWeights = this.assertOwn(a, weights);
+    const session = await this.live();
+    const device = session.context.device;
+    const shape = { m: a.rows, n: weights.cols, k: a.cols };
+    return this.guard(session, async () => {
+      const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
+      const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
+      const bytes = shape.m * shape.n * 4;
+      const readback = device.createBuffer({ size: Math.max(4, bytes), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      try {
+        const encoder = device.createCommandEncoder();
+        record(encoder, run);
+        if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
+        device.queue.submit([encoder.finish()]);
+        await readback.mapAsync(MAP_READ);
+        const data = new Float32Array(readback.getMappedRange(0, Math.max(4, bytes)).slice(0, bytes));
+        readback.unmap();
+        return { rows: shape.m, cols: shape.n, data };
+      } finally {
+        // Only after the readback resolved (or failed): never destroy buffers that queued work still uses.
+        readback.destroy();
+        aBuffer.destroy();
+        for (const b of run.temporaries) b.destroy();
+      }
+    });
+  }
+
+  async time(a: DenseMatrix, weights: PreparedWeights, options: TimingOptions = {}): Promise<TimingResult> {
+    const gpuWeights = this.assertOwn(a, weights);
+    const session = await this.live();
+    const { device, timestamps } = session.context;
+    const shape = { m: a.rows, n: weights.cols, k: a.cols };
+    const warmup = options.warmup ?? 3;
+    const repeats = Math.max(1, options.repeats ?? 10);
+    return this.guard(session, async () => {
+      const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
+      const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
+      const owned = [aBuffer, ...run.temporaries];
+      try {
+        for (let i = 0; i < warmup; i++) {
+          const encoder = device.createCommandEncoder();
+          record(encoder, run);
+          device.queue.submit([encoder.finish()]);
+        }
+        await device.queue.onSubmittedWorkDone();
+        let samples: number[];
+        if (timestamps) {
+          samples = await timeWithQueries(device, run, repeats, owned);
+        } else {
+          samples = [];
+          for (let i = 0; i < repeats; i++) {
+            const start = performance.now();
+            const encoder = device.createCommandEncoder();
+            record(encoder, run);
+            device.queue.submit([encoder.finish()]);
+            await device.queue.onSubmittedWorkDone();
+            samples.push(performance.now() - start);
+          }
+        }
+        return summarizeTimings(samples, timestamps ? 'device' : 'host', run.plan);
+      } finally {
+        for (const b of owned) b.destroy();
+      }
+    });
+  }
+
+  /**
+   * The kernel that a multiplication would run, without running it: `{ name, plan }` (tests, benchmarks).
+   * Builds the union lists the plan needs, as a first matmul would.
+   */
+  async describeKernel(shape: MatmulShape, weights: PreparedWeights, plan?: TilingPlan): Promise<{ name: string; spec: KernelSpec }> {
+    const session = await this.live();
+    const { spec } = this.resolveSpec(session, shape, weights as GpuWeights, plan);
+    return { name: spec.name, spec };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const session = await this.session.catch(() => undefined);
+    session?.placeholder.destroy();
+    if (session && !session.context.external) session.context.device.destroy();
+  }
+
+  /** Plans with the shared planner; no plan fits → the general kernel. */
+  private planFor(shape: MatmulShape, pattern: NMPattern | undefined): TilingPlan | undefined {
+    try {
+      return planTiling(shape, pattern, this.limits);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The live session; after a device loss, a new device (reported once by {@link guard}). */
+  private async live(): Promise<Session> {
+    if (this.released) throw new DisposedError('The webgpu backend');
+    let session = await this.session;
+    if (session.context.lostReason) {
+      const lost = session.context.lostReason;
+      this.session = createGpuContext({ computeUnits: this.options.computeUnits, powerPreference: this.options.powerPreference }).then(newSession);
+      this.session.catch(() => {});
+      session.placeholder.destroy();
+      // The loss has not been reported by a failed call yet (it happened between calls): report it now.
+      if (!session.context.lossReported) {
+        session.context.lossReported = true;
+        throw lostError(lost);
+      }
+      session = await this.session;
+    }
+    this.limits = session.context.limits;
+    return session;
+  }
+
+  /** Runs device work; turns failures (validation, out of memory, device loss) into DeviceError. */
+  private async guard<T>(session: Session, body: () => Promise<T>): Promise<T> {
+    const device = session.context.device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let result: T | undefined;
+    let failure: unknown;
+    try {
+      result = await body();
+    } catch (error) {
+      failure = error;
+    }
+    const [validation, memory] = await Promise.all([device.popErrorScope().catch(() => null), device.popErrorScope().catch(() => null)]);
+    if (NMError.isInstance(failure)) throw failure;
+    if (session.context.lostReason || (failure && (await lostSoon(device)))) {
+      session.context.lossReported = true;
+      throw lostError(session.context.lostReason ?? 'lost while work was in flight', failure);
+    }
+    if (memory) throw new DeviceError(NAME, `out of GPU memory: ${memory.message}`, 'free prepared weights or run smaller problems.');
+    if (validation) throw new DeviceError(NAME, `WebGPU validation failed: ${validation.message}`, undefined, { cause: failure });
+    if (failure) throw new DeviceError(NAME, `GPU work failed: ${(failure as Error)?.message ?? String(failure)}`, undefined, { cause: failure });
+    return result as T;
+  }
+
+  private assertOwn(a: DenseMatrix, weights: PreparedWeights): GpuWeights {
+    if (this.released) throw new DisposedError('The webgpu backend');
+    assertRunnable(NAME, this.capabilities, a, weights);
+    if (!(weights instanceof GpuWeights)) {
+      throw new DeviceError(NAME, 'weights claim to be from the webgpu backend but were not made by its prepare()', 'prepare them with this backend.');
+    }
+    return weights;
+  }
+
+  private assertFits(what: string, bytes: number, shape: string): void {
+    if (bytes > this.capabilities.limits.maxBufferBytes) {
+      throw new LimitError(
+        `webgpu cannot hold ${what} ${shape}: ${bytes} bytes exceed the device's largest storage binding of ${this.capabilities.limits.maxBufferBytes} bytes.`,
+        'split B along N into column blocks that fit and multiply each, or use another backend.',
+      );
+    }
+  }
+
+  /** Picks the kernel for a problem and the buffers holding its weights. */
+  private resolveSpec(session: Session, shape: MatmulShape, weights: GpuWeights, forced?: TilingPlan) {
+    const { context } = session;
+    const pattern = weights.pattern;
+    const resident = weights.upload(context);
+    const plan = forced ?? this.planFor(shape, pattern);
+    if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
+    let union: ReturnType<GpuWeights['unionRows']> | undefined;
+    if (wantsUnion(pattern, plan)) union = weights.unionRows(context, plan.block.n, planStageWindows(shape, pattern, plan));
+    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows);
+    const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
+    return {
+      spec,
+      plan,
+      slots: useUnion ? union!.slots : resident.slots,
+      union: useUnion ? union!.rows : session.placeholder,
+    };
+  }
+
+  private async encode(session: Session, shape: MatmulShape, weights: GpuWeights, a: GPUBuffer, forced?: TilingPlan): Promise<Run> {
+    const { device } = session.context;
+    const { spec, plan, slots, union } = this.resolveSpec(session, shape, weights, forced);
+    this.lastKernel = spec.name;
+    const resident = weights.upload(session.context);
+    const keptRows = weights.kind === 'nm' ? resident.values.size / 4 / shape.n : shape.k;
+    const vectors = weights.pattern ? Math.ceil(shape.n / weights.pattern.vectorLength) : 1;
+    const params = createFilled(
+      device,
+      Uint32Array.of(shape.m, shape.n, shape.k, Math.round(keptRows), vectors, spec.stages, spec.stagesPerSplit, 0),
+      'params',
+      BufferUsage.UNIFORM,
+    );
+    const count = shape.m * shape.n;
+    const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC;
+    const c = device.createBuffer({ size: Math.max(4, count * 4), usage, label: `C ${shape.m}×${shape.n}` });
+    const temporaries = [params, c];
+    const out = spec.splitK > 1 ? device.createBuffer({ size: spec.splitK * count * 4, usage: BufferUsage.STORAGE, label: 'split-K partials' }) : c;
+    if (out !== c) temporaries.push(out);
+    const pipeline = await session.pipelines.matmul(spec);
+    const bindGroup = device.createBindGroup({
+      layout: session.pipelines.matmulLayout,
+      entries: [a, resident.values, slots, union, out, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    let reduce: Run['reduce'];
+    if (spec.splitK > 1) {
+      const reduceParams = createFilled(device, Uint32Array.of(count, spec.splitK, 0, 0), 'reduce params', BufferUsage.UNIFORM);
+      temporaries.push(reduceParams);
+      const groups = Math.ceil(count / 256);
+      const x = Math.min(groups, session.context.maxWorkgroupsPerDimension);
+      reduce = {
+        pipeline: await session.pipelines.reduce(),
+        bindGroup: device.createBindGroup({
+          layout: session.pipelines.reduceLayout,
+          entries: [out, c, reduceParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        }),
+        grid: [x, Math.ceil(groups / x)],
+      };
+    }
+    return { spec, plan, main: { pipeline, bindGroup }, reduce, c, temporaries };
+  }
+}
+
+function newSession(context: GpuContext): Session {
+  const placeholder = context.device.createBuffer({ size: 16, usage: BufferUsage.STORAGE, label: 'unused binding' });
+  return { context, pipelines: new PipelineCache(context.device), placeholder };
+}
+
+/** Records one multiplication (main kernel, then the split-K reduction) into a compute pass. */
+function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUComputePassTimestampWrites): void {
+  const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+  pass.setPipeline(run.main.pipeline);
+  pass.setBindGroup(0, run.main.bindGroup);
+  pass.dispatchWorkgroups(...run.spec.grid);
+  if (run.reduce) {
+    // Dispatches in one pass are ordered: the reduction sees every partial product.
+    pass.setPipeline(run.reduce.pipeline);
+    pass.setBindGroup(0, run.reduce.bindGroup);
+    pass.dispatchWorkgroups(...run.reduce.grid);
+  }
+  pass.end();
+}
+
+/** Device time of each of `repeats` passes, from timestamp queries written at the start and end of each pass. */
+async function timeWithQueries(device: GPUDevice, run: Run, repeats: number, owned: GPUBuffer[]): Promise<number[]> {
+  const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * repeats });
+  const resolve = device.createBuffer({ size: 16 * repeats, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+  const readback = device.createBuffer({ size: 16 * repeats, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  owned.push(resolve, readback);
+  try {
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < repeats; i++) {
+      record(encoder, run, { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
+    }
+    encoder.resolveQuerySet(querySet, 0, 2 * repeats, resolve, 0);
+    encoder.copyBufferToBuffer(resolve, 0, readback, 0, 16 * repeats);
+    device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(MAP_READ);
+    const ticks = new BigUint64Array(readback.getMappedRange().slice(0));
+    readback.unmap();
+    return Array.from({ length: repeats }, (_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
+  } finally {
+    querySet.destroy();
+  }
+}
+
+function lostError(reason: string, cause?: unknown): DeviceError {
+  return new DeviceError(
+    NAME,
+    `the GPU device was lost (${reason}).`,
+    'call again: the next call runs on a new device and re-uploads prepared weights automatically.',
+    { cause },
+  );
+}
+
+/** After a failure, whether the device turns out to be lost (its `lost` promise settles shortly). */
+async function lostSoon(device: GPUDevice): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), 50);
+  });
+  const lost = await Promise.race([device.lost.then(() => true), timeout]);
+  clearTimeout(timer);
+  return lost;
+}
