@@ -1,0 +1,22 @@
+import os from 'node:os';
+
+/**
+ * A folder-name-safe slug of the device a run measured: the GPU's name for a GPU backend, the CPU model and
+ * core count for a CPU backend.
+ * @example deviceSlug('cuda', 'NVIDIA H100 80GB HBM3') // 'nvidia-h100-80gb-hbm3'
+ */
+export function deviceSlug(backend: string | undefined, device: string | undefined): string {
+  const slug = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/\((r|tm)\)/g, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48) || 'unknown';
+  if (!backend) return 'none';
+  if (backend === 'cpu' || backend === 'cpu-ref') {
+    const cpus = os.cpus();
+    return `cpu-${slug(cpus[0]?.model ?? 'unknown')}-${cpus.length}c`;
+  }
+  return slug(device ?? backend);
+}

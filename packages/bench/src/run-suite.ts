@@ -1,0 +1,269 @@
+import {
+  type CompressedNM,
+  type DenseMatrix,
+  type DevicePeak,
+  decompress,
+  type MatmulShape,
+  type NMBackend,
+  type NMPattern,
+  type PreparedWeights,
+  performanceModel,
+  randomCompressed,
+  randomDense,
+  sparsity,
+  type TimingResult,
+} from '@nmkit/format';
+import type { DenseBaseline } from './baselines.js';
+import type { BaselineResult, CaseMetrics, CaseResult, Measurement, ModelSummary } from './results.js';
+import { summarizeSamples } from './stats.js';
+import type { Suite } from './suites.js';
+import { type Verification, verifySampled } from './verify-result.js';
+
+/** Receives progress while a suite runs (the live terminal table implements it). */
+export interface ProgressSink {
+  start(totalSteps: number): void;
+  /** A measurement is about to start. */
+  step(label: string): void;
+  baseline(result: BaselineResult): void;
+  result(result: CaseResult): void;
+  finish(): void;
+}
+
+/** What {@link runSuite} needs. */
+export interface RunContext {
+  readonly suite: Suite;
+  readonly backends: readonly NMBackend[];
+  readonly baselines: readonly DenseBaseline[];
+  readonly seed: number;
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** The device peak of a backend, when known (H100 from format; others only from --peak). */
+  readonly peakFor: (backend: NMBackend) => DevicePeak | undefined;
+  readonly progress?: ProgressSink;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function shapeText(s: MatmulShape): string {
+  return `${s.m}×${s.n}×${s.k}`;
+}
+
+/**
+ * Checks the result of one multiplication first, and times it only if it is right. Never throws: a failure is
+ * recorded as `error`, a wrong result as `wrong` (with the first bad entry), and neither is timed.
+ * @example const m = await verifyThenTime(() => b.matmul(a, w), (c) => verifySampled(a, sparse, c), () => b.time(a, w));
+ */
+export async function verifyThenTime(
+  run: () => Promise<DenseMatrix>,
+  verify: (c: DenseMatrix) => Verification,
+  time: () => Promise<TimingResult>,
+): Promise<Measurement> {
+  let verification: Verification;
+  try {
+    verification = verify(await run());
+  } catch (error) {
+    return { status: 'error', reason: `matmul failed: ${errorText(error)}` };
+  }
+  if (!verification.ok) return { status: 'wrong', reason: verification.problem, verification };
+  try {
+    const timing = await time();
+    const stats = summarizeSamples(timing.samplesMs);
+    return { status: 'ok', verification, stats, samplesMs: [...timing.samplesMs], clock: timing.clock, plan: timing.plan };
+  } catch (error) {
+    return { status: 'error', reason: `timing failed: ${errorText(error)}`, verification };
+  }
+}
+
+/** The performance model of a case on a device (bound and floor are null without a known peak). */
+export function modelSummary(shape: MatmulShape, pattern: NMPattern | undefined, peak: DevicePeak | undefined): ModelSummary {
+  const model = performanceModel(shape, pattern, peak);
+  return {
+    effectiveFlops: model.effectiveFlops,
+    usefulFlops: model.usefulFlops,
+    bytes: model.bytes,
+    arithmeticIntensity: model.arithmeticIntensity,
+    idealSpeedup: model.idealSpeedup,
+    bound: model.bound ?? null,
+    floorSeconds: model.floorSeconds ?? null,
+  };
+}
+
+/**
+ * Derived figures of a correct, timed case: TFLOP/s, speedup over every baseline that ran on the same shape,
+ * percentage of the ideal 1/ρ (over the backend's own dense baseline), of the device peak and of the roofline.
+ */
+export function caseMetrics(
+  backend: string,
+  model: ModelSummary,
+  medianMs: number,
+  baselines: readonly BaselineResult[],
+  peak: DevicePeak | undefined,
+): CaseMetrics {
+  const seconds = medianMs / 1e3;
+  const speedups: Record<string, number> = {};
+  for (const b of baselines) {
+    if (b.measurement.status === 'ok' && b.measurement.stats) speedups[b.id] = b.measurement.stats.medianMs / medianMs;
+  }
+  const own = speedups[`${backend}-dense`] ?? null;
+  const usefulTflops = model.usefulFlops / seconds / 1e12;
+  return {
+    effectiveTflops: model.effectiveFlops / seconds / 1e12,
+    usefulTflops,
+    speedups,
+    speedupOverOwnDense: own,
+    percentOfIdeal: own === null ? null : (100 * own) / model.idealSpeedup,
+    percentOfPeak: peak ? (100 * usefulTflops * 1e12) / peak.flopsPerSecond : null,
+    percentOfRoofline: model.floorSeconds === null ? null : (100 * model.floorSeconds) / seconds,
+  };
+}
+
+/** Seed of the weights of one (N, K, pattern): distinct per case, reproducible from the run's seed. */
+function weightSeed(seed: number, n: number, k: number, p: NMPattern): number {
+  return (Math.imul(seed + 1, 1000003) + n * 31 + k * 17 + p.keep * 7 + p.group * 3 + p.vectorLength) >>> 0;
+}
+
+/** Shapes grouped by weight shape (N, K), in first-seen order; each group's M ascending. */
+function groupByWeights(shapes: readonly MatmulShape[]): { n: number; k: number; ms: number[] }[] {
+  const groups = new Map<string, { n: number; k: number; ms: number[] }>();
+  for (const s of shapes) {
+    const key = `${s.n}x${s.k}`;
+    const g = groups.get(key) ?? { n: s.n, k: s.k, ms: [] };
+    if (!g.ms.includes(s.m)) g.ms.push(s.m);
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) g.ms.sort((x, y) => x - y);
+  return [...groups.values()];
+}
+
+/**
+ * Runs a suite: for each weight shape, builds random N:M weights, times every dense baseline on the
+ * decompressed weights (same math), then every backend on every pattern, verifying each result before timing.
+ * Weights are uploaded once per (N, K, pattern) and reused across M. Never throws for a backend's failure.
+ */
+export async function runSuite(context: RunContext): Promise<{ cases: CaseResult[]; baselines: BaselineResult[] }> {
+  const { suite, backends, baselines, seed, progress } = context;
+  let groups = groupByWeights(suite.shapes);
+  if (context.shard) {
+    const { index, count } = context.shard;
+    groups = groups.filter((_, i) => i % count === index - 1);
+  }
+  const total = groups.reduce((sum, g) => sum + g.ms.length * (baselines.length + suite.patterns.length * backends.length), 0);
+  progress?.start(total);
+  const timing = { warmup: suite.warmup, repeats: suite.repeats };
+  const cases: CaseResult[] = [];
+  const baselineResults: BaselineResult[] = [];
+
+  for (const group of groups) {
+    const { n, k } = group;
+    // A for the largest M; smaller M use a copy of its first rows (the same numbers randomDense would give).
+    const aFull = randomDense(group.ms[group.ms.length - 1], k, seed + k);
+    const aFor = (m: number): DenseMatrix => ({ rows: m, cols: k, data: aFull.data.slice(0, m * k) });
+    const weightsFor = (p: NMPattern): CompressedNM => randomCompressed(k, n, p, weightSeed(seed, n, k, p));
+    const firstWeights = suite.patterns.length > 0 ? weightsFor(suite.patterns[0]) : undefined;
+
+    // Dense baselines on the decompressed weights of the first pattern, once per shape.
+    const shapeBaselines = new Map<number, BaselineResult[]>();
+    if (firstWeights && baselines.length > 0) {
+      const dense = decompress(firstWeights);
+      for (const baseline of baselines) {
+        let prepared: PreparedWeights | undefined;
+        let prepareError: string | undefined;
+        for (const m of group.ms) {
+          const shape = { m, n, k };
+          progress?.step(`${shapeText(shape)} dense on ${baseline.label}`);
+          let measurement: Measurement;
+          const problem = baseline.check(shape);
+          if (problem) {
+            measurement = { status: 'skipped', reason: problem };
+          } else {
+            if (!prepared && !prepareError) {
+              try {
+                prepared = await baseline.prepare(dense);
+              } catch (error) {
+                prepareError = `prepareDense failed: ${errorText(error)}`;
+              }
+            }
+            if (!prepared) {
+              measurement = { status: 'error', reason: prepareError };
+            } else {
+              const a = aFor(m);
+              const w = prepared;
+              measurement = await verifyThenTime(
+                () => baseline.matmul(a, w),
+                (c) => verifySampled(a, firstWeights, c, { seed: seed + m }),
+                () => baseline.time(a, w, timing),
+              );
+            }
+          }
+          const result: BaselineResult = {
+            id: baseline.id,
+            label: baseline.label,
+            owner: baseline.owner,
+            shape,
+            measurement,
+            effectiveTflops: measurement.stats ? (2 * m * n * k) / (measurement.stats.medianMs / 1e3) / 1e12 : undefined,
+          };
+          baselineResults.push(result);
+          shapeBaselines.set(m, [...(shapeBaselines.get(m) ?? []), result]);
+          progress?.baseline(result);
+        }
+        prepared?.dispose();
+      }
+    }
+
+    for (const [patternIndex, pattern] of suite.patterns.entries()) {
+      const weights = patternIndex === 0 && firstWeights ? firstWeights : weightsFor(pattern);
+      for (const backend of backends) {
+        const peak = context.peakFor(backend);
+        let prepared: PreparedWeights | undefined;
+        let prepareError: string | undefined;
+        for (const m of group.ms) {
+          const shape = { m, n, k };
+          progress?.step(`${shapeText(shape)} ${pattern.keep}:${pattern.group}:${pattern.vectorLength} on ${backend.name}`);
+          const model = modelSummary(shape, pattern, peak);
+          let measurement: Measurement;
+          const check = backend.check(shape, pattern);
+          if (!check.ok) {
+            measurement = { status: 'skipped', reason: check.reason };
+          } else {
+            if (!prepared && !prepareError) {
+              try {
+                prepared = await backend.prepare(weights);
+              } catch (error) {
+                prepareError = `prepare failed: ${errorText(error)}`;
+              }
+            }
+            if (!prepared) {
+              measurement = { status: 'error', reason: prepareError };
+            } else {
+              const a = aFor(m);
+              const w = prepared;
+              measurement = await verifyThenTime(
+                () => backend.matmul(a, w),
+                (c) => verifySampled(a, weights, c, { seed: seed + m }),
+                () => backend.time(a, w, timing),
+              );
+            }
+          }
+          const result: CaseResult = {
+            shape,
+            pattern,
+            backend: backend.name,
+            sparsity: sparsity(pattern),
+            model,
+            measurement,
+            metrics: measurement.stats
+              ? caseMetrics(backend.name, model, measurement.stats.medianMs, shapeBaselines.get(m) ?? [], peak)
+              : undefined,
+          };
+          cases.push(result);
+          progress?.result(result);
+        }
+        prepared?.dispose();
+      }
+    }
+  }
+  progress?.finish();
+  return { cases, baselines: baselineResults };
+}
