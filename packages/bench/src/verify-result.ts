@@ -64,7 +64,8 @@ export function verifySampled(a: DenseMatrix, b: CompressedNM, c: DenseMatrix, o
   const { keep, group, vectorLength } = b.pattern;
   const rand = seededRandom(options.seed ?? 12345);
   const entryBudget = Math.max(256, Math.floor((options.maxOps ?? 4e6) / layout.keptRows));
-  const rows = sampleIndices(M, Math.min(M, Math.max(2, Math.min(32, Math.ceil(Math.sqrt(entryBudget))))), rand);
+  const everything = totalEntries <= entryBudget;
+  const rows = sampleIndices(M, everything ? M : Math.max(2, Math.min(32, Math.ceil(Math.sqrt(entryBudget)))), rand);
   const cols = sampleIndices(N, Math.max(2, Math.floor(entryBudget / rows.length)), rand);
 
   const sums = new Float64Array(rows.length * cols.length);
