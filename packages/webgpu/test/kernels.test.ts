@@ -1,0 +1,112 @@
+import {
+  candidatePlans,
+  compareWithReference,
+  type DenseMatrix,
+  type MatmulShape,
+  type NMPattern,
+  randomCompressed,
+  randomDense,
+  referenceDense,
+  referenceSpmm,
+  type TilingPlan,
+} from '@nmkit/format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGPUBackend } from '../src/index.js';
+import { gpuBackendOrSkip } from './gpu-backend.js';
+
+// Every kernel variant, forced through explicit plans, on ragged shapes: each result is checked against the
+// float64 reference. The conformance suite only sees the planner's choices; this sees every branch.
+let backend: WebGPUBackend | undefined;
+beforeAll(async () => {
+  backend = await gpuBackendOrSkip();
+});
+afterAll(async () => {
+  await backend?.dispose();
+});
+
+const limits = () => ({ maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 256, subgroupSize: 8, computeUnits: 16 });
+
+function expectClose(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string) {
+  const result = compareWithReference(c.data, ref, terms);
+  expect(result.firstMismatch, `${what}: first mismatch (row, col, got, expected, bound)`).toBeUndefined();
+  expect(result.ok).toBe(true);
+}
+
+async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan | undefined, seed: number) {
+  const a = randomDense(shape.m, shape.k, seed);
+  const sparse = randomCompressed(shape.k, shape.n, pattern, seed + 1);
+  const weights = await backend!.prepare(sparse);
+  try {
+    const c = await backend!.matmul(a, weights, plan ? { plan } : {});
+    expectClose(c, referenceSpmm(a, sparse), shape.k, `${shape.m}×${shape.n}×${shape.k} ${JSON.stringify(pattern)}`);
+    return backend!.lastKernel ?? '';
+  } finally {
+    weights.dispose();
+  }
+}
+
+const withSplit = (plan: TilingPlan, splitK: number): TilingPlan => ({ ...plan, splitK });
+
+describe('tiled kernel variants', () => {
+  it.each([
+    ['low sparsity 16:32 V=32', { m: 67, n: 131, k: 161 }, { keep: 16, group: 32, vectorLength: 32 }, 'spmm-nm-low-sparsity'],
+    ['high sparsity 4:32 V=32 (union rows)', { m: 70, n: 260, k: 333 }, { keep: 4, group: 32, vectorLength: 32 }, 'spmm-nm-high-sparsity'],
+    ['high sparsity 8:32 V=64 (block inside one vector)', { m: 33, n: 150, k: 130 }, { keep: 8, group: 32, vectorLength: 64 }, 'spmm-nm-'],
+    ['element-wise 2:4 (one slot per column)', { m: 45, n: 77, k: 98 }, { keep: 2, group: 4, vectorLength: 1 }, 'spmm-nm-low-sparsity'],
+    ['odd 3:7 V=6', { m: 19, n: 53, k: 71 }, { keep: 3, group: 7, vectorLength: 6 }, 'spmm-nm-low-sparsity'],
+    ['decode M=5', { m: 5, n: 300, k: 1000 }, { keep: 8, group: 32, vectorLength: 32 }, 'spmm-nm-decode'],
+  ] as const)('%s: every candidate plan, with and without split-K', async (_, shape, pattern, family) => {
+    if (!backend) return;
+    const plans = candidatePlans(shape, pattern, limits());
+    const kernels = new Set<string>();
+    for (const plan of plans) {
+      for (const split of [1, 3]) kernels.add(await runSparse(shape, pattern, withSplit(plan, split), 7));
+    }
+    expect([...kernels].some((k) => k.startsWith(family)), [...kernels].join('\n')).toBe(true);
+    expect([...kernels].some((k) => k.includes('split-K 3')), 'a split-K run').toBe(true);
+  });
+
+  it('union rows: the high-sparsity kernel stages fewer A rows than the stage holds', async () => {
+    if (!backend) return;
+    const shape = { m: 64, n: 256, k: 512 };
+    const pattern = { keep: 2, group: 32, vectorLength: 32 };
+    const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.n <= 64)!;
+    const weights = await backend.prepare(randomCompressed(shape.k, shape.n, pattern, 3));
+    const { spec } = await backend.describeKernel(shape, weights, plan);
+    weights.dispose();
+    expect(spec.shader).toBe('tiled');
+    if (spec.shader === 'tiled') {
+      expect(spec.constants.UNION).toBe(true);
+      expect(spec.constants.A_ROWS).toBeLessThan(spec.constants.BK);
+    }
+  });
+
+  it('general kernel: forced, and ragged', async () => {
+    if (!backend) return;
+    const general: TilingPlan = { ...candidatePlans({ m: 9, n: 9, k: 9 }, undefined, limits())[0], variant: 'general' };
+    const kernel = await runSparse({ m: 23, n: 41, k: 57 }, { keep: 3, group: 5, vectorLength: 3 }, general, 11);
+    expect(kernel).toBe('spmm-nm-general');
+  });
+
+  it('dense baseline: tiled, split-K and general agree with the dense reference', async () => {
+    if (!backend) return;
+    const a = randomDense(77, 93, 5);
+    const b = randomDense(93, 61, 6);
+    const weights = await backend.prepareDense(b);
+    const ref = referenceDense(a, b);
+    const plans = candidatePlans({ m: 77, n: 61, k: 93 }, undefined, limits());
+    const seen = new Set<string>();
+    for (const plan of [...plans, withSplit(plans[0], 2), { ...plans[0], variant: 'general' as const }]) {
+      expectClose(await backend.matmul(a, weights, { plan }), ref, 93, `dense ${plan.block.m}×${plan.block.n} split ${plan.splitK}`);
+      seen.add(backend.lastKernel!.split(' ')[0]);
+    }
+    weights.dispose();
+    expect([...seen].sort()).toEqual(['matmul-dense-general', 'matmul-dense-tiled']);
+  });
+
+  it('indices into K padding never read A past K columns (A beyond K is poison-free by construction)', async () => {
+    if (!backend) return;
+    // K = 40 with group 32: the last window has 8 real rows; keep = 12 forces indices into the padding.
+    await runSparse({ m: 17, n: 64, k: 40 }, { keep: 12, group: 32, vectorLength: 32 }, undefined, 13);
+  });
+});
