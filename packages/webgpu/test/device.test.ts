@@ -1,0 +1,105 @@
+import { DeviceError, LimitError, NMError, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebGPUBackend, pipelineKey, type WebGPUBackend } from '../src/index.js';
+import { gpuBackendOrSkip } from './gpu-backend.js';
+
+let backend: WebGPUBackend | undefined;
+beforeAll(async () => {
+  backend = await gpuBackendOrSkip();
+});
+afterAll(async () => {
+  await backend?.dispose();
+});
+
+const pattern = { keep: 2, group: 4, vectorLength: 4 };
+
+describe('device behaviour', () => {
+  it('device loss: one clear DeviceError, then the next call recovers on a new device with the same weights', async () => {
+    if (!backend) return;
+    const sparse = randomCompressed(64, 40, pattern, 1);
+    const a = randomDense(9, 64, 2);
+    const weights = await backend.prepare(sparse);
+    const expected = Array.from((await backend.matmul(a, weights)).data);
+    const lostDevice = await backend.gpuDevice();
+    lostDevice.destroy();
+    await lostDevice.lost;
+    const failure = await backend.matmul(a, weights).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DeviceError);
+    expect((failure as DeviceError).message).toMatch(/device was lost .*destroyed/);
+    expect((failure as DeviceError).fix).toMatch(/call again/);
+    const again = await backend.matmul(a, weights);
+    expect(await backend.gpuDevice()).not.toBe(lostDevice);
+    expect(Array.from(again.data)).toEqual(expected);
+    weights.dispose();
+  });
+
+  it('device lost while work is in flight: DeviceError, then recovery', async () => {
+    if (!backend) return;
+    const sparse = randomCompressed(256, 256, pattern, 3);
+    const a = randomDense(128, 256, 4);
+    const weights = await backend.prepare(sparse);
+    const device = await backend.gpuDevice();
+    const inFlight = backend.matmul(a, weights);
+    device.destroy();
+    const failure = await inFlight.catch((error: unknown) => error);
+    // Dawn may finish the work before the destroy lands; either way nothing else than a correct C or a DeviceError.
+    if (failure instanceof Error) expect(NMError.isInstance(failure) && failure.code).toBe('DEVICE');
+    const c = await backend.matmul(a, weights);
+    const ref = referenceSpmm(a, sparse);
+    expect(Math.abs(c.data[5] - ref.values[5])).toBeLessThan(1e-3);
+    weights.dispose();
+  });
+
+  it('a caller-supplied GPUDevice is used and never destroyed by dispose()', async () => {
+    if (!backend) return;
+    const device = await backend.gpuDevice();
+    const result = await createWebGPUBackend({ device });
+    expect(result.available).toBe(true);
+    if (!result.available) return;
+    const own = result.backend as WebGPUBackend;
+    expect(await own.gpuDevice()).toBe(device);
+    const sparse = randomCompressed(32, 8, pattern, 5);
+    const a = randomDense(3, 32, 6);
+    const w = await own.prepare(sparse);
+    expect((await own.matmul(a, w)).data.length).toBe(24);
+    w.dispose();
+    await own.dispose();
+    // Still alive: the first backend keeps working on it.
+    const w2 = await backend.prepare(sparse);
+    expect((await backend.matmul(a, w2)).data.length).toBe(24);
+    w2.dispose();
+  });
+
+  it('buffers over the device binding limit are refused with a LimitError naming the sizes', async () => {
+    if (!backend) return;
+    const limit = backend.capabilities.limits.maxBufferBytes;
+    const k = 4096;
+    const n = Math.ceil(limit / 4 / k) + 64; // dense B over the limit
+    const check = backend.check({ m: 1, n, k }, undefined);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.reason).toMatch(/operand B needs \d+ bytes, over webgpu's buffer limit/);
+    const tooWide = { rows: 1, cols: 8, data: new Float32Array(8) };
+    // prepare() refuses before touching the device; a fake 1-row matrix whose byteLength we inflate is enough.
+    Object.defineProperty(tooWide.data, 'byteLength', { value: limit + 4 });
+    const error = await backend.prepareDense(tooWide).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LimitError);
+    expect((error as LimitError).message).toMatch(/exceed the device's largest storage binding/);
+  });
+
+  it('pipeline cache key encodes every specialisation', () => {
+    expect(pipelineKey('tiled', { BM: 64, BN: 128, UNION: true })).toBe('tiled{BM=64,BN=128,UNION=true}');
+    expect(pipelineKey('tiled', { BN: 128, BM: 64 })).toBe(pipelineKey('tiled', { BM: 64, BN: 128 }));
+    expect(pipelineKey('tiled', { BM: 64, UNION: true })).not.toBe(pipelineKey('tiled', { BM: 64, UNION: false }));
+  });
+
+  it('time() reports per-run samples from the device clock when the adapter has timestamp queries', async () => {
+    if (!backend) return;
+    const weights = await backend.prepare(randomCompressed(128, 128, { keep: 8, group: 32, vectorLength: 32 }, 7));
+    const timing = await backend.time(randomDense(64, 128, 8), weights, { warmup: 1, repeats: 4 });
+    weights.dispose();
+    expect(timing.samplesMs).toHaveLength(4);
+    expect(timing.clock).toBe(backend.capabilities.timing);
+    expect(timing.minMs).toBeGreaterThan(0);
+    expect(timing.plan?.variant).toBe('high-sparsity');
+  });
+});
