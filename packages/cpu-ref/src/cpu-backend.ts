@@ -1,0 +1,251 @@
+import {
+  assertDenseMatrix,
+  assertRunnable,
+  type BackendCapabilities,
+  type BackendProvider,
+  BackendUnavailableError,
+  type CheckResult,
+  type CompressedNM,
+  capabilityProblem,
+  type DenseMatrix,
+  DisposedError,
+  density,
+  type MatmulOptions,
+  type MatmulShape,
+  type NMBackend,
+  NMError,
+  type NMPattern,
+  ShapeError,
+  summarizeTimings,
+  type TimingOptions,
+  type TimingResult,
+  validateCompressed,
+} from '@nmkit/format';
+import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
+import { CpuWeights } from './cpu-weights.js';
+import { type KernelJob, tileCount } from './kernels/kernel-job.js';
+import { allocateFloats, copyFloats, keptRowTable, packDenseStrips, packNMStrips } from './kernels/pack.js';
+import { runTile } from './kernels/run-tile.js';
+import { stripMap } from './kernels/strips.js';
+import { loadNodeBuiltins, type NodeBuiltins } from './node-modules.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** Options of {@link createCpuBackend}. */
+export interface CpuBackendOptions {
+  /** Worker threads (default: every core, `os.availableParallelism()`); 1 runs on the calling thread, no workers. */
+  readonly threads?: number;
+  /** Where the worker script is (default: `worker.js` beside this module; from TypeScript sources, `../dist/worker.js`). */
+  readonly workerUrl?: URL | string;
+  /**
+   * Multiply-adds below which a product runs on the calling thread instead of the workers (default 2²¹, about a
+   * millisecond: below it, copying A and messaging cost more than they save). 0 sends everything to the workers.
+   */
+  readonly parallelThreshold?: number;
+}
+
+const CAPABILITIES: BackendCapabilities = {
+  dtypes: ['float32'],
+  maxGroup: 256,
+  vectorLengths: 'any',
+  fastPaths: 'V ≥ 8 (4×8 register tiles over packed strips; fastest when V is a multiple of 8); V < 8 runs a general row kernel',
+  limits: { maxBufferBytes: 2 ** 31 - 1, maxDimension: 2 ** 31 - 1 },
+  timing: 'host',
+  denseBaseline: 'blocked dense GEMM (same threads, cache blocks and 4×8 register tiles)',
+};
+
+/**
+ * The fast CPU backend: N:M SpMM (and a dense baseline) with cache blocks over M, N and K, 4×8 register tiles
+ * fed by A panels gathered at each vector's kept rows, and every core through persistent `worker_threads`
+ * sharing A, B and C in SharedArrayBuffers. Where worker threads do not exist (browsers) it runs the same
+ * kernels on the calling thread. Create it with {@link createCpuBackend} or {@link cpuProvider}.
+ * @example
+ * const cpu = await createCpuBackend();
+ * const w = await cpu.prepare(pruneByMagnitude(b, nmPattern(8, 32, 32)));
+ * const c = await cpu.matmul(a, w);
+ * await cpu.dispose();
+ */
+export class CpuBackend implements NMBackend {
+  readonly name = 'cpu';
+  readonly capabilities = CAPABILITIES;
+  private pool: WorkerPool | undefined;
+  private closed = false;
+
+  /** @internal Use {@link createCpuBackend}. */
+  constructor(
+    pool: WorkerPool | undefined,
+    readonly device: string,
+    /** Threads a product is split over (1 = the calling thread). */
+    readonly threads: number,
+    private readonly parallelThreshold: number,
+  ) {
+    this.pool = pool;
+  }
+
+  check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
+    const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern);
+    return reason ? { ok: false, reason } : { ok: true, plan: planCpuTiling(shape, pattern, this.threads) };
+  }
+
+  async prepare(weights: CompressedNM): Promise<CpuWeights> {
+    this.assertOpen();
+    const layout = validateCompressed(weights);
+    const { rows, cols, pattern } = weights;
+    const problem = capabilityProblem(this.name, CAPABILITIES, { m: 1, n: cols, k: rows }, pattern);
+    if (problem) throw new ShapeError(`cpu cannot hold weights ${rows}×${cols}: ${problem}.`);
+    const shared = this.pool !== undefined;
+    const kernel = cpuKernelFor(pattern);
+    const arrays =
+      kernel === 'spmm-nm-strips'
+        ? { kernel, packed: packNMStrips(weights, stripMap(cols, pattern.vectorLength), shared), rowTable: keptRowTable(weights, true, shared) }
+        : { kernel, packed: copyFloats(weights.values, shared), rowTable: keptRowTable(weights, false, shared) };
+    return new CpuWeights(this.name, 'nm', rows, cols, { ...pattern }, { ...arrays, bRows: layout.keptRows });
+  }
+
+  async prepareDense(weights: DenseMatrix): Promise<CpuWeights> {
+    this.assertOpen();
+    assertDenseMatrix(weights, 'B');
+    const shared = this.pool !== undefined;
+    const rowTable = new Int32Array(shared ? new SharedArrayBuffer(0) : new ArrayBuffer(0));
+    const arrays = { kernel: cpuKernelFor(undefined), packed: packDenseStrips(weights, shared), rowTable, bRows: weights.rows };
+    return new CpuWeights(this.name, 'dense', weights.rows, weights.cols, undefined, arrays);
+  }
+
+  async matmul(a: DenseMatrix, weights: CpuWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
+    this.assertOpen();
+    assertRunnable(this.name, CAPABILITIES, a, weights);
+    if (!(weights instanceof CpuWeights)) {
+      throw new ShapeError('cpu: weights must come from prepare() or prepareDense() of a cpu backend.');
+    }
+    const { packed, rowTable, kernel, bRows } = weights.packed;
+    const pattern = weights.pattern;
+    const shape = { m: a.rows, n: weights.cols, k: a.cols };
+    const blocking = cpuBlocking(options.plan ?? planCpuTiling(shape, pattern, this.threads), shape, pattern);
+    const base = {
+      kernel,
+      ...shape,
+      keep: pattern?.keep ?? 1,
+      group: pattern?.group ?? 1,
+      vectorLength: pattern?.vectorLength ?? shape.n,
+      bRows,
+      tileRows: blocking.tileRows,
+      tileCols: blocking.tileCols,
+      stageRows: blocking.stageRows,
+      packed,
+      rowTable,
+    };
+    const multiplyAdds = shape.m * shape.n * shape.k * (pattern ? density(pattern) : 1);
+    const pool = this.pool;
+    const shared = packed.buffer instanceof SharedArrayBuffer;
+    if (!pool || !shared || multiplyAdds < this.parallelThreshold) {
+      const job: KernelJob = { ...base, a: a.data, c: new Float32Array(shape.m * shape.n) };
+      const tiles = tileCount(job);
+      for (let tile = 0; tile < tiles; tile++) runTile(job, tile);
+      return { rows: shape.m, cols: shape.n, data: job.c };
+    }
+    // A is copied into shared memory (workers cannot see the caller's buffer); C is written there and copied out,
+    // so the caller gets an ordinary, unshared Float32Array.
+    const sharedA = allocateFloats(a.data.length, true);
+    sharedA.set(a.data);
+    const job: KernelJob = { ...base, a: sharedA, c: allocateFloats(shape.m * shape.n, true) };
+    await pool.run(job, tileCount(job));
+    return { rows: shape.m, cols: shape.n, data: job.c.slice() };
+  }
+
+  async time(a: DenseMatrix, weights: CpuWeights, options: TimingOptions = {}): Promise<TimingResult> {
+    const plan = options.plan ?? planCpuTiling({ m: a.rows, n: weights.cols, k: a.cols }, weights.pattern, this.threads);
+    for (let i = 0; i < (options.warmup ?? 3); i++) await this.matmul(a, weights, { plan });
+    const samples: number[] = [];
+    for (let i = 0; i < (options.repeats ?? 10); i++) {
+      const start = performance.now();
+      await this.matmul(a, weights, { plan });
+      samples.push(performance.now() - start);
+    }
+    return summarizeTimings(samples, 'host', plan);
+  }
+
+  /** Terminates the worker threads; products still running reject with DisposedError. Idempotent. */
+  async dispose(): Promise<void> {
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.dispose();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DisposedError('The cpu backend');
+  }
+}
+
+/**
+ * Creates the fast CPU backend: spawns its worker threads (Node) and waits until they are ready.
+ * @throws {BackendUnavailableError} when the worker script cannot be loaded (with the path tried and the fix).
+ * @example const cpu = await createCpuBackend({ threads: 2 });
+ */
+export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
+  const node = await loadNodeBuiltins();
+  const parallelThreshold = options.parallelThreshold ?? 2 ** 21;
+  const cores = node ? (node.os.availableParallelism?.() ?? node.os.cpus().length) : 1;
+  const threads = Math.max(1, Math.floor(options.threads ?? cores));
+  if (options.threads !== undefined && !(options.threads >= 1)) {
+    throw new BackendUnavailableError('cpu', `threads=${options.threads} is not a positive number`, 'pass threads ≥ 1.');
+  }
+  const model = node ? (node.os.cpus()[0]?.model?.trim() ?? 'unknown CPU') : 'JavaScript';
+  if (!node || threads === 1) {
+    const why = node ? '' : ' (no worker_threads here)';
+    return new CpuBackend(undefined, `${model}, 1 thread${why}`, 1, parallelThreshold);
+  }
+  const url = resolveWorkerUrl(node, options.workerUrl);
+  if (!node.fs.existsSync(node.url.fileURLToPath(url))) {
+    throw new BackendUnavailableError(
+      'cpu',
+      `its worker script ${node.url.fileURLToPath(url)} does not exist`,
+      'build the package (pnpm --filter @nmkit/cpu-ref build), keep dist/worker.js beside the bundle that imports ' +
+        '@nmkit/cpu-ref, pass workerUrl, or use threads: 1.',
+    );
+  }
+  let pool: WorkerPool;
+  try {
+    pool = await WorkerPool.start(node, threads, url);
+  } catch (error) {
+    throw new BackendUnavailableError(
+      'cpu',
+      `its ${threads} worker threads did not start: ${error instanceof Error ? error.message : String(error)}`,
+      'check that dist/worker.js matches this build, or use threads: 1.',
+    );
+  }
+  return new CpuBackend(pool, `${model}, ${threads} worker threads`, threads, parallelThreshold);
+}
+
+/** The worker script: the caller's, else `worker.js` beside this module, else (running from src/) `../dist/worker.js`. */
+function resolveWorkerUrl(node: NodeBuiltins, given: URL | string | undefined): URL {
+  if (given !== undefined) return given instanceof URL ? given : node.url.pathToFileURL(given);
+  const beside = new URL('./worker.js', import.meta.url);
+  if (node.fs.existsSync(node.url.fileURLToPath(beside))) return beside;
+  return new URL('../dist/worker.js', import.meta.url);
+}
+
+/**
+ * A registry entry for the fast CPU backend with given options (priority 100). `create()` never throws: an
+ * unavailable backend comes back with its reason and fix.
+ * @example const registry = new BackendRegistry([createCpuProvider({ threads: 4 }), cpuReferenceProvider]);
+ */
+export function createCpuProvider(options: CpuBackendOptions = {}): BackendProvider {
+  return {
+    name: 'cpu',
+    priority: 100,
+    create: async () => {
+      try {
+        return { available: true, backend: await createCpuBackend(options) };
+      } catch (error) {
+        if (NMError.isInstance(error)) return { available: false, reason: error.message, fix: error.fix };
+        return { available: false, reason: String(error) };
+      }
+    },
+  };
+}
+
+/**
+ * Registry entry for the fast CPU backend with default options: every core, worker threads in Node.
+ * @example const registry = new BackendRegistry([cpuProvider, cpuReferenceProvider]);
+ */
+export const cpuProvider: BackendProvider = createCpuProvider();
