@@ -1,0 +1,305 @@
+// N-API bindings. Every device operation runs in a Napi::AsyncWorker (off the JS thread) after its arguments were
+// copied into plain C++ structs on the JS thread; the typed arrays it reads or fills stay referenced until it ends.
+// Weights live in a Napi::ObjectWrap whose finalizer frees the device memory if JS never calls free().
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "cuda-context.h"
+
+namespace nmkit {
+namespace {
+
+struct AddonData {
+  Napi::FunctionReference weightsConstructor;
+};
+
+Napi::Error deviceError(Napi::Env env, const std::string& message, int code) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("cudaError", Napi::Number::New(env, code));
+  return error;
+}
+
+int intField(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
+
+class WeightsWrap : public Napi::ObjectWrap<WeightsWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DeviceWeights",
+                       {InstanceMethod("free", &WeightsWrap::Free), InstanceAccessor("bytes", &WeightsWrap::Bytes, nullptr)});
+  }
+  explicit WeightsWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<WeightsWrap>(info) {}
+  // The finalizer safety net: ~WeightsWrap drops the last JS-side reference; a running worker may still hold one.
+  std::shared_ptr<DeviceWeights> weights;
+
+ private:
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    weights.reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), weights ? static_cast<double>(weights->bytes) : 0);
+  }
+};
+
+Plan readPlan(const Napi::Object& o) {
+  Plan p;
+  p.kernel = static_cast<Plan::Kernel>(intField(o, "kernel"));
+  p.bm = intField(o, "bm");
+  p.wm = intField(o, "wm");
+  p.stages = intField(o, "stages");
+  p.splitK = intField(o, "splitK");
+  p.rowsPerBlock = intField(o, "rowsPerBlock");
+  p.windowsPerSplit = intField(o, "windowsPerSplit");
+  return p;
+}
+
+/// Base of the workers: a promise, the context, and the CUDA error code of a failure.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, std::shared_ptr<Context> context)
+      : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), context(std::move(context)) {}
+  Napi::Promise::Deferred deferred;
+
+ protected:
+  void Execute() override {
+    try {
+      Run();
+    } catch (const CudaFailure& failure) {
+      code = failure.code;
+      SetError(failure.what());
+    } catch (const std::exception& failure) {
+      SetError(failure.what());
+    }
+  }
+  virtual void Run() = 0;
+  void OnError(const Napi::Error& e) override { deferred.Reject(deviceError(Env(), e.Message(), code).Value()); }
+  std::shared_ptr<Context> context;
+  int code = -1;
+};
+
+class UploadWorker : public PromiseWorker {
+ public:
+  UploadWorker(Napi::Env env, std::shared_ptr<Context> ctx, const UploadDesc& desc, Napi::Object source, Napi::Object wrapper)
+      : PromiseWorker(env, std::move(ctx)), desc_(desc) {
+    source_ = Napi::Persistent(source);
+    wrapper_ = Napi::Persistent(wrapper);
+  }
+  void Run() override { result_ = context->upload(desc_); }
+  void OnOK() override {
+    WeightsWrap::Unwrap(wrapper_.Value())->weights = result_;
+    deferred.Resolve(wrapper_.Value());
+  }
+
+ private:
+  UploadDesc desc_;
+  Napi::ObjectReference source_;
+  Napi::ObjectReference wrapper_;
+  std::shared_ptr<DeviceWeights> result_;
+};
+
+class MatmulWorker : public PromiseWorker {
+ public:
+  MatmulWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::shared_ptr<DeviceWeights> w, Plan plan,
+               Napi::Float32Array a, int m, int k, Napi::Float32Array c)
+      : PromiseWorker(env, std::move(ctx)), weights_(std::move(w)), plan_(plan), a_(a.Data()), c_(c.Data()), m_(m), k_(k) {
+    aRef_ = Napi::Persistent(static_cast<Napi::Object>(a));
+    cRef_ = Napi::Persistent(static_cast<Napi::Object>(c));
+  }
+  void Run() override { context->matmul(*weights_, plan_, a_, m_, k_, c_); }
+  void OnOK() override { deferred.Resolve(cRef_.Value()); }
+
+ private:
+  std::shared_ptr<DeviceWeights> weights_;
+  Plan plan_;
+  const float* a_;
+  float* c_;
+  int m_, k_;
+  Napi::ObjectReference aRef_, cRef_;
+};
+
+class TimeWorker : public PromiseWorker {
+ public:
+  TimeWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::shared_ptr<DeviceWeights> w, Plan plan,
+             Napi::Float32Array a, int m, int k, int warmup, int repeats)
+      : PromiseWorker(env, std::move(ctx)), weights_(std::move(w)), plan_(plan), a_(a.Data()), m_(m), k_(k),
+        warmup_(warmup), repeats_(repeats) {
+    aRef_ = Napi::Persistent(static_cast<Napi::Object>(a));
+  }
+  void Run() override { samples_ = context->time(*weights_, plan_, a_, m_, k_, warmup_, repeats_); }
+  void OnOK() override {
+    Napi::Float64Array out = Napi::Float64Array::New(Env(), samples_.size());
+    for (size_t i = 0; i < samples_.size(); ++i) out[i] = samples_[i];
+    deferred.Resolve(out);
+  }
+
+ private:
+  std::shared_ptr<DeviceWeights> weights_;
+  Plan plan_;
+  const float* a_;
+  int m_, k_, warmup_, repeats_;
+  Napi::ObjectReference aRef_;
+  std::vector<double> samples_;
+};
+
+class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Context",
+                       {InstanceMethod("upload", &ContextWrap::Upload), InstanceMethod("matmul", &ContextWrap::Matmul),
+                        InstanceMethod("time", &ContextWrap::Time), InstanceMethod("memInfo", &ContextWrap::MemInfo),
+                        InstanceMethod("cublasSource", &ContextWrap::CublasSource)});
+  }
+
+  explicit ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ContextWrap>(info) {
+    const int device = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    try {
+      context_ = std::make_shared<Context>(device);
+    } catch (const CudaFailure& f) {
+      deviceError(info.Env(), f.what(), f.code).ThrowAsJavaScriptException();
+    }
+  }
+
+ private:
+  std::shared_ptr<DeviceWeights> weightsOf(const Napi::Value& v) {
+    auto* wrap = WeightsWrap::Unwrap(v.As<Napi::Object>());
+    if (!wrap->weights) throw Napi::Error::New(v.Env(), "device weights were freed");
+    return wrap->weights;
+  }
+
+  Napi::Value Upload(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = info[0].As<Napi::Object>();
+    UploadDesc d;
+    d.dense = o.Get("dense").ToBoolean();
+    d.rows = intField(o, "rows");
+    d.cols = intField(o, "cols");
+    d.ldb = intField(o, "ldb");
+    auto values = o.Get("values").As<Napi::Float32Array>();
+    d.values = values.Data();
+    d.valueCount = values.ElementLength();
+    if (!d.dense) {
+      d.keep = intField(o, "keep");
+      d.group = intField(o, "group");
+      d.vectorLength = intField(o, "vectorLength");
+      d.keptRows = intField(o, "keptRows");
+      d.vectors = intField(o, "vectors");
+      auto indices = o.Get("indices").As<Napi::Uint8Array>();
+      d.indices = indices.Data();
+      d.indexCount = indices.ElementLength();
+      Napi::Value tile = o.Get("tile");
+      if (tile.IsObject()) {
+        Napi::Object t = tile.As<Napi::Object>();
+        d.tiled = true;
+        d.ks = intField(t, "ks");
+        d.srows = intField(t, "srows");
+        d.stages = intField(t, "stages");
+        d.tilesN = intField(t, "tilesN");
+        d.slotStride = intField(t, "slotStride");
+        auto rows = t.Get("rows").As<Napi::Int32Array>();
+        d.rowLists = rows.Data();
+        d.rowListCount = rows.ElementLength();
+        auto slots = t.Get("slots").As<Napi::Uint8Array>();
+        d.slots = slots.Data();
+        d.slotCount = slots.ElementLength();
+      }
+    }
+    auto* data = env.GetInstanceData<AddonData>();
+    Napi::Object wrapper = data->weightsConstructor.New({});
+    auto* worker = new UploadWorker(env, context_, d, o, wrapper);
+    Napi::Promise promise = worker->deferred.Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Matmul(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto weights = weightsOf(info[0]);
+    auto a = info[1].As<Napi::Float32Array>();
+    const int m = info[2].As<Napi::Number>().Int32Value();
+    const int k = info[3].As<Napi::Number>().Int32Value();
+    const Plan plan = readPlan(info[4].As<Napi::Object>());
+    auto c = Napi::Float32Array::New(env, static_cast<size_t>(m) * weights->shape.cols);
+    auto* worker = new MatmulWorker(env, context_, weights, plan, a, m, k, c);
+    Napi::Promise promise = worker->deferred.Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Time(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto weights = weightsOf(info[0]);
+    auto a = info[1].As<Napi::Float32Array>();
+    const int m = info[2].As<Napi::Number>().Int32Value();
+    const int k = info[3].As<Napi::Number>().Int32Value();
+    const Plan plan = readPlan(info[4].As<Napi::Object>());
+    const int warmup = info[5].As<Napi::Number>().Int32Value();
+    const int repeats = info[6].As<Napi::Number>().Int32Value();
+    auto* worker = new TimeWorker(env, context_, weights, plan, a, m, k, warmup, repeats);
+    Napi::Promise promise = worker->deferred.Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value MemInfo(const Napi::CallbackInfo& info) {
+    size_t free = 0, total = 0;
+    try {
+      context_->memInfo(&free, &total);
+    } catch (const CudaFailure& f) {
+      throw deviceError(info.Env(), f.what(), f.code);
+    }
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("free", static_cast<double>(free));
+    o.Set("total", static_cast<double>(total));
+    return o;
+  }
+
+  Napi::Value CublasSource(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), context_->cublasSource());
+  }
+
+  std::shared_ptr<Context> context_;
+};
+
+Napi::Value Probe(const Napi::CallbackInfo& info) {
+  const int device = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  const nmkit::Probe p = probeDevice(device);
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ok", p.ok);
+  o.Set("errorCode", p.errorCode);
+  o.Set("error", p.error);
+  o.Set("deviceCount", p.deviceCount);
+  o.Set("driverVersion", p.driverVersion);
+  o.Set("runtimeVersion", p.runtimeVersion);
+  o.Set("name", p.name);
+  o.Set("computeCapability", std::to_string(p.major) + "." + std::to_string(p.minor));
+  o.Set("multiprocessors", p.multiprocessors);
+  o.Set("sharedPerBlockOptin", p.sharedPerBlockOptin);
+  o.Set("maxThreadsPerBlock", p.maxThreadsPerBlock);
+  o.Set("totalMemory", static_cast<double>(p.totalMemory));
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  Napi::Function weights = WeightsWrap::Define(env);
+  data->weightsConstructor = Napi::Persistent(weights);
+  env.SetInstanceData(data);
+  exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("Context", ContextWrap::Define(env));
+  exports.Set("DeviceWeights", weights);
+  Napi::Object build = Napi::Object::New(env);
+  build.Set("cudaRuntime", CUDART_VERSION);
+  build.Set("architectures", NMKIT_CUDA_ARCHS);
+  exports.Set("build", build);
+  return exports;
+}
+
+}  // namespace
+}  // namespace nmkit
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return nmkit::Init(env, exports); }
+
+NODE_API_MODULE(nmkit_cuda, InitAddon)

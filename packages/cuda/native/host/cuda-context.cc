@@ -1,0 +1,226 @@
+#include "cuda-context.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace nmkit {
+
+void check(cudaError_t e, const char* operation) {
+  if (e == cudaSuccess) return;
+  throw CudaFailure(std::string(operation) + " failed: " + cudaGetErrorName(e) + " (" + std::to_string(static_cast<int>(e)) +
+                        "): " + cudaGetErrorString(e),
+                    static_cast<int>(e));
+}
+
+Probe probeDevice(int device) {
+  Probe p;
+  cudaDriverGetVersion(&p.driverVersion);
+  cudaRuntimeGetVersion(&p.runtimeVersion);
+  const cudaError_t e = cudaGetDeviceCount(&p.deviceCount);
+  if (e != cudaSuccess) {
+    p.errorCode = static_cast<int>(e);
+    p.error = cudaGetErrorString(e);
+    cudaGetLastError();  // clear the sticky-free error so a later probe starts clean
+    return p;
+  }
+  if (p.deviceCount == 0 || device >= p.deviceCount) {
+    p.error = "no CUDA device with index " + std::to_string(device);
+    return p;
+  }
+  cudaDeviceProp prop{};
+  const cudaError_t pe = cudaGetDeviceProperties(&prop, device);
+  if (pe != cudaSuccess) {
+    p.errorCode = static_cast<int>(pe);
+    p.error = cudaGetErrorString(pe);
+    return p;
+  }
+  p.ok = true;
+  p.name = prop.name;
+  p.major = prop.major;
+  p.minor = prop.minor;
+  p.multiprocessors = prop.multiProcessorCount;
+  p.sharedPerBlockOptin = static_cast<int>(prop.sharedMemPerBlockOptin);
+  p.maxThreadsPerBlock = prop.maxThreadsPerBlock;
+  p.totalMemory = prop.totalGlobalMem;
+  return p;
+}
+
+DeviceWeights::~DeviceWeights() {
+  cudaSetDevice(device);
+  cudaFree(values);
+  cudaFree(indices);
+  cudaFree(rowLists);
+  cudaFree(slots);
+}
+
+Context::Context(int device) : device_(device) {
+  check(cudaSetDevice(device), "cudaSetDevice");
+  check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+}
+
+Context::~Context() {
+  cudaSetDevice(device_);
+  if (cublasHandle_) cublas_.destroy(cublasHandle_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+template <typename T>
+static T* copyToDevice(const T* host, size_t count, size_t* bytes, cudaStream_t stream) {
+  if (!host || count == 0) return nullptr;
+  T* device = nullptr;
+  check(cudaMalloc(&device, count * sizeof(T)), "cudaMalloc (weights)");
+  const cudaError_t e = cudaMemcpyAsync(device, host, count * sizeof(T), cudaMemcpyHostToDevice, stream);
+  if (e != cudaSuccess) {
+    cudaFree(device);
+    check(e, "cudaMemcpy (weights)");
+  }
+  *bytes += count * sizeof(T);
+  return device;
+}
+
+std::shared_ptr<DeviceWeights> Context::upload(const UploadDesc& desc) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  auto w = std::make_shared<DeviceWeights>();
+  w->device = device_;
+  w->shape = desc;
+  w->values = copyToDevice(desc.values, desc.valueCount, &w->bytes, stream_);
+  w->indices = copyToDevice(desc.indices, desc.indexCount, &w->bytes, stream_);
+  w->rowLists = copyToDevice(desc.rowLists, desc.rowListCount, &w->bytes, stream_);
+  w->slots = copyToDevice(desc.slots, desc.slotCount, &w->bytes, stream_);
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (upload)");
+  w->shape.values = nullptr;
+  w->shape.indices = nullptr;
+  w->shape.rowLists = nullptr;
+  w->shape.slots = nullptr;
+  return w;
+}
+
+void Context::ensureCublas() {
+  if (cublasHandle_) return;
+  if (!cublas_.load()) {
+    throw CudaFailure("cuBLAS could not be loaded (" + cublas_.error + ")", -1);
+  }
+  int s = cublas_.create(&cublasHandle_);
+  if (s != 0) throw CudaFailure("cublasCreate failed with status " + std::to_string(s), s);
+  cublas_.setStream(cublasHandle_, stream_);
+  cublas_.setMathMode(cublasHandle_, kCublasDefaultMath);
+}
+
+Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int m, int k) {
+  Buffers b;
+  const int n = w.shape.cols;
+  check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
+  check(cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMallocAsync (C)");
+  if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh) {
+    b.lda = (m + 3) / 4 * 4;
+    check(cudaMallocAsync(&b.at, static_cast<size_t>(k) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
+  }
+  return b;
+}
+
+void Context::release(Buffers& b) {
+  cudaFreeAsync(b.a, stream_);
+  cudaFreeAsync(b.c, stream_);
+  if (b.at) cudaFreeAsync(b.at, stream_);
+  b = Buffers{};
+}
+
+void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k) {
+  const UploadDesc& s = w.shape;
+  const int n = s.cols;
+  if (plan.kernel == Plan::Dense) {
+    ensureCublas();
+    const float one = 1.f, zero = 0.f;
+    // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: Sgemm(N, N, n, m, k, 1, B, n, A, k, 0, C, n).
+    const int status = cublas_.sgemm(cublasHandle_, kCublasOpN, kCublasOpN, n, m, k, &one, w.values, s.ldb, b.a, k, &zero, b.c, n);
+    if (status != 0) throw CudaFailure("cublasSgemm failed with status " + std::to_string(status), status);
+    return;
+  }
+  if (plan.kernel == Plan::Stream) {
+    StreamArgs args{b.a, m, k, w.values, s.ldb, n, w.indices, s.vectors, s.keep, s.group, s.vectorLength,
+                    s.keptRows, plan.windowsPerSplit, b.c, 0};
+    const int windows = s.keptRows / s.keep;
+    const int splits = (windows + plan.windowsPerSplit - 1) / plan.windowsPerSplit;
+    args.atomic = splits > 1;
+    if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
+    check(launchStream(plan.rowsPerBlock, args, splits, stream_), "spmm-nm-stream launch");
+    return;
+  }
+  if (!s.tiled) throw CudaFailure("tiled plan for weights without re-tiled indices (V not a multiple of 32)", -1);
+  check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
+  const int split = std::max(1, std::min(plan.splitK, s.stages));
+  const int perSplit = (s.stages + split - 1) / split;
+  const int splits = (s.stages + perSplit - 1) / perSplit;
+  TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
+                 perSplit, b.c, splits > 1 ? 1 : 0};
+  if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
+  const TiledConfig config{plan.bm, plan.wm, plan.stages};
+  const cudaError_t e = plan.kernel == Plan::TiledLow ? launchTiledLowSparsity(config, args, splits, stream_)
+                                                       : launchTiledHighSparsity(config, args, splits, stream_);
+  check(e, "spmm-nm-tiled launch");
+}
+
+void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  Buffers b = allocate(w, plan, m, k);
+  try {
+    check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
+    enqueue(w, plan, b, m, k);
+    check(cudaMemcpyAsync(c, b.c, static_cast<size_t>(m) * w.shape.cols * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+          "cudaMemcpy (C)");
+    check(cudaStreamSynchronize(stream_), "kernel execution");
+  } catch (...) {
+    release(b);
+    cudaStreamSynchronize(stream_);
+    throw;
+  }
+  release(b);
+  check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
+}
+
+std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup,
+                                  int repeats) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  Buffers b = allocate(w, plan, m, k);
+  std::vector<cudaEvent_t> events(repeats + 1, nullptr);
+  std::vector<double> samples;
+  try {
+    check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
+    for (int i = 0; i < warmup; ++i) enqueue(w, plan, b, m, k);
+    check(cudaStreamSynchronize(stream_), "warm-up");
+    for (auto& e : events) check(cudaEventCreate(&e), "cudaEventCreate");
+    // The spin kernel holds the GPU while the host enqueues every timed launch, so they run back to back.
+    check(launchSpin(std::min(20000, 200 + repeats * 40), stream_), "spin launch");
+    check(cudaEventRecord(events[0], stream_), "cudaEventRecord");
+    for (int i = 0; i < repeats; ++i) {
+      enqueue(w, plan, b, m, k);
+      check(cudaEventRecord(events[i + 1], stream_), "cudaEventRecord");
+    }
+    check(cudaStreamSynchronize(stream_), "timed launches");
+    for (int i = 0; i < repeats; ++i) {
+      float ms = 0;
+      check(cudaEventElapsedTime(&ms, events[i], events[i + 1]), "cudaEventElapsedTime");
+      samples.push_back(ms);
+    }
+  } catch (...) {
+    for (auto e : events) if (e) cudaEventDestroy(e);
+    release(b);
+    cudaStreamSynchronize(stream_);
+    throw;
+  }
+  for (auto e : events) cudaEventDestroy(e);
+  release(b);
+  check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
+  return samples;
+}
+
+void Context::memInfo(size_t* free, size_t* total) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
+}
+
+}  // namespace nmkit

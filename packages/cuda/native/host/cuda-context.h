@@ -1,0 +1,111 @@
+// Device state of the addon, free of N-API: a context (device, stream, cuBLAS handle, a mutex that serialises
+// work on the stream), weights resident on the device, and the operations the async workers run off the JS thread.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../kernels/launch.h"
+#include "cublas-loader.h"
+
+namespace nmkit {
+
+/// A CUDA (or cuBLAS) failure; `what()` carries the CUDA error name and string and the operation that failed.
+class CudaFailure : public std::runtime_error {
+ public:
+  CudaFailure(const std::string& what, int code) : std::runtime_error(what), code(code) {}
+  int code;
+};
+
+/// Throws CudaFailure unless `e` is cudaSuccess.
+void check(cudaError_t e, const char* operation);
+
+/// What the device reported, or why there is none (cudaGetDeviceCount's error, e.g. 35 without a driver).
+struct Probe {
+  bool ok = false;
+  int errorCode = 0;
+  std::string error;
+  int deviceCount = 0;
+  int driverVersion = 0;
+  int runtimeVersion = 0;
+  std::string name;
+  int major = 0, minor = 0, multiprocessors = 0, sharedPerBlockOptin = 0, maxThreadsPerBlock = 0;
+  size_t totalMemory = 0;
+};
+Probe probeDevice(int device);
+
+/// Host arrays of one upload, copied into a plain struct on the JS thread (pointers stay valid: the worker holds
+/// references to the typed arrays until it finishes).
+struct UploadDesc {
+  bool dense = false;
+  int rows = 0, cols = 0;               // K, N
+  int keep = 0, group = 0, vectorLength = 0, keptRows = 0, vectors = 0;
+  int ldb = 0;                          // row stride of values (N rounded up to 4 for sparse)
+  const float* values = nullptr;
+  size_t valueCount = 0;
+  const uint8_t* indices = nullptr;
+  size_t indexCount = 0;
+  bool tiled = false;                   // re-tiled metadata present (V a multiple of 32)
+  int ks = 0, srows = 0, stages = 0, tilesN = 0, slotStride = 0;
+  const int32_t* rowLists = nullptr;
+  size_t rowListCount = 0;
+  const uint8_t* slots = nullptr;
+  size_t slotCount = 0;
+};
+
+/// Weights resident on the device. Freed when the last holder (JS wrapper or a running worker) lets go.
+struct DeviceWeights {
+  UploadDesc shape;  // sizes only; the host pointers are cleared after upload
+  float* values = nullptr;
+  uint8_t* indices = nullptr;
+  int32_t* rowLists = nullptr;
+  uint8_t* slots = nullptr;
+  size_t bytes = 0;
+  int device = 0;
+  ~DeviceWeights();
+};
+
+/// How one multiplication runs (decided by the TypeScript planner, checked here).
+struct Plan {
+  enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3 } kernel = Stream;
+  int bm = 0, wm = 0, stages = 0, splitK = 1;  // tiled
+  int rowsPerBlock = 16, windowsPerSplit = 1;  // stream
+};
+
+class Context {
+ public:
+  explicit Context(int device);
+  ~Context();
+  std::shared_ptr<DeviceWeights> upload(const UploadDesc& desc);
+  /// C (M × N) = A (M × K) · weights, into `c` (host, M·N floats).
+  void matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c);
+  /// Per-launch device times in ms of `repeats` launches after `warmup`, A and C resident.
+  std::vector<double> time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup, int repeats);
+  void memInfo(size_t* free, size_t* total);
+  const std::string& cublasSource() const { return cublas_.loadedFrom; }
+
+ private:
+  struct Buffers {
+    float* a = nullptr;
+    float* at = nullptr;
+    float* c = nullptr;
+    int lda = 0;
+  };
+  Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k);
+  void release(Buffers& b);
+  void enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k);
+  void ensureCublas();
+
+  int device_;
+  cudaStream_t stream_ = nullptr;
+  std::mutex mutex_;
+  CublasApi cublas_;
+  CublasApi::Handle cublasHandle_ = nullptr;
+};
+
+}  // namespace nmkit

@@ -1,0 +1,46 @@
+// Plain argument structs shared by the host launchers and the kernels (no CUDA types, includable from C++).
+#pragma once
+#include <cstdint>
+
+namespace nmkit {
+
+/// Columns of C per thread block in the tiled kernels. Fixed at prepare time: the host re-tiles indices and
+/// builds the per-block union row lists for this block width.
+constexpr int kTileN = 128;
+/// Columns of a warp in the tiled kernels: one warp-column shares one index (V must be a multiple of it).
+constexpr int kWarpN = 32;
+
+/// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
+struct TiledArgs {
+  const float* At;        // A transposed: K × lda, lda = M rounded up to 4 (zero padded)
+  int lda;
+  int M;
+  const float* B;         // compressed values, (stages·ks) × ldb, ldb = N rounded up to 4 (zero padded)
+  int ldb;
+  int N;
+  const int32_t* rows;    // [tilesN][stages][srows]: dense row of A staged in slot r; -1 = zero row, -2 = unused
+  const uint8_t* slots;   // [tilesN][stages][slotStride]: slot of kept row ks for warp-column c at ks·4 + c
+  int ks;                 // kept rows per stage
+  int srows;              // staged A rows per stage (capacity of the row lists)
+  int slotStride;         // bytes of slots per (tile, stage), multiple of 16
+  int stages;             // stages along K in total
+  int stagesPerSplit;     // split-K: stages handled by one blockIdx.z
+  float* C;               // M × N row-major
+  int atomic;             // 1: atomicAdd into a zeroed C (split-K), 0: plain stores
+};
+
+/// Arguments of the streaming kernel (spmm-nm-stream.cu): decode (M ≤ 16) and the general path.
+struct StreamArgs {
+  const float* A;          // M × K row-major
+  int M, K;
+  const float* B;          // values, keptRows × ldb
+  int ldb, N;
+  const uint8_t* indices;  // keptRows × vectors, the format's own layout
+  int vectors, keep, group, vectorLength;
+  int keptRows;
+  int windowsPerSplit;     // windows of K per blockIdx.y
+  float* C;
+  int atomic;
+};
+
+}  // namespace nmkit

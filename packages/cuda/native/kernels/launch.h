@@ -1,0 +1,36 @@
+// Host-side entry points of the kernels (each .cu file defines its own). No CUDA headers needed to include this
+// except for cudaStream_t / cudaError_t.
+#pragma once
+#include <cuda_runtime.h>
+#include "kernel-args.h"
+
+namespace nmkit {
+
+/// One configuration of the tiled kernel: block rows, warp rows and pipeline depth.
+struct TiledConfig {
+  int bm;
+  int wm;
+  int stages;
+};
+
+/// Launches the tiled kernel; returns cudaErrorInvalidValue for a configuration that was not compiled.
+cudaError_t launchTiledLowSparsity(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
+cudaError_t launchTiledHighSparsity(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
+/// Threads per block of a tiled configuration.
+int tiledThreads(const TiledConfig& config);
+
+/// Streaming kernel: decode (M ≤ 16) and the general path (any group, any V). `rowsPerBlock` ∈ {1,2,4,8,16}.
+cudaError_t launchStream(int rowsPerBlock, const StreamArgs& args, int splits, cudaStream_t stream);
+/// Columns of C per streaming block.
+constexpr int kStreamColumns = 512;
+/// Shared bytes the streaming kernel needs for a given split.
+inline int streamSharedBytes(int rowsPerBlock, int windowsPerSplit, int group) {
+  return rowsPerBlock * windowsPerSplit * group * 4;
+}
+
+/// At = Aᵀ (K × lda), zero in columns M..lda-1.
+cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream);
+/// Keeps the GPU busy for `microseconds` so that the launches enqueued behind it run back to back when timed.
+cudaError_t launchSpin(int microseconds, cudaStream_t stream);
+
+}  // namespace nmkit

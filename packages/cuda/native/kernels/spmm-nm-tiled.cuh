@@ -1,0 +1,162 @@
+// Hierarchical-blocking N:M SpMM (FP32 on CUDA cores), the fast path for V a multiple of 32.
+//
+//   block  : BM × kTileN (128) tile of C, stepping along K one stage (ks kept rows) at a time
+//   warp   : WM × 32 tile of C; the 32 columns are one warp-column, so every lane uses the same index
+//            (a broadcast read of sA) — this is why V must be a multiple of 32
+//   thread : TM × 8 register tile (TM = WM / 8), rows {laneM·4 + i} (+ WM/2), columns laneN·8 + j
+//
+// Each stage stages, with cp.async into STAGES rotating shared-memory buffers:
+//   sA[srows][BM]  : the A rows (columns of A = rows of At) named by the stage's row list. The host built that list
+//                    at prepare time as the union of the rows any warp-column of this block uses in this stage, so
+//                    at high sparsity only the used rows travel; -1 entries are zero rows (K padding).
+//   sB[ks][128]    : the compressed values of the stage's kept rows.
+//   sSlot[ks][4]   : for each kept row and warp-column, which row of sA it multiplies (re-tiled indices).
+// The same kernel is the low-sparsity variant (deep pipeline, whole windows contiguous) and the high-sparsity
+// variant (merged windows, union row lists); only the prepare-time staging and STAGES differ.
+#pragma once
+#include "cp-async.cuh"
+#include "kernel-args.h"
+
+namespace nmkit {
+
+template <int BM, int WM>
+struct TiledShape {
+  static constexpr int kWarpsM = BM / WM;
+  static constexpr int kWarpsN = kTileN / kWarpN;  // 4
+  static constexpr int kThreads = kWarpsM * kWarpsN * 32;
+  static constexpr int TM = WM / 8;                // 8 or 4 rows per thread
+  static constexpr int TN = 8;                     // columns per thread
+  static_assert(WM == 64 || WM == 32, "warp tile is 64×32 or 32×32");
+  static_assert(BM % WM == 0, "block rows must be whole warps");
+};
+
+/// Shared bytes one stage takes: sA + sB + sSlot (all 16-byte aligned).
+__host__ __device__ inline int tiledStageBytes(int bm, int srows, int ks, int slotStride) {
+  return srows * bm * 4 + ks * kTileN * 4 + slotStride;
+}
+
+template <int BM, int WM>
+__device__ __forceinline__ void tiledLoadStage(const TiledArgs& p, char* smem, int tileN, int stage, int m0, int n0) {
+  using S = TiledShape<BM, WM>;
+  float* sA = reinterpret_cast<float*>(smem);
+  float* sB = sA + p.srows * BM;
+  uint8_t* sSlot = reinterpret_cast<uint8_t*>(sB + p.ks * kTileN);
+  const int tid = threadIdx.x;
+  const size_t tileStage = static_cast<size_t>(tileN) * p.stages + stage;
+  const int32_t* rows = p.rows + tileStage * p.srows;
+  constexpr int kChunksA = BM / 4;  // 16-byte chunks per staged row
+  for (int i = tid; i < p.srows * kChunksA; i += S::kThreads) {
+    const int r = i / kChunksA;
+    const int c = i % kChunksA;
+    const int k = __ldg(rows + r);
+    if (k == -2) continue;  // unused slot: nothing reads it
+    const int m = m0 + c * 4;
+    const bool ok = k >= 0 && m < p.lda;
+    const float* gA = ok ? p.At + static_cast<size_t>(k) * p.lda + m : p.At;
+    cpAsync16(sA + r * BM + c * 4, gA, ok ? 16 : 0);
+  }
+  constexpr int kChunksB = kTileN / 4;
+  const float* gB = p.B + static_cast<size_t>(stage) * p.ks * p.ldb;
+  for (int i = tid; i < p.ks * kChunksB; i += S::kThreads) {
+    const int r = i / kChunksB;
+    const int c = i % kChunksB;
+    const int n = n0 + c * 4;
+    const bool ok = n < p.ldb;
+    cpAsync16(sB + r * kTileN + c * 4, ok ? gB + static_cast<size_t>(r) * p.ldb + n : p.B, ok ? 16 : 0);
+  }
+  const uint8_t* gSlot = p.slots + tileStage * p.slotStride;
+  for (int i = tid; i < p.slotStride / 16; i += S::kThreads) cpAsync16(sSlot + i * 16, gSlot + i * 16, 16);
+}
+
+template <int BM, int WM, int STAGES>
+__global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads) spmmNmTiled(TiledArgs p) {
+  using S = TiledShape<BM, WM>;
+  constexpr int TM = S::TM;
+  extern __shared__ __align__(16) char smem[];
+  const int stageBytes = tiledStageBytes(BM, p.srows, p.ks, p.slotStride);
+  const int tileN = blockIdx.x;
+  const int n0 = tileN * kTileN;
+  const int m0 = blockIdx.y * BM;
+  const int s0 = blockIdx.z * p.stagesPerSplit;
+  const int s1 = min(p.stages, s0 + p.stagesPerSplit);
+  const int count = max(0, s1 - s0);
+
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const int warpM = warp / S::kWarpsN;
+  const int warpN = warp % S::kWarpsN;
+  const int laneM = lane / 4;  // 8 lanes along M
+  const int laneN = lane % 4;  // 4 lanes along N, 8 columns each = the warp's 32 columns
+  const int aOff = warpM * WM + laneM * 4;
+  const int bOff = warpN * kWarpN + laneN * 8;
+
+  float rC[TM][8];
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) rC[i][j] = 0.f;
+
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) {
+    if (s < count) tiledLoadStage<BM, WM>(p, smem + s * stageBytes, tileN, s0 + s, m0, n0);
+    cpAsyncCommit();
+  }
+
+  for (int s = 0; s < count; ++s) {
+    cpAsyncWait<STAGES - 2>();
+    __syncthreads();  // stage s landed for every thread; stage s-1's buffer is free to refill
+    const int next = s + STAGES - 1;
+    if (next < count) tiledLoadStage<BM, WM>(p, smem + (next % STAGES) * stageBytes, tileN, s0 + next, m0, n0);
+    cpAsyncCommit();
+
+    const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
+    const float* sB = sA + p.srows * BM;
+    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + p.ks * kTileN);
+#pragma unroll 4
+    for (int ks = 0; ks < p.ks; ++ks) {
+      const int slot = sSlot[ks * S::kWarpsN + warpN];  // same for the whole warp: broadcast
+      const float* rowA = sA + slot * BM + aOff;
+      float rA[TM];
+      const float4 a0 = *reinterpret_cast<const float4*>(rowA);
+      rA[0] = a0.x; rA[1] = a0.y; rA[2] = a0.z; rA[3] = a0.w;
+      if constexpr (TM == 8) {
+        const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+        rA[4] = a1.x; rA[5] = a1.y; rA[6] = a1.z; rA[7] = a1.w;
+      }
+      const float4 b0 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff);
+      const float4 b1 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff + 4);
+      const float rB[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[i], rB[j], rC[i][j]);
+    }
+  }
+  cpAsyncWait<0>();
+
+  // Epilogue: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j.
+  const int nBase = n0 + bOff;
+  const bool vectorStore = !p.atomic && (p.N % 4 == 0);
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int m = m0 + aOff + (i < 4 ? i : WM / 2 + i - 4);
+    if (m >= p.M) continue;
+    float* gC = p.C + static_cast<size_t>(m) * p.N;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int n = nBase + h * 4;
+      if (vectorStore && n + 4 <= p.N) {
+        *reinterpret_cast<float4*>(gC + n) = make_float4(rC[i][h * 4], rC[i][h * 4 + 1], rC[i][h * 4 + 2], rC[i][h * 4 + 3]);
+        continue;
+      }
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        if (n + j >= p.N) break;
+        if (p.atomic) atomicAdd(gC + n + j, rC[i][h * 4 + j]);
+        else gC[n + j] = rC[i][h * 4 + j];
+      }
+    }
+  }
+}
+
+}  // namespace nmkit

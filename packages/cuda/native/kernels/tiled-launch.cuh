@@ -1,0 +1,26 @@
+// Shared launcher body for the files that instantiate spmm-nm-tiled.cuh.
+#pragma once
+#include "launch.h"
+#include "spmm-nm-tiled.cuh"
+
+namespace nmkit {
+
+template <int BM, int WM, int STAGES>
+cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t stream) {
+  static int configuredBytes = 0;  // raise the dynamic shared-memory cap once per instance
+  const int bytes = STAGES * tiledStageBytes(BM, args.srows, args.ks, args.slotStride);
+  if (bytes > configuredBytes) {
+    int device = 0, optin = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    if (bytes > optin) return cudaErrorInvalidConfiguration;
+    const cudaError_t e = cudaFuncSetAttribute(spmmNmTiled<BM, WM, STAGES>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
+    if (e != cudaSuccess) return e;
+    configuredBytes = optin;
+  }
+  const dim3 grid((args.ldb + kTileN - 1) / kTileN, (args.M + BM - 1) / BM, splitK);
+  spmmNmTiled<BM, WM, STAGES><<<grid, TiledShape<BM, WM>::kThreads, bytes, stream>>>(args);
+  return cudaGetLastError();
+}
+
+}  // namespace nmkit

@@ -1,0 +1,284 @@
+/**
+ * Runner for the GPU machine, bundled into build/device/device-run.mjs (`pnpm run build:device`) and run by the
+ * shipped node against the same addon users get (NMKIT_CUDA_ADDON=build/Release/nmkit_cuda.node):
+ *
+ *   node build/device/device-run.mjs conformance|stress|concurrency|bench|decode|paper|all [outDir]
+ *
+ * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type CompressedNM,
+  type DenseMatrix,
+  decompress,
+  describePattern,
+  nmPattern,
+  type NMPattern,
+  randomCompressed,
+  randomDense,
+  referenceSpmm,
+  compareWithReference,
+} from '@nmkit/format';
+import { conformanceCases } from '../../format/src/conformance/cases.js';
+import { type CudaBackend, type CudaWeights, createCudaBackend } from '../src/index.js';
+
+const mode = process.argv[2] ?? 'all';
+const outDir = process.argv[3] ?? process.env.OUT ?? '.';
+const log = (line: string) => console.log(line);
+const save = (name: string, data: unknown) => writeFileSync(join(outDir, name), typeof data === 'string' ? data : JSON.stringify(data, null, 1));
+
+async function main(): Promise<void> {
+  const got = await createCudaBackend();
+  if (!got.available) {
+    log(`cuda unavailable: ${got.reason} (fix: ${got.fix})`);
+    process.exitCode = 1;
+    return;
+  }
+  const backend = got.backend as CudaBackend;
+  log(`device: ${backend.device}`);
+  const meta = { device: backend.device, probe: backend.probe, commit: process.env.NMKIT_COMMIT ?? 'unknown', date: new Date().toISOString(), node: process.version, command: process.argv.join(' ') };
+  save('meta.json', meta);
+  const modes = mode === 'all' ? ['conformance', 'concurrency', 'stress', 'bench', 'decode'] : mode.split(',');
+  for (const m of modes) {
+    const started = Date.now();
+    if (m === 'conformance') await conformance(backend);
+    else if (m === 'concurrency') await concurrency(backend);
+    else if (m === 'stress') await stress(backend, Number(process.env.NMKIT_STRESS_CYCLES ?? 10000));
+    else if (m === 'bench') await bench(backend, 'bench', headlineRows(), meta);
+    else if (m === 'decode') await bench(backend, 'decode', decodeRows(), meta);
+    else if (m === 'paper') await bench(backend, 'paper', paperRows(), meta);
+    else log(`unknown mode ${m}`);
+    log(`[${m}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  await backend.dispose();
+}
+
+async function conformance(backend: CudaBackend): Promise<void> {
+  const results: { id: string; ok: boolean; ms: number; error?: string }[] = [];
+  for (const testCase of conformanceCases('full')) {
+    const start = performance.now();
+    try {
+      await testCase.run(backend);
+      results.push({ id: testCase.id, ok: true, ms: performance.now() - start });
+      log(`PASS ${testCase.id}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.push({ id: testCase.id, ok: false, ms: performance.now() - start, error: message });
+      log(`FAIL ${testCase.id}: ${message}`);
+    }
+  }
+  const passed = results.filter((r) => r.ok).length;
+  log(`conformance: ${passed}/${results.length} passed`);
+  save('conformance.json', { passed, total: results.length, results });
+}
+
+function check(c: DenseMatrix, a: DenseMatrix, sparse: CompressedNM, what: string): void {
+  const cmp = compareWithReference(c.data, referenceSpmm(a, sparse), a.cols);
+  if (!cmp.ok) throw new Error(`${what}: wrong result, first mismatch ${JSON.stringify(cmp.firstMismatch)}`);
+}
+
+async function concurrency(backend: CudaBackend): Promise<void> {
+  const patterns = [nmPattern(8, 32, 32), nmPattern(2, 4, 1), nmPattern(12, 32, 64)];
+  const sparse = patterns.map((p, i) => randomCompressed(640, 300, p, 50 + i));
+  const weights = await Promise.all(sparse.map((s) => backend.prepare(s)));
+  const inputs = Array.from({ length: 96 }, (_, i) => ({ a: randomDense(1 + ((i * 37) % 300), 640, 100 + i), w: i % 3 }));
+  const start = performance.now();
+  const results = await Promise.all(inputs.map(({ a, w }) => backend.matmul(a, weights[w])));
+  const ms = performance.now() - start;
+  let ok = 0;
+  const failures: string[] = [];
+  results.forEach((c, i) => {
+    try {
+      check(c, inputs[i].a, sparse[inputs[i].w], `call ${i}`);
+      ok++;
+    } catch (error) {
+      failures.push(String(error));
+    }
+  });
+  for (const w of weights) w.dispose();
+  log(`concurrency: ${ok}/${results.length} concurrent matmuls correct (${ms.toFixed(0)} ms)`);
+  save('concurrency.json', { calls: results.length, correct: ok, ms, failures });
+}
+
+async function stress(backend: CudaBackend, cycles: number): Promise<void> {
+  const cases = [
+    { sparse: randomCompressed(512, 200, nmPattern(8, 32, 32), 71), a: randomDense(40, 512, 72) },
+    { sparse: randomCompressed(300, 130, nmPattern(2, 4, 1), 73), a: randomDense(5, 300, 74) },
+  ];
+  const cycle = async (i: number) => {
+    const { sparse, a } = cases[i % cases.length];
+    const w = await backend.prepare(sparse);
+    const c = await backend.matmul(a, w);
+    if (i % 1000 === 0) check(c, a, sparse, `cycle ${i}`);
+    w.dispose();
+  };
+  for (let i = 0; i < 20; i++) await cycle(i); // pools and lazy module loading settle first
+  const before = backend.memInfo();
+  const start = performance.now();
+  for (let i = 0; i < cycles; i++) await cycle(i);
+  const ms = performance.now() - start;
+  const after = backend.memInfo();
+  // The finalizer safety net: weights dropped without dispose() are freed when collected.
+  let leakedBefore = 0;
+  let leakedAfter = 0;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    leakedBefore = backend.memInfo().free;
+    for (let i = 0; i < 200; i++) {
+      const w: CudaWeights | undefined = await backend.prepare(cases[0].sparse);
+      void w;
+    }
+    const held = backend.memInfo().free;
+    // Weights are also tracked by the backend (dispose() frees them); drop those references to test the finalizer.
+    (backend as unknown as { live: Set<unknown> }).live.clear();
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    leakedAfter = backend.memInfo().free;
+    log(`finalizer: free ${mb(leakedBefore)} → ${mb(held)} with 200 undisposed weights → ${mb(leakedAfter)} after gc`);
+  }
+  const drift = before.free - after.free;
+  log(`stress: ${cycles} prepare/matmul/dispose cycles in ${(ms / 1000).toFixed(1)} s; cudaMemGetInfo free ${mb(before.free)} → ${mb(after.free)} (drift ${mb(drift)})`);
+  save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter } : 'run node with --expose-gc' });
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+interface BenchSpec {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly pattern: NMPattern;
+  readonly tune: boolean;
+}
+
+const PAPER_RATIOS: readonly [number, number][] = [[16, 32], [12, 32], [8, 32], [4, 32]];
+
+function headlineRows(): BenchSpec[] {
+  const rows: BenchSpec[] = [];
+  for (const m of [4096, 256]) {
+    for (const [keep, group] of PAPER_RATIOS) rows.push({ m, n: 4096, k: 4096, pattern: nmPattern(keep, group, 32), tune: true });
+    for (const [keep, group] of [[2, 4], [4, 8]]) rows.push({ m, n: 4096, k: 4096, pattern: nmPattern(keep, group, 32), tune: true });
+  }
+  return rows;
+}
+
+function decodeRows(): BenchSpec[] {
+  const rows: BenchSpec[] = [];
+  for (const [n, k] of [[4096, 4096], [11008, 4096]]) {
+    for (const m of [1, 8, 16]) for (const [keep, group] of PAPER_RATIOS) rows.push({ m, n, k, pattern: nmPattern(keep, group, 32), tune: true });
+  }
+  return rows;
+}
+
+function paperRows(): BenchSpec[] {
+  const d = 4096;
+  const ffn = 11008;
+  const rows: BenchSpec[] = [];
+  for (const m of [256, 1024, 4096]) {
+    for (const [n, k] of [[d, d], [3 * d, d], [d, ffn], [ffn, d]]) {
+      for (const [keep, group] of PAPER_RATIOS) rows.push({ m, n, k, pattern: nmPattern(keep, group, 32), tune: false });
+    }
+  }
+  return rows;
+}
+
+async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], meta: object): Promise<void> {
+  const rows: object[] = [];
+  const denseCache = new Map<string, number>();
+  const aCache = new Map<string, DenseMatrix>();
+  for (const spec of specs) {
+    const { m, n, k, pattern } = spec;
+    const aKey = `${m}x${k}`;
+    if (!aCache.has(aKey)) aCache.set(aKey, randomDense(m, k, m + k));
+    const a = aCache.get(aKey)!;
+    const sparse = randomCompressed(k, n, pattern, n + k + pattern.keep);
+    const dense = decompress(sparse);
+    const nm = await backend.prepare(sparse);
+    const cublas = await backend.prepareDense(dense);
+    try {
+      // Verify before timing: the N:M kernel against cuBLAS on the decompressed weights.
+      const [cNm, cRef] = [await backend.matmul(a, nm), await backend.matmul(a, cublas)];
+      let maxDiff = 0;
+      let maxRef = 0;
+      for (let i = 0; i < cRef.data.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(cNm.data[i] - cRef.data[i]));
+        maxRef = Math.max(maxRef, Math.abs(cRef.data[i]));
+      }
+      const verified = maxDiff <= 1e-4 * Math.max(1, maxRef) * Math.sqrt(k / 64);
+      const shapeKey = `${m}x${n}x${k}`;
+      if (!denseCache.has(shapeKey)) denseCache.set(shapeKey, (await backend.time(a, cublas, { warmup: 5, repeats: 30 })).medianMs);
+      const cublasMs = denseCache.get(shapeKey)!;
+      const planned = await backend.time(a, nm, { warmup: 5, repeats: 30 });
+      let best = { ms: planned.medianMs, plan: planned.plan };
+      let tried = 1;
+      if (spec.tune) {
+        for (const candidate of backend.candidatePlans(a, nm).slice(1)) {
+          const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
+          tried++;
+          if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
+        }
+        if (best.plan !== planned.plan) {
+          const again = await backend.time(a, nm, { plan: best.plan, warmup: 3, repeats: 30 });
+          best = { ms: again.medianMs, plan: again.plan };
+        }
+      }
+      const flop = 2 * m * n * k;
+      const row = {
+        m, n, k,
+        pattern: describePattern(pattern),
+        density: pattern.keep / pattern.group,
+        verified, maxAbsDiff: maxDiff, maxAbsRef: maxRef,
+        cublasMs, cublasTflops: flop / cublasMs / 1e9,
+        plannedMs: planned.medianMs, plannedTflops: flop / planned.medianMs / 1e9, plannedSpeedup: cublasMs / planned.medianMs, plannedPlan: planned.plan,
+        bestMs: best.ms, bestTflops: flop / best.ms / 1e9, bestSpeedup: cublasMs / best.ms, bestPlan: best.plan, candidatesTried: tried,
+      };
+      rows.push(row);
+      const p = best.plan!;
+      log(
+        `${name} ${m}x${n}x${k} ${describePattern(pattern)} ${verified ? 'ok' : 'WRONG'} cuBLAS ${cublasMs.toFixed(3)} ms ` +
+          `(${row.cublasTflops.toFixed(1)} TF) | planned ${planned.medianMs.toFixed(3)} ms ${row.plannedSpeedup.toFixed(2)}x | ` +
+          `best ${best.ms.toFixed(3)} ms ${row.bestTflops.toFixed(1)} TF ${row.bestSpeedup.toFixed(2)}x [${p.variant} ${p.block.m}x${p.block.n} w${p.warp.m} s${p.splitK}]`,
+      );
+    } finally {
+      nm.dispose();
+      cublas.dispose();
+    }
+    save(`${name}.json`, { meta, rows });
+  }
+  save(`${name}.md`, markdown(name, rows as BenchRow[], meta as { device: string; commit: string; date: string; command: string }));
+}
+
+interface BenchRow {
+  m: number; n: number; k: number; pattern: string; verified: boolean; cublasMs: number; cublasTflops: number;
+  plannedMs: number; plannedSpeedup: number; bestMs: number; bestTflops: number; bestSpeedup: number;
+  bestPlan?: { variant: string; block: { m: number }; warp: { m: number }; splitK: number };
+}
+
+function markdown(name: string, rows: BenchRow[], meta: { device: string; commit: string; date: string; command: string }): string {
+  const lines = [
+    `# ${name}: N:M SpMM (FP32, CUDA cores) vs cuBLAS SGEMM (FP32, no TF32)`,
+    '',
+    `device: ${meta.device}; commit ${meta.commit}; ${meta.date}; command: \`${meta.command}\``,
+    'Effective TFLOP/s = 2·M·N·K / time; medians of CUDA-event timings; "planned" = the planner\'s plan, "best" = best candidate.',
+    '',
+    '| M | N | K | pattern | ok | cuBLAS ms | cuBLAS TF/s | planned ms | planned × | best ms | best TF/s | best × | best plan |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const p = r.bestPlan;
+    lines.push(
+      `| ${r.m} | ${r.n} | ${r.k} | ${r.pattern} | ${r.verified ? 'yes' : 'NO'} | ${r.cublasMs.toFixed(3)} | ${r.cublasTflops.toFixed(1)} | ` +
+        `${r.plannedMs.toFixed(3)} | ${r.plannedSpeedup.toFixed(2)} | ${r.bestMs.toFixed(3)} | ${r.bestTflops.toFixed(1)} | ${r.bestSpeedup.toFixed(2)} | ` +
+        `${p ? `${p.variant} ${p.block.m} w${p.warp.m} split ${p.splitK}` : ''} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

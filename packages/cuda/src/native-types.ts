@@ -1,0 +1,73 @@
+/** What `probe()` of the addon reports about the device (or why there is none). */
+export interface NativeProbe {
+  readonly ok: boolean;
+  /** cudaError_t of cudaGetDeviceCount (35 = driver missing or too old, 100 = no device). */
+  readonly errorCode: number;
+  readonly error: string;
+  readonly deviceCount: number;
+  readonly driverVersion: number;
+  readonly runtimeVersion: number;
+  readonly name: string;
+  readonly computeCapability: string;
+  readonly multiprocessors: number;
+  readonly sharedPerBlockOptin: number;
+  readonly maxThreadsPerBlock: number;
+  readonly totalMemory: number;
+}
+
+/** Kernel choice handed to the addon: 0 tiled low-sparsity, 1 tiled high-sparsity, 2 streaming, 3 cuBLAS. */
+export interface NativePlan {
+  readonly kernel: 0 | 1 | 2 | 3;
+  readonly bm: number;
+  readonly wm: number;
+  readonly stages: number;
+  readonly splitK: number;
+  readonly rowsPerBlock: number;
+  readonly windowsPerSplit: number;
+}
+
+/** Host arrays of one upload (see native/host/cuda-context.h, UploadDesc). */
+export interface NativeUpload {
+  readonly dense: boolean;
+  readonly rows: number;
+  readonly cols: number;
+  readonly ldb: number;
+  readonly values: Float32Array;
+  readonly keep?: number;
+  readonly group?: number;
+  readonly vectorLength?: number;
+  readonly keptRows?: number;
+  readonly vectors?: number;
+  readonly indices?: Uint8Array;
+  readonly tile?: {
+    readonly ks: number;
+    readonly srows: number;
+    readonly stages: number;
+    readonly tilesN: number;
+    readonly slotStride: number;
+    readonly rows: Int32Array;
+    readonly slots: Uint8Array;
+  } | null;
+}
+
+/** Device buffers of uploaded weights; `free()` is idempotent, and a finalizer frees them if JS forgets. */
+export interface NativeWeights {
+  readonly bytes: number;
+  free(): void;
+}
+
+/** One device, one stream; work is serialised on it by the addon. */
+export interface NativeContext {
+  upload(desc: NativeUpload): Promise<NativeWeights>;
+  matmul(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan): Promise<Float32Array>;
+  time(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan, warmup: number, repeats: number): Promise<Float64Array>;
+  memInfo(): { free: number; total: number };
+  cublasSource(): string;
+}
+
+/** The module `nmkit_cuda.node` exports. */
+export interface NativeAddon {
+  probe(device?: number): NativeProbe;
+  Context: new (device?: number) => NativeContext;
+  build: { readonly cudaRuntime: number; readonly architectures: string };
+}

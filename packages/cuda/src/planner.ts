@@ -1,0 +1,190 @@
+import { density, HIGH_SPARSITY_DENSITY, LimitError, type MatmulShape, type NMPattern, type TilingPlan } from '@nmkit/format';
+import type { NativePlan } from './native-types.js';
+import { TILE_N, WARP_N } from './retile.js';
+
+/** What the planner needs to know about the device (from the addon's probe). */
+export interface CudaDevice {
+  readonly multiprocessors: number;
+  readonly sharedPerBlockOptin: number;
+}
+
+/** What the planner needs to know about prepared weights. */
+export interface WeightsInfo {
+  readonly pattern?: NMPattern;
+  readonly keptRows: number;
+  /** N rounded up to 4. */
+  readonly ldb: number;
+  /** Present when the tiled kernels can run (V a multiple of 32). */
+  readonly tiled?: { readonly ks: number; readonly srows: number; readonly stages: number; readonly slotStride: number };
+}
+
+/** A plan in both forms: the format's {@link TilingPlan} (reports, forcing) and the addon's {@link NativePlan}. */
+export interface CudaPlan {
+  readonly tiling: TilingPlan;
+  readonly native: NativePlan;
+}
+
+/** Block rows / warp rows of the compiled tiled instances (native/kernels/spmm-nm-*-sparsity.cu). */
+export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number }[] = [
+  { bm: 128, wm: 64 },
+  { bm: 64, wm: 64 },
+  { bm: 64, wm: 32 },
+  { bm: 32, wm: 32 },
+];
+/** Pipeline depth of each tiled variant. */
+export const TILED_STAGES = { low: 4, high: 3 } as const;
+/** Rows of A per streaming block (compiled instances). */
+export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
+/** Columns of C per streaming block. */
+export const STREAM_COLUMNS = 512;
+/** At most this many rows of A go to the decode (streaming) path. */
+export const DECODE_ROWS = 16;
+
+const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
+
+/**
+ * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
+ * kernel with split-K sized to give every SM two blocks; otherwise the tiled kernel, the high-sparsity variant at
+ * ρ ≤ ¼, block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), split-K (≤ 8) until the grid has two blocks
+ * per SM while each slice keeps ≥ 8 stages.
+ * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
+ */
+export function planCuda(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan {
+  return cudaCandidatePlans(shape, weights, device)[0];
+}
+
+/**
+ * Every plan that can run, the planner's choice first. Benchmarks time them all (the paper reports the best of all
+ * configurations × split-K); the planner's rule is what a user gets without tuning.
+ */
+export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan[] {
+  const { pattern } = weights;
+  if (!pattern) return [{ tiling: denseTiling(), native: DENSE_NATIVE }];
+  const plans: CudaPlan[] = [];
+  if (weights.tiled && shape.m > DECODE_ROWS) {
+    const first = tiledPlan(shape, weights, device, pickTiledConfig(shape.m), undefined);
+    if (first) plans.push(first);
+    for (const config of TILED_CONFIGS) {
+      for (const split of [1, 2, 4, 8]) {
+        const plan = tiledPlan(shape, weights, device, config, split);
+        if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+      }
+    }
+  }
+  const stream = streamPlan(shape, weights, device, undefined);
+  if (!plans.some((p) => sameNative(p.native, stream.native))) plans.push(stream);
+  return plans;
+}
+
+/** Maps a forced {@link TilingPlan} (MatmulOptions.plan) to the addon's form, or throws a LimitError naming why. */
+export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device: CudaDevice, shape: MatmulShape): CudaPlan {
+  const pattern = weights.pattern;
+  if (!pattern || plan.variant === 'dense') return { tiling: denseTiling(), native: DENSE_NATIVE };
+  if (plan.variant === 'decode' || plan.variant === 'general') {
+    const rows = plan.block.m;
+    if (!STREAM_ROWS.includes(rows)) throw new LimitError(`cuda: streaming plans take block.m ∈ {${STREAM_ROWS.join(', ')}}, got ${rows}.`);
+    const windows = Math.max(1, Math.round(plan.block.k / pattern.group));
+    return streamPlan(shape, weights, device, { rows, windows });
+  }
+  const config = TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m);
+  if (!weights.tiled || !config || plan.block.n !== TILE_N) {
+    throw new LimitError(
+      `cuda: no compiled tiled kernel for block ${plan.block.m}×${plan.block.n}, warp ${plan.warp.m}×${plan.warp.n} with ${describeV(pattern)}.`,
+      `use block.n=${TILE_N} and (block.m, warp.m) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm})`).join(', ')}, V a multiple of ${WARP_N}.`,
+    );
+  }
+  const built = tiledPlan(shape, weights, device, config, plan.splitK);
+  if (!built) throw new LimitError(`cuda: the ${config.bm}-row tiled plan does not fit ${device.sharedPerBlockOptin} bytes of shared memory.`);
+  return built;
+}
+
+function describeV(pattern: NMPattern): string {
+  return `V=${pattern.vectorLength}`;
+}
+
+function pickTiledConfig(m: number): { bm: number; wm: number } {
+  if (m >= 1024) return TILED_CONFIGS[0];
+  if (m > 64) return TILED_CONFIGS[1];
+  return TILED_CONFIGS[3];
+}
+
+function tiledPlan(
+  shape: MatmulShape,
+  weights: WeightsInfo,
+  device: CudaDevice,
+  config: { bm: number; wm: number },
+  forcedSplit: number | undefined,
+): CudaPlan | undefined {
+  const tiled = weights.tiled!;
+  const pattern = weights.pattern!;
+  const high = density(pattern) <= HIGH_SPARSITY_DENSITY;
+  const stages = high ? TILED_STAGES.high : TILED_STAGES.low;
+  const stageBytes = tiled.srows * config.bm * 4 + tiled.ks * TILE_N * 4 + tiled.slotStride;
+  if (stageBytes * stages > device.sharedPerBlockOptin) return undefined;
+  const tiles = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N);
+  let split = forcedSplit ?? 1;
+  if (forcedSplit === undefined) {
+    while (split < 8 && tiles * split < 2 * device.multiprocessors && tiled.stages / (split * 2) >= 8) split *= 2;
+  }
+  split = Math.max(1, Math.min(split, tiled.stages));
+  const threads = (config.bm / config.wm) * (TILE_N / WARP_N) * 32;
+  const keptPerWindow = pattern.keep;
+  const denseRowsPerStage = Math.max(1, Math.round((tiled.ks / keptPerWindow) * pattern.group));
+  return {
+    tiling: {
+      variant: high ? 'high-sparsity' : 'low-sparsity',
+      block: { m: config.bm, n: TILE_N, k: denseRowsPerStage },
+      warp: { m: config.wm, n: WARP_N },
+      thread: { m: config.wm / 8, n: 8 },
+      splitK: split,
+      stages,
+      threads,
+    },
+    native: { kernel: high ? 1 : 0, bm: config.bm, wm: config.wm, stages, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
+  };
+}
+
+function streamPlan(
+  shape: MatmulShape,
+  weights: WeightsInfo,
+  device: CudaDevice,
+  forced: { rows: number; windows: number } | undefined,
+): CudaPlan {
+  const pattern = weights.pattern!;
+  const rows = forced?.rows ?? STREAM_ROWS.find((r) => r >= Math.min(shape.m, DECODE_ROWS))!;
+  const windows = Math.ceil(weights.keptRows / pattern.keep);
+  const columnBlocks = Math.ceil(weights.ldb / STREAM_COLUMNS);
+  const rowBlocks = Math.ceil(shape.m / rows);
+  // Split K until every SM has about two blocks; the A slice of a block must fit shared memory.
+  const maxWindows = Math.max(1, Math.floor(Math.min(device.sharedPerBlockOptin, 96 * 1024) / (rows * pattern.group * 4)));
+  let perSplit = forced?.windows;
+  if (perSplit === undefined) {
+    const wanted = Math.max(1, Math.ceil((2 * device.multiprocessors) / (columnBlocks * rowBlocks)));
+    perSplit = Math.max(1, Math.ceil(windows / wanted));
+  }
+  perSplit = Math.max(1, Math.min(perSplit, maxWindows, windows));
+  const splits = Math.ceil(windows / perSplit);
+  return {
+    tiling: {
+      variant: shape.m <= DECODE_ROWS ? 'decode' : 'general',
+      block: { m: rows, n: STREAM_COLUMNS, k: perSplit * pattern.group },
+      warp: { m: rows, n: 128 },
+      thread: { m: rows, n: 4 },
+      splitK: splits,
+      stages: 1,
+      threads: STREAM_COLUMNS / 4,
+    },
+    native: { kernel: 2, bm: 0, wm: 0, stages: 0, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
+  };
+}
+
+function denseTiling(): TilingPlan {
+  return { variant: 'dense', block: { m: 0, n: 0, k: 0 }, warp: { m: 0, n: 0 }, thread: { m: 0, n: 0 }, splitK: 1, stages: 0, threads: 0 };
+}
+
+function sameNative(a: NativePlan, b: NativePlan): boolean {
+  return (
+    a.kernel === b.kernel && a.bm === b.bm && a.wm === b.wm && a.splitK === b.splitK && a.rowsPerBlock === b.rowsPerBlock &&
+    a.windowsPerSplit === b.windowsPerSplit
+  );
+}

@@ -1,0 +1,120 @@
+import { type CompressedNM, compressedLayout, type NMPattern } from '@nmkit/format';
+
+/** Columns of C per thread block of the tiled kernels (native/kernels/kernel-args.h, kTileN). */
+export const TILE_N = 128;
+/** Columns per warp: one warp-column shares one index, so V must be a multiple of it. */
+export const WARP_N = 32;
+const WARPS_N = TILE_N / WARP_N;
+
+/** Row-list entry of a staged zero row (K padding, padded kept rows). */
+export const ZERO_ROW = -1;
+/** Row-list entry of an unused slot (nothing reads it, nothing is copied). */
+export const UNUSED_ROW = -2;
+
+/** Host-side index re-tiling for the tiled kernels, built once at prepare time. */
+export interface TiledLayout {
+  /** Kept rows per stage. */
+  readonly ks: number;
+  /** Capacity of each stage's row list (largest union). */
+  readonly srows: number;
+  /** Stages along K: ⌈keptRows / ks⌉. */
+  readonly stages: number;
+  /** Column tiles of {@link TILE_N}. */
+  readonly tilesN: number;
+  /** Bytes of slots per (tile, stage), a multiple of 16. */
+  readonly slotStride: number;
+  /** `[tilesN][stages][srows]`: dense row of A staged in each slot ({@link ZERO_ROW}, {@link UNUSED_ROW}). */
+  readonly rows: Int32Array;
+  /** `[tilesN][stages][slotStride]`: byte `r·4 + c` is the slot kept row r of the stage uses in warp-column c. */
+  readonly slots: Uint8Array;
+  /** Mean staged rows per (tile, stage) over the dense rows the stage spans: the fraction of A the kernel loads. */
+  readonly loadedFraction: number;
+}
+
+/** True when the tiled kernels can run this pattern: every warp-column of 32 lies inside one vector. */
+export function hasTiledPath(pattern: NMPattern): boolean {
+  return pattern.vectorLength % WARP_N === 0;
+}
+
+/**
+ * Kept rows per stage: whole windows adding up to about `target` kept rows (a window longer than that is cut, which
+ * the explicit row lists allow). Small stages keep shared memory low, so more blocks fit per SM.
+ * @example stageKeptRows(nmPattern(4, 32, 32)) // 16: four windows merged per stage
+ */
+export function stageKeptRows(pattern: NMPattern, target = 16): number {
+  if (pattern.keep >= target) return target;
+  return pattern.keep * Math.max(1, Math.floor(target / pattern.keep));
+}
+
+/**
+ * Re-tiles the indices of `matrix` for the tiled kernels: for every column tile of 128 and every stage of `ks` kept
+ * rows, the sorted union of the dense rows of A that any warp-column uses (plus one zero row when a kept row points
+ * into K padding or past the last window), and each (kept row, warp-column)'s slot in that list. At high sparsity
+ * the union is much smaller than the rows the stage spans, so only the used rows of A are staged.
+ * @example const layout = retileIndices(pruneByMagnitude(b, nmPattern(4, 32, 32))); layout.loadedFraction // ≈ 0.4
+ */
+export function retileIndices(matrix: CompressedNM, ks = stageKeptRows(matrix.pattern)): TiledLayout {
+  const { rows: K, cols: N, pattern, indices } = matrix;
+  const { keep, group, vectorLength } = pattern;
+  if (!hasTiledPath(pattern)) throw new RangeError(`retileIndices needs V a multiple of ${WARP_N}, got V=${vectorLength}`);
+  if (!Number.isInteger(ks) || ks < 1 || ks > 255) throw new RangeError(`ks must be an integer in [1, 255], got ${ks}`);
+  const layout = compressedLayout(K, N, pattern);
+  const stages = Math.ceil(layout.keptRows / ks);
+  const tilesN = Math.ceil(N / TILE_N);
+  const slotStride = Math.ceil((ks * WARPS_N) / 16) * 16;
+  const lists: Int32Array[] = [];
+  const slots = new Uint8Array(tilesN * stages * slotStride);
+  const used = new Int32Array(ks * WARPS_N);
+  let srows = 1;
+  let loaded = 0;
+  let spanned = 0;
+  for (let tile = 0; tile < tilesN; tile++) {
+    for (let stage = 0; stage < stages; stage++) {
+      const set = new Set<number>();
+      for (let r = 0; r < ks; r++) {
+        const w = stage * ks + r;
+        for (let c = 0; c < WARPS_N; c++) {
+          const col = (tile * WARPS_N + c) * WARP_N;
+          let row = ZERO_ROW;
+          if (w < layout.keptRows && col < N) {
+            const k = Math.floor(w / keep) * group + indices[w * layout.vectors + Math.floor(col / vectorLength)];
+            if (k < K) row = k;
+          }
+          used[r * WARPS_N + c] = row;
+          set.add(row);
+        }
+      }
+      const list = Int32Array.from(set).sort();
+      if (list.length > 255) throw new RangeError(`a stage stages ${list.length} rows; slots are bytes (≤ 255)`);
+      const slotOf = new Map<number, number>();
+      for (let i = 0; i < list.length; i++) slotOf.set(list[i], i);
+      const base = (tile * stages + stage) * slotStride;
+      for (let i = 0; i < ks * WARPS_N; i++) slots[base + i] = slotOf.get(used[i])!;
+      lists.push(list);
+      srows = Math.max(srows, list.length);
+      const first = Math.min(stage * ks, layout.keptRows - 1);
+      const last = Math.min((stage + 1) * ks, layout.keptRows) - 1;
+      const span = Math.min(K, (Math.floor(last / keep) + 1) * group) - Math.floor(first / keep) * group;
+      loaded += list.filter((row) => row >= 0).length;
+      spanned += Math.max(1, span);
+    }
+  }
+  const rows = new Int32Array(tilesN * stages * srows).fill(UNUSED_ROW);
+  for (let i = 0; i < lists.length; i++) rows.set(lists[i], i * srows);
+  return { ks, srows, stages, tilesN, slotStride, rows, slots, loadedFraction: loaded / spanned };
+}
+
+/**
+ * Values laid out for the kernels: `paddedRows × ldb` with `ldb = N` rounded up to 4 (16-byte rows for vector loads)
+ * and zero rows past the kept rows (whole stages).
+ * @example padValues(matrix, 64).length // 64 · ⌈N/4⌉·4
+ */
+export function padValues(matrix: CompressedNM, paddedRows: number): { values: Float32Array; ldb: number } {
+  const N = matrix.cols;
+  const ldb = Math.ceil(N / 4) * 4;
+  const keptRows = matrix.values.length / N;
+  if (ldb === N && paddedRows === keptRows) return { values: matrix.values.slice(), ldb };
+  const values = new Float32Array(paddedRows * ldb);
+  for (let w = 0; w < keptRows; w++) values.set(matrix.values.subarray(w * N, (w + 1) * N), w * ldb);
+  return { values, ldb };
+}
