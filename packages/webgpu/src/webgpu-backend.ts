@@ -63,6 +63,11 @@ export class WebGPUBackend implements NMBackend {
   lastKernel: string | undefined;
   private session: Promise<Session>;
   private limits: DeviceLimits;
+
+  /** The limits the shared planner sees for the current device. */
+  get plannerLimits(): DeviceLimits {
+    return this.limits;
+  }
   private released = false;
 
   /** Use {@link createWebGPUBackend}; this takes an already created context. */

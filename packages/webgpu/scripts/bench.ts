@@ -1,0 +1,240 @@
+/**
+ * Benchmark of the WebGPU backend against its dense WGSL baseline (and cuBLAS SGEMM when the CUDA backend is
+ * in the bundle), same process, same run. Every figure is verified first: sampled entries of C against a
+ * float64 CPU sum. For each problem the candidate plans of the shared planner are timed briefly (device
+ * timestamps) and the fastest is timed again with more repeats.
+ *
+ *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  type BackendAvailability,
+  candidatePlans,
+  type CompressedNM,
+  type DenseMatrix,
+  effectiveTflops,
+  type MatmulShape,
+  type NMBackend,
+  type NMPattern,
+  type PreparedWeights,
+  performanceModel,
+  H100_SXM,
+  randomCompressed,
+  randomDense,
+  seededRandom,
+  type TilingPlan,
+} from '@nmkit/format';
+import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
+import { runConformance } from './run-conformance.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const outDir = option('--out', 'bench-out');
+const quick = flag('--quick');
+const shapes: MatmulShape[] = option('--shapes', quick ? '256x512x512' : '4096x4096x4096,256x4096x4096,2048x11008x4096,16x4096x4096')
+  .split(',')
+  .map((s) => {
+    const [m, n, k] = s.split('x').map(Number);
+    return { m, n, k };
+  });
+const PATTERNS: Record<string, NMPattern | undefined> = {
+  dense: undefined,
+  '16:32': { keep: 16, group: 32, vectorLength: 32 },
+  '12:32': { keep: 12, group: 32, vectorLength: 32 },
+  '8:32': { keep: 8, group: 32, vectorLength: 32 },
+  '4:32': { keep: 4, group: 32, vectorLength: 32 },
+  '2:4': { keep: 2, group: 4, vectorLength: 1 },
+  '4:8': { keep: 4, group: 8, vectorLength: 1 },
+};
+const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
+const tuneRepeats = quick ? 2 : 5;
+const finalRepeats = quick ? 3 : 20;
+
+interface Row {
+  shape: string;
+  pattern: string;
+  backend: string;
+  kernel: string;
+  plan?: TilingPlan;
+  medianMs: number;
+  minMs: number;
+  tflops: number;
+  clock: string;
+  verified: { samples: number; worstRatio: number };
+  tuned: { plan: string; medianMs: number }[];
+  model?: { bound: string; floorMs: number; arithmeticIntensity: number };
+}
+
+const log = (line: string) => console.log(line);
+
+/** Sampled float64 check of C: |C − Σ| ≤ γ·Σ|terms| for 256 random entries. Throws on a mismatch. */
+function verify(c: DenseMatrix, a: DenseMatrix, b: CompressedNM | DenseMatrix, samples = 256): { samples: number; worstRatio: number } {
+  const rand = seededRandom(99);
+  const gamma = 2 * (a.cols + 2) * 2 ** -24;
+  let worstRatio = 0;
+  for (let s = 0; s < samples; s++) {
+    const i = Math.floor(rand() * c.rows);
+    const j = Math.floor(rand() * c.cols);
+    let sum = 0;
+    let mag = 0;
+    if ('values' in b) {
+      const { keep, group, vectorLength } = b.pattern;
+      const vectors = Math.ceil(b.cols / vectorLength);
+      const kept = b.values.length / b.cols;
+      for (let w = 0; w < kept; w++) {
+        const row = Math.floor(w / keep) * group + b.indices[w * vectors + Math.floor(j / vectorLength)];
+        if (row >= a.cols) continue;
+        const t = a.data[i * a.cols + row] * b.values[w * b.cols + j];
+        sum += t;
+        mag += Math.abs(t);
+      }
+    } else {
+      for (let k = 0; k < a.cols; k++) {
+        const t = a.data[i * a.cols + k] * b.data[k * b.cols + j];
+        sum += t;
+        mag += Math.abs(t);
+      }
+    }
+    const got = c.data[i * c.cols + j];
+    const ratio = Math.abs(got - sum) / (gamma * mag + 1e-30);
+    if (!(ratio <= 1)) throw new Error(`verification failed at C[${i}][${j}]: got ${got}, expected ${sum} (bound ${gamma * mag})`);
+    worstRatio = Math.max(worstRatio, ratio);
+  }
+  return { samples, worstRatio };
+}
+
+const describePlan = (p: TilingPlan) => `${p.variant} ${p.block.m}×${p.block.n}×${p.block.k} t${p.thread.m}×${p.thread.n} s${p.splitK}`;
+
+async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined, a: DenseMatrix, weights: PreparedWeights) {
+  const limits = backend.plannerLimits;
+  const base = candidatePlans(shape, pattern, limits);
+  const plans: TilingPlan[] = [];
+  for (const p of base) {
+    for (const splitK of new Set([p.splitK, 1, 2, 4])) {
+      if (splitK > 1 && Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n) >= 2 * 132) continue;
+      plans.push({ ...p, splitK });
+    }
+  }
+  const tuned: { plan: TilingPlan; medianMs: number; kernel: string }[] = [];
+  for (const plan of plans) {
+    try {
+      const t = await backend.time(a, weights, { plan, warmup: 1, repeats: tuneRepeats });
+      tuned.push({ plan, medianMs: t.medianMs, kernel: backend.lastKernel ?? '' });
+    } catch (error) {
+      log(`  plan ${describePlan(plan)} failed: ${(error as Error).message}`);
+    }
+  }
+  tuned.sort((x, y) => x.medianMs - y.medianMs);
+  const best = tuned[0];
+  const final = await backend.time(a, weights, { plan: best.plan, warmup: 3, repeats: finalRepeats });
+  const c = await backend.matmul(a, weights, { plan: best.plan });
+  return { best, final, c, tuned };
+}
+
+async function main() {
+  mkdirSync(outDir, { recursive: true });
+  const created = await createWebGPUBackend();
+  if (!created.available) throw new Error(`webgpu unavailable: ${created.reason}`);
+  const backend = created.backend as WebGPUBackend;
+  log(`webgpu device: ${backend.device}; timing ${backend.capabilities.timing}`);
+  let cuda: NMBackend | undefined;
+  if (!flag('--no-cuda')) {
+    try {
+      const mod = (await import('@nmkit/cuda')) as { cudaProvider: { create(): Promise<BackendAvailability> } };
+      const made = await mod.cudaProvider.create();
+      if (made.available) cuda = made.backend;
+      else log(`cuda unavailable: ${made.reason}`);
+    } catch (error) {
+      log(`cuda not bundled: ${(error as Error).message}`);
+    }
+  }
+
+  const conformance = flag('--no-conformance') ? [] : await runConformance(backend, quick ? 'quick' : 'full');
+  const failed = conformance.filter((r) => !r.ok);
+  log(`conformance (${quick ? 'quick' : 'full'}): ${conformance.length - failed.length}/${conformance.length} passed`);
+  for (const f of failed) log(`  FAIL ${f.id}: ${f.error}`);
+
+  const rows: Row[] = [];
+  for (const shape of shapes) {
+    const label = `${shape.m}×${shape.n}×${shape.k}`;
+    const a = randomDense(shape.m, shape.k, 1);
+    let denseB: DenseMatrix | undefined;
+    for (const name of patternNames) {
+      const pattern = PATTERNS[name];
+      const b = pattern ? randomCompressed(shape.k, shape.n, pattern, 2) : (denseB ??= randomDense(shape.k, shape.n, 2));
+      const weights = pattern ? await backend.prepare(b as CompressedNM) : await backend.prepareDense(b as DenseMatrix);
+      try {
+        const { best, final, c, tuned } = await tuneAndTime(backend, shape, pattern, a, weights);
+        const verified = verify(c, a, b);
+        const model = performanceModel(shape, pattern, H100_SXM);
+        rows.push({
+          shape: label,
+          pattern: name,
+          backend: 'webgpu',
+          kernel: best.kernel,
+          plan: best.plan,
+          medianMs: final.medianMs,
+          minMs: final.minMs,
+          tflops: effectiveTflops(shape, final.medianMs / 1e3),
+          clock: final.clock,
+          verified,
+          tuned: tuned.map((t) => ({ plan: describePlan(t.plan), medianMs: t.medianMs })),
+          model: { bound: model.bound!, floorMs: model.floorSeconds! * 1e3, arithmeticIntensity: model.arithmeticIntensity },
+        });
+        const r = rows[rows.length - 1];
+        log(`${label} ${name.padEnd(6)} webgpu ${r.medianMs.toFixed(3)} ms ${r.tflops.toFixed(2)} TFLOP/s  [${r.kernel}] verified ${verified.samples} (worst ${verified.worstRatio.toFixed(3)} of bound)`);
+      } finally {
+        weights.dispose();
+      }
+    }
+    if (cuda) {
+      denseB ??= randomDense(shape.k, shape.n, 2);
+      const weights = await cuda.prepareDense!(denseB);
+      try {
+        const t = await cuda.time(a, weights, { warmup: 3, repeats: finalRepeats });
+        const verified = verify(await cuda.matmul(a, weights), a, denseB);
+        rows.push({
+          shape: label,
+          pattern: 'dense',
+          backend: 'cuda',
+          kernel: cuda.capabilities.denseBaseline ?? 'cuBLAS',
+          medianMs: t.medianMs,
+          minMs: t.minMs,
+          tflops: effectiveTflops(shape, t.medianMs / 1e3),
+          clock: t.clock,
+          verified,
+          tuned: [],
+        });
+        log(`${label} dense  cuBLAS ${t.medianMs.toFixed(3)} ms ${rows[rows.length - 1].tflops.toFixed(2)} TFLOP/s verified`);
+      } finally {
+        weights.dispose();
+      }
+    }
+  }
+  const report = {
+    date: new Date().toISOString(),
+    device: backend.device,
+    cudaDevice: cuda?.device,
+    node: process.version,
+    argv: process.argv.slice(2),
+    dawnFlags: process.env.NMKIT_DAWN_FLAGS ?? '',
+    conformance: { scale: quick ? 'quick' : 'full', passed: conformance.length - failed.length, total: conformance.length, failed },
+    rows,
+  };
+  writeFileSync(`${outDir}/webgpu-bench.json`, JSON.stringify(report, null, 1));
+  await backend.dispose();
+  await cuda?.dispose();
+  log('done');
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
