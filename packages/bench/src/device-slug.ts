@@ -14,9 +14,12 @@ export function deviceSlug(backend: string | undefined, device: string | undefin
       .replace(/^-+|-+$/g, '')
       .slice(0, 48) || 'unknown';
   if (!backend) return 'none';
-  if (backend === 'cpu' || backend === 'cpu-ref') {
+  // A software WebGPU adapter (lavapipe / llvmpipe / SwiftShader) runs on the CPU: name the run after the CPU.
+  const software = /llvmpipe|lavapipe|swiftshader/i.test(device ?? '');
+  if (backend === 'cpu' || backend === 'cpu-ref' || software) {
     const cpus = os.cpus();
     return `cpu-${slug(cpus[0]?.model ?? 'unknown')}-${cpus.length}c`;
   }
-  return slug(device ?? backend);
+  // The adapter or GPU name before any ':' detail (driver versions), e.g. 'NVIDIA H100 80GB HBM3'.
+  return slug((device ?? backend).split(':')[0].replace(/\([^)]*\)/g, ''));
 }
