@@ -30,6 +30,12 @@ import { stripMap } from './kernels/strips.js';
 import { loadNodeBuiltins, type NodeBuiltins } from './node-modules.js';
 import { WorkerPool } from './worker-pool.js';
 
+/** Shared-memory buffers for A and C, reused across products. */
+interface Workspace {
+  readonly a: Float32Array;
+  readonly c: Float32Array;
+}
+
 /** Options of {@link createCpuBackend}. */
 export interface CpuBackendOptions {
   /** Worker threads (default: every core, `os.availableParallelism()`); 1 runs on the calling thread, no workers. */
@@ -69,6 +75,7 @@ export class CpuBackend implements NMBackend {
   readonly capabilities = CAPABILITIES;
   private pool: WorkerPool | undefined;
   private closed = false;
+  private spare: Workspace[] = [];
 
   /** @internal Use {@link createCpuBackend}. */
   constructor(
@@ -142,13 +149,23 @@ export class CpuBackend implements NMBackend {
       for (let tile = 0; tile < tiles; tile++) runTile(job, tile);
       return { rows: shape.m, cols: shape.n, data: job.c };
     }
-    // A is copied into shared memory (workers cannot see the caller's buffer); C is written there and copied out,
-    // so the caller gets an ordinary, unshared Float32Array.
-    const sharedA = allocateFloats(a.data.length, true);
-    sharedA.set(a.data);
-    const job: KernelJob = { ...base, a: sharedA, c: allocateFloats(shape.m * shape.n, true) };
-    await pool.run(job, tileCount(job));
-    return { rows: shape.m, cols: shape.n, data: job.c.slice() };
+    // Workers need A and C in shared memory: A is copied into a reused workspace (unless the caller's A is already
+    // shared) and C is copied out, so the caller gets an ordinary, unshared Float32Array. Workspaces are reused
+    // because allocating (and first touching) fresh shared memory each call costs more than the copies.
+    const inShared = a.data.buffer instanceof SharedArrayBuffer;
+    const space = this.takeWorkspace(inShared ? 0 : a.data.length, shape.m * shape.n);
+    try {
+      let sharedA = a.data;
+      if (!inShared) {
+        sharedA = space.a.subarray(0, a.data.length);
+        sharedA.set(a.data);
+      }
+      const job: KernelJob = { ...base, a: sharedA, c: space.c.subarray(0, shape.m * shape.n) };
+      await pool.run(job, tileCount(job));
+      return { rows: shape.m, cols: shape.n, data: job.c.slice() };
+    } finally {
+      this.returnWorkspace(space);
+    }
   }
 
   async time(a: DenseMatrix, weights: CpuWeights, options: TimingOptions = {}): Promise<TimingResult> {
@@ -166,9 +183,24 @@ export class CpuBackend implements NMBackend {
   /** Terminates the worker threads; products still running reject with DisposedError. Idempotent. */
   async dispose(): Promise<void> {
     this.closed = true;
+    this.spare = [];
     const pool = this.pool;
     this.pool = undefined;
     await pool?.dispose();
+  }
+
+  private takeWorkspace(aLength: number, cLength: number): Workspace {
+    const i = this.spare.findIndex((w) => w.a.length >= aLength && w.c.length >= cLength);
+    if (i >= 0) return this.spare.splice(i, 1)[0];
+    return { a: allocateFloats(aLength, true), c: allocateFloats(cLength, true) };
+  }
+
+  /** Keeps the two largest idle workspaces (two products may overlap); the rest are left to the GC. */
+  private returnWorkspace(space: Workspace): void {
+    if (this.closed) return;
+    this.spare.push(space);
+    this.spare.sort((x, y) => y.a.length + y.c.length - (x.a.length + x.c.length));
+    this.spare.length = Math.min(this.spare.length, 2);
   }
 
   private assertOpen(): void {

@@ -66,6 +66,21 @@ describe.each([
     expect(c.data.buffer).toBeInstanceOf(ArrayBuffer);
   });
 
+  it('overwrites reused workspaces (no stale C) and accepts A already in shared memory', async () => {
+    const pattern = PATTERNS[1];
+    const big = randomCompressed(256, 200, pattern, 5);
+    await cpu.matmul(randomDense(60, 256, 6), await cpu.prepare(big)); // leaves large, non-zero workspaces
+    const b = randomCompressed(96, 70, pattern, 7);
+    const a = randomDense(9, 96, 8);
+    const sharedA = { ...a, data: new Float32Array(new SharedArrayBuffer(a.data.byteLength)) };
+    sharedA.data.set(a.data);
+    const weights = await cpu.prepare(b);
+    for (const input of [a, sharedA]) {
+      const c = await cpu.matmul(input, weights);
+      expect(compareWithReference(c.data, referenceSpmm(a, b), 96).firstMismatch).toBeUndefined();
+    }
+  });
+
   it('refuses a plan the kernels cannot run, naming the field', async () => {
     const b = randomCompressed(64, 64, PATTERNS[0], 1);
     const weights = await cpu.prepare(b);

@@ -38,7 +38,7 @@ export function gemmDenseStripsTile(job: KernelJob, tile: number): void {
       const width = stripWidth(map, s);
       const bo = (s * k + k0) * NR;
       for (let p = 0; p < panels; p++) {
-        microKernel4x8(ap, p * kc * MR, packed, bo, kc, c, (m0 + p * MR) * n + col0, n, Math.min(MR, rows - p * MR), width);
+        microKernel4x8(ap, p * kc * MR, packed, bo, kc, c, (m0 + p * MR) * n + col0, n, Math.min(MR, rows - p * MR), width, k0 > 0);
       }
     }
   }

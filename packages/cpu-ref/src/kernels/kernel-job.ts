@@ -12,7 +12,7 @@ export type KernelName = 'spmm-nm-strips' | 'spmm-nm-general' | 'gemm-dense-stri
 
 /**
  * Everything a kernel needs for one C = A·B, as plain typed arrays (shared memory in workers, ordinary
- * memory on the calling thread). C must start zeroed: kernels add each K stage into it.
+ * memory on the calling thread). C may hold garbage: the first K stage stores, later stages add.
  */
 export interface KernelJob {
   readonly kernel: KernelName;
@@ -33,7 +33,7 @@ export interface KernelJob {
   readonly stageRows: number;
   /** A, M×K row-major. */
   readonly a: Float32Array;
-  /** C, M×N row-major, zeroed. */
+  /** C, M×N row-major (overwritten). */
   readonly c: Float32Array;
   /** B as packed by `packNMStrips`, `packDenseStrips` or (general kernel) the compressed values as they are. */
   readonly packed: Float32Array;

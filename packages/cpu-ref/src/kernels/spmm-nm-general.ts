@@ -36,6 +36,6 @@ export function spmmNMGeneralTile(job: KernelJob, tile: number): void {
       }
     }
     const cRow = row * n;
-    for (let col = c0; col < c1; col++) c[cRow + col] += acc[col - c0];
+    for (let col = c0; col < c1; col++) c[cRow + col] = acc[col - c0];
   }
 }

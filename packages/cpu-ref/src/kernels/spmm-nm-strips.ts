@@ -48,7 +48,7 @@ export function spmmNMStripsTile(job: KernelJob, tile: number): void {
         const cRow = (m0 + p * MR) * n;
         for (let s = s0; s < s1; s++) {
           const bo = (s * keptRows + w0) * NR;
-          microKernel4x8(ap, 0, packed, bo, wc, c, cRow + stripColumn(map, s), n, panelRows, stripWidth(map, s));
+          microKernel4x8(ap, 0, packed, bo, wc, c, cRow + stripColumn(map, s), n, panelRows, stripWidth(map, s), w0 > 0);
         }
       }
     }
