@@ -8,12 +8,11 @@ import {
   type NMPattern,
   type PreparedWeights,
   performanceModel,
-  randomCompressed,
-  randomDense,
   sparsity,
   type TimingResult,
 } from '@nmkit/format';
 import type { DenseBaseline } from './baselines.js';
+import { benchCompressed, benchDense } from './operands.js';
 import type { BaselineResult, CaseMetrics, CaseResult, Measurement, ModelSummary } from './results.js';
 import { summarizeSamples } from './stats.js';
 import type { Suite } from './suites.js';
@@ -133,7 +132,23 @@ function groupByWeights(shapes: readonly MatmulShape[]): { n: number; k: number;
     groups.set(key, g);
   }
   for (const g of groups.values()) g.ms.sort((x, y) => x - y);
-  return [...groups.values()];
+  // Same-K groups next to each other, so they share one A.
+  return [...groups.values()].sort((x, y) => x.k - y.k);
+}
+
+/**
+ * The index-th (1-based) of `count` contiguous slices of the weight groups, balanced by work (N·K·ΣM), so that
+ * same-K groups stay together and shards take similar time.
+ */
+export function shardOf<T extends { n: number; k: number; ms: readonly number[] }>(groups: readonly T[], index: number, count: number): T[] {
+  const work = groups.map((g) => g.n * g.k * g.ms.reduce((a, b) => a + b, 0));
+  const total = work.reduce((a, b) => a + b, 0);
+  let before = 0;
+  return groups.filter((_, i) => {
+    const middle = before + work[i] / 2;
+    before += work[i];
+    return Math.min(count - 1, Math.floor((middle / total) * count)) === index - 1;
+  });
 }
 
 /**
@@ -144,22 +159,25 @@ function groupByWeights(shapes: readonly MatmulShape[]): { n: number; k: number;
 export async function runSuite(context: RunContext): Promise<{ cases: CaseResult[]; baselines: BaselineResult[] }> {
   const { suite, backends, baselines, seed, progress } = context;
   let groups = groupByWeights(suite.shapes);
-  if (context.shard) {
-    const { index, count } = context.shard;
-    groups = groups.filter((_, i) => i % count === index - 1);
-  }
+  if (context.shard) groups = shardOf(groups, context.shard.index, context.shard.count);
   const total = groups.reduce((sum, g) => sum + g.ms.length * (baselines.length + suite.patterns.length * backends.length), 0);
   progress?.start(total);
   const timing = { warmup: suite.warmup, repeats: suite.repeats };
   const cases: CaseResult[] = [];
   const baselineResults: BaselineResult[] = [];
 
+  let aFull: DenseMatrix | undefined;
   for (const group of groups) {
     const { n, k } = group;
-    // A for the largest M; smaller M use a copy of its first rows (the same numbers randomDense would give).
-    const aFull = randomDense(group.ms[group.ms.length - 1], k, seed + k);
-    const aFor = (m: number): DenseMatrix => ({ rows: m, cols: k, data: aFull.data.slice(0, m * k) });
-    const weightsFor = (p: NMPattern): CompressedNM => randomCompressed(k, n, p, weightSeed(seed, n, k, p));
+    // One A per K, for the largest M of any group with that K; smaller M get a copy of its first rows.
+    if (aFull?.cols !== k) {
+      aFull = undefined; // let the previous one be collected before allocating the next
+      const maxM = Math.max(...groups.filter((g) => g.k === k).flatMap((g) => g.ms));
+      aFull = benchDense(maxM, k, seed + k);
+    }
+    const aData = aFull.data;
+    const aFor = (m: number): DenseMatrix => ({ rows: m, cols: k, data: aData.slice(0, m * k) });
+    const weightsFor = (p: NMPattern): CompressedNM => benchCompressed(k, n, p, weightSeed(seed, n, k, p));
     const firstWeights = suite.patterns.length > 0 ? weightsFor(suite.patterns[0]) : undefined;
 
     // Dense baselines on the decompressed weights of the first pattern, once per shape.
