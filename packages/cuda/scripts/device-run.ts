@@ -15,6 +15,7 @@ import {
   describePattern,
   nmPattern,
   type NMPattern,
+  type TilingPlan,
   randomCompressed,
   randomDense,
   referenceSpmm,
@@ -144,6 +145,9 @@ async function stress(backend: CudaBackend, cycles: number): Promise<void> {
   save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter } : 'run node with --expose-gc' });
 }
 
+const planLabel = (p: TilingPlan | undefined) =>
+  p ? `${p.variant} ${p.block.m}x${p.block.n}x${p.block.k} w${p.warp.m} split${p.splitK} st${p.stages}` : 'none';
+
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 interface BenchSpec {
@@ -214,10 +218,12 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       const planned = await backend.time(a, nm, { warmup: 5, repeats: 30 });
       let best = { ms: planned.medianMs, plan: planned.plan };
       let tried = 1;
+      const candidates: { plan: string; ms: number }[] = [{ plan: planLabel(planned.plan), ms: planned.medianMs }];
       if (spec.tune) {
         for (const candidate of backend.candidatePlans(a, nm).slice(1)) {
           const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
           tried++;
+          candidates.push({ plan: planLabel(t.plan), ms: t.medianMs });
           if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
         }
         if (best.plan !== planned.plan) {
@@ -233,7 +239,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
         verified, maxAbsDiff: maxDiff, maxAbsRef: maxRef,
         cublasMs, cublasTflops: flop / cublasMs / 1e9,
         plannedMs: planned.medianMs, plannedTflops: flop / planned.medianMs / 1e9, plannedSpeedup: cublasMs / planned.medianMs, plannedPlan: planned.plan,
-        bestMs: best.ms, bestTflops: flop / best.ms / 1e9, bestSpeedup: cublasMs / best.ms, bestPlan: best.plan, candidatesTried: tried,
+        bestMs: best.ms, bestTflops: flop / best.ms / 1e9, bestSpeedup: cublasMs / best.ms, bestPlan: best.plan, candidatesTried: tried, candidates,
       };
       rows.push(row);
       const p = best.plan!;

@@ -20,10 +20,7 @@ import {
 import { CudaWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativeProbe } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
-import { hasTiledPath, padValues, retileIndices } from './retile.js';
-
-/** Environment variable overriding the kept rows per stage of the tiled kernels (tuning experiments). */
-export const STAGE_ROWS_ENV = 'NMKIT_CUDA_STAGE_ROWS';
+import { hasTiledPath, padValues, retileIndices, STAGE_KEPT } from './retile.js';
 
 /**
  * The CUDA backend: FP32 N:M SpMM kernels on CUDA cores and cuBLAS SGEMM (FP32, no TF32) as the dense baseline.
@@ -76,8 +73,7 @@ export class CudaBackend implements NMBackend {
     this.assertOpen();
     const layout = validateCompressed(weights);
     const { pattern } = weights;
-    const ownStage = Number(process.env[STAGE_ROWS_ENV] ?? '');
-    const tile = hasTiledPath(pattern) ? retileIndices(weights, ownStage > 0 ? ownStage : undefined) : undefined;
+    const tile = hasTiledPath(pattern) ? retileIndices(weights) : undefined;
     const { values, ldb } = padValues(weights, tile ? tile.stages * tile.ks : layout.keptRows);
     const info: WeightsInfo = {
       pattern: { ...pattern },
@@ -188,9 +184,10 @@ export class CudaBackend implements NMBackend {
 
 /** Tiled-layout sizes a check() can promise without building the lists (upper bounds). */
 function estimateTiled(shape: MatmulShape, pattern: NMPattern) {
-  const ks = pattern.keep >= 16 ? 16 : pattern.keep * Math.floor(16 / pattern.keep);
+  const ks = STAGE_KEPT;
   const keptRows = Math.ceil(shape.k / pattern.group) * pattern.keep;
-  return { ks, srows: Math.min(ks * 4 + 1, 255), stages: Math.ceil(keptRows / ks), slotStride: Math.ceil((ks * 4) / 16) * 16 };
+  const srows = Math.min(ks * 4 + 1, Math.ceil(ks / pattern.keep + 1) * pattern.group + 1);
+  return { ks, srows, stages: Math.ceil(keptRows / ks), slotStride: Math.ceil((ks * 4) / 16) * 16 };
 }
 
 function formatVersion(v: number): string {

@@ -2,7 +2,7 @@
  * `@nmkit/cuda`: the CUDA backend of nmkit. Importing never throws; {@link cudaProvider}.create() says whether the
  * backend can run here and, if not, why and how to fix it.
  */
-export { CudaBackend, STAGE_ROWS_ENV } from './cuda-backend.js';
+export { CudaBackend } from './cuda-backend.js';
 export { CudaWeights } from './cuda-weights.js';
 export { diagnoseProbe, MIN_COMPUTE_CAPABILITY } from './diagnose.js';
 export { ADDON_PATH_ENV, type AddonAttempt, type AddonLoad, addonCandidates, diagnoseLoadFailure, loadAddon } from './native-loader.js';
@@ -21,4 +21,4 @@ export {
   type WeightsInfo,
 } from './planner.js';
 export { createCudaBackend, cudaProvider, DEVICE_ENV } from './provider.js';
-export { hasTiledPath, padValues, retileIndices, stageKeptRows, TILE_N, type TiledLayout, UNUSED_ROW, WARP_N, ZERO_ROW } from './retile.js';
+export { hasTiledPath, padValues, retileIndices, STAGE_KEPT, stageKeptRows, TILE_N, type TiledLayout, UNUSED_ROW, WARP_N, ZERO_ROW } from './retile.js';

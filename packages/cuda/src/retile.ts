@@ -25,7 +25,7 @@ export interface TiledLayout {
   readonly slotStride: number;
   /** `[tilesN][stages][srows]`: dense row of A staged in each slot ({@link ZERO_ROW}, {@link UNUSED_ROW}). */
   readonly rows: Int32Array;
-  /** `[tilesN][stages][slotStride]`: byte `r·4 + c` is the slot kept row r of the stage uses in warp-column c. */
+  /** `[tilesN][stages][slotStride]`: byte `c·ks + r` is the slot kept row r of the stage uses in warp-column c. */
   readonly slots: Uint8Array;
   /** Mean staged rows per (tile, stage) over the dense rows the stage spans: the fraction of A the kernel loads. */
   readonly loadedFraction: number;
@@ -36,14 +36,16 @@ export function hasTiledPath(pattern: NMPattern): boolean {
   return pattern.vectorLength % WARP_N === 0;
 }
 
+/** Kept rows per stage of the tiled kernels (native kStageKept): a stage may cut a window, the row lists say which rows. */
+export const STAGE_KEPT = 16;
+
 /**
- * Kept rows per stage: whole windows adding up to about `target` kept rows (a window longer than that is cut, which
- * the explicit row lists allow). Small stages keep shared memory low, so more blocks fit per SM.
- * @example stageKeptRows(nmPattern(4, 32, 32)) // 16: four windows merged per stage
+ * Kept rows per stage: always {@link STAGE_KEPT} (16 kept rows × 64 FMAs per thread between barriers). Windows
+ * longer or shorter than that are cut or merged (4 windows per stage at 4:32), which the explicit row lists allow.
+ * @example stageKeptRows() // 16
  */
-export function stageKeptRows(pattern: NMPattern, target = 16): number {
-  if (pattern.keep >= target) return target;
-  return pattern.keep * Math.max(1, Math.floor(target / pattern.keep));
+export function stageKeptRows(): number {
+  return STAGE_KEPT;
 }
 
 /**
@@ -53,7 +55,7 @@ export function stageKeptRows(pattern: NMPattern, target = 16): number {
  * the union is much smaller than the rows the stage spans, so only the used rows of A are staged.
  * @example const layout = retileIndices(pruneByMagnitude(b, nmPattern(4, 32, 32))); layout.loadedFraction // ≈ 0.4
  */
-export function retileIndices(matrix: CompressedNM, ks = stageKeptRows(matrix.pattern)): TiledLayout {
+export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT): TiledLayout {
   const { rows: K, cols: N, pattern, indices } = matrix;
   const { keep, group, vectorLength } = pattern;
   if (!hasTiledPath(pattern)) throw new RangeError(`retileIndices needs V a multiple of ${WARP_N}, got V=${vectorLength}`);
@@ -80,7 +82,7 @@ export function retileIndices(matrix: CompressedNM, ks = stageKeptRows(matrix.pa
             const k = Math.floor(w / keep) * group + indices[w * layout.vectors + Math.floor(col / vectorLength)];
             if (k < K) row = k;
           }
-          used[r * WARPS_N + c] = row;
+          used[c * ks + r] = row;
           set.add(row);
         }
       }

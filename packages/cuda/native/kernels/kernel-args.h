@@ -9,6 +9,8 @@ namespace nmkit {
 constexpr int kTileN = 128;
 /// Columns of a warp in the tiled kernels: one warp-column shares one index (V must be a multiple of it).
 constexpr int kWarpN = 32;
+/// Kept rows per stage of the tiled kernels (a stage may cut a window: the row lists name rows explicitly).
+constexpr int kStageKept = 16;
 
 /// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
 struct TiledArgs {
@@ -19,8 +21,8 @@ struct TiledArgs {
   int ldb;
   int N;
   const int32_t* rows;    // [tilesN][stages][srows]: dense row of A staged in slot r; -1 = zero row, -2 = unused
-  const uint8_t* slots;   // [tilesN][stages][slotStride]: slot of kept row ks for warp-column c at ks·4 + c
-  int ks;                 // kept rows per stage
+  const uint8_t* slots;   // [tilesN][stages][slotStride]: slot of kept row ks for warp-column c at c·16 + ks
+  int ks;                 // kept rows per stage (= kStageKept)
   int srows;              // staged A rows per stage (capacity of the row lists)
   int slotStride;         // bytes of slots per (tile, stage), multiple of 16
   int stages;             // stages along K in total

@@ -41,7 +41,7 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
   for (int win = win0; win < win1; ++win) {
     const int base = (win - win0) * p.group;
     const int w0 = win * p.keep;
-#pragma unroll 4
+#pragma unroll 8
     for (int j = 0; j < p.keep; ++j) {
       const int w = w0 + j;
       const float4 b = __ldcs(reinterpret_cast<const float4*>(p.B + static_cast<size_t>(w) * p.ldb + n));

@@ -10,7 +10,8 @@
 //                    at prepare time as the union of the rows any warp-column of this block uses in this stage, so
 //                    at high sparsity only the used rows travel; -1 entries are zero rows (K padding).
 //   sB[ks][128]    : the compressed values of the stage's kept rows.
-//   sSlot[ks][4]   : for each kept row and warp-column, which row of sA it multiplies (re-tiled indices).
+//   sSlot[4][16]   : for each warp-column and kept row, which row of sA it multiplies (re-tiled indices); a warp
+//                    reads its 16 slots with one 16-byte load and keeps them in registers for the stage.
 // The same kernel is the low-sparsity variant (deep pipeline, whole windows contiguous) and the high-sparsity
 // variant (merged windows, union row lists); only the prepare-time staging and STAGES differ.
 #pragma once
@@ -28,6 +29,8 @@ struct TiledShape {
   static constexpr int TN = 8;                     // columns per thread
   static_assert(WM == 64 || WM == 32, "warp tile is 64×32 or 32×32");
   static_assert(BM % WM == 0, "block rows must be whole warps");
+  /// Blocks per SM the register budget is capped for (≤ 128 registers per thread).
+  static constexpr int kMinBlocks = kThreads >= 256 ? 2 : 4;
 };
 
 /// Shared bytes one stage takes: sA + sB + sSlot (all 16-byte aligned).
@@ -40,7 +43,7 @@ __device__ __forceinline__ void tiledLoadStage(const TiledArgs& p, char* smem, i
   using S = TiledShape<BM, WM>;
   float* sA = reinterpret_cast<float*>(smem);
   float* sB = sA + p.srows * BM;
-  uint8_t* sSlot = reinterpret_cast<uint8_t*>(sB + p.ks * kTileN);
+  uint8_t* sSlot = reinterpret_cast<uint8_t*>(sB + kStageKept * kTileN);
   const int tid = threadIdx.x;
   const size_t tileStage = static_cast<size_t>(tileN) * p.stages + stage;
   const int32_t* rows = p.rows + tileStage * p.srows;
@@ -56,8 +59,8 @@ __device__ __forceinline__ void tiledLoadStage(const TiledArgs& p, char* smem, i
     cpAsync16(sA + r * BM + c * 4, gA, ok ? 16 : 0);
   }
   constexpr int kChunksB = kTileN / 4;
-  const float* gB = p.B + static_cast<size_t>(stage) * p.ks * p.ldb;
-  for (int i = tid; i < p.ks * kChunksB; i += S::kThreads) {
+  const float* gB = p.B + static_cast<size_t>(stage) * kStageKept * p.ldb;
+  for (int i = tid; i < kStageKept * kChunksB; i += S::kThreads) {
     const int r = i / kChunksB;
     const int c = i % kChunksB;
     const int n = n0 + c * 4;
@@ -69,7 +72,7 @@ __device__ __forceinline__ void tiledLoadStage(const TiledArgs& p, char* smem, i
 }
 
 template <int BM, int WM, int STAGES>
-__global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads) spmmNmTiled(TiledArgs p) {
+__global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, WM>::kMinBlocks) spmmNmTiled(TiledArgs p) {
   using S = TiledShape<BM, WM>;
   constexpr int TM = S::TM;
   extern __shared__ __align__(16) char smem[];
@@ -111,25 +114,35 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads) spmmNmTiled(Tile
 
     const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
     const float* sB = sA + p.srows * BM;
-    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + p.ks * kTileN);
-#pragma unroll 4
-    for (int ks = 0; ks < p.ks; ++ks) {
-      const int slot = sSlot[ks * S::kWarpsN + warpN];  // same for the whole warp: broadcast
+    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + kStageKept * kTileN);
+    // The warp's 16 slots for this stage, in registers (one broadcast 16-byte load).
+    const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + warpN * kStageKept);
+    const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
+    // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
+    float rA[2][TM];
+    float rB[2][8];
+    auto loadFragments = [&](int buffer, int ks) {
+      const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
       const float* rowA = sA + slot * BM + aOff;
-      float rA[TM];
       const float4 a0 = *reinterpret_cast<const float4*>(rowA);
-      rA[0] = a0.x; rA[1] = a0.y; rA[2] = a0.z; rA[3] = a0.w;
+      rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
       if constexpr (TM == 8) {
         const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
-        rA[4] = a1.x; rA[5] = a1.y; rA[6] = a1.z; rA[7] = a1.w;
+        rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
       }
       const float4 b0 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff);
       const float4 b1 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff + 4);
-      const float rB[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+      rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
+      rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
+    };
+    loadFragments(0, 0);
+#pragma unroll
+    for (int ks = 0; ks < kStageKept; ++ks) {
+      if (ks + 1 < kStageKept) loadFragments((ks + 1) & 1, ks + 1);
 #pragma unroll
       for (int i = 0; i < TM; ++i)
 #pragma unroll
-        for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[i], rB[j], rC[i][j]);
+        for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
     }
   }
   cpAsyncWait<0>();
