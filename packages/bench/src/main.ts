@@ -138,18 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     : resolve(fileURLToPath(new URL('../results/', import.meta.url)), `${suite.name}-${deviceSlug(backends[0].name, backends[0].device)}${shardName}`);
 
   const table = new LiveTable(io.stdout, baselines.some((b) => b.id === 'tfjs'));
-  const { cases, baselines: baselineResults } = await runSuite({
-    suite,
-    backends,
-    baselines,
-    seed: options.seed,
-    shard: options.shard,
-    peakFor: (b) => peakOf(b, options.peak),
-    progress: table,
-  });
-  await Promise.all(available.map((r) => r.backend.dispose()));
-
-  const results: BenchResults = {
+  const assemble = (cases: BenchResults['cases'], baselineResults: BenchResults['baselines'], partial: boolean): BenchResults => ({
     schema: 'nmkit-bench/1',
     suite: suite.name,
     description: suite.description,
@@ -167,8 +156,24 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     cases,
     startedAt: startedAt.toISOString(),
     durationSeconds: (Date.now() - startedAt.getTime()) / 1e3,
-  };
+    partial,
+  });
+  const outcome = await runSuite({
+    suite,
+    backends,
+    baselines,
+    seed: options.seed,
+    shard: options.shard,
+    peakFor: (b) => peakOf(b, options.peak),
+    progress: table,
+    deadline: options.timeBudgetSeconds === undefined ? undefined : performance.now() + options.timeBudgetSeconds * 1e3,
+    checkpoint: (so) => writeOutputs(assemble(so.cases, so.baselines, true), outDir),
+  });
+  await Promise.all(available.map((r) => r.backend.dispose()));
+  const { cases, baselines: baselineResults } = outcome;
+  const results = assemble(cases, baselineResults, outcome.stoppedEarly);
   const written = writeOutputs(results, outDir);
+  if (outcome.stoppedEarly) io.stdout.write(`Stopped early at --time-budget ${options.timeBudgetSeconds} s: results are partial.\n`);
 
   io.stdout.write('\nGeometric-mean speedup over the own dense baseline:\n');
   for (const backend of backends) {

@@ -35,6 +35,7 @@ export function markdownSummary(results: BenchResults, files = { json: 'results.
       `(re-render with \`nmkit-bench render ${files.json}\`).`,
   );
   out.push('');
+  if (results.partial) out.push('> **Partial results**: the run was stopped early (time budget) or is still in progress.\n');
   out.push(`- command: \`${String(env.command)}\``);
   out.push(`- date: ${String(env.date)}; duration ${results.durationSeconds.toFixed(1)} s`);
   out.push(`- commit: \`${String(env.commit)}\`${env.dirty ? ' (working tree had uncommitted changes)' : ''}`);

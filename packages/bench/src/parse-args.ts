@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Device peak override: FLOP/s and bytes/s. */
   readonly peak?: DevicePeak;
+  /** Seconds after which no new work starts (the run ends cleanly, marked partial). */
+  readonly timeBudgetSeconds?: number;
   /** For `render`: the results JSON to re-render. */
   readonly input?: string;
 }
@@ -104,6 +106,7 @@ const FLAGS_WITH_VALUE = new Set([
   '--seed',
   '--shard',
   '--peak',
+  '--time-budget',
 ]);
 
 /**
@@ -213,6 +216,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     seed: seedText === undefined ? 1 : positiveInteger('--seed', seedText, true),
     shard,
     peak,
+    timeBudgetSeconds:
+      values.get('--time-budget') === undefined ? undefined : positiveInteger('--time-budget', values.get('--time-budget')!, false),
   };
 }
 
@@ -241,5 +246,7 @@ Flags:
   --seed N                  seed of the random operands (default 1)
   --shard i/n               run only slice i of n of the case list (split a long suite over several commands)
   --peak TFLOPS,GBPS        device peak for the roofline and "% of peak" (H100 is known; others are n/a)
+  --time-budget SECONDS     start no new work after this long; the results so far are written, marked partial
+                            (results are also saved after every weight shape, so a killed run keeps its progress)
   --out DIR                 output folder (default packages/bench/results/<suite>-<device>/)
 `;

@@ -99,4 +99,6 @@ export interface BenchResults {
   readonly cases: readonly CaseResult[];
   readonly startedAt: string;
   readonly durationSeconds: number;
+  /** True while a run is in progress (a checkpoint) or when --time-budget stopped it before the end. */
+  readonly partial?: boolean;
 }

@@ -38,6 +38,17 @@ export interface RunContext {
   /** The device peak of a backend, when known (H100 from format; others only from --peak). */
   readonly peakFor: (backend: NMBackend) => DevicePeak | undefined;
   readonly progress?: ProgressSink;
+  /** Stop starting new work after this `performance.now()` time; what ran is kept and the run is marked partial. */
+  readonly deadline?: number;
+  /** Called after each weight shape with everything measured so far (to save partial results). */
+  readonly checkpoint?: (partial: SuiteOutcome) => void;
+}
+
+/** What {@link runSuite} measured; `stoppedEarly` when the deadline cut it short. */
+export interface SuiteOutcome {
+  readonly cases: CaseResult[];
+  readonly baselines: BaselineResult[];
+  readonly stoppedEarly: boolean;
 }
 
 function errorText(error: unknown): string {
@@ -156,7 +167,7 @@ export function shardOf<T extends { n: number; k: number; ms: readonly number[] 
  * decompressed weights (same math), then every backend on every pattern, verifying each result before timing.
  * Weights are uploaded once per (N, K, pattern) and reused across M. Never throws for a backend's failure.
  */
-export async function runSuite(context: RunContext): Promise<{ cases: CaseResult[]; baselines: BaselineResult[] }> {
+export async function runSuite(context: RunContext): Promise<SuiteOutcome> {
   const { suite, backends, baselines, seed, progress } = context;
   let groups = groupByWeights(suite.shapes);
   if (context.shard) groups = shardOf(groups, context.shard.index, context.shard.count);
@@ -167,7 +178,13 @@ export async function runSuite(context: RunContext): Promise<{ cases: CaseResult
   const baselineResults: BaselineResult[] = [];
 
   let aFull: DenseMatrix | undefined;
+  let stoppedEarly = false;
+  const outOfTime = () => context.deadline !== undefined && performance.now() > context.deadline;
   for (const group of groups) {
+    if (outOfTime()) {
+      stoppedEarly = true;
+      break;
+    }
     const { n, k } = group;
     // One A per K, for the largest M of any group with that K; smaller M get a copy of its first rows.
     if (aFull?.cols !== k) {
@@ -231,6 +248,10 @@ export async function runSuite(context: RunContext): Promise<{ cases: CaseResult
     }
 
     for (const [patternIndex, pattern] of suite.patterns.entries()) {
+      if (outOfTime()) {
+        stoppedEarly = true;
+        break;
+      }
       const weights = patternIndex === 0 && firstWeights ? firstWeights : weightsFor(pattern);
       for (const backend of backends) {
         const peak = context.peakFor(backend);
@@ -281,7 +302,8 @@ export async function runSuite(context: RunContext): Promise<{ cases: CaseResult
         prepared?.dispose();
       }
     }
+    context.checkpoint?.({ cases, baselines: baselineResults, stoppedEarly });
   }
   progress?.finish();
-  return { cases, baselines: baselineResults };
+  return { cases, baselines: baselineResults, stoppedEarly };
 }

@@ -123,3 +123,20 @@ describe('verifySampled on a big problem', () => {
     expect(bad.problem).toMatch(/^C\[299\]\[699\]/);
   });
 });
+
+describe('deadline', () => {
+  it('starts no work after the deadline and says it stopped early', async () => {
+    const backend = wrapped((c) => c);
+    const outcome = await runSuite({
+      suite,
+      backends: [backend],
+      baselines: [backendDenseBaseline(backend)!],
+      seed: 1,
+      peakFor: () => undefined,
+      deadline: performance.now() - 1,
+    });
+    expect(outcome.stoppedEarly).toBe(true);
+    expect(outcome.cases).toHaveLength(0);
+    expect(backend.timeCalls).toBe(0);
+  });
+});
