@@ -150,7 +150,7 @@ export function rooflineChart(results: BenchResults): string {
   }
   const entries: { label: string; color: string; dashed?: boolean }[] = [];
   const seenPeaks = new Set<string>();
-  for (const [name, peak] of roofs) {
+  for (const [, peak] of roofs) {
     if (seenPeaks.has(peak.name)) continue;
     seenPeaks.add(peak.name);
     const ridge = peak.flopsPerSecond / peak.bytesPerSecond;
@@ -164,7 +164,7 @@ export function rooflineChart(results: BenchResults): string {
       ],
       { stroke: '#333', 'stroke-width': 1.5, 'stroke-dasharray': '6,3' },
     );
-    entries.push({ label: `roof: ${peak.name} (${name})`, color: '#333', dashed: true });
+    entries.push({ label: `roof: ${peak.name}`, color: '#333', dashed: true });
   }
   const backends = [...new Set([...ok.map((c) => c.backend), ...dense.map((b) => b.owner)])];
   backends.forEach((name, i) => {

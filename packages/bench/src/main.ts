@@ -33,9 +33,15 @@ const TFJS_DEFAULT_MAX_FLOPS = 4e9;
 
 const CPU_BACKENDS = new Set(['cpu', 'cpu-ref']);
 
-function peakOf(backend: NMBackend, override: DevicePeak | undefined): DevicePeak | undefined {
+/**
+ * The FP32 peak of a backend's device: `--peak` if given; H100 when the device names one, or for a WebGPU adapter
+ * from NVIDIA on a machine whose only GPU nvidia-smi reports as an H100 (Dawn's adapter name omits the model).
+ */
+function peakOf(backend: NMBackend, override: DevicePeak | undefined, gpus: readonly string[] | null): DevicePeak | undefined {
   if (override) return override;
-  return /H100/i.test(backend.device) ? H100_SXM : undefined;
+  if (/H100/i.test(backend.device)) return H100_SXM;
+  const onlyGpuIsH100 = gpus?.length === 1 && /H100/i.test(gpus[0]);
+  return backend.name === 'webgpu' && /nvidia/i.test(backend.device) && onlyGpuIsH100 ? H100_SXM : undefined;
 }
 
 /**
@@ -110,7 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
         timing: b.capabilities.timing,
         denseBaseline: b.capabilities.denseBaseline,
         fastPaths: b.capabilities.fastPaths,
-        peak: peakOf(b, options.peak) ?? null,
+        peak: peakOf(b, options.peak, environment.gpu as string[] | null) ?? null,
         reason: benchmarked ? undefined : 'the slow float64 oracle is run only when asked for: --backends cpu-ref',
       };
     }),
@@ -164,7 +170,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     baselines,
     seed: options.seed,
     shard: options.shard,
-    peakFor: (b) => peakOf(b, options.peak),
+    peakFor: (b) => peakOf(b, options.peak, environment.gpu as string[] | null),
     progress: table,
     deadline: options.timeBudgetSeconds === undefined ? undefined : performance.now() + options.timeBudgetSeconds * 1e3,
     checkpoint: (so) => writeOutputs(assemble(so.cases, so.baselines, true), outDir),
