@@ -110,12 +110,16 @@ const version = (dir) => {
   }
 };
 let commit = null;
+let dirty = null;
 try {
   commit = execFileSync('git', ['-C', bench, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  // Uncommitted changes to tracked files mean the bundle is not exactly that commit.
+  dirty = execFileSync('git', ['-C', bench, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
 } catch {}
 const info = {
   builtAt: new Date().toISOString(),
   commit,
+  dirty,
   packages: Object.fromEntries([
     ...['bench', 'format', 'cpu-ref', 'webgpu', 'cuda'].map((p) => [`@nmkit/${p}`, version(p)]),
     ['webgpu', webgpuVersion],

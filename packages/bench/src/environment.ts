@@ -56,7 +56,7 @@ export function collectEnvironment(argv: readonly string[]): Record<string, unkn
     argv: [...argv],
     commit: commit ?? (build?.commit as string | undefined) ?? null,
     commitSource: commit ? 'git rev-parse HEAD' : build?.commit ? 'build-info.json (bundle built from this commit)' : null,
-    dirty: status === null ? null : status.length > 0,
+    dirty: status === null ? ((build?.dirty as boolean | undefined) ?? null) : status.length > 0,
     node: process.version,
     v8: process.versions.v8,
     platform: `${process.platform}-${process.arch}`,
