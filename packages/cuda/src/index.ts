@@ -17,7 +17,6 @@ export {
   STREAM_COLUMNS,
   STREAM_ROWS,
   TILED_CONFIGS,
-  TILED_STAGES,
   type WeightsInfo,
 } from './planner.js';
 export { createCudaBackend, cudaProvider, DEVICE_ENV } from './provider.js';

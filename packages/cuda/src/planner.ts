@@ -24,15 +24,15 @@ export interface CudaPlan {
   readonly native: NativePlan;
 }
 
-/** Block rows / warp rows of the compiled tiled instances (native/kernels/spmm-nm-*-sparsity.cu). */
-export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number }[] = [
-  { bm: 128, wm: 64 },
-  { bm: 64, wm: 64 },
-  { bm: 64, wm: 32 },
-  { bm: 32, wm: 32 },
+/** Compiled tiled instances: block rows, warp rows, pipeline depths (native/kernels/spmm-nm-*-sparsity.cu). */
+export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number; readonly stages: readonly number[] }[] = [
+  { bm: 128, wm: 64, stages: [4, 3, 2] },
+  { bm: 64, wm: 32, stages: [4, 3] },
+  { bm: 32, wm: 32, stages: [4, 3] },
 ];
-/** Pipeline depth of each tiled variant. */
-export const TILED_STAGES = { low: 4, high: 3 } as const;
+/** Shared memory of one SM that blocks share (H100/A100: about 228 KB; the opt-in per-block limit is 1 KB less). */
+const RESERVED_PER_BLOCK = 1024;
+
 /** Rows of A per streaming block (compiled instances). */
 export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
 /** Columns of C per streaming block. */
@@ -44,9 +44,9 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1
 
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
- * kernel with split-K sized to give every SM two blocks; otherwise the tiled kernel, the high-sparsity variant at
- * ρ ≤ ¼, block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), split-K (≤ 8) until the grid has two blocks
- * per SM while each slice keeps ≥ 8 stages.
+ * kernel with split-K sized to give every SM 8 (M ≤ 2), 4 (M ≤ 8) or 2 blocks; otherwise the tiled kernel (labelled
+ * high-sparsity at ρ ≤ ¼), block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), the deepest pipeline that
+ * keeps two blocks per SM, and split-K (≤ 8) until the grid has two blocks per SM while each slice keeps ≥ 8 stages.
  * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
  */
 export function planCuda(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan {
@@ -62,12 +62,15 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   if (!pattern) return [{ tiling: denseTiling(), native: DENSE_NATIVE }];
   const plans: CudaPlan[] = [];
   if (weights.tiled && shape.m > DECODE_ROWS) {
-    const first = tiledPlan(shape, weights, device, pickTiledConfig(shape.m), undefined);
+    const config = pickTiledConfig(shape.m);
+    const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
     if (first) plans.push(first);
-    for (const config of TILED_CONFIGS) {
-      for (const split of [1, 2, 4, 8]) {
-        const plan = tiledPlan(shape, weights, device, config, split);
-        if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+    for (const c of TILED_CONFIGS) {
+      for (const stages of c.stages) {
+        for (const split of [1, 2, 4, 8]) {
+          const plan = tiledPlan(shape, weights, device, c, stages, split);
+          if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+        }
       }
     }
   }
@@ -86,14 +89,14 @@ export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device:
     const windows = Math.max(1, Math.round(plan.block.k / pattern.group));
     return streamPlan(shape, weights, device, { rows, windows });
   }
-  const config = TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m);
+  const config = TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m && c.stages.includes(plan.stages));
   if (!weights.tiled || !config || plan.block.n !== TILE_N) {
     throw new LimitError(
-      `cuda: no compiled tiled kernel for block ${plan.block.m}×${plan.block.n}, warp ${plan.warp.m}×${plan.warp.n} with ${describeV(pattern)}.`,
-      `use block.n=${TILE_N} and (block.m, warp.m) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm})`).join(', ')}, V a multiple of ${WARP_N}.`,
+      `cuda: no compiled tiled kernel for block ${plan.block.m}×${plan.block.n}, warp ${plan.warp.m}×${plan.warp.n}, ${plan.stages} stages with ${describeV(pattern)}.`,
+      `use block.n=${TILE_N} and (block.m, warp.m, stages) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm}, ${c.stages.join('|')})`).join(', ')}, V a multiple of ${WARP_N}.`,
     );
   }
-  const built = tiledPlan(shape, weights, device, config, plan.splitK);
+  const built = tiledPlan(shape, weights, device, config, plan.stages, plan.splitK);
   if (!built) throw new LimitError(`cuda: the ${config.bm}-row tiled plan does not fit ${device.sharedPerBlockOptin} bytes of shared memory.`);
   return built;
 }
@@ -102,10 +105,22 @@ function describeV(pattern: NMPattern): string {
   return `V=${pattern.vectorLength}`;
 }
 
-function pickTiledConfig(m: number): { bm: number; wm: number } {
+function pickTiledConfig(m: number): (typeof TILED_CONFIGS)[number] {
   if (m >= 1024) return TILED_CONFIGS[0];
   if (m > 64) return TILED_CONFIGS[1];
-  return TILED_CONFIGS[3];
+  return TILED_CONFIGS[2];
+}
+
+function stageBytes(bm: number, tiled: NonNullable<WeightsInfo['tiled']>): number {
+  return tiled.srows * bm * 4 + tiled.ks * TILE_N * 4 + tiled.slotStride;
+}
+
+/** The deepest compiled pipeline that still lets two blocks share an SM's shared memory (else the deepest that fits one). */
+function pickStages(config: (typeof TILED_CONFIGS)[number], weights: WeightsInfo, device: CudaDevice): number {
+  const bytes = stageBytes(config.bm, weights.tiled!);
+  const perSm = device.sharedPerBlockOptin + RESERVED_PER_BLOCK;
+  const two = config.stages.find((s) => 2 * (s * bytes + RESERVED_PER_BLOCK) <= perSm);
+  return two ?? config.stages.find((s) => s * bytes <= device.sharedPerBlockOptin) ?? config.stages[config.stages.length - 1];
 }
 
 function tiledPlan(
@@ -113,14 +128,13 @@ function tiledPlan(
   weights: WeightsInfo,
   device: CudaDevice,
   config: { bm: number; wm: number },
+  stages: number,
   forcedSplit: number | undefined,
 ): CudaPlan | undefined {
   const tiled = weights.tiled!;
   const pattern = weights.pattern!;
   const high = density(pattern) <= HIGH_SPARSITY_DENSITY;
-  const stages = high ? TILED_STAGES.high : TILED_STAGES.low;
-  const stageBytes = tiled.srows * config.bm * 4 + tiled.ks * TILE_N * 4 + tiled.slotStride;
-  if (stageBytes * stages > device.sharedPerBlockOptin) return undefined;
+  if (stageBytes(config.bm, tiled) * stages > device.sharedPerBlockOptin) return undefined;
   const tiles = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N);
   let split = forcedSplit ?? 1;
   if (forcedSplit === undefined) {
@@ -140,7 +154,7 @@ function tiledPlan(
       stages,
       threads,
     },
-    native: { kernel: high ? 1 : 0, bm: config.bm, wm: config.wm, stages, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
+    native: { kernel: stages >= 4 ? 0 : 1, bm: config.bm, wm: config.wm, stages, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
   };
 }
 
@@ -159,7 +173,9 @@ function streamPlan(
   const maxWindows = Math.max(1, Math.floor(Math.min(device.sharedPerBlockOptin, 96 * 1024) / (rows * pattern.group * 4)));
   let perSplit = forced?.windows;
   if (perSplit === undefined) {
-    const wanted = Math.max(1, Math.ceil((2 * device.multiprocessors) / (columnBlocks * rowBlocks)));
+    // Few rows: split-K is cheap (few atomics) and memory parallelism is what counts; more rows: fewer atomics.
+    const perSm = rows <= 2 ? 8 : rows <= 8 ? 4 : 2;
+    const wanted = Math.max(1, Math.ceil((perSm * device.multiprocessors) / (columnBlocks * rowBlocks)));
     perSplit = Math.max(1, Math.ceil(windows / wanted));
   }
   perSplit = Math.max(1, Math.min(perSplit, maxWindows, windows));
@@ -184,7 +200,7 @@ function denseTiling(): TilingPlan {
 
 function sameNative(a: NativePlan, b: NativePlan): boolean {
   return (
-    a.kernel === b.kernel && a.bm === b.bm && a.wm === b.wm && a.splitK === b.splitK && a.rowsPerBlock === b.rowsPerBlock &&
+    a.kernel === b.kernel && a.stages === b.stages && a.bm === b.bm && a.wm === b.wm && a.splitK === b.splitK && a.rowsPerBlock === b.rowsPerBlock &&
     a.windowsPerSplit === b.windowsPerSplit
   );
 }

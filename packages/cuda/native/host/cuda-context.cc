@@ -156,9 +156,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
                  perSplit, b.c, splits > 1 ? 1 : 0};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages};
-  const cudaError_t e = plan.kernel == Plan::TiledLow ? launchTiledLowSparsity(config, args, splits, stream_)
-                                                       : launchTiledHighSparsity(config, args, splits, stream_);
-  check(e, "spmm-nm-tiled launch");
+  check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");
 }
 
 void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {

@@ -14,8 +14,12 @@ struct TiledConfig {
 };
 
 /// Launches the tiled kernel; returns cudaErrorInvalidValue for a configuration that was not compiled.
-cudaError_t launchTiledLowSparsity(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
-cudaError_t launchTiledHighSparsity(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
+/// Deep (4 stages, spmm-nm-low-sparsity.cu) and shallow (3 or 2 stages, spmm-nm-high-sparsity.cu) pipelines.
+cudaError_t launchTiledDeep(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
+cudaError_t launchTiledShallow(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
+inline cudaError_t launchTiled(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream) {
+  return config.stages >= 4 ? launchTiledDeep(config, args, splitK, stream) : launchTiledShallow(config, args, splitK, stream);
+}
 /// Threads per block of a tiled configuration.
 int tiledThreads(const TiledConfig& config);
 

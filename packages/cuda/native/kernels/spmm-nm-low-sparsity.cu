@@ -1,14 +1,14 @@
-// Low-sparsity variant (ρ > ¼, compute-bound): whole windows staged contiguously, a 4-deep cp.async pipeline so
-// the FMAs of one stage cover the loads of the next three. Instantiates spmm-nm-tiled.cuh.
+// Low-sparsity variant (ρ > ¼, compute-bound): a 4-deep cp.async pipeline so the FMAs of one stage cover the loads
+// of the next three; at these densities each stage's row list is (nearly) every row of its windows.
+// Instantiates spmm-nm-tiled.cuh.
 #include "tiled-launch.cuh"
 
 namespace nmkit {
 
 int tiledThreads(const TiledConfig& c) { return (c.bm / c.wm) * (kTileN / kWarpN) * 32; }
 
-cudaError_t launchTiledLowSparsity(const TiledConfig& c, const TiledArgs& args, int splitK, cudaStream_t stream) {
+cudaError_t launchTiledDeep(const TiledConfig& c, const TiledArgs& args, int splitK, cudaStream_t stream) {
   if (c.stages == 4 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 4>(args, splitK, stream);
-  if (c.stages == 4 && c.bm == 64 && c.wm == 64) return launchTiledInstance<64, 64, 4>(args, splitK, stream);
   if (c.stages == 4 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 4>(args, splitK, stream);
   if (c.stages == 4 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 4>(args, splitK, stream);
   return cudaErrorInvalidValue;

@@ -38,38 +38,60 @@ __host__ __device__ inline int tiledStageBytes(int bm, int srows, int ks, int sl
   return srows * bm * 4 + ks * kTileN * 4 + slotStride;
 }
 
+/// Staged rows per stage at most: 16 kept rows × 4 warp-columns (a zero row counts as one of them).
+constexpr int kMaxStageRows = kStageKept * (kTileN / kWarpN);
+
+/// Issues one stage's cp.async copies. The dense-row numbers of the A rows a warp copies are fetched one stage ahead
+/// (fetchRows: one row number per lane, latency hidden behind the current stage's FMAs) and handed to the copying
+/// lanes with warp shuffles at issue time, so the copies never wait on the row list after a barrier.
 template <int BM, int WM>
-__device__ __forceinline__ void tiledLoadStage(const TiledArgs& p, char* smem, int tileN, int stage, int m0, int n0) {
+struct TiledLoader {
   using S = TiledShape<BM, WM>;
-  float* sA = reinterpret_cast<float*>(smem);
-  float* sB = sA + p.srows * BM;
-  uint8_t* sSlot = reinterpret_cast<uint8_t*>(sB + kStageKept * kTileN);
-  const int tid = threadIdx.x;
-  const size_t tileStage = static_cast<size_t>(tileN) * p.stages + stage;
-  const int32_t* rows = p.rows + tileStage * p.srows;
-  constexpr int kChunksA = BM / 4;  // 16-byte chunks per staged row
-  for (int i = tid; i < p.srows * kChunksA; i += S::kThreads) {
-    const int r = i / kChunksA;
-    const int c = i % kChunksA;
-    const int k = __ldg(rows + r);
-    if (k == -2) continue;  // unused slot: nothing reads it
-    const int m = m0 + c * 4;
-    const bool ok = k >= 0 && m < p.lda;
-    const float* gA = ok ? p.At + static_cast<size_t>(k) * p.lda + m : p.At;
-    cpAsync16(sA + r * BM + c * 4, gA, ok ? 16 : 0);
+  static constexpr int kChunksA = BM / 4;                   // 16-byte chunks per staged row
+  static constexpr int kRowsPerWarp = 32 / kChunksA;        // staged rows one warp covers per pass
+  static constexpr int kPerThread = (kMaxStageRows * kChunksA + S::kThreads - 1) / S::kThreads;  // passes
+  static_assert(kPerThread * kRowsPerWarp <= 32, "one row number per lane");
+  int rowOfLane;  // dense row of A for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
+
+  __device__ __forceinline__ void fetchRows(const TiledArgs& p, int tileN, int stage, bool valid) {
+    const int lane = threadIdx.x % 32;
+    const int pass = lane / kRowsPerWarp;
+    const int r = ((threadIdx.x / 32) * 32 + pass * S::kThreads) / kChunksA + lane % kRowsPerWarp;
+    const int32_t* rows = p.rows + (static_cast<size_t>(tileN) * p.stages + stage) * p.srows;
+    rowOfLane = (valid && pass < kPerThread && r < p.srows) ? __ldg(rows + r) : -2;
   }
-  constexpr int kChunksB = kTileN / 4;
-  const float* gB = p.B + static_cast<size_t>(stage) * kStageKept * p.ldb;
-  for (int i = tid; i < kStageKept * kChunksB; i += S::kThreads) {
-    const int r = i / kChunksB;
-    const int c = i % kChunksB;
-    const int n = n0 + c * 4;
-    const bool ok = n < p.ldb;
-    cpAsync16(sB + r * kTileN + c * 4, ok ? gB + static_cast<size_t>(r) * p.ldb + n : p.B, ok ? 16 : 0);
+
+  __device__ __forceinline__ void issue(const TiledArgs& p, char* smem, int tileN, int stage, int m0, int n0) const {
+    float* sA = reinterpret_cast<float*>(smem);
+    float* sB = sA + p.srows * BM;
+    uint8_t* sSlot = reinterpret_cast<uint8_t*>(sB + kStageKept * kTileN);
+    const int tid = threadIdx.x;
+#pragma unroll
+    for (int u = 0; u < kPerThread; ++u) {
+      const int k = __shfl_sync(0xffffffffu, rowOfLane, u * kRowsPerWarp + (tid % 32) / kChunksA);
+      if (k == -2) continue;  // unused slot or past the list: nothing reads it
+      const int i = tid + u * S::kThreads;
+      const int r = i / kChunksA;
+      const int c = i % kChunksA;
+      const int m = m0 + c * 4;
+      const bool ok = k >= 0 && m < p.lda;  // -1: zero row (K padding); past lda: ragged M
+      const float* gA = ok ? p.At + static_cast<size_t>(k) * p.lda + m : p.At;
+      cpAsync16(sA + r * BM + c * 4, gA, ok ? 16 : 0);
+    }
+    constexpr int kChunksB = kTileN / 4;
+    const float* gB = p.B + static_cast<size_t>(stage) * kStageKept * p.ldb;
+#pragma unroll
+    for (int i = tid; i < kStageKept * kChunksB; i += S::kThreads) {
+      const int r = i / kChunksB;
+      const int c = i % kChunksB;
+      const int n = n0 + c * 4;
+      const bool ok = n < p.ldb;
+      cpAsync16(sB + r * kTileN + c * 4, ok ? gB + static_cast<size_t>(r) * p.ldb + n : p.B, ok ? 16 : 0);
+    }
+    const uint8_t* gSlot = p.slots + (static_cast<size_t>(tileN) * p.stages + stage) * p.slotStride;
+    for (int i = tid; i < p.slotStride / 16; i += S::kThreads) cpAsync16(sSlot + i * 16, gSlot + i * 16, 16);
   }
-  const uint8_t* gSlot = p.slots + tileStage * p.slotStride;
-  for (int i = tid; i < p.slotStride / 16; i += S::kThreads) cpAsync16(sSlot + i * 16, gSlot + i * 16, 16);
-}
+};
 
 template <int BM, int WM, int STAGES>
 __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, WM>::kMinBlocks) spmmNmTiled(TiledArgs p) {
@@ -99,18 +121,25 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
 #pragma unroll
     for (int j = 0; j < 8; ++j) rC[i][j] = 0.f;
 
+  TiledLoader<BM, WM> loader;
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
-    if (s < count) tiledLoadStage<BM, WM>(p, smem + s * stageBytes, tileN, s0 + s, m0, n0);
+    if (s < count) {
+      loader.fetchRows(p, tileN, s0 + s, true);
+      loader.issue(p, smem + s * stageBytes, tileN, s0 + s, m0, n0);
+    }
     cpAsyncCommit();
   }
+  loader.fetchRows(p, tileN, s0 + STAGES - 1, STAGES - 1 < count);
 
   for (int s = 0; s < count; ++s) {
     cpAsyncWait<STAGES - 2>();
     __syncthreads();  // stage s landed for every thread; stage s-1's buffer is free to refill
     const int next = s + STAGES - 1;
-    if (next < count) tiledLoadStage<BM, WM>(p, smem + (next % STAGES) * stageBytes, tileN, s0 + next, m0, n0);
+    if (next < count) loader.issue(p, smem + (next % STAGES) * stageBytes, tileN, s0 + next, m0, n0);
     cpAsyncCommit();
+    // Prefetch the row list of the stage after `next`: its latency hides behind this stage's FMAs.
+    loader.fetchRows(p, tileN, s0 + next + 1, next + 1 < count);
 
     const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
     const float* sB = sA + p.srows * BM;
