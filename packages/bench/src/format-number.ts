@@ -9,10 +9,11 @@ export function formatMs(ms: number): string {
   return ms.toPrecision(3);
 }
 
-/** TFLOP/s: one decimal from 10 up, else three significant digits (CPU figures are in the thousandths). */
+/** TFLOP/s: one decimal from 10 up, else three significant digits (CPU figures are in the thousandths), exponent below 10⁻³. */
 export function formatTflops(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
-  return value >= 10 ? value.toFixed(1) : value.toPrecision(3);
+  if (value >= 10) return value.toFixed(1);
+  return value >= 1e-3 || value === 0 ? value.toPrecision(3) : value.toExponential(2);
 }
 
 /** A ratio as `2.31×`. */
