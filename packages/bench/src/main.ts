@@ -7,6 +7,7 @@ import { deviceSlug } from './device-slug.js';
 import { collectEnvironment } from './environment.js';
 import { formatPattern, formatSpeedup } from './format-number.js';
 import { LiveTable, type TableOutput } from './live-table.js';
+import { mergeResults } from './merge-results.js';
 import { type BackendReport, loadBackends } from './load-backends.js';
 import { BACKEND_NAMES, type BaselineKind, parseArgs, USAGE, UsageError } from './parse-args.js';
 import type { BackendSummary, BenchResults } from './results.js';
@@ -69,6 +70,14 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     const results = JSON.parse(readFileSync(input, 'utf8')) as BenchResults;
     const dir = options.out ? resolve(options.out) : dirname(input);
     for (const path of writeOutputs(results, dir, dir !== dirname(input))) io.stdout.write(`wrote ${path}\n`);
+    return { exitCode: 0, results, outDir: dir };
+  }
+
+  if (options.command === 'merge') {
+    const runs = options.inputs!.map((path) => JSON.parse(readFileSync(resolve(path), 'utf8')) as BenchResults);
+    const results = mergeResults(runs);
+    const dir = resolve(options.out!);
+    for (const path of writeOutputs(results, dir)) io.stdout.write(`wrote ${path}\n`);
     return { exitCode: 0, results, outDir: dir };
   }
 

@@ -88,6 +88,28 @@ export function markdownSummary(results: BenchResults, files = { json: 'results.
     ),
   );
   out.push('');
+
+  const baselineIds = [...new Map(results.baselines.map((b) => [b.id, `× ${b.label} (${b.owner})`])).entries()];
+  if (baselineIds.length > 0 && backends.length > 0) {
+    out.push('## Speedup over every baseline (geometric mean over shapes)');
+    out.push('');
+    const rows: string[][] = [];
+    for (const p of patterns) {
+      for (const name of backends) {
+        const mine = results.cases.filter((c) => c.backend === name && formatPattern(c.pattern) === formatPattern(p.pattern));
+        rows.push([
+          formatPattern(p.pattern),
+          name,
+          ...baselineIds.map(([id]) => {
+            const xs = mine.map((c) => c.metrics?.speedups[id]).filter((x): x is number => typeof x === 'number' && x > 0);
+            return xs.length ? formatSpeedup(geometricMean(xs)) : 'n/a';
+          }),
+        ]);
+      }
+    }
+    out.push(table(['pattern', 'backend', ...baselineIds.map(([, label]) => label)], rows, 2));
+    out.push('');
+  }
   out.push(`![speedup over dense against sparsity](${files.speedup})`);
   out.push(`![roofline](${files.roofline})`);
   out.push('');

@@ -21,7 +21,7 @@ export class UsageError extends Error {
 
 /** Everything the command line can set; undefined fields fall back to the suite's defaults. */
 export interface BenchOptions {
-  readonly command: 'run' | 'render' | 'help';
+  readonly command: 'run' | 'render' | 'merge' | 'help';
   readonly suite: SuiteName;
   readonly shapes?: readonly MatmulShape[];
   readonly patterns?: readonly NMPattern[];
@@ -39,6 +39,8 @@ export interface BenchOptions {
   readonly timeBudgetSeconds?: number;
   /** For `render`: the results JSON to re-render. */
   readonly input?: string;
+  /** For `merge`: the results JSON files to join. */
+  readonly inputs?: readonly string[];
 }
 
 /**
@@ -141,6 +143,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (positional.length !== 2) throw new UsageError('Usage: nmkit-bench render RESULTS.json [--out DIR]');
     return { command: 'render', suite: 'custom', seed: 1, input: positional[1], out: values.get('--out') };
   }
+  if (positional[0] === 'merge') {
+    const out = values.get('--out');
+    if (positional.length < 2 || !out) throw new UsageError('Usage: nmkit-bench merge A/results.json B/results.json ... --out DIR');
+    return { command: 'merge', suite: 'custom', seed: 1, inputs: positional.slice(1), out };
+  }
   if (positional.length > 1) throw new UsageError(`Expected one suite, got "${positional.join(' ')}".`);
   const suiteText = positional[0] ?? (values.has('--shapes') ? 'custom' : 'quick');
   if (!(SUITE_NAMES as readonly string[]).includes(suiteText)) {
@@ -227,6 +234,7 @@ export const USAGE = `nmkit-bench: N:M SpMM against dense baselines on every ava
 Usage:
   nmkit-bench [SUITE] [flags]
   nmkit-bench render RESULTS.json [--out DIR]   re-render Markdown and SVG from a results JSON
+  nmkit-bench merge A.json B.json ... --out DIR  join runs of one suite (e.g. shards) into one results folder
 
 Suites:
   quick      a few small shapes, seconds on a 2-core laptop (default)

@@ -59,6 +59,17 @@ describe('nmkit-bench quick, end to end on the CPU backends', () => {
     });
     expect(again.exitCode).toBe(0);
     expect(readFileSync(join(rendered, 'summary.md'), 'utf8')).toBe(readFileSync(join(out, 'summary.md'), 'utf8'));
+
+    // `merge` joins runs (shards) of one suite into one folder.
+    const merged = join(dir, 'merged');
+    const joined = await runCli(['merge', join(out, 'results.json'), join(out, 'results.json'), '--out', merged], {
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+    });
+    expect(joined.exitCode).toBe(0);
+    const all = JSON.parse(readFileSync(join(merged, 'results.json'), 'utf8')) as BenchResults;
+    expect(all.cases).toHaveLength(2 * results.cases.length);
+    expect(all.environment.mergedRuns).toHaveLength(2);
   }, 120_000);
 });
 
