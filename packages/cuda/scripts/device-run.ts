@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     else if (m === 'bench') await bench(backend, 'bench', headlineRows(), meta);
     else if (m === 'decode') await bench(backend, 'decode', decodeRows(), meta);
     else if (m === 'paper') await bench(backend, 'paper', paperRows(), meta);
+    else if (m === 'profile') await profile(backend);
     else log(`unknown mode ${m}`);
     log(`[${m}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -143,6 +144,18 @@ async function stress(backend: CudaBackend, cycles: number): Promise<void> {
   const drift = before.free - after.free;
   log(`stress: ${cycles} prepare/matmul/dispose cycles in ${(ms / 1000).toFixed(1)} s; cudaMemGetInfo free ${mb(before.free)} → ${mb(after.free)} (drift ${mb(drift)})`);
   save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter } : 'run node with --expose-gc' });
+}
+
+/** One planner-chosen multiplication per pattern at 4096³, for `ncu --kernel-name regex:spmmNm`. */
+async function profile(backend: CudaBackend): Promise<void> {
+  const a = randomDense(4096, 4096, 1);
+  for (const [keep, group] of [[16, 32], [4, 32]]) {
+    const sparse = randomCompressed(4096, 4096, nmPattern(keep, group, 32), 2);
+    const w = await backend.prepare(sparse);
+    await backend.matmul(a, w);
+    log(`profiled ${keep}:${group}`);
+    w.dispose();
+  }
 }
 
 const planLabel = (p: TilingPlan | undefined) =>

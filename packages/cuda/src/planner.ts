@@ -36,7 +36,9 @@ const RESERVED_PER_BLOCK = 1024;
 /** Rows of A per streaming block (compiled instances). */
 export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
 /** Columns of C per streaming block. */
-export const STREAM_COLUMNS = 512;
+export const STREAM_COLUMNS = 128;
+/** Threads per streaming block: 8 warps that split the block's K slice between them. */
+const STREAM_THREADS = 256;
 /** At most this many rows of A go to the decode (streaming) path. */
 export const DECODE_ROWS = 16;
 
@@ -44,7 +46,7 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1
 
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
- * kernel with split-K sized to give every SM 8 (M ≤ 2), 4 (M ≤ 8) or 2 blocks; otherwise the tiled kernel (labelled
+ * kernel with split-K sized to give every SM 4 (M ≤ 8) or 2 blocks of 8 warps; otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), the deepest pipeline that
  * keeps two blocks per SM, and split-K (≤ 8) until the grid has two blocks per SM while each slice keeps ≥ 8 stages.
  * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
@@ -75,7 +77,9 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
     }
   }
   const stream = streamPlan(shape, weights, device, undefined);
-  if (!plans.some((p) => sameNative(p.native, stream.native))) plans.push(stream);
+  for (const plan of [stream, ...[0.25, 0.5, 2, 4].map((f) => streamPlan(shape, weights, device, { rows: stream.native.rowsPerBlock, windows: Math.max(1, Math.round(stream.native.windowsPerSplit * f)) }))]) {
+    if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+  }
   return plans;
 }
 
@@ -170,11 +174,12 @@ function streamPlan(
   const columnBlocks = Math.ceil(weights.ldb / STREAM_COLUMNS);
   const rowBlocks = Math.ceil(shape.m / rows);
   // Split K until every SM has about two blocks; the A slice of a block must fit shared memory.
-  const maxWindows = Math.max(1, Math.floor(Math.min(device.sharedPerBlockOptin, 96 * 1024) / (rows * pattern.group * 4)));
+  const sliceBytes = Math.min(device.sharedPerBlockOptin, 96 * 1024) - rows * STREAM_COLUMNS * 4;
+  const maxWindows = Math.max(1, Math.floor(sliceBytes / (rows * pattern.group * 4)));
   let perSplit = forced?.windows;
   if (perSplit === undefined) {
     // Few rows: split-K is cheap (few atomics) and memory parallelism is what counts; more rows: fewer atomics.
-    const perSm = rows <= 2 ? 8 : rows <= 8 ? 4 : 2;
+    const perSm = rows <= 8 ? 4 : 2;
     const wanted = Math.max(1, Math.ceil((perSm * device.multiprocessors) / (columnBlocks * rowBlocks)));
     perSplit = Math.max(1, Math.ceil(windows / wanted));
   }
@@ -184,11 +189,11 @@ function streamPlan(
     tiling: {
       variant: shape.m <= DECODE_ROWS ? 'decode' : 'general',
       block: { m: rows, n: STREAM_COLUMNS, k: perSplit * pattern.group },
-      warp: { m: rows, n: 128 },
+      warp: { m: rows, n: STREAM_COLUMNS },
       thread: { m: rows, n: 4 },
       splitK: splits,
       stages: 1,
-      threads: STREAM_COLUMNS / 4,
+      threads: STREAM_THREADS,
     },
     native: { kernel: 2, bm: 0, wm: 0, stages: 0, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
   };

@@ -26,8 +26,8 @@ int tiledThreads(const TiledConfig& config);
 /// Streaming kernel: decode (M ≤ 16) and the general path (any group, any V). `rowsPerBlock` ∈ {1,2,4,8,16}.
 cudaError_t launchStream(int rowsPerBlock, const StreamArgs& args, int splits, cudaStream_t stream);
 /// Columns of C per streaming block.
-constexpr int kStreamColumns = 512;
-/// Shared bytes the streaming kernel needs for a given split.
+constexpr int kStreamColumns = 128;
+/// Shared bytes of the A slice the streaming kernel stages for a given split (plus MT·128 floats for sC).
 inline int streamSharedBytes(int rowsPerBlock, int windowsPerSplit, int group) {
   return rowsPerBlock * windowsPerSplit * group * 4;
 }

@@ -1,21 +1,28 @@
 // Streaming N:M SpMM: the decode path (M ≤ 16) and the general kernel for every pattern the format allows (any
-// group ≤ 256, any V ≥ 1, ragged M, N, K). Each thread owns 4 adjacent columns and streams their compressed values
-// once (16-byte loads, read-once cache hint); a block stages the rows of A it needs for its K slice in shared memory
-// (rA gathers from it by index), keeps a rowsPerBlock × 4 accumulator tile in registers, and split-K blocks
-// (blockIdx.y) add into a zeroed C. For M > rowsPerBlock, blockIdx.z walks over row chunks of A.
+// group ≤ 256, any V ≥ 1, ragged M, N, K). A block owns 128 columns of C and one K slice (split-K over blockIdx.y):
+//   - it stages the rows of A it needs for its slice in shared memory (sA, zero past M and K),
+//   - its 8 warps ("K groups") take interleaved kept rows of the slice; each lane streams the 16-byte values of its
+//     4 columns once (read-once cache hint) and gathers rA from sA by index, accumulating rC[MT][4] in registers,
+//   - the groups' partial sums meet in shared memory (sC, shared atomics), and the block adds its tile to C once
+//     (global atomics into a zeroed C when K is split, plain stores otherwise).
+// For M > MT, blockIdx.z walks over row chunks of A.
 #include "launch.h"
 
 namespace nmkit {
 
-constexpr int kStreamThreads = kStreamColumns / 4;
+constexpr int kStreamThreads = 256;
+constexpr int kStreamGroups = kStreamThreads / 32;  // K groups per block
+static_assert(kStreamColumns == 32 * 4, "one warp spans the block's columns, 4 per lane");
 
 template <int MT, bool OneVector>
 __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
-  extern __shared__ float sA[];  // [MT][windowsPerSplit · group]: A rows m0.., K slice of this split
+  extern __shared__ float smem[];
   const int windows = p.keptRows / p.keep;
   const int win0 = blockIdx.y * p.windowsPerSplit;
   const int win1 = min(windows, win0 + p.windowsPerSplit);
   const int sliceRows = p.windowsPerSplit * p.group;
+  float* sA = smem;                    // [MT][sliceRows]
+  float* sC = smem + MT * sliceRows;   // [MT][128]
   const int k0 = win0 * p.group;
   const int m0 = blockIdx.z * MT;
   for (int i = threadIdx.x; i < MT * sliceRows; i += kStreamThreads) {
@@ -26,10 +33,14 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
     // Zero past M and past K: an index into K padding meets a zero value and a zero A.
     sA[i] = (m < p.M && k < p.K) ? p.A[static_cast<size_t>(m) * p.K + k] : 0.f;
   }
+  for (int i = threadIdx.x; i < MT * kStreamColumns; i += kStreamThreads) sC[i] = 0.f;
   __syncthreads();
-  const int n = (blockIdx.x * kStreamThreads + threadIdx.x) * 4;
-  if (n >= p.ldb) return;  // after the only barrier
 
+  const int lane = threadIdx.x % 32;
+  const int group = threadIdx.x / 32;
+  const int nLocal = lane * 4;
+  const int n = blockIdx.x * kStreamColumns + nLocal;
+  const bool active = n < p.ldb;
   int vec[4];
 #pragma unroll
   for (int j = 0; j < 4; ++j) vec[j] = min(n + j, p.N - 1) / p.vectorLength;  // padded columns: any vector, value 0
@@ -38,12 +49,11 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
 #pragma unroll
   for (int i = 0; i < MT; ++i) rC[i][0] = rC[i][1] = rC[i][2] = rC[i][3] = 0.f;
 
-  for (int win = win0; win < win1; ++win) {
-    const int base = (win - win0) * p.group;
-    const int w0 = win * p.keep;
-#pragma unroll 8
-    for (int j = 0; j < p.keep; ++j) {
-      const int w = w0 + j;
+  if (active) {
+    const int w1 = win1 * p.keep;
+#pragma unroll 4
+    for (int w = win0 * p.keep + group; w < w1; w += kStreamGroups) {
+      const int base = (w / p.keep - win0) * p.group;
       const float4 b = __ldcs(reinterpret_cast<const float4*>(p.B + static_cast<size_t>(w) * p.ldb + n));
       const uint8_t* gIdx = p.indices + static_cast<size_t>(w) * p.vectors;
       if constexpr (OneVector) {
@@ -70,25 +80,27 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
         }
       }
     }
+    // The K groups' partial sums meet in shared memory.
+#pragma unroll
+    for (int i = 0; i < MT; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) atomicAdd(sC + i * kStreamColumns + nLocal + j, rC[i][j]);
   }
+  __syncthreads();
 
-#pragma unroll
-  for (int i = 0; i < MT; ++i) {
-    const int m = m0 + i;
-    if (m >= p.M) break;
-    float* gC = p.C + static_cast<size_t>(m) * p.N;
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      if (n + j >= p.N) break;
-      if (p.atomic) atomicAdd(gC + n + j, rC[i][j]);
-      else gC[n + j] = rC[i][j];
-    }
+  for (int i = threadIdx.x; i < MT * kStreamColumns; i += kStreamThreads) {
+    const int m = m0 + i / kStreamColumns;
+    const int col = blockIdx.x * kStreamColumns + i % kStreamColumns;
+    if (m >= p.M || col >= p.N) continue;
+    float* gC = p.C + static_cast<size_t>(m) * p.N + col;
+    if (p.atomic) atomicAdd(gC, sC[i]);
+    else *gC = sC[i];
   }
 }
 
 template <int MT>
 cudaError_t launchStreamInstance(const StreamArgs& args, int splits, cudaStream_t stream) {
-  const int bytes = streamSharedBytes(MT, args.windowsPerSplit, args.group);
+  const int bytes = streamSharedBytes(MT, args.windowsPerSplit, args.group) + MT * kStreamColumns * 4;
   static int configured[2] = {0, 0};
   const bool one = args.vectorLength % 4 == 0;
   auto kernel = one ? spmmNmStream<MT, true> : spmmNmStream<MT, false>;
