@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   }
   const backend = got.backend as CudaBackend;
   log(`device: ${backend.device}`);
-  const meta = { device: backend.device, probe: backend.probe, commit: process.env.NMKIT_COMMIT ?? 'unknown', date: new Date().toISOString(), node: process.version, command: process.argv.join(' ') };
+  const meta = { device: backend.device, driver: process.env.NMKIT_DRIVER ?? 'unknown', probe: backend.probe, commit: process.env.NMKIT_COMMIT ?? 'unknown', date: new Date().toISOString(), node: process.version, command: process.argv.join(' ') };
   save('meta.json', meta);
   const modes = mode === 'all' ? ['conformance', 'concurrency', 'stress', 'bench', 'decode'] : mode.split(',');
   for (const m of modes) {
@@ -267,7 +267,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
     }
     save(`${name}.json`, { meta, rows });
   }
-  save(`${name}.md`, markdown(name, rows as BenchRow[], meta as { device: string; commit: string; date: string; command: string }));
+  save(`${name}.md`, markdown(name, rows as BenchRow[], meta as { device: string; driver: string; commit: string; date: string; command: string }));
 }
 
 interface BenchRow {
@@ -276,11 +276,11 @@ interface BenchRow {
   bestPlan?: { variant: string; block: { m: number }; warp: { m: number }; splitK: number };
 }
 
-function markdown(name: string, rows: BenchRow[], meta: { device: string; commit: string; date: string; command: string }): string {
+function markdown(name: string, rows: BenchRow[], meta: { device: string; driver: string; commit: string; date: string; command: string }): string {
   const lines = [
     `# ${name}: N:M SpMM (FP32, CUDA cores) vs cuBLAS SGEMM (FP32, no TF32)`,
     '',
-    `device: ${meta.device}; commit ${meta.commit}; ${meta.date}; command: \`${meta.command}\``,
+    `device: ${meta.device}; NVIDIA driver ${meta.driver}; commit ${meta.commit}; ${meta.date}; command: \`${meta.command}\``,
     'Effective TFLOP/s = 2·M·N·K / time; medians of CUDA-event timings; "planned" = the planner\'s plan, "best" = best candidate.',
     '',
     '| M | N | K | pattern | ok | cuBLAS ms | cuBLAS TF/s | planned ms | planned × | best ms | best TF/s | best × | best plan |',
