@@ -24,7 +24,7 @@ if (!process.argv.includes('--force') && !isStale()) {
   say('build/Release/nmkit_cuda.node is up to date.');
   process.exit(0);
 }
-const cudaHome = process.env.CUDA_HOME ?? process.env.CUDA_PATH ?? '/usr/local/cuda';
+const cudaHome = process.env.CUDA_HOME || process.env.CUDA_PATH || '/usr/local/cuda';
 const nvcc = join(cudaHome, 'bin', 'nvcc');
 if (!existsSync(nvcc)) {
   say(`nvcc not found at ${nvcc}: native build skipped (set CUDA_HOME to build it). The cuda backend will report itself unavailable.`);

@@ -179,6 +179,8 @@ function headlineRows(): BenchSpec[] {
     for (const [keep, group] of PAPER_RATIOS) rows.push({ m, n: 4096, k: 4096, pattern: nmPattern(keep, group, 32), tune: true });
     for (const [keep, group] of [[2, 4], [4, 8]]) rows.push({ m, n: 4096, k: 4096, pattern: nmPattern(keep, group, 32), tune: true });
   }
+  // Element-wise 2:4 (V = 1) has no fast path: the general streaming kernel, reported for honesty.
+  for (const m of [256, 4096]) rows.push({ m, n: 4096, k: 4096, pattern: nmPattern(2, 4, 1), tune: false });
   return rows;
 }
 

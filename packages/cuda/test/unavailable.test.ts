@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,6 +62,16 @@ describe('cuda availability', () => {
     const load = loadAddon([bogus]);
     expect(load.ok).toBe(false);
     if (!load.ok) expect(load.reason).toContain(bogus);
+  });
+
+  it('build-native skips cleanly (exit 0, message) when nvcc is absent', () => {
+    const script = resolve(__dirname, '..', 'scripts', 'build-native.mjs');
+    const run = spawnSync(process.execPath, [script, '--force'], {
+      env: { ...process.env, CUDA_HOME: '/nonexistent-cuda', CUDA_PATH: '', NMKIT_CUDA_REQUIRE_BUILD: '' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('nvcc not found at /nonexistent-cuda/bin/nvcc');
   });
 
   it('puts NMKIT_CUDA_ADDON first among the candidates', () => {
