@@ -48,7 +48,8 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
  * kernel with split-K sized to give every SM 4 (M ≤ 8) or 2 blocks of 8 warps; otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), the deepest pipeline that
- * keeps two blocks per SM, and split-K (≤ 8) until the grid has two blocks per SM while each slice keeps ≥ 8 stages.
+ * keeps two blocks per SM, and split-K (≤ 8) doubled while the grid stays within two blocks per SM (one at ρ ≤ ¼) and each slice keeps ≥ 8
+ * stages.
  * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
  */
 export function planCuda(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan {
@@ -142,7 +143,10 @@ function tiledPlan(
   const tiles = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N);
   let split = forcedSplit ?? 1;
   if (forcedSplit === undefined) {
-    while (split < 8 && tiles * split < 2 * device.multiprocessors && tiled.stages / (split * 2) >= 8) split *= 2;
+    // Measured on the H100: compute-bound (low-sparsity) grids want about two blocks per SM, memory-bound ones one;
+    // past that, split-K's atomics and memset cost more than the extra blocks bring.
+    const target = (high ? 1 : 2) * device.multiprocessors;
+    while (split < 8 && tiles * split * 2 <= target && tiled.stages / (split * 2) >= 8) split *= 2;
   }
   split = Math.max(1, Math.min(split, tiled.stages));
   const threads = (config.bm / config.wm) * (TILE_N / WARP_N) * 32;
