@@ -2,10 +2,10 @@ import os from 'node:os';
 
 /**
  * A folder-name-safe slug of the device a run measured: the GPU's name for a GPU backend, the CPU model and
- * core count for a CPU backend.
+ * core count for a CPU backend (or a software WebGPU adapter).
  * @example deviceSlug('cuda', 'NVIDIA H100 80GB HBM3') // 'nvidia-h100-80gb-hbm3'
  */
-export function deviceSlug(backend: string | undefined, device: string | undefined): string {
+export function deviceSlug(backend: string | undefined, device: string | undefined, gpus?: readonly string[] | null): string {
   const slug = (text: string) =>
     text
       .toLowerCase()
@@ -20,6 +20,9 @@ export function deviceSlug(backend: string | undefined, device: string | undefin
     const cpus = os.cpus();
     return `cpu-${slug(cpus[0]?.model ?? 'unknown')}-${cpus.length}c`;
   }
-  // The adapter or GPU name before any ':' detail (driver versions), e.g. 'NVIDIA H100 80GB HBM3'.
+  // On a one-GPU machine nvidia-smi names the model ('NVIDIA H100 80GB HBM3, 580.159.04, ...'); Dawn's adapter
+  // name does not.
+  if (gpus?.length === 1 && /nvidia/i.test(device ?? '')) return slug(gpus[0].split(',')[0]);
+  // Otherwise the adapter or GPU name before any ':' detail (driver versions).
   return slug((device ?? backend).split(':')[0].replace(/\([^)]*\)/g, ''));
 }

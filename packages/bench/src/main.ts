@@ -150,7 +150,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
   const shardName = options.shard ? `-shard-${options.shard.index}-of-${options.shard.count}` : '';
   const outDir = options.out
     ? resolve(options.out)
-    : resolve(fileURLToPath(new URL('../results/', import.meta.url)), `${suite.name}-${deviceSlug(backends[0].name, backends[0].device)}${shardName}`);
+    : resolve(fileURLToPath(new URL('../results/', import.meta.url)), `${suite.name}-${deviceSlug(backends[0].name, backends[0].device, environment.gpu as string[] | null)}${shardName}`);
 
   const table = new LiveTable(io.stdout, baselines.some((b) => b.id === 'tfjs'));
   const assemble = (cases: BenchResults['cases'], baselineResults: BenchResults['baselines'], partial: boolean): BenchResults => ({
