@@ -2,7 +2,8 @@ import type { NMPattern } from '@nmkit/format';
 
 /** Per-column-block union lists of the high-sparsity kernel, built once per (weights, tile width, stage depth). */
 export interface UnionRows {
-  /** Longest list over all (column block, stage): the staged A tile's row count. */
+  /** Longest list over all (column block, stage) plus one: the staged A tile's row count. The last row is
+   * always unused (zero), for kept rows past the end of B to read. */
   readonly aRows: number;
   /** `[colBlocks][stages][aRows]` rows of K to stage; unused entries hold 0xffffffff (staged as zeros). */
   readonly rows: Uint32Array;
@@ -36,7 +37,7 @@ export function buildUnionRows(
   const slots = new Uint8Array(indices.length);
   const lists: Int32Array[] = [];
   const mark = new Int32Array(stageRows);
-  let aRows = 1;
+  let aRows = 0;
   for (let block = 0; block < colBlocks; block++) {
     const v0 = Math.floor((block * blockN) / vectorLength);
     const v1 = Math.floor((Math.min(n, block * blockN + blockN) - 1) / vectorLength);
@@ -64,6 +65,7 @@ export function buildUnionRows(
       lists.push(Int32Array.from(list, (r) => stage * stageRows + r));
     }
   }
+  aRows += 1;
   const rows = new Uint32Array(colBlocks * stages * aRows).fill(UNUSED);
   lists.forEach((list, i) => {
     rows.set(list, i * aRows);

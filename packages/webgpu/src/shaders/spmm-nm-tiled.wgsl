@@ -67,29 +67,38 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   for (var stage = stageBegin; stage < stageEnd; stage++) {
     let k0 = stage * BK;
     let w0 = stage * KEPT;
-    // Stage A: consecutive invocations walk along K (coalesced global reads), transposed into sA.
-    for (var e = lid; e < A_ROWS * BM; e += WG) {
+    // Stage A: consecutive invocations walk along K (coalesced global reads); each gathers 4 rows of A for one
+    // K row and stores them as one vec4 of the transposed tile.
+    for (var e = lid; e < A_ROWS * (BM / 4u); e += WG) {
       let r = e % A_ROWS;
-      let m = e / A_ROWS;
+      let m = 4u * (e / A_ROWS);
       var row = k0 + r;
       if (UNION) {
         row = gUnion[(wg.x * params.stages + stage) * A_ROWS + r];
       }
-      var v = 0.0;
-      if (m0 + m < params.m && row < params.k) {
-        v = gA[(m0 + m) * params.k + row];
+      var v = vec4<f32>(0.0);
+      if (row < params.k) {
+        for (var j = 0u; j < 4u; j++) {
+          if (m0 + m + j < params.m) {
+            v[j] = gA[(m0 + m + j) * params.k + row];
+          }
+        }
       }
-      sA[r * aStride + m / 4u][m % 4u] = v;
+      sA[r * aStride + m / 4u] = v;
     }
-    // Stage the compressed B rows of this stage.
-    for (var e = lid; e < KEPT * BN; e += WG) {
-      let c = e % BN;
-      let w = e / BN;
-      var v = 0.0;
-      if (n0 + c < params.n && w0 + w < params.keptRows) {
-        v = gB[(w0 + w) * params.n + n0 + c];
+    // Stage the compressed B rows of this stage, 4 consecutive columns per invocation.
+    for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
+      let c = 4u * (e % (BN / 4u));
+      let w = e / (BN / 4u);
+      var v = vec4<f32>(0.0);
+      if (w0 + w < params.keptRows) {
+        for (var j = 0u; j < 4u; j++) {
+          if (n0 + c + j < params.n) {
+            v[j] = gB[(w0 + w) * params.n + n0 + c + j];
+          }
+        }
       }
-      sB[w * (BN / 4u) + c / 4u][c % 4u] = v;
+      sB[e] = v;
     }
     // Resolve which staged A row each (kept row, vector) reads.
     if (SLOT_MODE != 0u) {
@@ -100,7 +109,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
         if (SLOT_MODE == 1u) {
           col = n0 + 4u * s;
         }
-        var slot = 0u;
+        // Kept rows past the end of B (last stage) must read a zero row of sA, never a real one: A may hold
+        // NaN/Inf where B is pruned. Past K that is the window's own first row; in the union tile, its last row.
+        var slot = (w / KEEP) * GROUP;
+        if (UNION) {
+          slot = A_ROWS - 1u;
+        }
         if (col < params.n && w0 + w < params.keptRows) {
           slot = slotByte(w0 + w, col / VEC);
           if (!UNION) {
@@ -112,8 +126,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
     workgroupBarrier();
 
-    let kept = min(KEPT, params.keptRows - w0);
-    for (var w = 0u; w < kept; w++) {
+    // A constant trip count (the last stage's missing rows are zeros in sB and read zero rows of sA), so the
+    // compiler can unroll the whole stage.
+    for (var w = 0u; w < KEPT; w++) {
       for (var g = 0u; g < TN / 4u; g++) {
         let c4 = tx + g * threadsN;
         let b = sB[w * (BN / 4u) + c4];
