@@ -10,4 +10,6 @@ export default defineConfig({
   target: 'es2022',
   // import.meta.url (locating worker.js) in the CommonJS build too.
   shims: true,
+  // No shared chunk: dist/worker.js stays one self-contained file that can be copied beside any bundle.
+  splitting: false,
 });

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NMError, randomDense } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +63,19 @@ describe('worker pool', () => {
       await expect(pool.run({ ...tinyJob('gemm-dense-strips'), c: new Float32Array(8) }, 1)).rejects.toThrow(/C is not in shared memory/);
     } finally {
       await pool.dispose();
+    }
+  });
+
+  it('runs from a lone copy of dist/worker.js (self-contained, as a bundler would place it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmkit-worker-'));
+    copyFileSync(fileURLToPath(distWorker), join(dir, 'worker.js'));
+    const cpu = await createCpuBackend({ threads: 2, parallelThreshold: 0, workerUrl: join(dir, 'worker.js') });
+    try {
+      const weights = await cpu.prepareDense({ rows: 2, cols: 2, data: Float32Array.of(1, 2, 3, 4) });
+      const c = await cpu.matmul({ rows: 1, cols: 2, data: Float32Array.of(1, 1) }, weights);
+      expect(Array.from(c.data)).toEqual([4, 6]);
+    } finally {
+      await cpu.dispose();
     }
   });
 
