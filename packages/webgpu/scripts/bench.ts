@@ -144,6 +144,7 @@ async function main() {
   let cuda: NMBackend | undefined;
   if (!flag('--no-cuda')) {
     try {
+      // Resolved by the device bundle (an esbuild alias); not a dependency of this package.
       const mod = (await import('@nmkit/cuda')) as { cudaProvider: { create(): Promise<BackendAvailability> } };
       const made = await mod.cudaProvider.create();
       if (made.available) cuda = made.backend;
