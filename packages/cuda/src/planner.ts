@@ -46,7 +46,7 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1
 
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
- * kernel with split-K sized to give every SM 4 (M ≤ 8) or 2 blocks of 8 warps; otherwise the tiled kernel (labelled
+ * kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), the deepest pipeline that
  * keeps two blocks per SM, and split-K (≤ 8) doubled while the grid stays within two blocks per SM (one at ρ ≤ ¼) and each slice keeps ≥ 8
  * stages.
@@ -183,7 +183,9 @@ function streamPlan(
   let perSplit = forced?.windows;
   if (perSplit === undefined) {
     // Few rows: split-K is cheap (few atomics) and memory parallelism is what counts; more rows: fewer atomics.
-    const perSm = rows <= 8 ? 4 : 2;
+    // Measured on the H100 (decode rows of results/decode.json): about 3 blocks per SM for one row, 2 up to 8 rows,
+    // 1 for 16 (each split adds M·N global atomics).
+    const perSm = rows <= 1 ? 3 : rows <= 8 ? 2 : 1;
     const wanted = Math.max(1, Math.ceil((perSm * device.multiprocessors) / (columnBlocks * rowBlocks)));
     perSplit = Math.max(1, Math.ceil(windows / wanted));
   }
