@@ -17,7 +17,15 @@ export interface TiledConstants {
   readonly UNION: boolean;
   readonly SLOTS_PER_ROW: number;
   readonly WG: number;
+  /** Register double buffering: the next stage's loads are in flight during this stage's FMAs. */
+  readonly PREFETCH: boolean;
+  readonly A_TRIPS: number;
+  readonly B_TRIPS: number;
+  readonly S_TRIPS: number;
 }
+
+/** Largest per-invocation staging load count the prefetch registers hold (rA, rB, rS in the WGSL). */
+export const MAX_PREFETCH_TRIPS = 8;
 
 /** How one multiplication runs: which shader, its constants, the grid and the split-K reduction. */
 export type KernelSpec =
@@ -114,7 +122,13 @@ export function kernelSpec(
   // Slots are bytes: a stage holds at most 256 dense rows of K (the planner never asks for more).
   let stageWindows = planStageWindows(shape, pattern, plan);
   let union = pattern !== undefined && unionRows !== undefined && unionRows <= UNION_WORTH_IT * stageWindows * group;
-  const constantsFor = (sw: number): TiledConstants => ({
+  const constantsFor = (sw: number): TiledConstants => {
+    const aRows = union ? unionRows! : sw * group;
+    const trips = [aRows * (bm / 4), sw * keep * (bn / 4), slotMode === 0 ? 0 : sw * keep * slotsPerRow].map((n) => Math.ceil(n / threads));
+    // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
+    // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
+    const prefetch = plan.stages >= 2 && trips.every((t) => t <= MAX_PREFETCH_TRIPS);
+    return {
     BM: bm,
     BN: bn,
     TM: tm,
@@ -124,12 +138,17 @@ export function kernelSpec(
     VEC: vec,
     BK: sw * group,
     KEPT: sw * keep,
-    A_ROWS: union ? unionRows! : sw * group,
+    A_ROWS: aRows,
     SLOT_MODE: slotMode,
     UNION: union,
     SLOTS_PER_ROW: slotsPerRow,
     WG: threads,
-  });
+    PREFETCH: prefetch,
+    A_TRIPS: prefetch ? trips[0] : 1,
+    B_TRIPS: prefetch ? trips[1] : 1,
+    S_TRIPS: prefetch ? Math.max(1, trips[2]) : 1,
+    };
+  };
   let constants = constantsFor(stageWindows);
   if (union && tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) {
     union = false; // the union lists were built for this stage depth; shrinking it means staging whole windows
@@ -156,7 +175,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations) split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''} split-K ${splitK}`,
   };
 }
 

@@ -206,7 +206,8 @@ export class WebGPUBackend implements NMBackend {
   /** Plans with the shared planner; no plan fits → the general kernel. */
   private planFor(shape: MatmulShape, pattern: NMPattern | undefined): TilingPlan | undefined {
     try {
-      return planTiling(shape, pattern, this.limits);
+      // Double buffering here lives in registers, not in a second workgroup buffer: always ask for it.
+      return { ...planTiling(shape, pattern, this.limits), stages: 2 };
     } catch {
       return undefined;
     }

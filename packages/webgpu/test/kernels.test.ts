@@ -55,15 +55,19 @@ describe('tiled kernel variants', () => {
     ['element-wise 2:4 (one slot per column)', { m: 45, n: 77, k: 98 }, { keep: 2, group: 4, vectorLength: 1 }, 'spmm-nm-low-sparsity'],
     ['odd 3:7 V=6', { m: 19, n: 53, k: 71 }, { keep: 3, group: 7, vectorLength: 6 }, 'spmm-nm-low-sparsity'],
     ['decode M=5', { m: 5, n: 300, k: 1000 }, { keep: 8, group: 32, vectorLength: 32 }, 'spmm-nm-decode'],
-  ] as const)('%s: every candidate plan, with and without split-K', async (_, shape, pattern, family) => {
+  ] as const)('%s: every candidate plan, with and without split-K and prefetch', async (_, shape, pattern, family) => {
     if (!backend) return;
     const plans = candidatePlans(shape, pattern, limits());
     const kernels = new Set<string>();
     for (const plan of plans) {
-      for (const split of [1, 3]) kernels.add(await runSparse(shape, pattern, withSplit(plan, split), 7));
+      // Two runs per plan keep lavapipe's compile time down: prefetch without split-K, split-K without prefetch.
+      kernels.add(await runSparse(shape, pattern, { ...withSplit(plan, 1), stages: 2 }, 7));
+      kernels.add(await runSparse(shape, pattern, { ...withSplit(plan, 3), stages: 1 }, 7));
     }
     expect([...kernels].some((k) => k.startsWith(family)), [...kernels].join('\n')).toBe(true);
     expect([...kernels].some((k) => k.includes('split-K 3')), 'a split-K run').toBe(true);
+    // Decode tiles stage more per invocation than the prefetch registers hold.
+    if (family !== 'spmm-nm-decode') expect([...kernels].some((k) => k.includes('prefetch')), 'a register-prefetch run').toBe(true);
   });
 
   it('union rows: the high-sparsity kernel stages fewer A rows than the stage holds', async () => {
@@ -96,7 +100,7 @@ describe('tiled kernel variants', () => {
     const ref = referenceDense(a, b);
     const plans = candidatePlans({ m: 77, n: 61, k: 93 }, undefined, limits());
     const seen = new Set<string>();
-    for (const plan of [...plans, withSplit(plans[0], 2), { ...plans[0], variant: 'general' as const }]) {
+    for (const plan of [...plans, withSplit(plans[0], 2), { ...plans[0], stages: 2 }, { ...plans[0], stages: 1 }, { ...plans[0], variant: 'general' as const }]) {
       expectClose(await backend.matmul(a, weights, { plan }), ref, 93, `dense ${plan.block.m}×${plan.block.n} split ${plan.splitK}`);
       seen.add(backend.lastKernel!.split(' ')[0]);
     }

@@ -29,6 +29,10 @@ override SLOT_MODE: u32 = 0u;
 override UNION: bool = false;
 override SLOTS_PER_ROW: u32 = 16;  // BN / 4 (mode 1) or BN (mode 2)
 override WG: u32 = 64;          // (BM / TM) · (BN / TN)
+override PREFETCH: bool = false; // register double buffering; needs each *_TRIPS ≤ 8
+override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per invocation
+override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
+override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
@@ -45,16 +49,98 @@ struct Params {
 var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
 var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
 var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW>;         // KEPT × SLOTS_PER_ROW
+var<private> n0: u32;      // first column of the block
+var<private> m0: u32;      // first row of the block
+var<private> blockX: u32;  // column block index (union lists)
 
 fn slotByte(w: u32, v: u32) -> u32 {
   let i = w * params.vectors + v;
   return (gSlots[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
 }
 
+// Element e of a stage's A tile: row r = e % A_ROWS of K, rows 4·(e / A_ROWS) … +3 of the block's M.
+// Consecutive invocations walk along K (coalesced global reads); each gathers 4 rows of A for one K row, stored
+// as one vec4 of the transposed tile.
+fn loadA(e: u32, stage: u32) -> vec4<f32> {
+  let r = e % A_ROWS;
+  let m = m0 + 4u * (e / A_ROWS);
+  var row = stage * BK + r;
+  if (UNION) {
+    row = gUnion[(blockX * params.stages + stage) * A_ROWS + r];
+  }
+  var v = vec4<f32>(0.0);
+  if (row < params.k) {
+    for (var j = 0u; j < 4u; j++) {
+      if (m + j < params.m) {
+        v[j] = gA[(m + j) * params.k + row];
+      }
+    }
+  }
+  return v;
+}
+
+fn storeA(e: u32, v: vec4<f32>) {
+  sA[(e % A_ROWS) * (BM / 4u + 1u) + e / A_ROWS] = v;
+}
+
+// Element e of a stage's B tile: kept row e / (BN/4), 4 consecutive columns.
+fn loadB(e: u32, stage: u32) -> vec4<f32> {
+  let c = n0 + 4u * (e % (BN / 4u));
+  let w = stage * KEPT + e / (BN / 4u);
+  var v = vec4<f32>(0.0);
+  if (w < params.keptRows) {
+    for (var j = 0u; j < 4u; j++) {
+      if (c + j < params.n) {
+        v[j] = gB[w * params.n + c + j];
+      }
+    }
+  }
+  return v;
+}
+
+// Which staged A row kept row e / SLOTS_PER_ROW reads for the e % SLOTS_PER_ROW-th column (group).
+fn loadSlot(e: u32, stage: u32) -> u32 {
+  let s = e % SLOTS_PER_ROW;
+  let w = e / SLOTS_PER_ROW;
+  var col = n0 + s;
+  if (SLOT_MODE == 1u) {
+    col = n0 + 4u * s;
+  }
+  // Kept rows past the end of B (last stage) must read a zero row of sA, never a real one: A may hold
+  // NaN/Inf where B is pruned. Past K that is the window's own first row; in the union tile, its last row.
+  var slot = (w / KEEP) * GROUP;
+  if (UNION) {
+    slot = A_ROWS - 1u;
+  }
+  if (col < params.n && stage * KEPT + w < params.keptRows) {
+    slot = slotByte(stage * KEPT + w, col / VEC);
+    if (!UNION) {
+      slot += (w / KEEP) * GROUP;
+    }
+  }
+  return slot;
+}
+
+// Stages a whole stage straight into workgroup memory.
+fn stageDirect(lid: u32, stage: u32) {
+  for (var e = lid; e < A_ROWS * (BM / 4u); e += WG) {
+    storeA(e, loadA(e, stage));
+  }
+  for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
+    sB[e] = loadB(e, stage);
+  }
+  if (SLOT_MODE != 0u) {
+    for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
+      sSlot[e] = loadSlot(e, stage);
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
-  let n0 = wg.x * BN;
-  let m0 = wg.y * BM;
+  n0 = wg.x * BN;
+  m0 = wg.y * BM;
+  blockX = wg.x;
   let threadsN = BN / TN;
   let tx = lid % threadsN;
   let ty = lid / threadsN;
@@ -63,68 +149,43 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   let stageEnd = min(params.stages, stageBegin + params.stagesPerSplit);
 
   var acc: array<vec4<f32>, 16>;  // rC: TM rows × TN/4 column groups, acc[r · TN/4 + g]
+  // Register prefetch (PREFETCH): the next stage's global reads are issued before this stage's FMAs and land
+  // in registers (rA, rB, rS), so their latency hides behind the math; one workgroup buffer suffices.
+  var rA: array<vec4<f32>, 8>;
+  var rB: array<vec4<f32>, 8>;
+  var rS: array<u32, 8>;
 
+  if (PREFETCH && stageBegin < stageEnd) {
+    stageDirect(lid, stageBegin);
+  }
   for (var stage = stageBegin; stage < stageEnd; stage++) {
-    let k0 = stage * BK;
-    let w0 = stage * KEPT;
-    // Stage A: consecutive invocations walk along K (coalesced global reads); each gathers 4 rows of A for one
-    // K row and stores them as one vec4 of the transposed tile.
-    for (var e = lid; e < A_ROWS * (BM / 4u); e += WG) {
-      let r = e % A_ROWS;
-      let m = 4u * (e / A_ROWS);
-      var row = k0 + r;
-      if (UNION) {
-        row = gUnion[(wg.x * params.stages + stage) * A_ROWS + r];
-      }
-      var v = vec4<f32>(0.0);
-      if (row < params.k) {
-        for (var j = 0u; j < 4u; j++) {
-          if (m0 + m + j < params.m) {
-            v[j] = gA[(m0 + m + j) * params.k + row];
-          }
-        }
-      }
-      sA[r * aStride + m / 4u] = v;
-    }
-    // Stage the compressed B rows of this stage, 4 consecutive columns per invocation.
-    for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
-      let c = 4u * (e % (BN / 4u));
-      let w = e / (BN / 4u);
-      var v = vec4<f32>(0.0);
-      if (w0 + w < params.keptRows) {
-        for (var j = 0u; j < 4u; j++) {
-          if (n0 + c + j < params.n) {
-            v[j] = gB[(w0 + w) * params.n + n0 + c + j];
-          }
-        }
-      }
-      sB[e] = v;
-    }
-    // Resolve which staged A row each (kept row, vector) reads.
-    if (SLOT_MODE != 0u) {
-      for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
-        let s = e % SLOTS_PER_ROW;
-        let w = e / SLOTS_PER_ROW;
-        var col = n0 + s;
-        if (SLOT_MODE == 1u) {
-          col = n0 + 4u * s;
-        }
-        // Kept rows past the end of B (last stage) must read a zero row of sA, never a real one: A may hold
-        // NaN/Inf where B is pruned. Past K that is the window's own first row; in the union tile, its last row.
-        var slot = (w / KEEP) * GROUP;
-        if (UNION) {
-          slot = A_ROWS - 1u;
-        }
-        if (col < params.n && w0 + w < params.keptRows) {
-          slot = slotByte(w0 + w, col / VEC);
-          if (!UNION) {
-            slot += (w / KEEP) * GROUP;
-          }
-        }
-        sSlot[e] = slot;
-      }
+    if (!PREFETCH) {
+      stageDirect(lid, stage);
     }
     workgroupBarrier();
+    let prefetch = PREFETCH && stage + 1u < stageEnd;
+    if (prefetch) {
+      for (var t = 0u; t < A_TRIPS; t++) {
+        let e = lid + t * WG;
+        if (e < A_ROWS * (BM / 4u)) {
+          rA[t] = loadA(e, stage + 1u);
+        }
+      }
+      for (var t = 0u; t < B_TRIPS; t++) {
+        let e = lid + t * WG;
+        if (e < KEPT * (BN / 4u)) {
+          rB[t] = loadB(e, stage + 1u);
+        }
+      }
+      if (SLOT_MODE != 0u) {
+        for (var t = 0u; t < S_TRIPS; t++) {
+          let e = lid + t * WG;
+          if (e < KEPT * SLOTS_PER_ROW) {
+            rS[t] = loadSlot(e, stage + 1u);
+          }
+        }
+      }
+    }
 
     // A constant trip count (the last stage's missing rows are zeros in sB and read zero rows of sA), so the
     // compiler can unroll the whole stage.
@@ -163,6 +224,28 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       }
     }
     workgroupBarrier();
+    if (prefetch) {
+      for (var t = 0u; t < A_TRIPS; t++) {
+        let e = lid + t * WG;
+        if (e < A_ROWS * (BM / 4u)) {
+          storeA(e, rA[t]);
+        }
+      }
+      for (var t = 0u; t < B_TRIPS; t++) {
+        let e = lid + t * WG;
+        if (e < KEPT * (BN / 4u)) {
+          sB[e] = rB[t];
+        }
+      }
+      if (SLOT_MODE != 0u) {
+        for (var t = 0u; t < S_TRIPS; t++) {
+          let e = lid + t * WG;
+          if (e < KEPT * SLOTS_PER_ROW) {
+            sSlot[e] = rS[t];
+          }
+        }
+      }
+    }
   }
 
   let out0 = wg.z * params.m * params.n;
