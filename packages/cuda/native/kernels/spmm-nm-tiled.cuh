@@ -28,7 +28,6 @@ struct TiledShape {
   static constexpr int TM = WM / 8;                // 8 or 4 rows per thread
   static constexpr int TN = 8;                     // columns per thread
   static_assert(WM == 64 || WM == 32, "warp tile is 64×32 or 32×32");
-  static_assert(kStageKept % 2 == 0, "fragment double buffering crosses stages on buffer 0");
   static_assert(BM % WM == 0, "block rows must be whole warps");
   /// Blocks per SM the register budget is capped for (≤ 128 registers per thread).
   static constexpr int kMinBlocks = kThreads >= 256 ? 2 : 4;
@@ -132,62 +131,43 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
     cpAsyncCommit();
   }
   loader.fetchRows(p, tileN, s0 + STAGES - 1, STAGES - 1 < count);
-  cpAsyncWait<STAGES - 2>();
-  __syncthreads();  // stage 0 landed
-
-  // The current stage's buffers and the warp's 16 slots for it, in registers (one broadcast 16-byte load).
-  const float* sAll = reinterpret_cast<const float*>(smem);
-  int stageOff = 0;                  // floats from smem to the current stage
-  const int bOffStage = p.srows * BM;  // floats from a stage's sA to its sB
-  unsigned words[4] = {0, 0, 0, 0};
-  auto bindStage = [&](int s) {
-    stageOff = (s % STAGES) * (stageBytes / 4);
-    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sAll + stageOff + bOffStage + kStageKept * kTileN);
-    const uint4 w = *reinterpret_cast<const uint4*>(sSlot + warpN * kStageKept);
-    words[0] = w.x; words[1] = w.y; words[2] = w.z; words[3] = w.w;
-  };
-  // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
-  float rA[2][TM];
-  float rB[2][8];
-  auto loadFragments = [&](int buffer, int ks) {
-    const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
-    const float* rowA = sAll + stageOff + slot * BM + aOff;
-    const float* rowB = sAll + stageOff + bOffStage + ks * kTileN + bOff;
-    const float4 a0 = *reinterpret_cast<const float4*>(rowA);
-    rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
-    if constexpr (TM == 8) {
-      const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
-      rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
-    }
-    const float4 b0 = *reinterpret_cast<const float4*>(rowB);
-    const float4 b1 = *reinterpret_cast<const float4*>(rowB + 4);
-    rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
-    rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
-  };
-  if (count > 0) {
-    bindStage(0);
-    loadFragments(0, 0);
-  }
 
   for (int s = 0; s < count; ++s) {
-    // Stage s-1's buffer is free (every warp passed the barrier after loading its last fragments): refill it.
+    cpAsyncWait<STAGES - 2>();
+    __syncthreads();  // stage s landed for every thread; stage s-1's buffer is free to refill
     const int next = s + STAGES - 1;
     if (next < count) loader.issue(p, smem + (next % STAGES) * stageBytes, tileN, s0 + next, m0, n0);
     cpAsyncCommit();
     // Prefetch the row list of the stage after `next`: its latency hides behind this stage's FMAs.
     loader.fetchRows(p, tileN, s0 + next + 1, next + 1 < count);
+
+    const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
+    const float* sB = sA + p.srows * BM;
+    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + kStageKept * kTileN);
+    // The warp's 16 slots for this stage, in registers (one broadcast 16-byte load).
+    const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + warpN * kStageKept);
+    const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
+    // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
+    float rA[2][TM];
+    float rB[2][8];
+    auto loadFragments = [&](int buffer, int ks) {
+      const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
+      const float* rowA = sA + slot * BM + aOff;
+      const float4 a0 = *reinterpret_cast<const float4*>(rowA);
+      rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
+      if constexpr (TM == 8) {
+        const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+        rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
+      }
+      const float4 b0 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff);
+      const float4 b1 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff + 4);
+      rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
+      rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
+    };
+    loadFragments(0, 0);
 #pragma unroll
     for (int ks = 0; ks < kStageKept; ++ks) {
-      if (ks + 1 < kStageKept) {
-        loadFragments((ks + 1) & 1, ks + 1);
-      } else if (s + 1 < count) {
-        // Cross the stage boundary one kept row early, so the next stage's slot and fragment loads overlap the
-        // last row's FMAs instead of stalling every warp right after the barrier.
-        cpAsyncWait<STAGES - 2>();
-        __syncthreads();  // stage s+1 landed; nobody reads stage s's buffer any more (its last fragments are in rA/rB)
-        bindStage(s + 1);
-        loadFragments(0, 0);  // kStageKept is even: buffer (ks + 1) & 1 == 0
-      }
+      if (ks + 1 < kStageKept) loadFragments((ks + 1) & 1, ks + 1);
 #pragma unroll
       for (int i = 0; i < TM; ++i)
 #pragma unroll
