@@ -1,8 +1,8 @@
 /**
- * Live example 2: N:M against dense on the same backend (WebGPU, else the CPU reference). Both results are
+ * Live example 2: N:M against dense on the same backend (WebGPU, else the CPU kernel). Both results are
  * verified against the CPU before anything is timed; the speedup is dense time / N:M time.
  */
-import { cpuReferenceProvider } from '@nmkit/cpu-ref';
+import { cpuProvider, cpuReferenceProvider } from '@nmkit/cpu-ref';
 import {
   BackendRegistry,
   compareWithReference,
@@ -27,7 +27,7 @@ export interface NmVsDenseOptions {
   readonly repeats?: number;
 }
 
-const registry = new BackendRegistry().register(webgpuProvider).register(cpuReferenceProvider);
+const registry = new BackendRegistry().register(webgpuProvider).register(cpuProvider).register(cpuReferenceProvider);
 let resolution: ReturnType<BackendRegistry['resolve']> | undefined;
 
 export async function runNmVsDense({ m, n, k, keep, group, vectorLength, repeats = 5 }: NmVsDenseOptions) {

@@ -1,8 +1,8 @@
 /**
  * Live example 1: prune a matrix to keep:group with vectors of V columns, look at what the format stores, then
- * multiply by it on the best backend this browser has (WebGPU, else the CPU reference) and compare with the CPU.
+ * multiply by it on the best backend this browser has (WebGPU, else the CPU) and compare with the CPU reference.
  */
-import { cpuReferenceProvider } from '@nmkit/cpu-ref';
+import { cpuProvider, cpuReferenceProvider } from '@nmkit/cpu-ref';
 import {
   BackendRegistry,
   type CompressedNM,
@@ -25,8 +25,8 @@ export function pruneMatrix(keep: number, group: number, vectorLength: number, r
   return { dense, sparse, mask: maskOf(sparse), layout: compressedLayout(rows, cols, pattern) };
 }
 
-// WebGPU first, the plain-JS CPU reference when there is no adapter; created once, on first use.
-const registry = new BackendRegistry().register(webgpuProvider).register(cpuReferenceProvider);
+// WebGPU first; without an adapter the CPU kernel (one thread in a browser), then the plain reference.
+const registry = new BackendRegistry().register(webgpuProvider).register(cpuProvider).register(cpuReferenceProvider);
 let resolution: ReturnType<BackendRegistry['resolve']> | undefined;
 
 /** C = A·B for a random A (M×K) on the resolved backend, checked against the CPU reference in float64. */

@@ -1,4 +1,4 @@
-import { type CompressedNM, compressedLayout, type DenseMatrix, describePattern, maskOf } from '@nmkit/format';
+import { type CompressedNM, compressedLayout, type DenseMatrix, describePattern } from '@nmkit/format';
 import { el, round, svgDocument, text } from './svg.js';
 
 /** Fill colours for the j-th kept row of a window (the same colour marks it in B, values and indices). */
@@ -15,7 +15,6 @@ export function formatFigure(dense: DenseMatrix, sparse: CompressedNM): string {
   const { rows, cols, pattern } = sparse;
   const { keep, group, vectorLength } = pattern;
   const layout = compressedLayout(rows, cols, pattern);
-  const mask = maskOf(sparse);
   const parts: string[] = [];
   const top = 78;
   const denseX = 96;
