@@ -116,7 +116,7 @@ async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: 
   for (const p of base) {
     for (const splitK of new Set([p.splitK, 1, 2, 4])) {
       if (splitK > 1 && Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n) >= 2 * 132) continue;
-      plans.push({ ...p, splitK });
+      for (const stages of [1, 2]) plans.push({ ...p, splitK, stages });
     }
   }
   const tuned: { plan: TilingPlan; medianMs: number; kernel: string }[] = [];
