@@ -16,12 +16,15 @@ export function formatFigure(dense: DenseMatrix, sparse: CompressedNM): string {
   const { keep, group, vectorLength } = pattern;
   const layout = compressedLayout(rows, cols, pattern);
   const parts: string[] = [];
+  // B on top; values right below it (their columns line up with B's), indices beside the values.
   const top = 78;
   const denseX = 96;
-  const valuesX = denseX + cols * CELL + 110;
-  const indicesX = valuesX + cols * CELL + 48;
-  const width = indicesX + layout.vectors * CELL + 24;
-  const height = top + Math.max(rows, layout.keptRows) * CELL + 92;
+  const valuesX = denseX;
+  const valuesTop = top + rows * CELL + 64;
+  const indicesX = denseX + cols * CELL + 44;
+  const width = Math.max(indicesX + layout.vectors * CELL + 70, denseX + cols * CELL + 40, 560);
+  const noteY = valuesTop + layout.keptRows * CELL + 30;
+  const height = noteY + 56;
 
   // Which kept position j (0…keep−1) each dense cell is, for colouring; −1 when pruned.
   const keptPosition = new Int8Array(rows * cols).fill(-1);
@@ -33,24 +36,21 @@ export function formatFigure(dense: DenseMatrix, sparse: CompressedNM): string {
     }
   }
 
-  parts.push(text(denseX, 20, `Dense B (K=${rows} × N=${cols}), pruned to ${describePattern(pattern)}`, { 'font-weight': 600, fill: 'currentColor' }));
-  parts.push(text(valuesX, 20, `values (W=${layout.keptRows} × N=${cols}, float32)`, { 'font-weight': 600, fill: 'currentColor' }));
-  parts.push(text(indicesX, 20, 'indices (uint8)', { 'font-weight': 600, fill: 'currentColor' }));
+  const bold = { 'font-weight': 600, fill: 'currentColor' };
+  parts.push(text(denseX - 60, 20, `Dense B (K=${rows} × N=${cols}), pruned to ${describePattern(pattern)}`, bold));
+  parts.push(text(valuesX - 60, valuesTop - 20, `values (W=${layout.keptRows} × N=${cols}, float32)`, bold));
+  parts.push(text(indicesX, valuesTop - 20, 'indices (uint8)', bold));
 
-  // Vector brackets above the dense matrix and the values.
-  for (const x0 of [denseX, valuesX]) {
-    for (let v = 0; v < layout.vectors; v++) {
-      const a = x0 + v * vectorLength * CELL + 3;
-      const b = x0 + Math.min(cols, (v + 1) * vectorLength) * CELL - 3;
-      parts.push(el('path', { d: `M${a} ${top - 22}v-6H${b}v6`, fill: 'none', stroke: 'currentColor', 'stroke-width': 1 }));
-      parts.push(text((a + b) / 2, top - 32, `vector ${v}`, { 'text-anchor': 'middle', fill: 'currentColor', 'font-size': 11 }));
-    }
-    for (let c = 0; c < cols; c++) {
-      parts.push(text(x0 + c * CELL + CELL / 2, top - 6, `n=${c}`, { 'text-anchor': 'middle', fill: '#6b7280', 'font-size': 10 }));
-    }
-  }
+  // Vector brackets and column labels above B; the values below share its columns.
   for (let v = 0; v < layout.vectors; v++) {
-    parts.push(text(indicesX + v * CELL + CELL / 2, top - 6, `v=${v}`, { 'text-anchor': 'middle', fill: '#6b7280', 'font-size': 10 }));
+    const a = denseX + v * vectorLength * CELL + 3;
+    const b = denseX + Math.min(cols, (v + 1) * vectorLength) * CELL - 3;
+    parts.push(el('path', { d: `M${a} ${top - 22}v-6H${b}v6`, fill: 'none', stroke: 'currentColor', 'stroke-width': 1 }));
+    parts.push(text((a + b) / 2, top - 32, `vector ${v}`, { 'text-anchor': 'middle', fill: 'currentColor', 'font-size': 11 }));
+    parts.push(text(indicesX + v * CELL + CELL / 2, valuesTop - 2, `v=${v}`, { 'text-anchor': 'middle', fill: '#6b7280', 'font-size': 10 }));
+  }
+  for (let c = 0; c < cols; c++) {
+    parts.push(text(denseX + c * CELL + CELL / 2, top - 6, `n=${c}`, { 'text-anchor': 'middle', fill: '#6b7280', 'font-size': 10 }));
   }
 
   // Dense B: every cell, kept ones coloured by their position in the window.
@@ -66,28 +66,27 @@ export function formatFigure(dense: DenseMatrix, sparse: CompressedNM): string {
   for (let w = 0; w < layout.windows; w++) {
     const y0 = top + w * group * CELL;
     const y1 = top + Math.min(rows, (w + 1) * group) * CELL;
-    parts.push(el('path', { d: `M${denseX - 52} ${y0 + 2}V${y1 - 2}`, stroke: 'currentColor', 'stroke-width': 1.5 }));
+    parts.push(el('path', { d: `M${denseX - 46} ${y0 + 2}V${y1 - 2}`, stroke: 'currentColor', 'stroke-width': 1.5 }));
     parts.push(
-      text(denseX - 60, (y0 + y1) / 2, `window ${w}`, {
+      text(denseX - 54, (y0 + y1) / 2, `window ${w}`, {
         'text-anchor': 'middle',
         fill: 'currentColor',
         'font-size': 11,
-        transform: `rotate(-90 ${denseX - 60} ${round((y0 + y1) / 2)})`,
+        transform: `rotate(-90 ${denseX - 54} ${round((y0 + y1) / 2)})`,
       }),
     );
     if (w > 0) parts.push(el('path', { d: `M${denseX} ${y0}h${cols * CELL}`, stroke: 'currentColor', 'stroke-width': 2.5 }));
   }
   parts.push(verticalSeparators(denseX, top, rows, cols, vectorLength));
 
-  // Arrow from B to the compressed arrays.
-  const arrowY = top + (Math.min(rows, layout.keptRows) * CELL) / 2;
-  const ax = denseX + cols * CELL + 10;
-  parts.push(el('path', { d: `M${ax} ${arrowY}h60`, stroke: 'currentColor', 'stroke-width': 2, 'marker-end': 'url(#nm-arrow)' }));
-  parts.push(text(ax + 32, arrowY - 8, 'compress', { 'text-anchor': 'middle', fill: 'currentColor', 'font-size': 11 }));
+  // "compress" arrow from B down to the compressed arrays, right of B.
+  const ax = denseX + cols * CELL + 22;
+  parts.push(el('path', { d: `M${ax} ${top + rows * CELL - 30}V${valuesTop - 34}`, stroke: 'currentColor', 'stroke-width': 2, 'marker-end': 'url(#nm-arrow)' }));
+  parts.push(text(ax + 8, top + rows * CELL + 10, 'compress', { fill: 'currentColor', 'font-size': 11 }));
 
   // values and indices, one row per kept row w.
   for (let w = 0; w < layout.keptRows; w++) {
-    const y = top + w * CELL;
+    const y = valuesTop + w * CELL;
     const fill = KEPT_COLORS[(w % keep) % KEPT_COLORS.length];
     parts.push(text(valuesX - 6, y + CELL / 2 + 4, `w=${w}`, { 'text-anchor': 'end', fill: '#6b7280', 'font-size': 10 }));
     for (let c = 0; c < cols; c++) parts.push(cell(valuesX + c * CELL, y, sparse.values[w * cols + c], fill, false));
@@ -99,7 +98,7 @@ export function formatFigure(dense: DenseMatrix, sparse: CompressedNM): string {
       parts.push(el('path', { d: `M${indicesX} ${y}h${layout.vectors * CELL}`, stroke: 'currentColor', 'stroke-width': 2.5 }));
     }
   }
-  parts.push(verticalSeparators(valuesX, top, layout.keptRows, cols, vectorLength));
+  parts.push(verticalSeparators(valuesX, valuesTop, layout.keptRows, cols, vectorLength));
 
   // The rule that ties them together, with one worked instance from this example.
   const w = Math.min(layout.keptRows - 1, keep + 1 < layout.keptRows ? keep + 1 : 0);
@@ -107,18 +106,14 @@ export function formatFigure(dense: DenseMatrix, sparse: CompressedNM): string {
   const v = Math.floor(n / vectorLength);
   const offset = sparse.indices[w * layout.vectors + v];
   const row = group * Math.floor(w / keep) + offset;
-  const noteY = top + Math.max(rows, layout.keptRows) * CELL + 30;
-  parts.push(
-    text(denseX - 60, noteY, `values[w][n] = B[group·⌊w/keep⌋ + indices[w][⌊n/V⌋]][n]; colours mark the j-th kept row of each window.`, {
-      fill: 'currentColor',
-    }),
-  );
+  parts.push(text(denseX - 60, noteY, 'values[w][n] = B[group·⌊w/keep⌋ + indices[w][⌊n/V⌋]][n]', { fill: 'currentColor' }));
+  parts.push(text(denseX - 60, noteY + 40, `Colours mark the j-th kept row of each window; ${keep} of every ${group} rows kept: ${Math.round((1 - keep / group) * 1000) / 10} % sparse.`, { fill: 'currentColor' }));
   parts.push(
     text(
       denseX - 60,
-      noteY + 22,
-      `Example: values[${w}][${n}] = B[${group}·${Math.floor(w / keep)} + indices[${w}][${v}]][${n}] = B[${row}][${n}] = ${format(dense.data[row * cols + n])}` +
-        ` (${keep} of every ${group} rows kept: ${Math.round((1 - keep / group) * 1000) / 10} % sparse).`,
+      noteY + 20,
+      `For example values[${w}][${n}] = B[${group}·${Math.floor(w / keep)} + indices[${w}][${v}]][${n}] = B[${row}][${n}] = ${format(dense.data[row * cols + n])}` +
+        '.',
       { fill: 'currentColor' },
     ),
   );

@@ -100,7 +100,7 @@ function legend(x: number, y: number): string {
  * Points left of the ridge are memory-bound; sparsity moves a problem left (less work per byte of A).
  */
 export function rooflineFigure(device: DevicePeak, points: readonly RooflinePoint[]): string {
-  const a: LogAxes = { x0: 70, x1: 640, y0: 40, y1: 330, xMin: 0.1, xMax: 10000, yMin: 0.1, yMax: 100 };
+  const a: LogAxes = { x0: 70, x1: 640, y0: 40, y1: 330, xMin: 0.1, xMax: 10000, yMin: 0.1, yMax: 400 };
   const peak = device.flopsPerSecond / 1e12;
   const ridge = device.flopsPerSecond / device.bytesPerSecond;
   const bw = device.bytesPerSecond / 1e12;
