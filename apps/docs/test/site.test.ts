@@ -59,8 +59,10 @@ describe.skipIf(missingBrowser !== undefined)('docs site in Chromium (WebGPU on 
   });
 
   /** Opens a page and records every console error, uncaught exception, failed request and hydration warning. */
-  async function open(path: string): Promise<{ page: Page; problems: string[] }> {
+  async function open(path: string, withoutWebGPU = false): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    // A browser without WebGPU: hide navigator.gpu before any page script runs.
+    if (withoutWebGPU) await page.addInitScript(() => Object.defineProperty(navigator, 'gpu', { value: undefined }));
     const problems: string[] = [];
     page.on('console', (message) => {
       const text = message.text();
@@ -179,4 +181,16 @@ describe.skipIf(missingBrowser !== undefined)('docs site in Chromium (WebGPU on 
     await page.close();
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it('falls back to the CPU when the browser has no WebGPU, with the reason', async () => {
+    const { page, problems } = await open('/examples/prune.html', true);
+    await page.waitForSelector('[data-testid=prune-example][data-status=done]', { timeout: 60_000 });
+    const example = page.getByTestId('prune-example');
+    expect(['cpu', 'cpu-ref']).toContain(await example.getAttribute('data-backend'));
+    expect(await example.getAttribute('data-ok')).toBe('true');
+    expect(await page.getByTestId('prune-result').textContent()).toContain('webgpu (');
+    await page.screenshot({ path: join(artifacts, 'example-prune-cpu-fallback.png'), fullPage: true });
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 60_000);
 });
