@@ -9,6 +9,8 @@ export interface GpuContext {
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
   readonly timestamps: boolean;
+  /** A CPU implementation (lavapipe, SwiftShader, a fallback adapter): kernels are specialised for compile time. */
+  readonly software: boolean;
   /** "vendor architecture (description)" for humans. */
   readonly description: string;
   /** Set when the device is lost (destroyed, driver reset, out of memory). */
@@ -114,9 +116,11 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
   const vendor = adapterInfo?.vendor ?? '';
   const subgroupSize = (adapterInfo as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize ?? 1;
   const discrete = /nvidia|amd|ati/i.test(vendor);
+  const software = isSoftware(adapterInfo);
   const limits: DeviceLimits = {
     maxSharedMemoryBytes: device.limits.maxComputeWorkgroupStorageSize,
-    maxThreadsPerBlock: device.limits.maxComputeInvocationsPerWorkgroup,
+    // CPU drivers compile big register tiles for seconds (LLVM) and gain nothing from them: small tiles.
+    maxThreadsPerBlock: software ? 64 : device.limits.maxComputeInvocationsPerWorkgroup,
     subgroupSize: subgroupSize > 0 ? subgroupSize : 1,
     computeUnits: options.computeUnits ?? (discrete ? 128 : 16),
   };
@@ -127,6 +131,7 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     maxBindingBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     timestamps: device.features.has('timestamp-query'),
+    software,
     description: words.length > 0 ? words.join(' ') : 'WebGPU device',
     generation: ++generations,
     external,
@@ -135,4 +140,11 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     context.lostReason = `${lost.reason}${lost.message ? `: ${lost.message}` : ''}`;
   });
   return context;
+}
+
+/** lavapipe (llvmpipe), SwiftShader, or an adapter that says it is a fallback. */
+function isSoftware(info: GPUAdapterInfo | undefined): boolean {
+  if (!info) return false;
+  if ((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) return true;
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`);
 }

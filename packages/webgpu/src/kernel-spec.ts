@@ -22,6 +22,8 @@ export interface TiledConstants {
   readonly A_TRIPS: number;
   readonly B_TRIPS: number;
   readonly S_TRIPS: number;
+  /** Constant stage trip count (unrollable); false on CPU drivers, whose LLVM compile of unrolled tiles takes seconds. */
+  readonly UNROLL: boolean;
 }
 
 /** Largest per-invocation staging load count the prefetch registers hold (rA, rB, rS in the WGSL). */
@@ -98,7 +100,7 @@ export function kernelSpec(
   shape: MatmulShape,
   pattern: NMPattern | undefined,
   plan: TilingPlan,
-  context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'>,
+  context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean },
   unionRows?: number,
 ): KernelSpec {
   if (plan.variant === 'general') return generalSpec(shape, pattern);
@@ -147,6 +149,7 @@ export function kernelSpec(
     A_TRIPS: prefetch ? trips[0] : 1,
     B_TRIPS: prefetch ? trips[1] : 1,
     S_TRIPS: prefetch ? Math.max(1, trips[2]) : 1,
+    UNROLL: !context.software,
     };
   };
   let constants = constantsFor(stageWindows);

@@ -63,6 +63,7 @@ export class WebGPUBackend implements NMBackend {
   lastKernel: string | undefined;
   private session: Promise<Session>;
   private limits: DeviceLimits;
+  private software: boolean;
 
   /** The limits the shared planner sees for the current device. */
   get plannerLimits(): DeviceLimits {
@@ -78,6 +79,7 @@ export class WebGPUBackend implements NMBackend {
     this.session = Promise.resolve(newSession(context));
     this.device = context.description;
     this.limits = context.limits;
+    this.software = context.software;
     this.capabilities = {
       dtypes: ['float32'],
       maxGroup: 256,
@@ -206,8 +208,9 @@ export class WebGPUBackend implements NMBackend {
   /** Plans with the shared planner; no plan fits → the general kernel. */
   private planFor(shape: MatmulShape, pattern: NMPattern | undefined): TilingPlan | undefined {
     try {
-      // Double buffering here lives in registers, not in a second workgroup buffer: always ask for it.
-      return { ...planTiling(shape, pattern, this.limits), stages: 2 };
+      // Double buffering here lives in registers, not in a second workgroup buffer: ask for it on GPUs
+      // (CPU drivers have no latency to hide and compile the longer shader slowly).
+      return { ...planTiling(shape, pattern, this.limits), stages: this.software ? 1 : 2 };
     } catch {
       return undefined;
     }
@@ -230,6 +233,7 @@ export class WebGPUBackend implements NMBackend {
       session = await this.session;
     }
     this.limits = session.context.limits;
+    this.software = session.context.software;
     return session;
   }
 
@@ -303,7 +307,16 @@ export class WebGPUBackend implements NMBackend {
     const vectors = weights.pattern ? Math.ceil(shape.n / weights.pattern.vectorLength) : 1;
     const params = createFilled(
       device,
-      Uint32Array.of(shape.m, shape.n, shape.k, Math.round(keptRows), vectors, spec.stages, spec.stagesPerSplit, 0),
+      Uint32Array.of(
+        shape.m,
+        shape.n,
+        shape.k,
+        Math.round(keptRows),
+        vectors,
+        spec.stages,
+        spec.stagesPerSplit,
+        spec.shader === 'tiled' ? spec.constants.KEPT : 0,
+      ),
       'params',
       BufferUsage.UNIFORM,
     );

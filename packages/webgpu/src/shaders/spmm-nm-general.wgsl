@@ -9,7 +9,7 @@ override DENSE: bool = false;
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
-  vectors: u32, stages: u32, stagesPerSplit: u32, pad0: u32,
+  vectors: u32, stages: u32, stagesPerSplit: u32, stageKept: u32,
 }
 
 @group(0) @binding(0) var<storage, read> gA: array<f32>;

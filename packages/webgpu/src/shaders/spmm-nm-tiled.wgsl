@@ -33,10 +33,11 @@ override PREFETCH: bool = false; // register double buffering; needs each *_TRIP
 override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per invocation
 override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
 override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
+override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
-  vectors: u32, stages: u32, stagesPerSplit: u32, pad0: u32,
+  vectors: u32, stages: u32, stagesPerSplit: u32, stageKept: u32,  // stageKept = KEPT, at run time
 }
 
 @group(0) @binding(0) var<storage, read> gA: array<f32>;          // M × K
@@ -188,8 +189,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
 
     // A constant trip count (the last stage's missing rows are zeros in sB and read zero rows of sA), so the
-    // compiler can unroll the whole stage.
-    for (var w = 0u; w < KEPT; w++) {
+    // compiler can unroll the whole stage; on CPU drivers the same count comes from the uniform instead.
+    let keptBound = select(params.stageKept, KEPT, UNROLL);
+    for (var w = 0u; w < keptBound; w++) {
       for (var g = 0u; g < TN / 4u; g++) {
         let c4 = tx + g * threadsN;
         let b = sB[w * (BN / 4u) + c4];
