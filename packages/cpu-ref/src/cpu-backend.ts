@@ -142,7 +142,7 @@ export class CpuBackend implements NMBackend {
     };
     const multiplyAdds = shape.m * shape.n * shape.k * (pattern ? density(pattern) : 1);
     const pool = this.pool;
-    const shared = packed.buffer instanceof SharedArrayBuffer;
+    const shared = isShared(packed);
     if (!pool || !shared || multiplyAdds < this.parallelThreshold) {
       const job: KernelJob = { ...base, a: a.data, c: new Float32Array(shape.m * shape.n) };
       const tiles = tileCount(job);
@@ -152,7 +152,7 @@ export class CpuBackend implements NMBackend {
     // Workers need A and C in shared memory: A is copied into a reused workspace (unless the caller's A is already
     // shared) and C is copied out, so the caller gets an ordinary, unshared Float32Array. Workspaces are reused
     // because allocating (and first touching) fresh shared memory each call costs more than the copies.
-    const inShared = a.data.buffer instanceof SharedArrayBuffer;
+    const inShared = isShared(a.data);
     const space = this.takeWorkspace(inShared ? 0 : a.data.length, shape.m * shape.n);
     try {
       let sharedA = a.data;
@@ -281,3 +281,8 @@ export function createCpuProvider(options: CpuBackendOptions = {}): BackendProvi
  * @example const registry = new BackendRegistry([cpuProvider, cpuReferenceProvider]);
  */
 export const cpuProvider: BackendProvider = createCpuProvider();
+
+/** True for a view on a SharedArrayBuffer; false where the global does not exist (pages without cross-origin isolation). */
+function isShared(array: Float32Array): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && array.buffer instanceof SharedArrayBuffer;
+}
