@@ -131,11 +131,14 @@ export class WebGPUBackend implements NMBackend {
       const bytes = shape.m * shape.n * 4;
       const readback = device.createBuffer({ size: Math.max(4, bytes), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       try {
-        const encoder = device.createCommandEncoder();
-        record(encoder, run);
-        if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
-        device.queue.submit([encoder.finish()]);
+        const errors = scoped(device, () => {
+          const encoder = device.createCommandEncoder();
+          record(encoder, run);
+          if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
+          device.queue.submit([encoder.finish()]);
+        });
         await readback.mapAsync(MAP_READ);
+        await throwIfFailed(errors);
         const data = new Float32Array(readback.getMappedRange(0, Math.max(4, bytes)).slice(0, bytes));
         readback.unmap();
         return { rows: shape.m, cols: shape.n, data };
@@ -160,12 +163,15 @@ export class WebGPUBackend implements NMBackend {
       const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
       const owned = [aBuffer, ...run.temporaries];
       try {
-        for (let i = 0; i < warmup; i++) {
-          const encoder = device.createCommandEncoder();
-          record(encoder, run);
-          device.queue.submit([encoder.finish()]);
-        }
+        const errors = scoped(device, () => {
+          for (let i = 0; i < warmup; i++) {
+            const encoder = device.createCommandEncoder();
+            record(encoder, run);
+            device.queue.submit([encoder.finish()]);
+          }
+        });
         await device.queue.onSubmittedWorkDone();
+        await throwIfFailed(errors);
         let samples: number[];
         if (timestamps) {
           samples = await timeWithQueries(device, run, repeats, owned);
@@ -237,28 +243,18 @@ export class WebGPUBackend implements NMBackend {
     return session;
   }
 
-  /** Runs device work; turns failures (validation, out of memory, device loss) into DeviceError. */
+  /** Runs device work; turns failures (device loss, rejected maps or pipelines) into DeviceError. */
   private async guard<T>(session: Session, body: () => Promise<T>): Promise<T> {
-    const device = session.context.device;
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    let result: T | undefined;
-    let failure: unknown;
     try {
-      result = await body();
-    } catch (error) {
-      failure = error;
+      return await body();
+    } catch (failure) {
+      if (session.context.lostReason || (await lostSoon(session.context.device))) {
+        session.context.lossReported = true;
+        throw lostError(session.context.lostReason ?? 'lost while work was in flight', failure);
+      }
+      if (NMError.isInstance(failure)) throw failure;
+      throw new DeviceError(NAME, `GPU work failed: ${(failure as Error)?.message ?? String(failure)}`, undefined, { cause: failure });
     }
-    const [validation, memory] = await Promise.all([device.popErrorScope().catch(() => null), device.popErrorScope().catch(() => null)]);
-    if (NMError.isInstance(failure)) throw failure;
-    if (session.context.lostReason || (failure && (await lostSoon(device)))) {
-      session.context.lossReported = true;
-      throw lostError(session.context.lostReason ?? 'lost while work was in flight', failure);
-    }
-    if (memory) throw new DeviceError(NAME, `out of GPU memory: ${memory.message}`, 'free prepared weights or run smaller problems.');
-    if (validation) throw new DeviceError(NAME, `WebGPU validation failed: ${validation.message}`, undefined, { cause: failure });
-    if (failure) throw new DeviceError(NAME, `GPU work failed: ${(failure as Error)?.message ?? String(failure)}`, undefined, { cause: failure });
-    return result as T;
   }
 
   private assertOwn(a: DenseMatrix, weights: PreparedWeights): GpuWeights {
@@ -391,6 +387,35 @@ async function timeWithQueries(device: GPUDevice, run: Run, repeats: number, own
   } finally {
     querySet.destroy();
   }
+}
+
+/**
+ * Runs synchronous encoding and submission inside validation and out-of-memory error scopes. Only synchronous
+ * work goes in: error scopes are a per-device stack, and concurrent calls must not interleave their scopes.
+ */
+function scoped(device: GPUDevice, work: () => void): Promise<(GPUError | null)[]> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let failure: { error: unknown } | undefined;
+  try {
+    work();
+  } catch (error) {
+    failure = { error };
+  }
+  // Popped synchronously, in reverse order of pushing, before any other call can push.
+  const popped = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+  if (failure) {
+    popped.catch(() => {});
+    throw failure.error;
+  }
+  return popped;
+}
+
+/** Turns errors captured by {@link scoped} into a DeviceError. */
+async function throwIfFailed(errors: Promise<(GPUError | null)[]>): Promise<void> {
+  const [validation, memory] = await errors;
+  if (memory) throw new DeviceError(NAME, `out of GPU memory: ${memory.message}`, 'free prepared weights or run smaller problems.');
+  if (validation) throw new DeviceError(NAME, `WebGPU validation failed: ${validation.message}`);
 }
 
 function lostError(reason: string, cause?: unknown): DeviceError {
