@@ -9,3 +9,4 @@ export { type KernelSpec, kernelSpec, planStageWindows, type TiledConstants, til
 export { buildUnionRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
 export { type AcquireOptions, acquireGpu, type GpuContext, releaseNodeGpu } from './gpu-context.js';
+export { scoped, throwIfFailed } from './error-scopes.js';

@@ -28,6 +28,7 @@ import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-co
 import { createFilled, GpuWeights } from './gpu-weights.js';
 import { generalPlan, generalSpec, type KernelSpec, kernelSpec, planStageWindows, wantsUnion } from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
+import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
 
@@ -387,35 +388,6 @@ async function timeWithQueries(device: GPUDevice, run: Run, repeats: number, own
   } finally {
     querySet.destroy();
   }
-}
-
-/**
- * Runs synchronous encoding and submission inside validation and out-of-memory error scopes. Only synchronous
- * work goes in: error scopes are a per-device stack, and concurrent calls must not interleave their scopes.
- */
-function scoped(device: GPUDevice, work: () => void): Promise<(GPUError | null)[]> {
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let failure: { error: unknown } | undefined;
-  try {
-    work();
-  } catch (error) {
-    failure = { error };
-  }
-  // Popped synchronously, in reverse order of pushing, before any other call can push.
-  const popped = Promise.all([device.popErrorScope(), device.popErrorScope()]);
-  if (failure) {
-    popped.catch(() => {});
-    throw failure.error;
-  }
-  return popped;
-}
-
-/** Turns errors captured by {@link scoped} into a DeviceError. */
-async function throwIfFailed(errors: Promise<(GPUError | null)[]>): Promise<void> {
-  const [validation, memory] = await errors;
-  if (memory) throw new DeviceError(NAME, `out of GPU memory: ${memory.message}`, 'free prepared weights or run smaller problems.');
-  if (validation) throw new DeviceError(NAME, `WebGPU validation failed: ${validation.message}`);
 }
 
 function lostError(reason: string, cause?: unknown): DeviceError {

@@ -1,6 +1,6 @@
 import { DeviceError, LimitError, NMError, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebGPUBackend, pipelineKey, type WebGPUBackend } from '../src/index.js';
+import { createWebGPUBackend, pipelineKey, scoped, throwIfFailed, type WebGPUBackend } from '../src/index.js';
 import { gpuBackendOrSkip } from './gpu-backend.js';
 
 let backend: WebGPUBackend | undefined;
@@ -84,6 +84,24 @@ describe('device behaviour', () => {
     const error = await backend.prepareDense(tooWide).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LimitError);
     expect((error as LimitError).message).toMatch(/exceed the device's largest storage binding/);
+  });
+
+  it('WebGPU validation errors inside a scoped submission become a DeviceError with Dawn\'s message', async () => {
+    if (!backend) return;
+    const device = await backend.gpuDevice();
+    // A uniform buffer bound as storage: invalid usage, caught by the validation scope.
+    const errors = scoped(device, () => {
+      const buffer = device.createBuffer({ size: 16, usage: 0x40 });
+      const encoder = device.createCommandEncoder();
+      encoder.clearBuffer(buffer);
+      device.queue.submit([encoder.finish()]);
+      buffer.destroy();
+    });
+    const error = await throwIfFailed(errors).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeviceError);
+    expect((error as DeviceError).message).toMatch(/webgpu: WebGPU validation failed: .+/);
+    // A clean submission passes.
+    await throwIfFailed(scoped(device, () => device.queue.submit([])));
   });
 
   it('pipeline cache key encodes every specialisation', () => {
