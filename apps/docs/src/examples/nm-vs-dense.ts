@@ -27,10 +27,8 @@ export interface NmVsDenseOptions {
   readonly repeats?: number;
 }
 
-const registry = new BackendRegistry().register(webgpuProvider).register(cpuReferenceProvider);
-// The cpu backend's kernels currently need SharedArrayBuffer, which browsers define only on cross-origin-isolated
-// pages (COOP/COEP headers); elsewhere the plain reference is the CPU fallback.
-if (typeof SharedArrayBuffer === 'function') registry.register(cpuProvider);
+// WebGPU first; the cpu backend's blocked kernels (on the calling thread: browsers have no worker_threads) next.
+const registry = new BackendRegistry().register(webgpuProvider).register(cpuProvider).register(cpuReferenceProvider);
 let resolution: ReturnType<BackendRegistry['resolve']> | undefined;
 
 export async function runNmVsDense({ m, n, k, keep, group, vectorLength, repeats = 5 }: NmVsDenseOptions) {

@@ -26,10 +26,8 @@ export function pruneMatrix(keep: number, group: number, vectorLength: number, r
 }
 
 // WebGPU first; without an adapter the CPU kernel (one thread in a browser), then the plain reference.
-const registry = new BackendRegistry().register(webgpuProvider).register(cpuReferenceProvider);
-// The cpu backend's kernels currently need SharedArrayBuffer, which browsers define only on cross-origin-isolated
-// pages (COOP/COEP headers); elsewhere the plain reference is the CPU fallback.
-if (typeof SharedArrayBuffer === 'function') registry.register(cpuProvider);
+// WebGPU first; the cpu backend's blocked kernels (on the calling thread: browsers have no worker_threads) next.
+const registry = new BackendRegistry().register(webgpuProvider).register(cpuProvider).register(cpuReferenceProvider);
 let resolution: ReturnType<BackendRegistry['resolve']> | undefined;
 
 /** C = A·B for a random A (M×K) on the resolved backend, checked against the CPU reference in float64. */
