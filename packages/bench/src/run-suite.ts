@@ -128,6 +128,46 @@ export function caseMetrics(
   };
 }
 
+/**
+ * Weights prepared on first use, once per (weights, backend): a shape the backend refuses never prepares them, and
+ * a failed prepare is remembered so the remaining shapes report it instead of retrying.
+ */
+class LazyWeights {
+  private prepared: PreparedWeights | undefined;
+  private failure: string | undefined;
+
+  constructor(
+    private readonly prepare: () => Promise<PreparedWeights>,
+    private readonly what: string,
+  ) {}
+
+  async get(): Promise<PreparedWeights | { readonly failure: string }> {
+    if (!this.prepared && this.failure === undefined) {
+      try {
+        this.prepared = await this.prepare();
+      } catch (error) {
+        this.failure = `${this.what} failed: ${errorText(error)}`;
+      }
+    }
+    return this.prepared ?? { failure: this.failure! };
+  }
+
+  dispose(): void {
+    this.prepared?.dispose();
+  }
+}
+
+/** One measurement: skipped when the backend refuses the shape, an error when the weights could not be prepared. */
+async function measureCase(
+  refusal: string | undefined,
+  weights: LazyWeights,
+  run: (prepared: PreparedWeights) => Promise<Measurement>,
+): Promise<Measurement> {
+  if (refusal) return { status: 'skipped', reason: refusal };
+  const prepared = await weights.get();
+  return 'failure' in prepared ? { status: 'error', reason: prepared.failure } : run(prepared);
+}
+
 /** Seed of the weights of one (N, K, pattern): distinct per case, reproducible from the run's seed. */
 function weightSeed(seed: number, n: number, k: number, p: NMPattern): number {
   return (Math.imul(seed + 1, 1000003) + n * 31 + k * 17 + p.keep * 7 + p.group * 3 + p.vectorLength) >>> 0;
@@ -202,35 +242,18 @@ export async function runSuite(context: RunContext): Promise<SuiteOutcome> {
     if (firstWeights && baselines.length > 0) {
       const dense = decompress(firstWeights);
       for (const baseline of baselines) {
-        let prepared: PreparedWeights | undefined;
-        let prepareError: string | undefined;
+        const weights = new LazyWeights(() => baseline.prepare(dense), 'prepareDense');
         for (const m of group.ms) {
           const shape = { m, n, k };
           progress?.step(`${shapeText(shape)} dense on ${baseline.label}`);
-          let measurement: Measurement;
-          const problem = baseline.check(shape);
-          if (problem) {
-            measurement = { status: 'skipped', reason: problem };
-          } else {
-            if (!prepared && !prepareError) {
-              try {
-                prepared = await baseline.prepare(dense);
-              } catch (error) {
-                prepareError = `prepareDense failed: ${errorText(error)}`;
-              }
-            }
-            if (!prepared) {
-              measurement = { status: 'error', reason: prepareError };
-            } else {
-              const a = aFor(m);
-              const w = prepared;
-              measurement = await verifyThenTime(
-                () => baseline.matmul(a, w),
-                (c) => verifySampled(a, firstWeights, c, { seed: seed + m }),
-                () => baseline.time(a, w, timing),
-              );
-            }
-          }
+          const measurement = await measureCase(baseline.check(shape), weights, (w) => {
+            const a = aFor(m);
+            return verifyThenTime(
+              () => baseline.matmul(a, w),
+              (c) => verifySampled(a, firstWeights, c, { seed: seed + m }),
+              () => baseline.time(a, w, timing),
+            );
+          });
           const result: BaselineResult = {
             id: baseline.id,
             label: baseline.label,
@@ -243,7 +266,7 @@ export async function runSuite(context: RunContext): Promise<SuiteOutcome> {
           shapeBaselines.set(m, [...(shapeBaselines.get(m) ?? []), result]);
           progress?.baseline(result);
         }
-        prepared?.dispose();
+        weights.dispose();
       }
     }
 
@@ -255,36 +278,20 @@ export async function runSuite(context: RunContext): Promise<SuiteOutcome> {
       const weights = patternIndex === 0 && firstWeights ? firstWeights : weightsFor(pattern);
       for (const backend of backends) {
         const peak = context.peakFor(backend);
-        let prepared: PreparedWeights | undefined;
-        let prepareError: string | undefined;
+        const prepared = new LazyWeights(() => backend.prepare(weights), 'prepare');
         for (const m of group.ms) {
           const shape = { m, n, k };
           progress?.step(`${shapeText(shape)} ${pattern.keep}:${pattern.group}:${pattern.vectorLength} on ${backend.name}`);
           const model = modelSummary(shape, pattern, peak);
-          let measurement: Measurement;
           const check = backend.check(shape, pattern);
-          if (!check.ok) {
-            measurement = { status: 'skipped', reason: check.reason };
-          } else {
-            if (!prepared && !prepareError) {
-              try {
-                prepared = await backend.prepare(weights);
-              } catch (error) {
-                prepareError = `prepare failed: ${errorText(error)}`;
-              }
-            }
-            if (!prepared) {
-              measurement = { status: 'error', reason: prepareError };
-            } else {
-              const a = aFor(m);
-              const w = prepared;
-              measurement = await verifyThenTime(
-                () => backend.matmul(a, w),
-                (c) => verifySampled(a, weights, c, { seed: seed + m }),
-                () => backend.time(a, w, timing),
-              );
-            }
-          }
+          const measurement = await measureCase(check.ok ? undefined : check.reason, prepared, (w) => {
+            const a = aFor(m);
+            return verifyThenTime(
+              () => backend.matmul(a, w),
+              (c) => verifySampled(a, weights, c, { seed: seed + m }),
+              () => backend.time(a, w, timing),
+            );
+          });
           const result: CaseResult = {
             shape,
             pattern,
@@ -299,7 +306,7 @@ export async function runSuite(context: RunContext): Promise<SuiteOutcome> {
           cases.push(result);
           progress?.result(result);
         }
-        prepared?.dispose();
+        prepared.dispose();
       }
     }
     context.checkpoint?.({ cases, baselines: baselineResults, stoppedEarly });
