@@ -1,3 +1,5 @@
+import type { TiledLayout } from './retile.js';
+
 /** What `probe()` of the addon reports about the device (or why there is none). */
 export interface NativeProbe {
   readonly ok: boolean;
@@ -39,15 +41,8 @@ export interface NativeUpload {
   readonly keptRows?: number;
   readonly vectors?: number;
   readonly indices?: Uint8Array;
-  readonly tile?: {
-    readonly ks: number;
-    readonly srows: number;
-    readonly stages: number;
-    readonly tilesN: number;
-    readonly slotStride: number;
-    readonly rows: Int32Array;
-    readonly slots: Uint8Array;
-  } | null;
+  /** The re-tiled index layout the tiled kernel reads (see retile.ts). */
+  readonly tile?: Pick<TiledLayout, 'ks' | 'srows' | 'stages' | 'tilesN' | 'slotStride' | 'rows' | 'slots'> | null;
 }
 
 /** Device buffers of uploaded weights; `free()` is idempotent, and a finalizer frees them if JS forgets. */
