@@ -159,7 +159,7 @@ async function profile(backend: CudaBackend): Promise<void> {
 }
 
 const planLabel = (p: TilingPlan | undefined) =>
-  p ? `${p.variant} ${p.block.m}x${p.block.n}x${p.block.k} w${p.warp.m} split${p.splitK} st${p.stages}` : 'none';
+  p ? `${p.variant} ${p.block.m}x${p.block.n}x${p.block.k} w${p.warp.m} split${p.splitK} st${p.stages}${p.copies ? ` ${p.copies}` : ''}` : 'none';
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -219,14 +219,18 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
     const cublas = await backend.prepareDense(dense);
     try {
       // Verify before timing: the N:M kernel against cuBLAS on the decompressed weights.
-      const [cNm, cRef] = [await backend.matmul(a, nm), await backend.matmul(a, cublas)];
-      let maxDiff = 0;
-      let maxRef = 0;
-      for (let i = 0; i < cRef.data.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(cNm.data[i] - cRef.data[i]));
-        maxRef = Math.max(maxRef, Math.abs(cRef.data[i]));
-      }
-      const verified = maxDiff <= 1e-4 * Math.max(1, maxRef) * Math.sqrt(k / 64);
+      const cRef = await backend.matmul(a, cublas);
+      const agreement = (c: DenseMatrix) => {
+        let maxDiff = 0;
+        let maxRef = 0;
+        for (let i = 0; i < cRef.data.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(c.data[i] - cRef.data[i]));
+          maxRef = Math.max(maxRef, Math.abs(cRef.data[i]));
+        }
+        return { maxDiff, maxRef, ok: maxDiff <= 1e-4 * Math.max(1, maxRef) * Math.sqrt(k / 64) };
+      };
+      const { maxDiff, maxRef, ok: plannedOk } = agreement(await backend.matmul(a, nm));
+      let verified = plannedOk;
       const shapeKey = `${m}x${n}x${k}`;
       if (!denseCache.has(shapeKey)) denseCache.set(shapeKey, (await backend.time(a, cublas, { warmup: 5, repeats: 30 })).medianMs);
       const cublasMs = denseCache.get(shapeKey)!;
@@ -242,6 +246,8 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
           if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
         }
         if (best.plan !== planned.plan) {
+          // The tuned winner is verified too before its time is reported.
+          verified = verified && agreement(await backend.matmul(a, nm, { plan: best.plan })).ok;
           const again = await backend.time(a, nm, { plan: best.plan, warmup: 3, repeats: 30 });
           best = { ms: again.medianMs, plan: again.plan };
         }
@@ -261,7 +267,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       log(
         `${name} ${m}x${n}x${k} ${describePattern(pattern)} ${verified ? 'ok' : 'WRONG'} cuBLAS ${cublasMs.toFixed(3)} ms ` +
           `(${row.cublasTflops.toFixed(1)} TF) | planned ${planned.medianMs.toFixed(3)} ms ${row.plannedSpeedup.toFixed(2)}x | ` +
-          `best ${best.ms.toFixed(3)} ms ${row.bestTflops.toFixed(1)} TF ${row.bestSpeedup.toFixed(2)}x [${p.variant} ${p.block.m}x${p.block.n} w${p.warp.m} s${p.splitK}]`,
+          `best ${best.ms.toFixed(3)} ms ${row.bestTflops.toFixed(1)} TF ${row.bestSpeedup.toFixed(2)}x [${planLabel(p)}]`,
       );
     } finally {
       nm.dispose();
@@ -275,7 +281,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
 interface BenchRow {
   m: number; n: number; k: number; pattern: string; verified: boolean; cublasMs: number; cublasTflops: number;
   plannedMs: number; plannedSpeedup: number; bestMs: number; bestTflops: number; bestSpeedup: number;
-  bestPlan?: { variant: string; block: { m: number }; warp: { m: number }; splitK: number };
+  bestPlan?: TilingPlan;
 }
 
 function markdown(name: string, rows: BenchRow[], meta: { device: string; driver: string; commit: string; date: string; command: string }): string {
@@ -293,7 +299,7 @@ function markdown(name: string, rows: BenchRow[], meta: { device: string; driver
     lines.push(
       `| ${r.m} | ${r.n} | ${r.k} | ${r.pattern} | ${r.verified ? 'yes' : 'NO'} | ${r.cublasMs.toFixed(3)} | ${r.cublasTflops.toFixed(1)} | ` +
         `${r.plannedMs.toFixed(3)} | ${r.plannedSpeedup.toFixed(2)} | ${r.bestMs.toFixed(3)} | ${r.bestTflops.toFixed(1)} | ${r.bestSpeedup.toFixed(2)} | ` +
-        `${p ? `${p.variant} ${p.block.m} w${p.warp.m} split ${p.splitK}` : ''} |`,
+        `${p ? planLabel(p) : ''} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -112,7 +112,7 @@ Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int
   const int n = w.shape.cols;
   check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
   check(cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMallocAsync (C)");
-  if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh) {
+  if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh || plan.kernel == Plan::TiledBulk) {
     b.lda = (m + 3) / 4 * 4;
     check(cudaMallocAsync(&b.at, static_cast<size_t>(k) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
   }
@@ -156,7 +156,8 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
                  perSplit, b.c, splits > 1 ? 1 : 0};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages};
-  check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");
+  if (plan.kernel == Plan::TiledBulk) check(launchTiledBulk(config, args, splits, stream_), "spmm-nm-tiled (bulk copies) launch");
+  else check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");
 }
 
 void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {
