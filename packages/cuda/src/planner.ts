@@ -34,6 +34,8 @@ export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number;
 ];
 /** Shared memory of one SM that blocks share (H100/A100: about 228 KB; the opt-in per-block limit is 1 KB less). */
 const RESERVED_PER_BLOCK = 1024;
+/** Static shared memory of the bulk-copy kernel (its barriers), which counts against the per-block limit. */
+const BULK_STATIC_SHARED = 128;
 
 /** Rows of A per streaming block (compiled instances). */
 export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
@@ -157,7 +159,8 @@ function tiledPlan(
   const tiled = weights.tiled!;
   const pattern = weights.pattern!;
   const high = density(pattern) <= HIGH_SPARSITY_DENSITY;
-  if (stageBytes(config.bm, tiled) * stages > device.sharedPerBlockOptin) return undefined;
+  const staticShared = copies === 'bulk' ? BULK_STATIC_SHARED : 0;
+  if (stageBytes(config.bm, tiled) * stages > device.sharedPerBlockOptin - staticShared) return undefined;
   const tiles = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N);
   let split = forcedSplit ?? 1;
   if (forcedSplit === undefined) {

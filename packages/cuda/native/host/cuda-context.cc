@@ -7,6 +7,7 @@ namespace nmkit {
 
 void check(cudaError_t e, const char* operation) {
   if (e == cudaSuccess) return;
+  cudaGetLastError();  // a non-sticky error must not resurface in the next launch's check
   throw CudaFailure(std::string(operation) + " failed: " + cudaGetErrorName(e) + " (" + std::to_string(static_cast<int>(e)) +
                         "): " + cudaGetErrorString(e),
                     static_cast<int>(e));

@@ -16,10 +16,15 @@ cudaError_t launchTiledKernel(int threads, int bm, int stages, const TiledArgs& 
     int device = 0, optin = 0;
     cudaGetDevice(&device);
     cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    if (bytes > optin) return cudaErrorInvalidConfiguration;
-    const cudaError_t e = cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
+    cudaFuncAttributes attributes{};
+    cudaError_t e = cudaFuncGetAttributes(&attributes, Kernel);
     if (e != cudaSuccess) return e;
-    configuredBytes = optin;
+    // Static shared memory (the bulk kernel's barriers) counts against the same per-block limit.
+    const int limit = optin - static_cast<int>(attributes.sharedSizeBytes);
+    if (bytes > limit) return cudaErrorInvalidConfiguration;
+    e = cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, limit);
+    if (e != cudaSuccess) return e;
+    configuredBytes = limit;
   }
   const dim3 grid((args.ldb + kTileN - 1) / kTileN, (args.M + bm - 1) / bm, splitK);
   Kernel<<<grid, threads, bytes, stream>>>(args);
