@@ -5,6 +5,12 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
+ *                  [--no-conformance] [--sweep] [--budget-s SECONDS] [--tag NAME]
+ *
+ * Tuning tries the backend's own plan (backendPlan of the planner's choice) and every other candidate plan of
+ * the shared planner × split-K × prefetch. `--sweep` widens it for kernel development: planner and deep stage
+ * depths × both column maps (× decode thread tiles and non-decode tiles for M ≤ 16). `--budget-s` stops
+ * starting new problems after that many seconds; the JSON is rewritten after every problem.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -24,7 +30,7 @@ import {
   seededRandom,
   type TilingPlan,
 } from '@nmkit/format';
-import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
+import { backendPlan, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
 
 const args = process.argv.slice(2);
@@ -52,6 +58,11 @@ const PATTERNS: Record<string, NMPattern | undefined> = {
 };
 const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
 const tuneRepeats = quick ? 2 : 5;
+const sweep = flag('--sweep');
+const budgetS = Number(option('--budget-s', '0'));
+const tag = option('--tag', '');
+const started = performance.now();
+const elapsedS = () => (performance.now() - started) / 1e3;
 const finalRepeats = quick ? 3 : 20;
 
 interface Row {
@@ -65,11 +76,12 @@ interface Row {
   tflops: number;
   clock: string;
   verified: { samples: number; worstRatio: number };
-  tuned: { plan: string; medianMs: number }[];
+  options?: KernelOptions;
+  tuned: { plan: string; kernel: string; medianMs: number }[];
   model?: { bound: string; floorMs: number; arithmeticIntensity: number };
 }
 
-const log = (line: string) => console.log(line);
+const log = (line: string) => console.log(`[${elapsedS().toFixed(0).padStart(4)} s] ${line}`);
 
 /** Sampled float64 check of C: |C − Σ| ≤ γ·Σ|terms| for 256 random entries. Throws on a mismatch. */
 function verify(c: DenseMatrix, a: DenseMatrix, b: CompressedNM | DenseMatrix, samples = 256): { samples: number; worstRatio: number } {
@@ -109,29 +121,59 @@ function verify(c: DenseMatrix, a: DenseMatrix, b: CompressedNM | DenseMatrix, s
 
 const describePlan = (p: TilingPlan) => `${p.variant} ${p.block.m}×${p.block.n}×${p.block.k} t${p.thread.m}×${p.thread.n} s${p.splitK}`;
 
-async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined, a: DenseMatrix, weights: PreparedWeights) {
+interface Candidate {
+  plan: TilingPlan;
+  options: KernelOptions;
+}
+
+/** The plans to time for one problem (see the header). Duplicates (same kernel) are timed once. */
+function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined): Candidate[] {
   const limits = backend.plannerLimits;
   const base = candidatePlans(shape, pattern, limits);
-  const plans: TilingPlan[] = [];
-  for (const p of base) {
-    for (const splitK of new Set([p.splitK, 1, 2, 4])) {
-      if (splitK > 1 && Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n) >= 2 * 132) continue;
-      for (const stages of [1, 2]) plans.push({ ...p, splitK, stages });
+  const plans: TilingPlan[] = [backendPlan(base[0], pattern, false)];
+  const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
+  const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
+  if (sweep && shape.m <= 16) {
+    // Decode: thread tiles of 4, 8 and M rows (more invocations per workgroup), and the ordinary tiles (rows padded).
+    for (const p of base) {
+      for (const tm of p.variant === 'decode' ? [4, 8, 16] : [p.thread.m]) {
+        for (const splitK of splits(p)) plans.push(backendPlan({ ...p, thread: { ...p.thread, m: tm }, splitK }, pattern, false));
+      }
+    }
+    for (const p of candidatePlans({ ...shape, m: 17 }, pattern, limits)) for (const splitK of splits(p)) plans.push(backendPlan({ ...p, splitK }, pattern, false));
+  } else {
+    for (const p of base) {
+      for (const splitK of splits(p)) {
+        for (const stages of sweep ? [2] : [1, 2]) plans.push({ ...p, splitK, stages });
+        if (sweep) plans.push(backendPlan({ ...p, splitK }, pattern, false));
+      }
     }
   }
-  const tuned: { plan: TilingPlan; medianMs: number; kernel: string }[] = [];
-  for (const plan of plans) {
+  const maps: ColumnMap[] = sweep ? ['consecutive', 'split'] : ['consecutive'];
+  return plans.flatMap((plan) => maps.map((columnMap) => ({ plan, options: { columnMap } })));
+}
+
+async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined, a: DenseMatrix, weights: PreparedWeights) {
+  const tuned: { plan: TilingPlan; options: KernelOptions; medianMs: number; kernel: string }[] = [];
+  const seen = new Set<string>();
+  for (const { plan, options } of candidates(backend, shape, pattern)) {
+    backend.kernelOptions = options;
     try {
+      const { name } = await backend.describeKernel(shape, weights, plan);
+      if (seen.has(name)) continue;
+      seen.add(name);
       const t = await backend.time(a, weights, { plan, warmup: 1, repeats: tuneRepeats });
-      tuned.push({ plan, medianMs: t.medianMs, kernel: backend.lastKernel ?? '' });
+      tuned.push({ plan, options, medianMs: t.medianMs, kernel: backend.lastKernel ?? '' });
     } catch (error) {
       log(`  plan ${describePlan(plan)} failed: ${(error as Error).message}`);
     }
   }
   tuned.sort((x, y) => x.medianMs - y.medianMs);
   const best = tuned[0];
+  backend.kernelOptions = best.options;
   const final = await backend.time(a, weights, { plan: best.plan, warmup: 3, repeats: finalRepeats });
   const c = await backend.matmul(a, weights, { plan: best.plan });
+  backend.kernelOptions = {};
   return { best, final, c, tuned };
 }
 
@@ -160,11 +202,28 @@ async function main() {
   for (const f of failed) log(`  FAIL ${f.id}: ${f.error}`);
 
   const rows: Row[] = [];
+  const report = () => ({
+    date: new Date().toISOString(),
+    device: backend.device,
+    cudaDevice: cuda?.device,
+    node: process.version,
+    argv: process.argv.slice(2),
+    dawnFlags: process.env.NMKIT_DAWN_FLAGS ?? '',
+    elapsedS: elapsedS(),
+    conformance: { scale: quick ? 'quick' : 'full', passed: conformance.length - failed.length, total: conformance.length, failed },
+    rows,
+  });
+  const save = () => writeFileSync(`${outDir}/webgpu-bench${tag ? `-${tag}` : ''}.json`, JSON.stringify(report(), null, 1));
+  const overBudget = () => budgetS > 0 && elapsedS() > budgetS;
   for (const shape of shapes) {
     const label = `${shape.m}×${shape.n}×${shape.k}`;
     const a = randomDense(shape.m, shape.k, 1);
     let denseB: DenseMatrix | undefined;
     for (const name of patternNames) {
+      if (overBudget()) {
+        log(`${label} ${name}: skipped (over the ${budgetS} s budget)`);
+        continue;
+      }
       const pattern = PATTERNS[name];
       const b = pattern ? randomCompressed(shape.k, shape.n, pattern, 2) : (denseB ??= randomDense(shape.k, shape.n, 2));
       const weights = pattern ? await backend.prepare(b as CompressedNM) : await backend.prepareDense(b as DenseMatrix);
@@ -178,12 +237,13 @@ async function main() {
           backend: 'webgpu',
           kernel: best.kernel,
           plan: best.plan,
+          options: best.options,
           medianMs: final.medianMs,
           minMs: final.minMs,
           tflops: effectiveTflops(shape, final.medianMs / 1e3),
           clock: final.clock,
           verified,
-          tuned: tuned.map((t) => ({ plan: describePlan(t.plan), medianMs: t.medianMs })),
+          tuned: tuned.map((t) => ({ plan: describePlan(t.plan), kernel: t.kernel, medianMs: t.medianMs })),
           model: { bound: model.bound!, floorMs: model.floorSeconds! * 1e3, arithmeticIntensity: model.arithmeticIntensity },
         });
         const r = rows[rows.length - 1];
@@ -191,6 +251,7 @@ async function main() {
       } finally {
         weights.dispose();
       }
+      save();
     }
     if (cuda) {
       denseB ??= randomDense(shape.k, shape.n, 2);
@@ -214,19 +275,10 @@ async function main() {
       } finally {
         weights.dispose();
       }
+      save();
     }
   }
-  const report = {
-    date: new Date().toISOString(),
-    device: backend.device,
-    cudaDevice: cuda?.device,
-    node: process.version,
-    argv: process.argv.slice(2),
-    dawnFlags: process.env.NMKIT_DAWN_FLAGS ?? '',
-    conformance: { scale: quick ? 'quick' : 'full', passed: conformance.length - failed.length, total: conformance.length, failed },
-    rows,
-  };
-  writeFileSync(`${outDir}/webgpu-bench.json`, JSON.stringify(report, null, 1));
+  save();
   await backend.dispose();
   await cuda?.dispose();
   log('done');

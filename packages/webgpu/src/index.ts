@@ -5,7 +5,18 @@
 export { createWebGPUBackend, type WebGPUBackendOptions, webgpuProvider } from './provider.js';
 export { WebGPUBackend } from './webgpu-backend.js';
 export { GpuWeights } from './gpu-weights.js';
-export { type KernelSpec, kernelSpec, planStageWindows, type TiledConstants, tiledSharedBytes, UNION_WORTH_IT, wantsUnion } from './kernel-spec.js';
+export {
+  backendPlan,
+  type ColumnMap,
+  type KernelOptions,
+  type KernelSpec,
+  kernelSpec,
+  planStageWindows,
+  type TiledConstants,
+  tiledSharedBytes,
+  UNION_WORTH_IT,
+  wantsUnion,
+} from './kernel-spec.js';
 export { buildUnionRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
 export { type AcquireOptions, acquireGpu, type GpuContext, releaseNodeGpu } from './gpu-context.js';

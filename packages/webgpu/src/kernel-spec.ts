@@ -1,4 +1,4 @@
-import type { MatmulShape, NMPattern, TilingPlan } from '@nmkit/format';
+import { type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
 import type { GpuContext } from './gpu-context.js';
 
 /** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
@@ -15,7 +15,11 @@ export interface TiledConstants {
   readonly A_ROWS: number;
   readonly SLOT_MODE: 0 | 1 | 2;
   readonly UNION: boolean;
+  /** Columns per slot entry: 1 (per-column slots), 4, V, or BN (a block inside one vector). */
+  readonly SLOT_COLS: number;
   readonly SLOTS_PER_ROW: number;
+  /** Invocation columns: 0 two halves of the tile, 1 consecutive (one vector: one slot, one set of A reads). */
+  readonly COLMAP: 0 | 1;
   readonly WG: number;
   /** Register double buffering: the next stage's loads are in flight during this stage's FMAs. */
   readonly PREFETCH: boolean;
@@ -24,6 +28,19 @@ export interface TiledConstants {
   readonly S_TRIPS: number;
   /** Constant stage trip count (unrollable); false on CPU drivers, whose LLVM compile of unrolled tiles takes seconds. */
   readonly UNROLL: boolean;
+}
+
+/**
+ * How an invocation's TN columns are laid out: `split` (at 4·tx and 4·tx + BN/2) or `consecutive` (TN
+ * adjacent columns, swizzled sB). `consecutive` lets N:M kernels with V ≥ TN read one slot and one set of A
+ * values per kept row instead of one per column group.
+ */
+export type ColumnMap = 'split' | 'consecutive';
+
+/** Backend-level kernel choices that are not part of the shared plan (benchmarks and tests set them). */
+export interface KernelOptions {
+  /** Default: `consecutive` (see {@link ColumnMap}). */
+  readonly columnMap?: ColumnMap;
 }
 
 /** Largest per-invocation staging load count the prefetch registers hold (rA, rB, rS in the WGSL). */
@@ -94,7 +111,8 @@ export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined):
  * stage depth shrinks (whole windows at a time) until the workgroup memory fits, the decode plan (M ≤ 16)
  * becomes a one-row-block tile with TM = M rounded up to 4. `unionRows` is the longest per-block union list
  * when the caller has built one for this plan (high sparsity). Falls back to the general kernel when the
- * plan cannot be expressed (tile shapes, workgroup memory, grid limits).
+ * plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
+ * `thread.m` when it is a multiple of 4 dividing the row block (else the whole block: TM = M rounded to 4).
  */
 export function kernelSpec(
   shape: MatmulShape,
@@ -102,6 +120,7 @@ export function kernelSpec(
   plan: TilingPlan,
   context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean },
   unionRows?: number,
+  options: KernelOptions = {},
 ): KernelSpec {
   if (plan.variant === 'general') return generalSpec(shape, pattern);
   const keep = pattern?.keep ?? 1;
@@ -109,7 +128,7 @@ export function kernelSpec(
   const vec = pattern?.vectorLength ?? 1;
   const decode = plan.variant === 'decode';
   const bm = decode ? Math.min(16, roundUp(Math.max(1, Math.min(shape.m, plan.block.m)), 4)) : plan.block.m;
-  const tm = decode ? bm : plan.thread.m;
+  const tm = decode ? (plan.thread.m % 4 === 0 && bm % plan.thread.m === 0 ? plan.thread.m : bm) : plan.thread.m;
   const bn = plan.block.n;
   const tn = decode ? 4 : plan.thread.n;
   const threads = (bm / tm) * (bn / tn);
@@ -119,7 +138,12 @@ export function kernelSpec(
   if (!expressible) return generalSpec(shape, pattern);
 
   const slotMode: 0 | 1 | 2 = !pattern ? 0 : vec % 4 === 0 ? 1 : 2;
-  const slotsPerRow = slotMode === 2 ? bn : bn / 4;
+  // One slot entry per vector when the block holds whole vectors (or lies inside one), else per 4 columns.
+  const slotCols = slotMode === 2 ? 1 : slotMode === 1 && bn % vec === 0 ? vec : slotMode === 1 && vec % bn === 0 ? bn : 4;
+  const slotsPerRow = bn / slotCols;
+  // The sB swizzle of consecutive columns permutes runs of 8 vec4s: whole runs per row (or one group per invocation).
+  // (TN = 4: one group per invocation, both maps are the same; left at 0 so that both share one pipeline.)
+  const colMap: 0 | 1 = (options.columnMap ?? 'consecutive') === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
   const windows = Math.ceil(shape.k / group);
   // Slots are bytes: a stage holds at most 256 dense rows of K (the planner never asks for more).
   let stageWindows = planStageWindows(shape, pattern, plan);
@@ -143,7 +167,9 @@ export function kernelSpec(
     A_ROWS: aRows,
     SLOT_MODE: slotMode,
     UNION: union,
+    SLOT_COLS: slotCols,
     SLOTS_PER_ROW: slotsPerRow,
+    COLMAP: colMap,
     WG: threads,
     PREFETCH: prefetch,
     A_TRIPS: prefetch ? trips[0] : 1,
@@ -178,8 +204,23 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${colMap ? ' consecutive' : ''} split-K ${splitK}`,
   };
+}
+
+/**
+ * A shared plan as this backend runs it. On GPUs double buffering is register prefetch (`stages: 2`, one
+ * workgroup buffer, where the planner budgets two), so the stage may be as deep as the planner's target depth
+ * ({@link stageDepth}: ~32 kept rows at low sparsity, merged windows at high sparsity); {@link kernelSpec}
+ * then shrinks it, whole windows at a time, to what really fits. CPU drivers: single-buffered, the planner's
+ * depth (nothing to hide, and shorter shaders compile faster).
+ * @example backendPlan(planTiling(shape, nmPattern(4, 32, 32), limits), nmPattern(4, 32, 32), false).block.k // 128
+ */
+export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean): TilingPlan {
+  if (plan.variant === 'general') return plan;
+  if (software) return { ...plan, stages: 1 };
+  const k = Math.max(plan.block.k, stageDepth(pattern, plan.variant));
+  return { ...plan, stages: 2, block: { ...plan.block, k } };
 }
 
 /**

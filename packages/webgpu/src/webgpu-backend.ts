@@ -26,7 +26,16 @@ import {
 import { BufferUsage, MAP_READ } from './gpu-flags.js';
 import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-context.js';
 import { createFilled, GpuWeights } from './gpu-weights.js';
-import { generalPlan, generalSpec, type KernelSpec, kernelSpec, planStageWindows, wantsUnion } from './kernel-spec.js';
+import {
+  backendPlan,
+  generalPlan,
+  generalSpec,
+  type KernelOptions,
+  type KernelSpec,
+  kernelSpec,
+  planStageWindows,
+  wantsUnion,
+} from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
 
@@ -62,6 +71,8 @@ export class WebGPUBackend implements NMBackend {
   readonly capabilities: BackendCapabilities;
   /** The kernel the last matmul ran (for benchmarks and tests). */
   lastKernel: string | undefined;
+  /** Kernel choices outside the shared plan (benchmarks and tests compare them); defaults when empty. */
+  kernelOptions: KernelOptions = {};
   private session: Promise<Session>;
   private limits: DeviceLimits;
   private software: boolean;
@@ -217,7 +228,7 @@ export class WebGPUBackend implements NMBackend {
     try {
       // Double buffering here lives in registers, not in a second workgroup buffer: ask for it on GPUs
       // (CPU drivers have no latency to hide and compile the longer shader slowly).
-      return { ...planTiling(shape, pattern, this.limits), stages: this.software ? 1 : 2 };
+      return backendPlan(planTiling(shape, pattern, this.limits), pattern, this.software);
     } catch {
       return undefined;
     }
@@ -285,7 +296,7 @@ export class WebGPUBackend implements NMBackend {
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
     if (wantsUnion(pattern, plan)) union = weights.unionRows(context, plan.block.n, planStageWindows(shape, pattern, plan));
-    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows);
+    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions);
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
     return {
       spec,

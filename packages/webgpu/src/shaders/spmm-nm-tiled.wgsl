@@ -6,10 +6,13 @@
 //              sB: KEPT compressed rows × BN, sSlot: the sA row each (kept row, vector) reads;
 //   subgroup   consecutive invocation indices run along N, so a subgroup is a strip of the tile whose
 //              invocations share A reads (broadcast) and read B as consecutive vec4s;
-//   invocation TM × TN register tile: TN/4 vec4 column groups (at tx·4 and tx·4 + BN/2 so that a subgroup's
-//              vec4 reads of sB never conflict), TM rows as TM/4 vec4s.
+//   invocation TM × TN register tile: TN/4 vec4 column groups, TM rows as TM/4 vec4s. COLMAP 0: the groups
+//              sit at tx·4 and tx·4 + BN/2 (a subgroup's vec4 reads of sB are consecutive); COLMAP 1: they
+//              are consecutive (TN columns of one vector, so one slot and one set of sA reads serve them all),
+//              and sB rows are XOR-swizzled so that a subgroup's vec4 reads still cover every bank.
 // Variants through override constants (set at pipeline creation, part of the pipeline cache key):
-//   SLOT_MODE 0 dense (slot = kept row), 1 one slot per 4 columns (VEC % 4 == 0), 2 one slot per column;
+//   SLOT_MODE 0 dense (slot = kept row), 1 one slot per SLOT_COLS columns (4, VEC or BN; VEC % 4 == 0),
+//             2 one slot per column; a slot is the sA offset (row · (BM/4 + 1)) of the row it reads;
 //   UNION     high sparsity: stage only the A rows some vector of this column block uses (rows listed per
 //             block and stage in gUnion at prepare time; gSlots then holds positions in that list);
 //   grid z    split-K: each z slice covers stagesPerSplit stages and writes its own partial C.
@@ -27,7 +30,9 @@ override KEPT: u32 = 32;        // compressed rows per stage: BK / GROUP · KEEP
 override A_ROWS: u32 = 32;      // staged A rows: BK, or the longest union list
 override SLOT_MODE: u32 = 0u;
 override UNION: bool = false;
-override SLOTS_PER_ROW: u32 = 16;  // BN / 4 (mode 1) or BN (mode 2)
+override SLOT_COLS: u32 = 4u;   // columns per slot entry: 1 (mode 2), 4, VEC or BN (mode 1)
+override SLOTS_PER_ROW: u32 = 16;  // BN / SLOT_COLS
+override COLMAP: u32 = 0u;      // invocation columns: 0 split halves, 1 consecutive (swizzled sB)
 override WG: u32 = 64;          // (BM / TM) · (BN / TN)
 override PREFETCH: bool = false; // register double buffering; needs each *_TRIPS ≤ 8
 override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per invocation
@@ -49,10 +54,28 @@ struct Params {
 
 var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
 var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
-var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW>;         // KEPT × SLOTS_PER_ROW
+var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW>;         // KEPT × SLOTS_PER_ROW sA offsets
 var<private> n0: u32;      // first column of the block
 var<private> m0: u32;      // first row of the block
 var<private> blockX: u32;  // column block index (union lists)
+
+// Column group g (4 columns) of invocation tx, counted from the block's first column.
+fn colGroup(tx: u32, g: u32) -> u32 {
+  if (COLMAP == 1u) {
+    return tx * (TN / 4u) + g;
+  }
+  return tx + g * (BN / TN);
+}
+
+// Where column group c4 lives in a row of sB. COLMAP 1: invocation tx reads groups 2tx and 2tx + 1 (TN = 8);
+// flipping the low bit in every odd run of 8 groups spreads a subgroup's 16 reads over all 8 vec4 banks
+// (2 wavefronts, as consecutive reads), where unswizzled they would hit only the even (or odd) banks.
+fn sBCol(c4: u32) -> u32 {
+  if (COLMAP == 1u) {
+    return c4 ^ ((c4 >> 3u) & (TN / 4u - 1u));
+  }
+  return c4;
+}
 
 fn slotByte(w: u32, v: u32) -> u32 {
   let i = w * params.vectors + v;
@@ -84,6 +107,10 @@ fn storeA(e: u32, v: vec4<f32>) {
   sA[(e % A_ROWS) * (BM / 4u + 1u) + e / A_ROWS] = v;
 }
 
+fn storeB(e: u32, v: vec4<f32>) {
+  sB[(e / (BN / 4u)) * (BN / 4u) + sBCol(e % (BN / 4u))] = v;
+}
+
 // Element e of a stage's B tile: kept row e / (BN/4), 4 consecutive columns.
 fn loadB(e: u32, stage: u32) -> vec4<f32> {
   let c = n0 + 4u * (e % (BN / 4u));
@@ -99,14 +126,12 @@ fn loadB(e: u32, stage: u32) -> vec4<f32> {
   return v;
 }
 
-// Which staged A row kept row e / SLOTS_PER_ROW reads for the e % SLOTS_PER_ROW-th column (group).
+// Which staged A row kept row e / SLOTS_PER_ROW reads for the e % SLOTS_PER_ROW-th column (group), as its
+// offset in sA (premultiplied by the row stride: one multiply per stage instead of one per FMA group).
 fn loadSlot(e: u32, stage: u32) -> u32 {
   let s = e % SLOTS_PER_ROW;
   let w = e / SLOTS_PER_ROW;
-  var col = n0 + s;
-  if (SLOT_MODE == 1u) {
-    col = n0 + 4u * s;
-  }
+  let col = n0 + SLOT_COLS * s;
   // Kept rows past the end of B (last stage) must read a zero row of sA, never a real one: A may hold
   // NaN/Inf where B is pruned. Past K that is the window's own first row; in the union tile, its last row.
   var slot = (w / KEEP) * GROUP;
@@ -119,7 +144,7 @@ fn loadSlot(e: u32, stage: u32) -> u32 {
       slot += (w / KEEP) * GROUP;
     }
   }
-  return slot;
+  return slot * (BM / 4u + 1u);
 }
 
 // Stages a whole stage straight into workgroup memory.
@@ -128,7 +153,7 @@ fn stageDirect(lid: u32, stage: u32) {
     storeA(e, loadA(e, stage));
   }
   for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
-    sB[e] = loadB(e, stage);
+    storeB(e, loadB(e, stage));
   }
   if (SLOT_MODE != 0u) {
     for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
@@ -191,14 +216,38 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     // A constant trip count (the last stage's missing rows are zeros in sB and read zero rows of sA), so the
     // compiler can unroll the whole stage; on CPU drivers the same count comes from the uniform instead.
     let keptBound = select(params.stageKept, KEPT, UNROLL);
+    // One slot (sA offset) serves all of an invocation's columns when they lie in one vector (COLMAP 1, a
+    // slot entry spanning ≥ TN columns) or when every row is kept: then A is read once per kept row.
+    let oneSlot = SLOT_MODE == 0u || (SLOT_MODE == 1u && COLMAP == 1u && SLOT_COLS % TN == 0u);
     for (var w = 0u; w < keptBound; w++) {
+      if (oneSlot) {
+        var base = w * aStride + ty * (TM / 4u);
+        if (SLOT_MODE == 1u) {
+          base = sSlot[w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS] + ty * (TM / 4u);
+        }
+        var a: array<vec4<f32>, 4>;  // TM/4 ≤ 4
+        for (var i = 0u; i < TM / 4u; i++) {
+          a[i] = sA[base + i];
+        }
+        for (var g = 0u; g < TN / 4u; g++) {
+          let b = sB[w * (BN / 4u) + sBCol(colGroup(tx, g))];
+          for (var i = 0u; i < TM / 4u; i++) {
+            let r = 4u * i;
+            acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].x), b, acc[(r + 0u) * (TN / 4u) + g]);
+            acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].y), b, acc[(r + 1u) * (TN / 4u) + g]);
+            acc[(r + 2u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].z), b, acc[(r + 2u) * (TN / 4u) + g]);
+            acc[(r + 3u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].w), b, acc[(r + 3u) * (TN / 4u) + g]);
+          }
+        }
+        continue;
+      }
       for (var g = 0u; g < TN / 4u; g++) {
-        let c4 = tx + g * threadsN;
-        let b = sB[w * (BN / 4u) + c4];
+        let c4 = colGroup(tx, g);
+        let b = sB[w * (BN / 4u) + sBCol(c4)];
         if (SLOT_MODE == 2u) {
           // Element-wise or narrow vectors: each of the 4 columns may read a different row of A.
           for (var j = 0u; j < 4u; j++) {
-            let base = sSlot[w * BN + c4 * 4u + j] * aStride + ty * (TM / 4u);
+            let base = sSlot[w * BN + c4 * 4u + j] + ty * (TM / 4u);
             for (var i = 0u; i < TM / 4u; i++) {
               let a = sA[base + i];
               let r = 4u * i;
@@ -209,11 +258,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
             }
           }
         } else {
-          var slot = w;
-          if (SLOT_MODE == 1u) {
-            slot = sSlot[w * SLOTS_PER_ROW + c4];
-          }
-          let base = slot * aStride + ty * (TM / 4u);
+          let base = sSlot[w * SLOTS_PER_ROW + (c4 * 4u) / SLOT_COLS] + ty * (TM / 4u);
           for (var i = 0u; i < TM / 4u; i++) {
             let a = sA[base + i];
             let r = 4u * i;
@@ -236,7 +281,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       for (var t = 0u; t < B_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < KEPT * (BN / 4u)) {
-          sB[e] = rB[t];
+          storeB(e, rB[t]);
         }
       }
       if (SLOT_MODE != 0u) {
@@ -257,7 +302,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       break;
     }
     for (var g = 0u; g < TN / 4u; g++) {
-      let col = n0 + 4u * (tx + g * threadsN);
+      let col = n0 + 4u * colGroup(tx, g);
       let v = acc[r * (TN / 4u) + g];
       for (var j = 0u; j < 4u; j++) {
         if (col + j < params.n) {
