@@ -178,15 +178,25 @@ export function kernelSpec(
     UNROLL: !context.software,
     };
   };
+  // The deepest stage that fits the workgroup memory and, when the plan asks for double buffering, still
+  // fits the prefetch registers (a deep stage without prefetch loses more than a shallow one with it); if no
+  // depth prefetches, the deepest that fits.
+  const fits = (c: TiledConstants) => tiledSharedBytes(c) <= context.limits.maxSharedMemoryBytes;
+  const wanted = (c: TiledConstants) => fits(c) && (plan.stages < 2 || c.PREFETCH);
   let constants = constantsFor(stageWindows);
-  if (union && tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) {
+  if (union && !wanted(constants)) {
     union = false; // the union lists were built for this stage depth; shrinking it means staging whole windows
     constants = constantsFor(stageWindows);
   }
-  while (stageWindows > 1 && tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) {
-    constants = constantsFor(--stageWindows);
+  let depth = stageWindows;
+  while (depth > 1 && !wanted(constants)) constants = constantsFor(--depth);
+  if (!wanted(constants)) {
+    depth = stageWindows;
+    constants = constantsFor(depth);
+    while (depth > 1 && !fits(constants)) constants = constantsFor(--depth);
   }
-  if (tiledSharedBytes(constants) > context.limits.maxSharedMemoryBytes) return generalSpec(shape, pattern);
+  if (!fits(constants)) return generalSpec(shape, pattern);
+  stageWindows = depth;
 
   const stages = Math.ceil(windows / stageWindows);
   let splitK = Math.max(1, Math.min(plan.splitK, stages));

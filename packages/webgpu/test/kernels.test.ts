@@ -11,7 +11,7 @@ import {
   type TilingPlan,
 } from '@nmkit/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebGPUBackend } from '../src/index.js';
+import { backendPlan, type WebGPUBackend } from '../src/index.js';
 import { gpuBackendOrSkip } from './gpu-backend.js';
 
 // Every kernel variant, forced through explicit plans, on ragged shapes: each result is checked against the
@@ -86,6 +86,51 @@ describe('tiled kernel variants', () => {
       expect(spec.constants.UNION).toBe(true);
       expect(spec.constants.A_ROWS).toBeLessThan(spec.constants.BK);
     }
+  });
+
+  it.each([
+    ['16:32 V=32', { m: 70, n: 190, k: 200 }, { keep: 16, group: 32, vectorLength: 32 }],
+    ['4:32 V=32, union over merged windows', { m: 66, n: 200, k: 300 }, { keep: 4, group: 32, vectorLength: 32 }],
+    ['8:32 V=64', { m: 35, n: 150, k: 130 }, { keep: 8, group: 32, vectorLength: 64 }],
+    ['3:8 V=4 (one slot per 4 columns: two per invocation)', { m: 30, n: 99, k: 120 }, { keep: 3, group: 8, vectorLength: 4 }],
+    ['2:4 V=1', { m: 21, n: 70, k: 64 }, { keep: 2, group: 4, vectorLength: 1 }],
+  ] as const)('column maps × deep register-prefetched stages: %s', async (_, shape, pattern) => {
+    if (!backend) return;
+    // A 64×64 tile with 8×8 per invocation: the consecutive map swizzles sB (runs of 8 vec4s per row).
+    const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64)!;
+    const deep = backendPlan({ ...plan, splitK: 2 }, pattern, false);
+    const kernels: string[] = [];
+    for (const columnMap of ['consecutive', 'split'] as const) {
+      backend.kernelOptions = { columnMap };
+      try {
+        kernels.push(await runSparse(shape, pattern, deep, 21));
+      } finally {
+        backend.kernelOptions = {};
+      }
+    }
+    expect(kernels[0]).toContain('consecutive');
+    expect(kernels[1]).not.toContain('consecutive');
+    expect(kernels.every((k) => k.includes('prefetch')), kernels.join('\n')).toBe(true);
+    if (pattern.keep === 4) {
+      // backendPlan deepens the high-sparsity stage to 4 windows; the union list of the block's vectors still
+      // saves rows (single-buffered here: 64 invocations cannot hold a 4-window union stage in prefetch registers).
+      const weights = await backend.prepare(randomCompressed(shape.k, shape.n, pattern, 22));
+      const { spec } = await backend.describeKernel(shape, weights, { ...deep, stages: 1 });
+      weights.dispose();
+      expect(spec.shader === 'tiled' && spec.constants.UNION && spec.constants.BK).toBe(128);
+    }
+  });
+
+  it('decode: thread tiles of 4 rows (more invocations) and of the whole row block', async () => {
+    if (!backend) return;
+    const shape = { m: 13, n: 160, k: 256 };
+    const pattern = { keep: 8, group: 32, vectorLength: 32 };
+    const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.n === 64)!;
+    expect(plan.variant).toBe('decode');
+    const four = await runSparse(shape, pattern, { ...plan, thread: { m: 4, n: 4 }, splitK: 2, stages: 2 }, 31);
+    expect(four).toContain('(4×4/invocation, 64 invocations)');
+    const whole = await runSparse(shape, pattern, { ...plan, thread: { m: 16, n: 4 }, splitK: 1, stages: 1 }, 31);
+    expect(whole).toContain('(16×4/invocation, 16 invocations)');
   });
 
   it('general kernel: forced, and ragged', async () => {
