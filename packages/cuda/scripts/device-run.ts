@@ -159,7 +159,7 @@ async function profile(backend: CudaBackend): Promise<void> {
 }
 
 const planLabel = (p: TilingPlan | undefined) =>
-  p ? `${p.variant} ${p.block.m}x${p.block.n}x${p.block.k} w${p.warp.m} split${p.splitK} st${p.stages}${p.copies ? ` ${p.copies}` : ''}` : 'none';
+  p ? `${p.variant} ${p.block.m}x${p.block.n}x${p.block.k} w${p.warp.m} split${p.splitK} st${p.stages}` : 'none';
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 

@@ -45,7 +45,7 @@ export class CudaBackend implements NMBackend {
   ) {
     this.context = new addon.Context(deviceIndex);
     this.device = `${probe.name} (sm_${probe.computeCapability.replace('.', '')}, ${probe.multiprocessors} SMs, driver ${formatVersion(probe.driverVersion)})`;
-    this.limits = { multiprocessors: probe.multiprocessors, sharedPerBlockOptin: probe.sharedPerBlockOptin, bulkCopies: Number.parseFloat(probe.computeCapability) >= 9 };
+    this.limits = { multiprocessors: probe.multiprocessors, sharedPerBlockOptin: probe.sharedPerBlockOptin };
     this.capabilities = {
       dtypes: ['float32'],
       maxGroup: 256,

@@ -17,9 +17,9 @@ export interface NativeProbe {
   readonly totalMemory: number;
 }
 
-/** Kernel choice handed to the addon: 0 tiled low-sparsity, 1 tiled high-sparsity, 2 streaming, 3 cuBLAS, 4 tiled with bulk copies (sm_90+). */
+/** Kernel choice handed to the addon: 0 tiled low-sparsity, 1 tiled high-sparsity, 2 streaming, 3 cuBLAS. */
 export interface NativePlan {
-  readonly kernel: 0 | 1 | 2 | 3 | 4;
+  readonly kernel: 0 | 1 | 2 | 3;
   readonly bm: number;
   readonly wm: number;
   readonly stages: number;

@@ -6,8 +6,6 @@ import { TILE_N, WARP_N } from './retile.js';
 export interface CudaDevice {
   readonly multiprocessors: number;
   readonly sharedPerBlockOptin: number;
-  /** Compute capability 9.0 or later: the tiled kernel's bulk-copy form can run. */
-  readonly bulkCopies?: boolean;
 }
 
 /** What the planner needs to know about prepared weights. */
@@ -34,8 +32,6 @@ export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number;
 ];
 /** Shared memory of one SM that blocks share (H100/A100: about 228 KB; the opt-in per-block limit is 1 KB less). */
 const RESERVED_PER_BLOCK = 1024;
-/** Static shared memory of the bulk-copy kernel (its barriers), which counts against the per-block limit. */
-const BULK_STATIC_SHARED = 128;
 
 /** Rows of A per streaming block (compiled instances). */
 export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
@@ -46,16 +42,13 @@ const STREAM_THREADS = 256;
 /** At most this many rows of A go to the decode (streaming) path. */
 export const DECODE_ROWS = 16;
 
-/** How a tiled plan stages its operands: bulk copies on barriers (sm_90+) or per-thread cp.async. */
-type Copies = NonNullable<TilingPlan['copies']>;
-
 const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
 
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
  * kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), the deepest pipeline that
- * keeps two blocks per SM, bulk copies on sm_90+ (cp.async before), and split-K (≤ 8) doubled while the grid stays within two blocks per SM (one at ρ ≤ ¼) and each slice keeps ≥ 8
+ * keeps two blocks per SM, and split-K (≤ 8) doubled while the grid stays within two blocks per SM (one at ρ ≤ ¼) and each slice keeps ≥ 8
  * stages.
  * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
  */
@@ -73,16 +66,13 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   const plans: CudaPlan[] = [];
   if (weights.tiled && shape.m > DECODE_ROWS) {
     const config = pickTiledConfig(shape.m);
-    const copies: Copies[] = device.bulkCopies ? ['bulk', 'async'] : ['async'];
-    const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device, copies[0]), undefined, copies[0]);
+    const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
     if (first) plans.push(first);
-    for (const copy of copies) {
-      for (const c of TILED_CONFIGS) {
-        for (const stages of c.stages) {
-          for (const split of [1, 2, 4, 8]) {
-            const plan = tiledPlan(shape, weights, device, c, stages, split, copy);
-            if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
-          }
+    for (const c of TILED_CONFIGS) {
+      for (const stages of c.stages) {
+        for (const split of [1, 2, 4, 8]) {
+          const plan = tiledPlan(shape, weights, device, c, stages, split);
+          if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
         }
       }
     }
@@ -111,11 +101,7 @@ export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device:
       `use block.n=${TILE_N} and (block.m, warp.m, stages) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm}, ${c.stages.join('|')})`).join(', ')}, V a multiple of ${WARP_N}.`,
     );
   }
-  const copies: Copies = plan.copies ?? (device.bulkCopies ? 'bulk' : 'async');
-  if (copies === 'bulk' && !device.bulkCopies) {
-    throw new LimitError('cuda: bulk-copy tiled plans need compute capability 9.0 or later.', "use copies: 'async' (or leave it out) on this GPU.");
-  }
-  const built = tiledPlan(shape, weights, device, config, plan.stages, plan.splitK, copies);
+  const built = tiledPlan(shape, weights, device, config, plan.stages, plan.splitK);
   if (!built) throw new LimitError(`cuda: the ${config.bm}-row tiled plan does not fit ${device.sharedPerBlockOptin} bytes of shared memory.`);
   return built;
 }
@@ -139,8 +125,8 @@ function stageBytes(bm: number, tiled: NonNullable<WeightsInfo['tiled']>): numbe
  * one). The 128-row tile takes 2 stages: on the H100 it was fastest for every pattern (its 16 kept rows × 64 FMAs per
  * thread per stage already cover the copies, and smaller buffers leave L1 room).
  */
-function pickStages(config: (typeof TILED_CONFIGS)[number], weights: WeightsInfo, device: CudaDevice, copies: Copies): number {
-  if (config.bm === 128 && copies === 'async') return 2;
+function pickStages(config: (typeof TILED_CONFIGS)[number], weights: WeightsInfo, device: CudaDevice): number {
+  if (config.bm === 128) return 2;
   const bytes = stageBytes(config.bm, weights.tiled!);
   const perSm = device.sharedPerBlockOptin + RESERVED_PER_BLOCK;
   const two = config.stages.find((s) => 2 * (s * bytes + RESERVED_PER_BLOCK) <= perSm);
@@ -154,13 +140,11 @@ function tiledPlan(
   config: { bm: number; wm: number },
   stages: number,
   forcedSplit: number | undefined,
-  copies: Copies,
 ): CudaPlan | undefined {
   const tiled = weights.tiled!;
   const pattern = weights.pattern!;
   const high = density(pattern) <= HIGH_SPARSITY_DENSITY;
-  const staticShared = copies === 'bulk' ? BULK_STATIC_SHARED : 0;
-  if (stageBytes(config.bm, tiled) * stages > device.sharedPerBlockOptin - staticShared) return undefined;
+  if (stageBytes(config.bm, tiled) * stages > device.sharedPerBlockOptin) return undefined;
   const tiles = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N);
   let split = forcedSplit ?? 1;
   if (forcedSplit === undefined) {
@@ -182,9 +166,8 @@ function tiledPlan(
       splitK: split,
       stages,
       threads,
-      copies,
     },
-    native: { kernel: copies === 'bulk' ? 4 : stages >= 4 ? 0 : 1, bm: config.bm, wm: config.wm, stages, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
+    native: { kernel: stages >= 4 ? 0 : 1, bm: config.bm, wm: config.wm, stages, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
   };
 }
 

@@ -34,12 +34,6 @@ export interface TilingPlan {
   readonly stages: number;
   /** Threads (invocations) per block. */
   readonly threads: number;
-  /**
-   * How stages travel to shared memory, where a backend has more than one way (CUDA: `'bulk'`, one bulk copy per
-   * row completing on shared-memory barriers, sm_90+; `'async'`, per-thread 16-byte asynchronous copies). Absent:
-   * the backend's only or default way.
-   */
-  readonly copies?: 'bulk' | 'async';
 }
 
 /** What the planner needs to know about a device. Backends fill it from the adapter / device properties. */

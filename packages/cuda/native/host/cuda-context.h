@@ -72,7 +72,7 @@ struct DeviceWeights {
 
 /// How one multiplication runs (decided by the TypeScript planner, checked here).
 struct Plan {
-  enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3, TiledBulk = 4 } kernel = Stream;
+  enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3 } kernel = Stream;
   int bm = 0, wm = 0, stages = 0, splitK = 1;  // tiled
   int rowsPerBlock = 16, windowsPerSplit = 1;  // stream
 };
@@ -95,17 +95,22 @@ class Context {
     float* at = nullptr;
     float* c = nullptr;
     int lda = 0;
+    float* partial = nullptr;  // streaming split-K partial tiles (kFixup), or null
   };
   Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k);
   void release(Buffers& b);
   void enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k);
   void ensureCublas();
+  /// Arrival counters for the streaming kernel's split-K fixup, zeroed once (each launch leaves them at zero).
+  unsigned* fixupCounters(size_t tiles);
 
   int device_;
   cudaStream_t stream_ = nullptr;
   std::mutex mutex_;
   CublasApi cublas_;
   CublasApi::Handle cublasHandle_ = nullptr;
+  unsigned* counters_ = nullptr;
+  size_t counterCapacity_ = 0;
 };
 
 }  // namespace nmkit

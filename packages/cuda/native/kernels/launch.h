@@ -17,8 +17,6 @@ struct TiledConfig {
 /// Deep (4 stages, spmm-nm-low-sparsity.cu) and shallow (3 or 2 stages, spmm-nm-high-sparsity.cu) pipelines.
 cudaError_t launchTiledDeep(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
 cudaError_t launchTiledShallow(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
-/// The Hopper form (spmm-nm-bulk.cu): bulk copies on shared-memory barriers; cudaErrorInvalidValue before sm_90.
-cudaError_t launchTiledBulk(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
 inline cudaError_t launchTiled(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream) {
   return config.stages >= 4 ? launchTiledDeep(config, args, splitK, stream) : launchTiledShallow(config, args, splitK, stream);
 }

@@ -93,121 +93,31 @@ struct TiledLoader {
   }
 };
 
-/// Per-thread coordinates inside a block: the warp-column (which 32 columns), and the offsets of this thread's
-/// rows of sA (laneM·4, +WM/2) and columns of sB (laneN·8).
-template <int BM, int WM>
-struct TiledThread {
-  int warpN;
-  int aOff;
-  int bOff;
-  __device__ __forceinline__ TiledThread() {
-    using S = TiledShape<BM, WM>;
-    const int warp = threadIdx.x / 32;
-    const int lane = threadIdx.x % 32;
-    warpN = warp % S::kWarpsN;
-    aOff = (warp / S::kWarpsN) * WM + (lane / 4) * 4;  // 8 lanes along M
-    bOff = warpN * kWarpN + (lane % 4) * 8;              // 4 lanes along N, 8 columns each
-  }
-};
-
-/// The FMAs of one staged stage: for each of its kStageKept kept rows, the outer product of this thread's TM values
-/// of the A row the warp-column's slot names and its 8 values of the compressed B row. Fragments of kept row ks+1
-/// load while row ks multiplies (register double buffering).
-template <int BM, int WM>
-__device__ __forceinline__ void multiplyStage(const char* stage, int srows, const TiledThread<BM, WM>& t,
-                                              float (&rC)[TiledShape<BM, WM>::TM][8]) {
-  constexpr int TM = TiledShape<BM, WM>::TM;
-  const float* sA = reinterpret_cast<const float*>(stage);
-  const float* sB = sA + srows * BM;
-  const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + kStageKept * kTileN);
-  // The warp's 16 slots for this stage, in registers (one broadcast 16-byte load).
-  const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + t.warpN * kStageKept);
-  const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
-  const int aOff = t.aOff;
-  const int bOff = t.bOff;
-  float rA[2][TM];
-  float rB[2][8];
-  auto loadFragments = [&](int buffer, int ks) {
-    const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
-    const float* rowA = sA + slot * BM + aOff;
-    const float4 a0 = *reinterpret_cast<const float4*>(rowA);
-    rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
-    if constexpr (TM == 8) {
-      const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
-      rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
-    }
-    const float4 b0 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff);
-    const float4 b1 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff + 4);
-    rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
-    rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
-  };
-  loadFragments(0, 0);
-#pragma unroll
-  for (int ks = 0; ks < kStageKept; ++ks) {
-    if (ks + 1 < kStageKept) loadFragments((ks + 1) & 1, ks + 1);
-#pragma unroll
-    for (int i = 0; i < TM; ++i)
-#pragma unroll
-      for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
-  }
-}
-
-/// Writes this thread's TM × 8 tile: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j; ragged rows
-/// and columns are skipped, split-K partial sums are added atomically into a zeroed C.
-template <int BM, int WM>
-__device__ __forceinline__ void storeTile(const TiledArgs& p, int m0, int n0, const TiledThread<BM, WM>& t,
-                                          const float (&rC)[TiledShape<BM, WM>::TM][8]) {
-  constexpr int TM = TiledShape<BM, WM>::TM;
-  const int nBase = n0 + t.bOff;
-  const bool vectorStore = !p.atomic && (p.N % 4 == 0);
-#pragma unroll
-  for (int i = 0; i < TM; ++i) {
-    const int m = m0 + t.aOff + (i < 4 ? i : WM / 2 + i - 4);
-    if (m >= p.M) continue;
-    float* gC = p.C + static_cast<size_t>(m) * p.N;
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int n = nBase + h * 4;
-      if (vectorStore && n + 4 <= p.N) {
-        *reinterpret_cast<float4*>(gC + n) = make_float4(rC[i][h * 4], rC[i][h * 4 + 1], rC[i][h * 4 + 2], rC[i][h * 4 + 3]);
-        continue;
-      }
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        if (n + j >= p.N) break;
-        if (p.atomic) atomicAdd(gC + n + j, rC[i][h * 4 + j]);
-        else gC[n + j] = rC[i][h * 4 + j];
-      }
-    }
-  }
-}
-
-/// The stages [s0, s1) this block's split-K slice covers.
-struct StageRange {
-  int s0;
-  int count;
-  __device__ __forceinline__ explicit StageRange(const TiledArgs& p) {
-    s0 = blockIdx.z * p.stagesPerSplit;
-    count = max(0, min(p.stages, s0 + p.stagesPerSplit) - s0);
-  }
-};
-
 template <int BM, int WM, int STAGES>
 __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, WM>::kMinBlocks) spmmNmTiled(TiledArgs p) {
   using S = TiledShape<BM, WM>;
+  constexpr int TM = S::TM;
   extern __shared__ __align__(16) char smem[];
   const int stageBytes = tiledStageBytes(BM, p.srows, p.ks, p.slotStride);
   const int tileN = blockIdx.x;
   const int n0 = tileN * kTileN;
   const int m0 = blockIdx.y * BM;
-  const StageRange range(p);
-  const int s0 = range.s0;
-  const int count = range.count;
-  const TiledThread<BM, WM> thread;
+  const int s0 = blockIdx.z * p.stagesPerSplit;
+  const int s1 = min(p.stages, s0 + p.stagesPerSplit);
+  const int count = max(0, s1 - s0);
 
-  float rC[S::TM][8];
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const int warpM = warp / S::kWarpsN;
+  const int warpN = warp % S::kWarpsN;
+  const int laneM = lane / 4;  // 8 lanes along M
+  const int laneN = lane % 4;  // 4 lanes along N, 8 columns each = the warp's 32 columns
+  const int aOff = warpM * WM + laneM * 4;
+  const int bOff = warpN * kWarpN + laneN * 8;
+
+  float rC[TM][8];
 #pragma unroll
-  for (int i = 0; i < S::TM; ++i)
+  for (int i = 0; i < TM; ++i)
 #pragma unroll
     for (int j = 0; j < 8; ++j) rC[i][j] = 0.f;
 
@@ -230,10 +140,65 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
     cpAsyncCommit();
     // Prefetch the row list of the stage after `next`: its latency hides behind this stage's FMAs.
     loader.fetchRows(p, tileN, s0 + next + 1, next + 1 < count);
-    multiplyStage<BM, WM>(smem + (s % STAGES) * stageBytes, p.srows, thread, rC);
+
+    const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
+    const float* sB = sA + p.srows * BM;
+    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + kStageKept * kTileN);
+    // The warp's 16 slots for this stage, in registers (one broadcast 16-byte load).
+    const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + warpN * kStageKept);
+    const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
+    // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
+    float rA[2][TM];
+    float rB[2][8];
+    auto loadFragments = [&](int buffer, int ks) {
+      const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
+      const float* rowA = sA + slot * BM + aOff;
+      const float4 a0 = *reinterpret_cast<const float4*>(rowA);
+      rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
+      if constexpr (TM == 8) {
+        const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+        rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
+      }
+      const float4 b0 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff);
+      const float4 b1 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff + 4);
+      rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
+      rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
+    };
+    loadFragments(0, 0);
+#pragma unroll
+    for (int ks = 0; ks < kStageKept; ++ks) {
+      if (ks + 1 < kStageKept) loadFragments((ks + 1) & 1, ks + 1);
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
+    }
   }
   cpAsyncWait<0>();
-  storeTile<BM, WM>(p, m0, n0, thread, rC);
+
+  // Epilogue: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j.
+  const int nBase = n0 + bOff;
+  const bool vectorStore = !p.atomic && (p.N % 4 == 0);
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int m = m0 + aOff + (i < 4 ? i : WM / 2 + i - 4);
+    if (m >= p.M) continue;
+    float* gC = p.C + static_cast<size_t>(m) * p.N;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int n = nBase + h * 4;
+      if (vectorStore && n + 4 <= p.N) {
+        *reinterpret_cast<float4*>(gC + n) = make_float4(rC[i][h * 4], rC[i][h * 4 + 1], rC[i][h * 4 + 2], rC[i][h * 4 + 3]);
+        continue;
+      }
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        if (n + j >= p.N) break;
+        if (p.atomic) atomicAdd(gC + n + j, rC[i][h * 4 + j]);
+        else gC[n + j] = rC[i][h * 4 + j];
+      }
+    }
+  }
 }
 
 }  // namespace nmkit
