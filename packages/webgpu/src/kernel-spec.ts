@@ -26,6 +26,8 @@ export interface TiledConstants {
   readonly A_TRIPS: number;
   readonly B_TRIPS: number;
   readonly S_TRIPS: number;
+  /** > 0: the kept-row loop is unrolled KCHUNK rows at a time (KEPT % KCHUNK == 0); 0: the whole stage. */
+  readonly KCHUNK: number;
   /** Constant stage trip count (unrollable); false on CPU drivers, whose LLVM compile of unrolled tiles takes seconds. */
   readonly UNROLL: boolean;
 }
@@ -39,8 +41,13 @@ export type ColumnMap = 'split' | 'consecutive';
 
 /** Backend-level kernel choices that are not part of the shared plan (benchmarks and tests set them). */
 export interface KernelOptions {
-  /** Default: `consecutive` (see {@link ColumnMap}). */
+  /** Default: `consecutive` for one slot per 4 or more columns (V % 4 == 0), else `split` (see {@link ColumnMap}). */
   readonly columnMap?: ColumnMap;
+  /**
+   * Unroll the stage's kept-row loop this many rows at a time (used when it divides the stage's kept rows);
+   * default 0: the whole stage. Bounds the compiler's scheduling window (register pressure) on long N:M stages.
+   */
+  readonly keptChunk?: number;
 }
 
 /** Largest per-invocation staging load count the prefetch registers hold (rA, rB, rS in the WGSL). */
@@ -143,7 +150,12 @@ export function kernelSpec(
   const slotsPerRow = bn / slotCols;
   // The sB swizzle of consecutive columns permutes runs of 8 vec4s: whole runs per row (or one group per invocation).
   // (TN = 4: one group per invocation, both maps are the same; left at 0 so that both share one pipeline.)
-  const colMap: 0 | 1 = (options.columnMap ?? 'consecutive') === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
+  const columnMap = options.columnMap ?? (slotMode === 1 ? 'consecutive' : 'split');
+  const colMap: 0 | 1 = columnMap === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
+  const chunkFor = (kept: number) => {
+    const chunk = options.keptChunk ?? 0;
+    return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
+  };
   const windows = Math.ceil(shape.k / group);
   // Slots are bytes: a stage holds at most 256 dense rows of K (the planner never asks for more).
   let stageWindows = planStageWindows(shape, pattern, plan);
@@ -175,6 +187,7 @@ export function kernelSpec(
     A_TRIPS: prefetch ? trips[0] : 1,
     B_TRIPS: prefetch ? trips[1] : 1,
     S_TRIPS: prefetch ? Math.max(1, trips[2]) : 1,
+    KCHUNK: chunkFor(sw * keep),
     UNROLL: !context.software,
     };
   };
@@ -214,7 +227,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${colMap ? ' consecutive' : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${colMap ? ' consecutive' : ''}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
   };
 }
 
@@ -226,11 +239,16 @@ export function kernelSpec(
  * depth (nothing to hide, and shorter shaders compile faster).
  * @example backendPlan(planTiling(shape, nmPattern(4, 32, 32), limits), nmPattern(4, 32, 32), false).block.k // 128
  */
-export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean): TilingPlan {
+export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean, options: { deep?: boolean } = {}): TilingPlan {
   if (plan.variant === 'general') return plan;
   if (software) return { ...plan, stages: 1 };
-  const k = Math.max(plan.block.k, stageDepth(pattern, plan.variant));
-  return { ...plan, stages: 2, block: { ...plan.block, k } };
+  // Measured on the H100 (results/raw-run5-h100-sweep/): deeper stages pay for the dense kernel (32 rows
+  // instead of 24) and for decode, while long unrolled N:M stages (≥ 16 kept rows) ran slower there; decode
+  // tiles of 4 rows per invocation (128 invocations at BN = 128) beat one invocation per column group.
+  const deep = options.deep ?? (!pattern || plan.variant === 'decode');
+  const k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
+  const thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
+  return { ...plan, stages: 2, thread, block: { ...plan.block, k } };
 }
 
 /**

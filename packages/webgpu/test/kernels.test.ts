@@ -98,10 +98,11 @@ describe('tiled kernel variants', () => {
     if (!backend) return;
     // A 64×64 tile with 8×8 per invocation: the consecutive map swizzles sB (runs of 8 vec4s per row).
     const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64)!;
-    const deep = backendPlan({ ...plan, splitK: 2 }, pattern, false);
+    const deep = backendPlan({ ...plan, splitK: 2 }, pattern, false, { deep: true });
     const kernels: string[] = [];
-    for (const columnMap of ['consecutive', 'split'] as const) {
-      backend.kernelOptions = { columnMap };
+    // Both column maps; the kept-row loop in chunks of 4 and 8 (where they divide the stage's kept rows).
+    for (const options of [{ columnMap: 'consecutive', keptChunk: 4 }, { columnMap: 'split', keptChunk: 8 }] as const) {
+      backend.kernelOptions = options;
       try {
         kernels.push(await runSparse(shape, pattern, deep, 21));
       } finally {
@@ -110,6 +111,7 @@ describe('tiled kernel variants', () => {
     }
     expect(kernels[0]).toContain('consecutive');
     expect(kernels[1]).not.toContain('consecutive');
+    if (pattern.keep === 16) expect([kernels[0].includes('chunk 4'), kernels[1].includes('chunk 8')]).toEqual([true, true]);
     expect(kernels.every((k) => k.includes('prefetch')), kernels.join('\n')).toBe(true);
     if (pattern.keep === 4) {
       // backendPlan deepens the high-sparsity stage to 4 windows; the union list of the block's vectors still

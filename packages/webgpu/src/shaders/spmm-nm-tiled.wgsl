@@ -38,6 +38,7 @@ override PREFETCH: bool = false; // register double buffering; needs each *_TRIP
 override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per invocation
 override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
 override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
+override KCHUNK: u32 = 0u;      // > 0: the kept-row loop runs in chunks of KCHUNK unrolled rows (KEPT % KCHUNK == 0)
 override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
 
 struct Params {
@@ -216,56 +217,63 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     // A constant trip count (the last stage's missing rows are zeros in sB and read zero rows of sA), so the
     // compiler can unroll the whole stage; on CPU drivers the same count comes from the uniform instead.
     let keptBound = select(params.stageKept, KEPT, UNROLL);
+    // KCHUNK: only KCHUNK rows are unrolled and the chunk count comes from the uniform, so the compiler cannot
+    // unroll (and schedule loads across) the whole stage: bounds register pressure for long N:M stages.
+    let chunkRows = select(keptBound, KCHUNK, KCHUNK != 0u);
+    let chunks = select(1u, params.stageKept / max(KCHUNK, 1u), KCHUNK != 0u);
     // One slot (sA offset) serves all of an invocation's columns when they lie in one vector (COLMAP 1, a
     // slot entry spanning ≥ TN columns) or when every row is kept: then A is read once per kept row.
     let oneSlot = SLOT_MODE == 0u || (SLOT_MODE == 1u && COLMAP == 1u && SLOT_COLS % TN == 0u);
-    for (var w = 0u; w < keptBound; w++) {
-      if (oneSlot) {
-        var base = w * aStride + ty * (TM / 4u);
-        if (SLOT_MODE == 1u) {
-          base = sSlot[w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS] + ty * (TM / 4u);
-        }
-        var a: array<vec4<f32>, 4>;  // TM/4 ≤ 4
-        for (var i = 0u; i < TM / 4u; i++) {
-          a[i] = sA[base + i];
+    for (var chunk = 0u; chunk < chunks; chunk++) {
+      for (var wc = 0u; wc < chunkRows; wc++) {
+        let w = chunk * chunkRows + wc;
+        if (oneSlot) {
+          var base = w * aStride + ty * (TM / 4u);
+          if (SLOT_MODE == 1u) {
+            base = sSlot[w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS] + ty * (TM / 4u);
+          }
+          var a: array<vec4<f32>, 4>;  // TM/4 ≤ 4
+          for (var i = 0u; i < TM / 4u; i++) {
+            a[i] = sA[base + i];
+          }
+          for (var g = 0u; g < TN / 4u; g++) {
+            let b = sB[w * (BN / 4u) + sBCol(colGroup(tx, g))];
+            for (var i = 0u; i < TM / 4u; i++) {
+              let r = 4u * i;
+              acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].x), b, acc[(r + 0u) * (TN / 4u) + g]);
+              acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].y), b, acc[(r + 1u) * (TN / 4u) + g]);
+              acc[(r + 2u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].z), b, acc[(r + 2u) * (TN / 4u) + g]);
+              acc[(r + 3u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].w), b, acc[(r + 3u) * (TN / 4u) + g]);
+            }
+          }
+          continue;
         }
         for (var g = 0u; g < TN / 4u; g++) {
-          let b = sB[w * (BN / 4u) + sBCol(colGroup(tx, g))];
-          for (var i = 0u; i < TM / 4u; i++) {
-            let r = 4u * i;
-            acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].x), b, acc[(r + 0u) * (TN / 4u) + g]);
-            acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].y), b, acc[(r + 1u) * (TN / 4u) + g]);
-            acc[(r + 2u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].z), b, acc[(r + 2u) * (TN / 4u) + g]);
-            acc[(r + 3u) * (TN / 4u) + g] = fma(vec4<f32>(a[i].w), b, acc[(r + 3u) * (TN / 4u) + g]);
-          }
-        }
-        continue;
-      }
-      for (var g = 0u; g < TN / 4u; g++) {
-        let c4 = colGroup(tx, g);
-        let b = sB[w * (BN / 4u) + sBCol(c4)];
-        if (SLOT_MODE == 2u) {
-          // Element-wise or narrow vectors: each of the 4 columns may read a different row of A.
-          for (var j = 0u; j < 4u; j++) {
-            let base = sSlot[w * BN + c4 * 4u + j] + ty * (TM / 4u);
+          let c4 = colGroup(tx, g);
+          let b = sB[w * (BN / 4u) + sBCol(c4)];
+          if (SLOT_MODE == 2u) {
+            // Element-wise or narrow vectors: each of the 4 columns may read a different row of A.
+            for (var j = 0u; j < 4u; j++) {
+              let base = sSlot[w * BN + c4 * 4u + j] + ty * (TM / 4u);
+              for (var i = 0u; i < TM / 4u; i++) {
+                let a = sA[base + i];
+                let r = 4u * i;
+                acc[(r + 0u) * (TN / 4u) + g][j] = fma(a.x, b[j], acc[(r + 0u) * (TN / 4u) + g][j]);
+                acc[(r + 1u) * (TN / 4u) + g][j] = fma(a.y, b[j], acc[(r + 1u) * (TN / 4u) + g][j]);
+                acc[(r + 2u) * (TN / 4u) + g][j] = fma(a.z, b[j], acc[(r + 2u) * (TN / 4u) + g][j]);
+                acc[(r + 3u) * (TN / 4u) + g][j] = fma(a.w, b[j], acc[(r + 3u) * (TN / 4u) + g][j]);
+              }
+            }
+          } else {
+            let base = sSlot[w * SLOTS_PER_ROW + (c4 * 4u) / SLOT_COLS] + ty * (TM / 4u);
             for (var i = 0u; i < TM / 4u; i++) {
               let a = sA[base + i];
               let r = 4u * i;
-              acc[(r + 0u) * (TN / 4u) + g][j] = fma(a.x, b[j], acc[(r + 0u) * (TN / 4u) + g][j]);
-              acc[(r + 1u) * (TN / 4u) + g][j] = fma(a.y, b[j], acc[(r + 1u) * (TN / 4u) + g][j]);
-              acc[(r + 2u) * (TN / 4u) + g][j] = fma(a.z, b[j], acc[(r + 2u) * (TN / 4u) + g][j]);
-              acc[(r + 3u) * (TN / 4u) + g][j] = fma(a.w, b[j], acc[(r + 3u) * (TN / 4u) + g][j]);
+              acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a.x), b, acc[(r + 0u) * (TN / 4u) + g]);
+              acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a.y), b, acc[(r + 1u) * (TN / 4u) + g]);
+              acc[(r + 2u) * (TN / 4u) + g] = fma(vec4<f32>(a.z), b, acc[(r + 2u) * (TN / 4u) + g]);
+              acc[(r + 3u) * (TN / 4u) + g] = fma(vec4<f32>(a.w), b, acc[(r + 3u) * (TN / 4u) + g]);
             }
-          }
-        } else {
-          let base = sSlot[w * SLOTS_PER_ROW + (c4 * 4u) / SLOT_COLS] + ty * (TM / 4u);
-          for (var i = 0u; i < TM / 4u; i++) {
-            let a = sA[base + i];
-            let r = 4u * i;
-            acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a.x), b, acc[(r + 0u) * (TN / 4u) + g]);
-            acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a.y), b, acc[(r + 1u) * (TN / 4u) + g]);
-            acc[(r + 2u) * (TN / 4u) + g] = fma(vec4<f32>(a.z), b, acc[(r + 2u) * (TN / 4u) + g]);
-            acc[(r + 3u) * (TN / 4u) + g] = fma(vec4<f32>(a.w), b, acc[(r + 3u) * (TN / 4u) + g]);
           }
         }
       }
