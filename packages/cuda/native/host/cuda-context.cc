@@ -62,7 +62,6 @@ Context::Context(int device) : device_(device) {
 Context::~Context() {
   cudaSetDevice(device_);
   if (cublasHandle_) cublas_.destroy(cublasHandle_);
-  cudaFree(counters_);
   if (stream_) cudaStreamDestroy(stream_);
 }
 
@@ -109,43 +108,6 @@ void Context::ensureCublas() {
   cublas_.setMathMode(cublasHandle_, kCublasDefaultMath);
 }
 
-/// Shape of a streaming launch: its grid and how its split-K slices meet.
-struct StreamLaunch {
-  int splits = 1, tilesN = 1, tilesM = 1;
-  StreamReduce reduce = kStore;
-  size_t tiles() const { return static_cast<size_t>(tilesN) * tilesM; }
-  size_t partialFloats(int rowsPerBlock) const { return splits * tiles() * rowsPerBlock * kStreamColumns; }
-};
-
-/// Decode-sized workspaces (up to 64 MB of partial tiles) take the fixup; bigger ones the memset and atomics.
-constexpr size_t kMaxFixupFloats = size_t{16} << 20;
-constexpr size_t kMaxFixupTiles = size_t{1} << 16;
-
-static StreamLaunch streamLaunch(const UploadDesc& s, const Plan& plan, int m) {
-  StreamLaunch l;
-  const int windows = s.keptRows / s.keep;
-  l.splits = (windows + plan.windowsPerSplit - 1) / plan.windowsPerSplit;
-  l.tilesN = (s.ldb + kStreamColumns - 1) / kStreamColumns;
-  l.tilesM = (m + plan.rowsPerBlock - 1) / plan.rowsPerBlock;
-  if (l.splits > 1) {
-    const bool fits = l.partialFloats(plan.rowsPerBlock) <= kMaxFixupFloats && l.tiles() <= kMaxFixupTiles;
-    l.reduce = fits ? kFixup : kAtomic;
-  }
-  return l;
-}
-
-unsigned* Context::fixupCounters(size_t tiles) {
-  if (tiles > counterCapacity_) {
-    cudaFree(counters_);
-    counters_ = nullptr;
-    counterCapacity_ = 0;
-    check(cudaMalloc(&counters_, kMaxFixupTiles * sizeof(unsigned)), "cudaMalloc (split-K counters)");
-    check(cudaMemsetAsync(counters_, 0, kMaxFixupTiles * sizeof(unsigned), stream_), "cudaMemset (split-K counters)");
-    counterCapacity_ = kMaxFixupTiles;
-  }
-  return counters_;
-}
-
 Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int m, int k) {
   Buffers b;
   const int n = w.shape.cols;
@@ -155,13 +117,6 @@ Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int
     b.lda = (m + 3) / 4 * 4;
     check(cudaMallocAsync(&b.at, static_cast<size_t>(k) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
   }
-  if (plan.kernel == Plan::Stream) {
-    const StreamLaunch launch = streamLaunch(w.shape, plan, m);
-    if (launch.reduce == kFixup) {
-      const size_t bytes = launch.partialFloats(plan.rowsPerBlock) * sizeof(float);
-      check(cudaMallocAsync(&b.partial, bytes, stream_), "cudaMallocAsync (split-K partials)");
-    }
-  }
   return b;
 }
 
@@ -169,7 +124,6 @@ void Context::release(Buffers& b) {
   cudaFreeAsync(b.a, stream_);
   cudaFreeAsync(b.c, stream_);
   if (b.at) cudaFreeAsync(b.at, stream_);
-  if (b.partial) cudaFreeAsync(b.partial, stream_);
   b = Buffers{};
 }
 
@@ -185,14 +139,13 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
     return;
   }
   if (plan.kernel == Plan::Stream) {
-    const StreamLaunch launch = streamLaunch(s, plan, m);
-    // The workspace was sized in allocate() from the same plan; a plan without one falls back to atomics.
-    const StreamReduce reduce = launch.reduce == kFixup && !b.partial ? kAtomic : launch.reduce;
     StreamArgs args{b.a, m, k, w.values, s.ldb, n, w.indices, s.vectors, s.keep, s.group, s.vectorLength,
-                    s.keptRows, plan.windowsPerSplit, b.c, reduce, b.partial,
-                    reduce == kFixup ? fixupCounters(launch.tiles()) : nullptr};
-    if (reduce == kAtomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
-    check(launchStream(plan.rowsPerBlock, args, launch.splits, stream_), "spmm-nm-stream launch");
+                    s.keptRows, plan.windowsPerSplit, b.c, 0};
+    const int windows = s.keptRows / s.keep;
+    const int splits = (windows + plan.windowsPerSplit - 1) / plan.windowsPerSplit;
+    args.atomic = splits > 1;
+    if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
+    check(launchStream(plan.rowsPerBlock, args, splits, stream_), "spmm-nm-stream launch");
     return;
   }
   if (!s.tiled) throw CudaFailure("tiled plan for weights without re-tiled indices (V not a multiple of 32)", -1);

@@ -95,22 +95,17 @@ class Context {
     float* at = nullptr;
     float* c = nullptr;
     int lda = 0;
-    float* partial = nullptr;  // streaming split-K partial tiles (kFixup), or null
   };
   Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k);
   void release(Buffers& b);
   void enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k);
   void ensureCublas();
-  /// Arrival counters for the streaming kernel's split-K fixup, zeroed once (each launch leaves them at zero).
-  unsigned* fixupCounters(size_t tiles);
 
   int device_;
   cudaStream_t stream_ = nullptr;
   std::mutex mutex_;
   CublasApi cublas_;
   CublasApi::Handle cublasHandle_ = nullptr;
-  unsigned* counters_ = nullptr;
-  size_t counterCapacity_ = 0;
 };
 
 }  // namespace nmkit

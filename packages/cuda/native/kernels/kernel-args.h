@@ -42,16 +42,7 @@ struct StreamArgs {
   int keptRows;
   int windowsPerSplit;     // windows of K per blockIdx.y
   float* C;
-  int reduce;              // how split-K slices meet: a StreamReduce value
-  float* partial;          // kFixup: [splits][tiles][MT·128] partial sums
-  unsigned* counters;      // kFixup: one arrival counter per tile, zero between launches
-};
-
-/// How the streaming kernel's split-K slices meet in C.
-enum StreamReduce : int {
-  kStore = 0,   // one slice: plain stores
-  kAtomic = 1,  // atomic adds into a zeroed C (needs a memset before the launch)
-  kFixup = 2,   // each slice stores its partial tile; the last block of a tile to arrive sums them in split order
+  int atomic;
 };
 
 }  // namespace nmkit

@@ -3,9 +3,8 @@
 //   - it stages the rows of A it needs for its slice in shared memory (sA, zero past M and K),
 //   - its 8 warps ("K groups") take interleaved kept rows of the slice; each lane streams the 16-byte values of its
 //     4 columns once (read-once cache hint) and gathers rA from sA by index, accumulating rC[MT][4] in registers,
-//   - the groups' partial sums meet in shared memory (sC, shared atomics), and the block writes its tile once:
-//     plain stores without split-K; with split-K either a partial tile in a workspace, summed by the last block of
-//     the tile to arrive (decode: no memset launch, a deterministic sum), or global atomics into a zeroed C.
+//   - the groups' partial sums meet in shared memory (sC, shared atomics), and the block adds its tile to C once
+//     (global atomics into a zeroed C when K is split, plain stores otherwise).
 // For M > MT, blockIdx.z walks over row chunks of A.
 #include "launch.h"
 
@@ -26,17 +25,6 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
   float* sC = smem + MT * sliceRows;   // [MT][128]
   const int k0 = win0 * p.group;
   const int m0 = blockIdx.z * MT;
-
-  const int lane = threadIdx.x % 32;
-  const int group = threadIdx.x / 32;
-  const int nLocal = lane * 4;
-  const int n = blockIdx.x * kStreamColumns + nLocal;
-  const bool active = n < p.ldb;
-  const int wFirst = win0 * p.keep + group;
-  const int w1 = win1 * p.keep;
-  // The first values this lane streams, requested before the A slice is staged so the two latencies overlap.
-  float4 bFirst = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (active && wFirst < w1) bFirst = __ldcs(reinterpret_cast<const float4*>(p.B + static_cast<size_t>(wFirst) * p.ldb + n));
   for (int i = threadIdx.x; i < MT * sliceRows; i += kStreamThreads) {
     const int mm = i / sliceRows;
     const int kk = i % sliceRows;
@@ -47,6 +35,12 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
   }
   for (int i = threadIdx.x; i < MT * kStreamColumns; i += kStreamThreads) sC[i] = 0.f;
   __syncthreads();
+
+  const int lane = threadIdx.x % 32;
+  const int group = threadIdx.x / 32;
+  const int nLocal = lane * 4;
+  const int n = blockIdx.x * kStreamColumns + nLocal;
+  const bool active = n < p.ldb;
   int vec[4];
 #pragma unroll
   for (int j = 0; j < 4; ++j) vec[j] = min(n + j, p.N - 1) / p.vectorLength;  // padded columns: any vector, value 0
@@ -56,10 +50,11 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
   for (int i = 0; i < MT; ++i) rC[i][0] = rC[i][1] = rC[i][2] = rC[i][3] = 0.f;
 
   if (active) {
+    const int w1 = win1 * p.keep;
 #pragma unroll 4
-    for (int w = wFirst; w < w1; w += kStreamGroups) {
+    for (int w = win0 * p.keep + group; w < w1; w += kStreamGroups) {
       const int base = (w / p.keep - win0) * p.group;
-      const float4 b = w == wFirst ? bFirst : __ldcs(reinterpret_cast<const float4*>(p.B + static_cast<size_t>(w) * p.ldb + n));
+      const float4 b = __ldcs(reinterpret_cast<const float4*>(p.B + static_cast<size_t>(w) * p.ldb + n));
       const uint8_t* gIdx = p.indices + static_cast<size_t>(w) * p.vectors;
       if constexpr (OneVector) {
         const float* sRow = sA + base + __ldg(gIdx + vec[0]);
@@ -93,32 +88,12 @@ __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
   }
   __syncthreads();
 
-  constexpr int kTileFloats = MT * kStreamColumns;
-  const int tile = blockIdx.z * gridDim.x + blockIdx.x;
-  const size_t tiles = static_cast<size_t>(gridDim.x) * gridDim.z;
-  if (p.reduce == kFixup) {
-    __shared__ bool lastToArrive;
-    float* mine = p.partial + (blockIdx.y * tiles + tile) * kTileFloats;
-    for (int i = threadIdx.x; i < kTileFloats; i += kStreamThreads) __stcg(mine + i, sC[i]);
-    __threadfence();  // the partial tile is visible device-wide before this block counts itself in
-    __syncthreads();
-    if (threadIdx.x == 0) lastToArrive = atomicAdd(p.counters + tile, 1u) == gridDim.y - 1;
-    __syncthreads();
-    if (!lastToArrive) return;
-    __threadfence();
-    for (int i = threadIdx.x; i < kTileFloats; i += kStreamThreads) sC[i] = 0.f;
-    for (int s = 0; s < static_cast<int>(gridDim.y); ++s) {  // split order: the same sum on every run
-      const float* part = p.partial + (s * tiles + tile) * kTileFloats;
-      for (int i = threadIdx.x; i < kTileFloats; i += kStreamThreads) sC[i] += __ldcg(part + i);
-    }
-    if (threadIdx.x == 0) p.counters[tile] = 0;  // ready for the next launch
-  }
-  for (int i = threadIdx.x; i < kTileFloats; i += kStreamThreads) {
+  for (int i = threadIdx.x; i < MT * kStreamColumns; i += kStreamThreads) {
     const int m = m0 + i / kStreamColumns;
     const int col = blockIdx.x * kStreamColumns + i % kStreamColumns;
     if (m >= p.M || col >= p.N) continue;
     float* gC = p.C + static_cast<size_t>(m) * p.N + col;
-    if (p.reduce == kAtomic) atomicAdd(gC, sC[i]);
+    if (p.atomic) atomicAdd(gC, sC[i]);
     else *gC = sC[i];
   }
 }
