@@ -9,7 +9,7 @@
  *
  * Tuning tries the backend's own plan (backendPlan of the planner's choice) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
- * stage depths × both column maps × kept-row chunks {whole stage, 4, 8} (N:M), and for M ≤ 16 decode thread
+ * stage depths × both column maps, and kept-row chunks of 4 and 8 (N:M), and for M ≤ 16 decode thread
  * tiles of 4, 8 and 16 rows plus the ordinary tiles. The three fastest are timed again with more repeats and
  * the fastest median is reported. `--budget-s` stops starting new problems after that many seconds; the JSON
  * is rewritten after every problem.
@@ -159,8 +159,9 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
       }
     }
   }
-  const variants: KernelOptions[] = [];
-  for (const columnMap of ['consecutive', 'split'] as ColumnMap[]) for (const keptChunk of pattern ? [0, 4, 8] : [0]) variants.push({ columnMap, keptChunk });
+  // Both column maps; kept-row chunks (N:M only) with the consecutive map.
+  const variants: KernelOptions[] = (['consecutive', 'split'] as ColumnMap[]).map((columnMap) => ({ columnMap }));
+  if (pattern) variants.push({ columnMap: 'consecutive', keptChunk: 4 }, { columnMap: 'consecutive', keptChunk: 8 });
   return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options })))];
 }
 
