@@ -1,13 +1,14 @@
 // Asynchronous global→shared copies (sm_80+): the loads of stage s+1 fly while stage s computes.
 #pragma once
+#include <cstdint>
 
 namespace nmkit {
 
-/// Copies 16 bytes from global to shared memory without going through registers. `srcBytes` = 0 zero-fills the
-/// destination (ragged edges and "zero rows") without reading `gmem`, which must still be a valid address.
-__device__ __forceinline__ void cpAsync16(void* smem, const void* gmem, int srcBytes) {
-  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(srcBytes));
+/// Copies 16 bytes from global to shared memory (`smem`: a shared-memory address, from __cvta_generic_to_shared)
+/// without going through registers. `srcBytes` = 0 zero-fills the destination (ragged edges and "zero rows") without
+/// reading `gmem`, which must still be a valid address.
+__device__ __forceinline__ void cpAsync16Shared(uint32_t smem, const void* gmem, uint32_t srcBytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(srcBytes));
 }
 
 __device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }

@@ -43,15 +43,42 @@ constexpr int kMaxStageRows = kStageKept * (kTileN / kWarpN);
 
 /// Issues one stage's cp.async copies. The dense-row numbers of the A rows a warp copies are fetched one stage ahead
 /// (fetchRows: one row number per lane, latency hidden behind the current stage's FMAs) and handed to the copying
-/// lanes with warp shuffles at issue time, so the copies never wait on the row list after a barrier.
+/// lanes with warp shuffles at issue time, so the copies never wait on the row list after a barrier. Everything that
+/// does not change between stages (this thread's column of A and B, its shared offsets, the ragged-edge masks) is
+/// computed once, so a copy costs a shuffle, one address multiply-add and the copy itself.
 template <int BM, int WM>
 struct TiledLoader {
   using S = TiledShape<BM, WM>;
-  static constexpr int kChunksA = BM / 4;                   // 16-byte chunks per staged row
-  static constexpr int kRowsPerWarp = 32 / kChunksA;        // staged rows one warp covers per pass
-  static constexpr int kPerThread = (kMaxStageRows * kChunksA + S::kThreads - 1) / S::kThreads;  // passes
+  static constexpr int kChunksA = BM / 4;                       // 16-byte chunks per staged row
+  static constexpr int kRowsPerWarp = 32 / kChunksA;            // staged rows one warp covers per pass
+  static constexpr int kRowsPerPass = S::kThreads / kChunksA;   // staged rows the block covers per pass
+  static constexpr int kPerThread = kMaxStageRows / kRowsPerPass;  // passes at most
+  static constexpr int kChunksB = kTileN / 4;
+  static constexpr int kRowsPerPassB = S::kThreads / kChunksB;
+  static constexpr int kPassesB = kStageKept / kRowsPerPassB;
+  static_assert(kMaxStageRows % kRowsPerPass == 0 && kStageKept % kRowsPerPassB == 0, "whole passes");
   static_assert(kPerThread * kRowsPerWarp <= 32, "one row number per lane");
-  int rowOfLane;  // dense row of A for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
+  int rowOfLane;           // dense row of A for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
+  const float* aColumn;    // At + this thread's 16-byte column (clamped inside At; aBytes masks it)
+  uint32_t aBytes;         // 16, or 0 past lda (ragged M: zero fill)
+  uint32_t aShared;        // byte offset of this thread's first chunk in a stage's sA
+  uint32_t bOffset;        // this thread's first chunk in a stage's B rows, in floats from the stage's first row
+  uint32_t bBytes;         // 16, or 0 past ldb (ragged N)
+  uint32_t bShared;        // byte offset of this thread's first chunk in a stage's sB (after sA)
+  int passes;              // passes that can hold staged rows: ⌈srows / kRowsPerPass⌉ (the same for every thread)
+
+  __device__ __forceinline__ TiledLoader(const TiledArgs& p, int m0, int n0) {
+    const int tid = threadIdx.x;
+    const int m = m0 + (tid % kChunksA) * 4;
+    aColumn = p.At + min(m, p.lda - 4);
+    aBytes = m < p.lda ? 16 : 0;
+    aShared = ((tid / kChunksA) * BM + (tid % kChunksA) * 4) * 4;
+    const int n = n0 + (tid % kChunksB) * 4;
+    bOffset = (tid / kChunksB) * p.ldb + min(n, p.ldb - 4);
+    bBytes = n < p.ldb ? 16 : 0;
+    bShared = p.srows * BM * 4 + ((tid / kChunksB) * kTileN + (tid % kChunksB) * 4) * 4;
+    passes = (p.srows + kRowsPerPass - 1) / kRowsPerPass;
+  }
 
   __device__ __forceinline__ void fetchRows(const TiledArgs& p, int tileN, int stage, bool valid) {
     const int lane = threadIdx.x % 32;
@@ -61,35 +88,27 @@ struct TiledLoader {
     rowOfLane = (valid && pass < kPerThread && r < p.srows) ? __ldg(rows + r) : -2;
   }
 
-  __device__ __forceinline__ void issue(const TiledArgs& p, char* smem, int tileN, int stage, int m0, int n0) const {
-    float* sA = reinterpret_cast<float*>(smem);
-    float* sB = sA + p.srows * BM;
-    uint8_t* sSlot = reinterpret_cast<uint8_t*>(sB + kStageKept * kTileN);
-    const int tid = threadIdx.x;
+  /// `stage` is the shared-memory address of the stage's buffer.
+  __device__ __forceinline__ void issue(const TiledArgs& p, uint32_t stage, int tileN, int s) const {
 #pragma unroll
     for (int u = 0; u < kPerThread; ++u) {
-      const int k = __shfl_sync(0xffffffffu, rowOfLane, u * kRowsPerWarp + (tid % 32) / kChunksA);
+      if (u >= passes) break;  // no staged rows left (uniform across the block)
+      const int k = __shfl_sync(0xffffffffu, rowOfLane, u * kRowsPerWarp + (threadIdx.x % 32) / kChunksA);
       if (k == -2) continue;  // unused slot or past the list: nothing reads it
-      const int i = tid + u * S::kThreads;
-      const int r = i / kChunksA;
-      const int c = i % kChunksA;
-      const int m = m0 + c * 4;
-      const bool ok = k >= 0 && m < p.lda;  // -1: zero row (K padding); past lda: ragged M
-      const float* gA = ok ? p.At + static_cast<size_t>(k) * p.lda + m : p.At;
-      cpAsync16(sA + r * BM + c * 4, gA, ok ? 16 : 0);
+      // -1: zero row (K padding): a zero fill; the address only has to stay valid.
+      cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, aColumn + static_cast<size_t>(max(k, 0)) * p.lda,
+                      k >= 0 ? aBytes : 0);
     }
-    constexpr int kChunksB = kTileN / 4;
-    const float* gB = p.B + static_cast<size_t>(stage) * kStageKept * p.ldb;
+    const float* gB = p.B + static_cast<size_t>(s) * kStageKept * p.ldb + bOffset;
 #pragma unroll
-    for (int i = tid; i < kStageKept * kChunksB; i += S::kThreads) {
-      const int r = i / kChunksB;
-      const int c = i % kChunksB;
-      const int n = n0 + c * 4;
-      const bool ok = n < p.ldb;
-      cpAsync16(sB + r * kTileN + c * 4, ok ? gB + static_cast<size_t>(r) * p.ldb + n : p.B, ok ? 16 : 0);
+    for (int v = 0; v < kPassesB; ++v) {
+      cpAsync16Shared(stage + bShared + v * kRowsPerPassB * kTileN * 4, gB + static_cast<size_t>(v) * kRowsPerPassB * p.ldb, bBytes);
     }
-    const uint8_t* gSlot = p.slots + (static_cast<size_t>(tileN) * p.stages + stage) * p.slotStride;
-    for (int i = tid; i < p.slotStride / 16; i += S::kThreads) cpAsync16(sSlot + i * 16, gSlot + i * 16, 16);
+    const int tid = threadIdx.x;
+    if (tid < p.slotStride / 16) {
+      const uint8_t* gSlot = p.slots + (static_cast<size_t>(tileN) * p.stages + s) * p.slotStride;
+      cpAsync16Shared(stage + p.srows * BM * 4 + kStageKept * kTileN * 4 + tid * 16, gSlot + tid * 16, 16);
+    }
   }
 };
 
@@ -121,12 +140,13 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
 #pragma unroll
     for (int j = 0; j < 8; ++j) rC[i][j] = 0.f;
 
-  TiledLoader<BM, WM> loader;
+  TiledLoader<BM, WM> loader(p, m0, n0);
+  const uint32_t smemAddress = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
     if (s < count) {
       loader.fetchRows(p, tileN, s0 + s, true);
-      loader.issue(p, smem + s * stageBytes, tileN, s0 + s, m0, n0);
+      loader.issue(p, smemAddress + s * stageBytes, tileN, s0 + s);
     }
     cpAsyncCommit();
   }
@@ -136,7 +156,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
     cpAsyncWait<STAGES - 2>();
     __syncthreads();  // stage s landed for every thread; stage s-1's buffer is free to refill
     const int next = s + STAGES - 1;
-    if (next < count) loader.issue(p, smem + (next % STAGES) * stageBytes, tileN, s0 + next, m0, n0);
+    if (next < count) loader.issue(p, smemAddress + (next % STAGES) * stageBytes, tileN, s0 + next);
     cpAsyncCommit();
     // Prefetch the row list of the stage after `next`: its latency hides behind this stage's FMAs.
     loader.fetchRows(p, tileN, s0 + next + 1, next + 1 < count);
