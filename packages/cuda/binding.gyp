@@ -25,7 +25,14 @@
         {
           "rule_name": "nvcc",
           "extension": "cu",
-          "inputs": ["<(RULE_INPUT_PATH)"],
+          "inputs": [
+            "<(RULE_INPUT_PATH)",
+            "native/kernels/cp-async.cuh",
+            "native/kernels/kernel-args.h",
+            "native/kernels/launch.h",
+            "native/kernels/spmm-nm-tiled.cuh",
+            "native/kernels/tiled-launch.cuh"
+          ],
           "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"],
           "action": [
             "<(cuda_home)/bin/nvcc", "-std=c++17", "-O3", "-Xcompiler", "-fPIC", "-cudart=static",
