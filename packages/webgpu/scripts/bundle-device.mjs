@@ -11,7 +11,11 @@ const out = join(root, 'device-bundle');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'dist', 'linux-x64'), { recursive: true });
 await build({
-  entryPoints: { bench: join(root, 'scripts/bench.ts'), repro: join(root, 'repro/dawn-crash.mjs') },
+  entryPoints: {
+    bench: join(root, 'scripts/bench.ts'),
+    repro: join(root, 'repro/dawn-crash.mjs'),
+    'default-kernels': join(root, 'scripts/default-kernels.ts'),
+  },
   outdir: out,
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -150,8 +150,12 @@ export function kernelSpec(
   const slotsPerRow = bn / slotCols;
   // The sB swizzle of consecutive columns permutes runs of 8 vec4s: whole runs per row (or one group per invocation).
   // (TN = 4: one group per invocation, both maps are the same; left at 0 so that both share one pipeline.)
-  const columnMap = options.columnMap ?? (slotMode === 1 ? 'consecutive' : 'split');
-  const colMap: 0 | 1 = columnMap === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
+  // Default map (H100, run 6): consecutive for whole-window stages with one slot per ≥ 4 columns (12:32 −7 %,
+  // 16:32 −1…−2 %), split for union stages (4:32 −5 %), dense and per-column slots (neutral or better).
+  const colMapFor = (isUnion: boolean): 0 | 1 => {
+    const columnMap = options.columnMap ?? (slotMode === 1 && !isUnion ? 'consecutive' : 'split');
+    return columnMap === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
+  };
   const chunkFor = (kept: number) => {
     const chunk = options.keptChunk ?? 0;
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
@@ -181,7 +185,7 @@ export function kernelSpec(
     UNION: union,
     SLOT_COLS: slotCols,
     SLOTS_PER_ROW: slotsPerRow,
-    COLMAP: colMap,
+    COLMAP: colMapFor(union),
     WG: threads,
     PREFETCH: prefetch,
     A_TRIPS: prefetch ? trips[0] : 1,
@@ -227,7 +231,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${colMap ? ' consecutive' : ''}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
   };
 }
 
@@ -242,13 +246,29 @@ export function kernelSpec(
 export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean, options: { deep?: boolean } = {}): TilingPlan {
   if (plan.variant === 'general') return plan;
   if (software) return { ...plan, stages: 1 };
-  // Measured on the H100 (results/raw-run5-h100-sweep/): deeper stages pay for the dense kernel (32 rows
-  // instead of 24) and for decode, while long unrolled N:M stages (≥ 16 kept rows) ran slower there; decode
-  // tiles of 4 rows per invocation (128 invocations at BN = 128) beat one invocation per column group.
+  // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
+  // - deeper stages pay for the dense kernel (32 rows instead of 24: −10 %) and for decode, while N:M stages
+  //   of ≥ 16 kept rows ran slower (12:32 at 24 kept rows 3.30 ms vs 1.97 ms at 12), chunked or not;
+  // - decode tiles of 4 rows per invocation (128 invocations at BN = 128): 16:32 at M = 16 0.35 → 0.05 ms;
+  // - whole-window stages of ≥ 16 kept rows (16:32) run faster in 64×128 tiles than in 128×128 (−7 %);
+  // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
-  const k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
+  let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
   const thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
-  return { ...plan, stages: 2, thread, block: { ...plan.block, k } };
+  let { m, n } = plan.block;
+  let threads = plan.threads;
+  let splitK = plan.splitK;
+  if (pattern && plan.variant !== 'decode') {
+    const perColumn = pattern.vectorLength % 4 !== 0;
+    const keptPerStage = Math.floor(k / pattern.group) * pattern.keep;
+    if (perColumn) k = Math.min(k, pattern.group * Math.max(1, Math.floor(16 / pattern.group)));
+    if (m === 128 && n === 128 && thread.m === 8 && thread.n === 8 && (perColumn || (plan.variant === 'low-sparsity' && keptPerStage >= 16))) {
+      m = 64;
+      threads = (m / thread.m) * (n / thread.n);
+      splitK = Math.max(1, Math.floor(splitK / 2)); // twice the tiles: half the K slices for the same fill
+    }
+  }
+  return { ...plan, stages: 2, thread, threads, splitK, block: { m, n, k } };
 }
 
 /**

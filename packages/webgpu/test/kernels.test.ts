@@ -47,6 +47,36 @@ async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPla
 
 const withSplit = (plan: TilingPlan, splitK: number): TilingPlan => ({ ...plan, splitK });
 
+describe('backendPlan: the defaults measured on the H100', () => {
+  const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
+  const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
+    backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false);
+  const big = { m: 4096, n: 4096, k: 4096 };
+  it('dense: 128×128 tiles, 32-row register-prefetched stages', () => {
+    expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 32 }, stages: 2, threads: 256 });
+  });
+  it('16:32 V=32: 64×128 tiles (a 16-kept-row stage is slow in 128×128); 12:32 stays 128×128', () => {
+    expect(plan(big, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128, k: 32 }, threads: 128 });
+    expect(plan(big, { keep: 12, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, threads: 256 });
+    // Half the rows per tile, twice the tiles: half the split-K slices.
+    const small = { m: 256, n: 4096, k: 4096 };
+    const p16 = plan(small, { keep: 16, group: 32, vectorLength: 32 });
+    const p12 = plan(small, { keep: 12, group: 32, vectorLength: 32 });
+    expect(p16.splitK * 2).toBe(p12.splitK);
+  });
+  it('2:4 V=1 (per-column slots): 64×128 tiles, 16-row stages', () => {
+    expect(plan(big, { keep: 2, group: 4, vectorLength: 1 })).toMatchObject({ block: { m: 64, n: 128, k: 16 } });
+  });
+  it('decode: 4 rows per invocation, deep stages', () => {
+    const p = plan({ m: 16, n: 4096, k: 4096 }, { keep: 16, group: 32, vectorLength: 32 });
+    expect(p).toMatchObject({ variant: 'decode', thread: { m: 4 }, block: { k: 64 } });
+  });
+  it('CPU drivers: the planner\'s plan, single-buffered', () => {
+    const base = candidatePlans(big, { keep: 16, group: 32, vectorLength: 32 }, h100)[0];
+    expect(backendPlan(base, { keep: 16, group: 32, vectorLength: 32 }, true)).toEqual({ ...base, stages: 1 });
+  });
+});
+
 describe('tiled kernel variants', () => {
   it.each([
     ['low sparsity 16:32 V=32', { m: 67, n: 131, k: 161 }, { keep: 16, group: 32, vectorLength: 32 }, 'spmm-nm-low-sparsity'],

@@ -1,0 +1,42 @@
+/**
+ * Which kernel the backend runs by default (no tuning) for each problem of a bench run on the H100, and that
+ * kernel's time in the run's tuning list (the defaults are chosen from measured kernels; this checks it).
+ * Plans with the H100's limits (48 KiB workgroup storage, subgroups of 32, 128 compute units); union lists
+ * from the bench's own random weights (same seeds).
+ *
+ *   node scripts/bundle-device.mjs && node device-bundle/default-kernels.mjs results/raw-run6-h100/webgpu-bench.json [OUT.json]
+ */
+import { readFileSync } from 'node:fs';
+import { type NMPattern, planTiling, randomCompressed } from '@nmkit/format';
+import { backendPlan, buildUnionRows, kernelSpec, planStageWindows, wantsUnion } from '../src/index.js';
+
+const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const limits = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
+const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+const PATTERNS: Record<string, NMPattern | undefined> = {
+  dense: undefined,
+  '16:32': { keep: 16, group: 32, vectorLength: 32 },
+  '12:32': { keep: 12, group: 32, vectorLength: 32 },
+  '8:32': { keep: 8, group: 32, vectorLength: 32 },
+  '4:32': { keep: 4, group: 32, vectorLength: 32 },
+  '2:4': { keep: 2, group: 4, vectorLength: 1 },
+  '4:8': { keep: 4, group: 8, vectorLength: 1 },
+};
+const out: Record<string, unknown>[] = [];
+for (const row of run.rows) {
+  if (row.backend !== 'webgpu') continue;
+  const [m, n, k] = row.shape.split('×').map(Number);
+  const shape = { m, n, k };
+  const pattern = PATTERNS[row.pattern];
+  const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false);
+  let aRows: number | undefined;
+  if (wantsUnion(pattern, plan)) {
+    const b = randomCompressed(k, n, pattern!, 2);
+    aRows = buildUnionRows(b.indices, k, n, pattern!, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
+  }
+  const spec = kernelSpec(shape, pattern, plan, context, aRows);
+  const hit = row.tuned.find((t: { kernel: string }) => t.kernel === spec.name);
+  out.push({ shape: row.shape, pattern: row.pattern, kernel: spec.name, tunedMs: hit?.medianMs ?? null, bestMs: row.medianMs });
+  console.log(`${row.shape} ${row.pattern.padEnd(6)} ${hit ? hit.medianMs.toFixed(3) : '  n/a'} (best ${row.medianMs.toFixed(3)})  ${spec.name}`);
+}
+if (process.argv[3]) (await import('node:fs')).writeFileSync(process.argv[3], JSON.stringify(out, null, 1));
