@@ -47,9 +47,9 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
  * kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; otherwise the tiled kernel (labelled
- * high-sparsity at ρ ≤ ¼), block rows from M (128 from M ≥ 1024, 64 from M > 64, else 32), the deepest pipeline that
- * keeps two blocks per SM, and split-K (≤ 8) doubled while the grid stays within two blocks per SM (one at ρ ≤ ¼) and each slice keeps ≥ 8
- * stages.
+ * high-sparsity at ρ ≤ ¼), block rows 128 from M ≥ 1024, below that 32 while one wave of 32-row blocks holds the grid,
+ * else 64; the deepest pipeline that keeps two blocks per SM; split-K (≤ 8) doubled only while the grid stays within
+ * one block per SM and each slice keeps ≥ 8 stages.
  * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
  */
 export function planCuda(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan {
@@ -65,7 +65,7 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   if (!pattern) return [{ tiling: denseTiling(), native: DENSE_NATIVE }];
   const plans: CudaPlan[] = [];
   if (weights.tiled && shape.m > DECODE_ROWS) {
-    const config = pickTiledConfig(shape.m);
+    const config = pickTiledConfig(shape.m, Math.ceil(weights.ldb / TILE_N), device);
     const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
     if (first) plans.push(first);
     for (const c of TILED_CONFIGS) {
@@ -110,10 +110,15 @@ function describeV(pattern: NMPattern): string {
   return `V=${pattern.vectorLength}`;
 }
 
-function pickTiledConfig(m: number): (typeof TILED_CONFIGS)[number] {
+/**
+ * Block rows: 128 from M = 1024; below that 32 (4 warps, four blocks per SM) while one wave of them holds the whole
+ * grid, else 64. Measured on the H100 (results/bench.json, 256×4096×4096): 32-row tiles without split-K beat 64-row
+ * tiles with split-K by 3–5 % at every density.
+ */
+function pickTiledConfig(m: number, tilesN: number, device: CudaDevice): (typeof TILED_CONFIGS)[number] {
   if (m >= 1024) return TILED_CONFIGS[0];
-  if (m > 64) return TILED_CONFIGS[1];
-  return TILED_CONFIGS[2];
+  if (Math.ceil(m / 32) * tilesN <= 4 * device.multiprocessors) return TILED_CONFIGS[2];
+  return TILED_CONFIGS[1];
 }
 
 function stageBytes(bm: number, tiled: NonNullable<WeightsInfo['tiled']>): number {
@@ -148,10 +153,9 @@ function tiledPlan(
   const tiles = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N);
   let split = forcedSplit ?? 1;
   if (forcedSplit === undefined) {
-    // Measured on the H100: compute-bound (low-sparsity) grids want about two blocks per SM, memory-bound ones one;
-    // past that, split-K's atomics and memset cost more than the extra blocks bring.
-    const target = (high ? 1 : 2) * device.multiprocessors;
-    while (split < 8 && tiles * split * 2 <= target && tiled.stages / (split * 2) >= 8) split *= 2;
+    // Measured on the H100: split-K pays only while the grid leaves SMs idle; past one block per SM its memset and
+    // atomics cost more than the extra blocks bring (256×4096×4096: split 1 beat split 2 at every density).
+    while (split < 8 && tiles * split * 2 <= device.multiprocessors && tiled.stages / (split * 2) >= 8) split *= 2;
   }
   split = Math.max(1, Math.min(split, tiled.stages));
   const threads = (config.bm / config.wm) * (TILE_N / WARP_N) * 32;

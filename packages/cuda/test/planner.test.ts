@@ -33,6 +33,14 @@ describe('cuda planner', () => {
     expect(small.tiling.splitK).toBeGreaterThan(1);
   });
 
+  it('fills one wave with 32-row tiles and no split-K at M = 256 (measured fastest on the H100)', () => {
+    const plan = planCuda({ m: 256, n: 4096, k: 4096 }, info(16, 32, 4096, 4096), h100);
+    expect(plan.tiling.block.m).toBe(32);
+    expect(plan.tiling.splitK).toBe(1);
+    const wide = planCuda({ m: 256, n: 11008, k: 4096 }, info(16, 32, 4096, 11008), h100);
+    expect(wide.tiling.block.m).toBe(64);
+  });
+
   it('uses the general streaming kernel when V is not a multiple of 32', () => {
     const plan = planCuda({ m: 300, n: 500, k: 700 }, info(2, 4, 700, 500, 1), h100);
     expect(plan.tiling.variant).toBe('general');

@@ -29,6 +29,7 @@ struct TiledArgs {
   int stagesPerSplit;     // split-K: stages handled by one blockIdx.z
   float* C;               // M × N row-major
   int atomic;             // 1: atomicAdd into a zeroed C (split-K), 0: plain stores
+  uint32_t ldaBytes;      // lda · 4: a row of Aᵀ in bytes (one 32×32→64-bit multiply-add per staged row)
 };
 
 /// Arguments of the streaming kernel (spmm-nm-stream.cu): decode (M ≤ 16) and the general path.

@@ -96,8 +96,8 @@ struct TiledLoader {
       const int k = __shfl_sync(0xffffffffu, rowOfLane, u * kRowsPerWarp + (threadIdx.x % 32) / kChunksA);
       if (k == -2) continue;  // unused slot or past the list: nothing reads it
       // -1: zero row (K padding): a zero fill; the address only has to stay valid.
-      cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, aColumn + static_cast<size_t>(max(k, 0)) * p.lda,
-                      k >= 0 ? aBytes : 0);
+      const char* row = reinterpret_cast<const char*>(aColumn) + static_cast<uint64_t>(static_cast<uint32_t>(max(k, 0))) * p.ldaBytes;
+      cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, row, k >= 0 ? aBytes : 0);
     }
     const float* gB = p.B + static_cast<size_t>(s) * kStageKept * p.ldb + bOffset;
 #pragma unroll
