@@ -46,17 +46,19 @@ function packageVersions(): Record<string, string | null> {
 export function collectEnvironment(argv: readonly string[]): Record<string, unknown> {
   const cpus = os.cpus();
   const gitRoot = fileURLToPath(new URL('.', import.meta.url));
-  const commit = run('git', ['-C', gitRoot, 'rev-parse', 'HEAD']);
-  const status = commit ? run('git', ['-C', gitRoot, 'status', '--porcelain', '--untracked-files=no']) : null;
   const build = readJson(new URL('./build-info.json', import.meta.url));
+  const commit = build?.commit ? null : run('git', ['-C', gitRoot, 'rev-parse', 'HEAD']);
+  const status = commit ? run('git', ['-C', gitRoot, 'status', '--porcelain', '--untracked-files=no']) : null;
   const gpu = run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total,clocks.max.sm', '--format=csv,noheader']);
   return {
     date: new Date().toISOString(),
     command: `nmkit-bench ${argv.join(' ')}`.trim(),
     argv: [...argv],
-    commit: commit ?? (build?.commit as string | undefined) ?? null,
-    commitSource: commit ? 'git rev-parse HEAD' : build?.commit ? 'build-info.json (bundle built from this commit)' : null,
-    dirty: status === null ? ((build?.dirty as boolean | undefined) ?? null) : status.length > 0,
+    // A bundle's build-info.json names the code that runs; the checkout around it (a copy on a GPU machine, say)
+    // may be at any commit, so git is asked only when there is no bundle.
+    commit: (build?.commit as string | undefined) ?? commit ?? null,
+    commitSource: build?.commit ? 'build-info.json (bundle built from this commit)' : commit ? 'git rev-parse HEAD' : null,
+    dirty: build?.commit ? ((build.dirty as boolean | undefined) ?? null) : status === null ? null : status.length > 0,
     node: process.version,
     v8: process.versions.v8,
     platform: `${process.platform}-${process.arch}`,
