@@ -20,7 +20,7 @@ import {
 import { CudaWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativeProbe } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
-import { hasTiledPath, padValues, retileIndices, STAGE_KEPT } from './retile.js';
+import { hasTiledPath, padValues, retileForKernels, stageKeptRows } from './retile.js';
 
 /**
  * The CUDA backend: FP32 N:M SpMM kernels on CUDA cores and cuBLAS SGEMM (FP32, no TF32) as the dense baseline.
@@ -73,7 +73,7 @@ export class CudaBackend implements NMBackend {
     this.assertOpen();
     const layout = validateCompressed(weights);
     const { pattern } = weights;
-    const tile = hasTiledPath(pattern) ? retileIndices(weights) : undefined;
+    const tile = hasTiledPath(pattern) ? retileForKernels(weights) : undefined;
     const { values, ldb } = padValues(weights, tile ? tile.stages * tile.ks : layout.keptRows);
     const info: WeightsInfo = {
       pattern: { ...pattern },
@@ -184,7 +184,7 @@ export class CudaBackend implements NMBackend {
 
 /** Tiled-layout sizes a check() can promise without building the lists (upper bounds). */
 function estimateTiled(shape: MatmulShape, pattern: NMPattern) {
-  const ks = STAGE_KEPT;
+  const ks = stageKeptRows(pattern);
   const keptRows = Math.ceil(shape.k / pattern.group) * pattern.keep;
   const srows = Math.min(ks * 4 + 1, Math.ceil(ks / pattern.keep + 1) * pattern.group + 1);
   return { ks, srows, stages: Math.ceil(keptRows / ks), slotStride: Math.ceil((ks * 4) / 16) * 16 };

@@ -20,4 +20,17 @@ export {
   type WeightsInfo,
 } from './planner.js';
 export { createCudaBackend, cudaProvider, DEVICE_ENV } from './provider.js';
-export { hasTiledPath, padValues, retileIndices, STAGE_KEPT, stageKeptRows, TILE_N, type TiledLayout, UNUSED_ROW, WARP_N, ZERO_ROW } from './retile.js';
+export {
+  hasTiledPath,
+  padValues,
+  retileForKernels,
+  retileIndices,
+  STAGE_KEPT,
+  stageKeptRows,
+  TILE_N,
+  type TiledLayout,
+  UNUSED_ROW,
+  WARP_N,
+  WIDE_STAGE_KEPT,
+  ZERO_ROW,
+} from './retile.js';

@@ -1,6 +1,6 @@
 import { density, HIGH_SPARSITY_DENSITY, LimitError, type MatmulShape, type NMPattern, type TilingPlan } from '@nmkit/format';
 import type { NativePlan } from './native-types.js';
-import { TILE_N, WARP_N } from './retile.js';
+import { TILE_N, WARP_N, WIDE_STAGE_KEPT } from './retile.js';
 
 /** What the planner needs to know about the device (from the addon's probe). */
 export interface CudaDevice {
@@ -24,12 +24,20 @@ export interface CudaPlan {
   readonly native: NativePlan;
 }
 
-/** Compiled tiled instances: block rows, warp rows, pipeline depths (native/kernels/spmm-nm-*-sparsity.cu). */
-export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number; readonly stages: readonly number[] }[] = [
-  { bm: 128, wm: 64, stages: [4, 3, 2] },
-  { bm: 64, wm: 32, stages: [4, 3] },
-  { bm: 32, wm: 32, stages: [4, 3] },
+/**
+ * Compiled tiled instances (native/kernels/spmm-nm-*-sparsity.cu): block rows, warp rows, and the pipeline depths
+ * compiled for 16-kept-row stages (`stages`) and for 32-kept-row stages (`wideStages`, weights of density ≥ ½).
+ */
+export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number; readonly stages: readonly number[]; readonly wideStages: readonly number[] }[] = [
+  { bm: 128, wm: 64, stages: [4, 3, 2], wideStages: [2] },
+  { bm: 64, wm: 32, stages: [4, 3], wideStages: [3] },
+  { bm: 32, wm: 32, stages: [4, 3], wideStages: [4, 2] },
 ];
+
+/** The pipeline depths compiled for a configuration at the weights' stage size. */
+function compiledStages(config: (typeof TILED_CONFIGS)[number], tiled: NonNullable<WeightsInfo['tiled']>): readonly number[] {
+  return tiled.ks === WIDE_STAGE_KEPT ? config.wideStages : config.stages;
+}
 /** Shared memory of one SM that blocks share (H100/A100: about 228 KB; the opt-in per-block limit is 1 KB less). */
 const RESERVED_PER_BLOCK = 1024;
 
@@ -69,7 +77,7 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
     const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
     if (first) plans.push(first);
     for (const c of TILED_CONFIGS) {
-      for (const stages of c.stages) {
+      for (const stages of compiledStages(c, weights.tiled)) {
         for (const split of [1, 2, 4, 8]) {
           const plan = tiledPlan(shape, weights, device, c, stages, split);
           if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
@@ -94,11 +102,11 @@ export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device:
     const windows = Math.max(1, Math.round(plan.block.k / pattern.group));
     return streamPlan(shape, weights, device, { rows, windows });
   }
-  const config = TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m && c.stages.includes(plan.stages));
+  const config = weights.tiled && TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m && compiledStages(c, weights.tiled!).includes(plan.stages));
   if (!weights.tiled || !config || plan.block.n !== TILE_N) {
     throw new LimitError(
       `cuda: no compiled tiled kernel for block ${plan.block.m}×${plan.block.n}, warp ${plan.warp.m}×${plan.warp.n}, ${plan.stages} stages with ${describeV(pattern)}.`,
-      `use block.n=${TILE_N} and (block.m, warp.m, stages) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm}, ${c.stages.join('|')})`).join(', ')}, V a multiple of ${WARP_N}.`,
+      `use block.n=${TILE_N} and (block.m, warp.m, stages) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm}, ${(weights.tiled ? compiledStages(c, weights.tiled) : c.stages).join('|')})`).join(', ')}, V a multiple of ${WARP_N}.`,
     );
   }
   const built = tiledPlan(shape, weights, device, config, plan.stages, plan.splitK);
@@ -126,16 +134,19 @@ function stageBytes(bm: number, tiled: NonNullable<WeightsInfo['tiled']>): numbe
 }
 
 /**
- * The deepest compiled pipeline that still lets two blocks share an SM's shared memory (else the deepest that fits
- * one). The 128-row tile takes 2 stages: on the H100 it was fastest for every pattern (its 16 kept rows × 64 FMAs per
- * thread per stage already cover the copies, and smaller buffers leave L1 room).
+ * The deepest compiled pipeline that still lets two blocks of 8 warps (four of 4 warps) share an SM's shared memory,
+ * else the deepest that fits one. The 128-row tile takes 2 stages: on the H100 it was fastest for every pattern (its
+ * 16 kept rows × 64 FMAs per thread per stage already cover the copies, and smaller buffers leave L1 room).
  */
 function pickStages(config: (typeof TILED_CONFIGS)[number], weights: WeightsInfo, device: CudaDevice): number {
+  const compiled = compiledStages(config, weights.tiled!);
+  if (compiled.length === 1) return compiled[0];
   if (config.bm === 128) return 2;
   const bytes = stageBytes(config.bm, weights.tiled!);
   const perSm = device.sharedPerBlockOptin + RESERVED_PER_BLOCK;
-  const two = config.stages.find((s) => 2 * (s * bytes + RESERVED_PER_BLOCK) <= perSm);
-  return two ?? config.stages.find((s) => s * bytes <= device.sharedPerBlockOptin) ?? config.stages[config.stages.length - 1];
+  const blocks = (config.bm / config.wm) * (TILE_N / WARP_N) >= 8 ? 2 : 4;
+  const shared = compiled.find((s) => blocks * (s * bytes + RESERVED_PER_BLOCK) <= perSm);
+  return shared ?? compiled.find((s) => s * bytes <= device.sharedPerBlockOptin) ?? compiled[compiled.length - 1];
 }
 
 function tiledPlan(

@@ -41,6 +41,20 @@ describe('cuda planner', () => {
     expect(wide.tiling.block.m).toBe(64);
   });
 
+  it('runs weights re-tiled with 32 kept rows on the wide instances only', () => {
+    const shape = { m: 4096, n: 4096, k: 4096 };
+    const wide: WeightsInfo = { ...info(16, 32, 4096, 4096), tiled: { ks: 32, srows: 64, stages: 64, slotStride: 128 } };
+    const plan = planCuda(shape, wide, h100);
+    expect(plan.tiling.block.m).toBe(128);
+    expect(plan.native.stages).toBe(2);
+    for (const p of cudaCandidatePlans(shape, wide, h100)) {
+      if (p.native.kernel === 2) continue;
+      expect([[128, 2], [64, 3], [32, 4], [32, 2]]).toContainEqual([p.native.bm, p.native.stages]);
+    }
+    // 32-row blocks of 4 warps keep four per SM: two stages of 24.7 KB, not four.
+    expect(planCuda({ m: 256, n: 4096, k: 4096 }, wide, h100).native).toMatchObject({ bm: 32, stages: 2 });
+  });
+
   it('uses the general streaming kernel when V is not a multiple of 32', () => {
     const plan = planCuda({ m: 300, n: 500, k: 700 }, info(2, 4, 700, 500, 1), h100);
     expect(plan.tiling.variant).toBe('general');

@@ -1,10 +1,10 @@
 import { type CompressedNM, compressedLayout, nmPattern, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
-import { padValues, retileIndices, stageKeptRows, TILE_N, UNUSED_ROW, WARP_N, ZERO_ROW } from '../src/index.js';
+import { padValues, retileForKernels, retileIndices, stageKeptRows, TILE_N, UNUSED_ROW, WARP_N, ZERO_ROW } from '../src/index.js';
 
-/** What the tiled kernel computes, on the CPU, from the re-tiled layout alone (no group, no original indices). */
+/** What the tiled kernel computes, on the CPU, from the layout the kernels get (no group, no original indices). */
 function emulateTiled(a: { rows: number; cols: number; data: Float32Array }, matrix: CompressedNM): Float64Array {
-  const layout = retileIndices(matrix);
+  const layout = retileForKernels(matrix);
   const { values, ldb } = padValues(matrix, layout.stages * layout.ks);
   const M = a.rows;
   const N = matrix.cols;
@@ -33,7 +33,8 @@ function emulateTiled(a: { rows: number; cols: number; data: Float32Array }, mat
 describe('host-side index re-tiling', () => {
   const cases: [string, number, number, number, number, number, number][] = [
     // name, M, K, N, keep, group, V
-    ['16:32 V=32 even', 5, 128, 256, 16, 32, 32],
+    ['16:32 V=32 even (32-kept-row stages)', 5, 128, 256, 16, 32, 32],
+    ['16:32 V=32 ragged K (32-kept-row stages, zero rows)', 3, 150, 200, 16, 32, 32],
     ['4:32 V=32 ragged K and N', 3, 200, 300, 4, 32, 32],
     ['2:4 V=64', 4, 36, 150, 2, 4, 64],
     ['12:32 V=128, K < group', 2, 19, 130, 12, 32, 128],
@@ -78,8 +79,22 @@ describe('host-side index re-tiling', () => {
     }
   });
 
+  it('takes 32-kept-row stages at density ½ or more when every row list fits 64 rows, else 16', () => {
+    expect(stageKeptRows(nmPattern(16, 32, 32))).toBe(32);
+    expect(stageKeptRows(nmPattern(2, 4, 32))).toBe(32);
+    expect(stageKeptRows(nmPattern(12, 32, 32))).toBe(16);
+    const half = retileForKernels(randomCompressed(300, 200, nmPattern(16, 32, 32), 3));
+    expect(half.ks).toBe(32);
+    expect(half.srows).toBeLessThanOrEqual(64);
+    // 33:64 has density above ½, but a 32-kept-row stage cuts 64-row windows and its four vectors use more than 64
+    // rows between them: back to 16.
+    const long = randomCompressed(640, 256, nmPattern(33, 64, 32), 3);
+    expect(retileIndices(long, 32).srows).toBeGreaterThan(64);
+    expect(retileForKernels(long).ks).toBe(16);
+    expect(retileForKernels(randomCompressed(300, 200, nmPattern(8, 32, 32), 3)).ks).toBe(16);
+  });
+
   it('stages 16 kept rows, merging short windows and cutting long ones', () => {
-    expect(stageKeptRows()).toBe(16);
     const merged = retileIndices(randomCompressed(128, 128, nmPattern(4, 32, 32), 9));
     expect(merged.stages).toBe(1); // 4 windows of 4 kept rows
     const cut = retileIndices(randomCompressed(128, 128, nmPattern(12, 32, 32), 9));

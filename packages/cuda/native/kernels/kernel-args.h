@@ -11,6 +11,9 @@ constexpr int kTileN = 128;
 constexpr int kWarpN = 32;
 /// Kept rows per stage of the tiled kernels (a stage may cut a window: the row lists name rows explicitly).
 constexpr int kStageKept = 16;
+/// Kept rows per stage of the wide instances, for weights re-tiled with 32 kept rows at prepare time (ρ = ½, where
+/// a stage of 64 staged rows still leaves room for two blocks per SM): half the per-stage cost per FMA.
+constexpr int kWideStageKept = 32;
 
 /// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
 struct TiledArgs {

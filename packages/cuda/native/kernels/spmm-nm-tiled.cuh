@@ -9,11 +9,11 @@
 //   sA[srows][BM]  : the A rows (columns of A = rows of At) named by the stage's row list. The host built that list
 //                    at prepare time as the union of the rows any warp-column of this block uses in this stage, so
 //                    at high sparsity only the used rows travel; -1 entries are zero rows (K padding).
-//   sB[ks][128]    : the compressed values of the stage's kept rows.
-//   sSlot[4][16]   : for each warp-column and kept row, which row of sA it multiplies (re-tiled indices); a warp
-//                    reads its 16 slots with one 16-byte load and keeps them in registers for the stage.
+//   sB[KS][128]    : the compressed values of the stage's KS kept rows (16, or 32 for weights of density ≥ ½).
+//   sSlot[4][KS]   : for each warp-column and kept row, which row of sA it multiplies (re-tiled indices); a warp
+//                    reads 16 slots with one 16-byte load and keeps them in registers for 16 kept rows.
 // The same kernel is the low-sparsity variant (deep pipeline, whole windows contiguous) and the high-sparsity
-// variant (merged windows, union row lists); only the prepare-time staging and STAGES differ.
+// variant (merged windows, union row lists); only the prepare-time staging, KS and STAGES differ.
 #pragma once
 #include "cp-async.cuh"
 #include "kernel-args.h"
@@ -38,25 +38,28 @@ __host__ __device__ inline int tiledStageBytes(int bm, int srows, int ks, int sl
   return srows * bm * 4 + ks * kTileN * 4 + slotStride;
 }
 
-/// Staged rows per stage at most: 16 kept rows × 4 warp-columns (a zero row counts as one of them).
-constexpr int kMaxStageRows = kStageKept * (kTileN / kWarpN);
+/// Staged rows per stage at most: KS kept rows × 4 warp-columns (a zero row counts as one of them).
+template <int KS>
+constexpr int maxStageRows() {
+  return KS * (kTileN / kWarpN);
+}
 
 /// Issues one stage's cp.async copies. The dense-row numbers of the A rows a warp copies are fetched one stage ahead
 /// (fetchRows: one row number per lane, latency hidden behind the current stage's FMAs) and handed to the copying
 /// lanes with warp shuffles at issue time, so the copies never wait on the row list after a barrier. Everything that
 /// does not change between stages (this thread's column of A and B, its shared offsets, the ragged-edge masks) is
 /// computed once, so a copy costs a shuffle, one address multiply-add and the copy itself.
-template <int BM, int WM>
+template <int BM, int WM, int KS>
 struct TiledLoader {
   using S = TiledShape<BM, WM>;
   static constexpr int kChunksA = BM / 4;                       // 16-byte chunks per staged row
   static constexpr int kRowsPerWarp = 32 / kChunksA;            // staged rows one warp covers per pass
   static constexpr int kRowsPerPass = S::kThreads / kChunksA;   // staged rows the block covers per pass
-  static constexpr int kPerThread = kMaxStageRows / kRowsPerPass;  // passes at most
+  static constexpr int kPerThread = maxStageRows<KS>() / kRowsPerPass;  // passes at most
   static constexpr int kChunksB = kTileN / 4;
   static constexpr int kRowsPerPassB = S::kThreads / kChunksB;
-  static constexpr int kPassesB = kStageKept / kRowsPerPassB;
-  static_assert(kMaxStageRows % kRowsPerPass == 0 && kStageKept % kRowsPerPassB == 0, "whole passes");
+  static constexpr int kPassesB = KS / kRowsPerPassB;
+  static_assert(maxStageRows<KS>() % kRowsPerPass == 0 && KS % kRowsPerPassB == 0, "whole passes");
   static_assert(kPerThread * kRowsPerWarp <= 32, "one row number per lane");
   int rowOfLane;           // dense row of A for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
   const float* aColumn;    // At + this thread's 16-byte column (clamped inside At; aBytes masks it)
@@ -99,7 +102,7 @@ struct TiledLoader {
       const char* row = reinterpret_cast<const char*>(aColumn) + static_cast<uint64_t>(static_cast<uint32_t>(max(k, 0))) * p.ldaBytes;
       cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, row, k >= 0 ? aBytes : 0);
     }
-    const float* gB = p.B + static_cast<size_t>(s) * kStageKept * p.ldb + bOffset;
+    const float* gB = p.B + static_cast<size_t>(s) * KS * p.ldb + bOffset;
 #pragma unroll
     for (int v = 0; v < kPassesB; ++v) {
       cpAsync16Shared(stage + bShared + v * kRowsPerPassB * kTileN * 4, gB + static_cast<size_t>(v) * kRowsPerPassB * p.ldb, bBytes);
@@ -107,12 +110,12 @@ struct TiledLoader {
     const int tid = threadIdx.x;
     if (tid < p.slotStride / 16) {
       const uint8_t* gSlot = p.slots + (static_cast<size_t>(tileN) * p.stages + s) * p.slotStride;
-      cpAsync16Shared(stage + p.srows * BM * 4 + kStageKept * kTileN * 4 + tid * 16, gSlot + tid * 16, 16);
+      cpAsync16Shared(stage + p.srows * BM * 4 + KS * kTileN * 4 + tid * 16, gSlot + tid * 16, 16);
     }
   }
 };
 
-template <int BM, int WM, int STAGES>
+template <int BM, int WM, int STAGES, int KS>
 __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, WM>::kMinBlocks) spmmNmTiled(TiledArgs p) {
   using S = TiledShape<BM, WM>;
   constexpr int TM = S::TM;
@@ -140,7 +143,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
 #pragma unroll
     for (int j = 0; j < 8; ++j) rC[i][j] = 0.f;
 
-  TiledLoader<BM, WM> loader(p, m0, n0);
+  TiledLoader<BM, WM, KS> loader(p, m0, n0);
   const uint32_t smemAddress = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
@@ -163,35 +166,39 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
 
     const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
     const float* sB = sA + p.srows * BM;
-    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + kStageKept * kTileN);
-    // The warp's 16 slots for this stage, in registers (one broadcast 16-byte load).
-    const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + warpN * kStageKept);
-    const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
+    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + KS * kTileN) + warpN * KS;
     // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
     float rA[2][TM];
     float rB[2][8];
-    auto loadFragments = [&](int buffer, int ks) {
-      const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
-      const float* rowA = sA + slot * BM + aOff;
-      const float4 a0 = *reinterpret_cast<const float4*>(rowA);
-      rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
-      if constexpr (TM == 8) {
-        const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
-        rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
+    // Groups of 16 kept rows: the warp's 16 slots of a group in registers (one broadcast 16-byte load).
+#pragma unroll
+    for (int g = 0; g < KS / 16; ++g) {
+      const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + g * 16);
+      const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
+      const float* sBg = sB + g * 16 * kTileN;
+      auto loadFragments = [&](int buffer, int ks) {
+        const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
+        const float* rowA = sA + slot * BM + aOff;
+        const float4 a0 = *reinterpret_cast<const float4*>(rowA);
+        rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
+        if constexpr (TM == 8) {
+          const float4 a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+          rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
+        }
+        const float4 b0 = *reinterpret_cast<const float4*>(sBg + ks * kTileN + bOff);
+        const float4 b1 = *reinterpret_cast<const float4*>(sBg + ks * kTileN + bOff + 4);
+        rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
+        rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
+      };
+      loadFragments(0, 0);
+#pragma unroll
+      for (int ks = 0; ks < 16; ++ks) {
+        if (ks + 1 < 16) loadFragments((ks + 1) & 1, ks + 1);
+#pragma unroll
+        for (int i = 0; i < TM; ++i)
+#pragma unroll
+          for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
       }
-      const float4 b0 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff);
-      const float4 b1 = *reinterpret_cast<const float4*>(sB + ks * kTileN + bOff + 4);
-      rB[buffer][0] = b0.x; rB[buffer][1] = b0.y; rB[buffer][2] = b0.z; rB[buffer][3] = b0.w;
-      rB[buffer][4] = b1.x; rB[buffer][5] = b1.y; rB[buffer][6] = b1.z; rB[buffer][7] = b1.w;
-    };
-    loadFragments(0, 0);
-#pragma unroll
-    for (int ks = 0; ks < kStageKept; ++ks) {
-      if (ks + 1 < kStageKept) loadFragments((ks + 1) & 1, ks + 1);
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
     }
   }
   cpAsyncWait<0>();

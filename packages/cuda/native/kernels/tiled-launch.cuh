@@ -5,9 +5,9 @@
 
 namespace nmkit {
 
-template <int BM, int WM, int STAGES>
+template <int BM, int WM, int STAGES, int KS = kStageKept>
 cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t stream) {
-  if (args.ks != kStageKept || args.srows > kMaxStageRows) return cudaErrorInvalidValue;  // host re-tiling contract
+  if (args.ks != KS || args.srows > maxStageRows<KS>()) return cudaErrorInvalidValue;  // host re-tiling contract
   static int configuredBytes = 0;  // raise the dynamic shared-memory cap once per instance
   const int bytes = STAGES * tiledStageBytes(BM, args.srows, args.ks, args.slotStride);
   if (bytes > configuredBytes) {
@@ -15,12 +15,12 @@ cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t 
     cudaGetDevice(&device);
     cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
     if (bytes > optin) return cudaErrorInvalidConfiguration;
-    const cudaError_t e = cudaFuncSetAttribute(spmmNmTiled<BM, WM, STAGES>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
+    const cudaError_t e = cudaFuncSetAttribute(spmmNmTiled<BM, WM, STAGES, KS>, cudaFuncAttributeMaxDynamicSharedMemorySize, optin);
     if (e != cudaSuccess) return e;
     configuredBytes = optin;
   }
   const dim3 grid((args.ldb + kTileN - 1) / kTileN, (args.M + BM - 1) / BM, splitK);
-  spmmNmTiled<BM, WM, STAGES><<<grid, TiledShape<BM, WM>::kThreads, bytes, stream>>>(args);
+  spmmNmTiled<BM, WM, STAGES, KS><<<grid, TiledShape<BM, WM>::kThreads, bytes, stream>>>(args);
   return cudaGetLastError();
 }
 
