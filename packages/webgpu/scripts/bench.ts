@@ -5,12 +5,13 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep] [--budget-s SECONDS] [--tag NAME]
+ *                  [--no-conformance] [--sweep] [--budget-s SECONDS] [--tag NAME] [--retime N]
  *
  * Tuning tries the backend's own plan (backendPlan of the planner's choice) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
- * stage depths × both column maps, and kept-row chunks of 4 and 8 (N:M), and for M ≤ 16 decode thread
- * tiles of 4, 8 and 16 rows plus the ordinary tiles. The three fastest are timed again with more repeats and
+ * stage depths × both column maps, and kept-row chunks of 4 and 8 (N:M), the split map with both slot
+ * layouts (N:M; differs from the default for union stages), and for M ≤ 16 decode thread tiles of 4, 8 and
+ * 16 rows plus the ordinary tiles. The N fastest (`--retime`, default 3) are timed again with more repeats and
  * the fastest median is reported. `--budget-s` stops starting new problems after that many seconds; the JSON
  * is rewritten after every problem.
  */
@@ -63,6 +64,7 @@ const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
+const retimeCount = Math.max(1, Number(option('--retime', '3')));
 const started = performance.now();
 const elapsedS = () => (performance.now() - started) / 1e3;
 const finalRepeats = quick ? 3 : 20;
@@ -79,7 +81,7 @@ interface Row {
   clock: string;
   verified: { samples: number; worstRatio: number };
   options?: KernelOptions;
-  /** The three fastest of the tuning run, timed again with the final repeat count. */
+  /** The fastest of the tuning run (`--retime`, default 3), timed again with the final repeat count. */
   retimed?: { kernel: string; medianMs: number }[];
   /** The backend's default (untuned) kernel and its tuning-run time. */
   own?: { kernel: string; medianMs: number };
@@ -161,7 +163,11 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   }
   // Both column maps; kept-row chunks (N:M only) with the consecutive map.
   const variants: KernelOptions[] = (['consecutive', 'split'] as ColumnMap[]).map((columnMap) => ({ columnMap }));
-  if (pattern) variants.push({ columnMap: 'consecutive', keptChunk: 4 }, { columnMap: 'consecutive', keptChunk: 8 });
+  if (pattern) {
+    variants.push({ columnMap: 'consecutive', keptChunk: 4 }, { columnMap: 'consecutive', keptChunk: 8 });
+    // Both slot layouts with the split map (the default differs for union stages; same kernel elsewhere).
+    variants.push({ columnMap: 'split', slotLayout: 'vector-offsets' }, { columnMap: 'split', slotLayout: 'column-rows' });
+  }
   return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options })))];
 }
 
@@ -183,12 +189,12 @@ async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: 
     }
   }
   tuned.sort((x, y) => x.medianMs - y.medianMs);
-  // The three fastest timed again with more repeats (a short tuning run can be lucky or unlucky); the fastest
+  // The `--retime` fastest timed again with more repeats (a short tuning run can be lucky or unlucky); the fastest
   // median of those is reported.
   let best = tuned[0];
   let final: Awaited<ReturnType<WebGPUBackend['time']>> | undefined;
   const retimed: { kernel: string; medianMs: number }[] = [];
-  for (const entry of tuned.slice(0, 3)) {
+  for (const entry of tuned.slice(0, retimeCount)) {
     backend.kernelOptions = entry.options;
     const t = await backend.time(a, weights, { plan: entry.plan, warmup: 3, repeats: finalRepeats });
     retimed.push({ kernel: entry.kernel, medianMs: t.medianMs });

@@ -11,6 +11,7 @@ export {
   type KernelOptions,
   type KernelSpec,
   kernelSpec,
+  type SlotLayout,
   planStageWindows,
   type TiledConstants,
   tiledSharedBytes,

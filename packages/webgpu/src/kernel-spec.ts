@@ -20,6 +20,8 @@ export interface TiledConstants {
   readonly SLOTS_PER_ROW: number;
   /** Invocation columns: 0 two halves of the tile, 1 consecutive (one vector: one slot, one set of A reads). */
   readonly COLMAP: 0 | 1;
+  /** Slots hold sA offsets (row · stride, premultiplied when staged) instead of sA rows (multiplied at use). */
+  readonly SLOT_OFFSETS: boolean;
   readonly WG: number;
   /** Register double buffering: the next stage's loads are in flight during this stage's FMAs. */
   readonly PREFETCH: boolean;
@@ -39,10 +41,23 @@ export interface TiledConstants {
  */
 export type ColumnMap = 'split' | 'consecutive';
 
+/**
+ * What a staged slot entry holds and how many columns it serves: `vector-offsets` one entry per vector (or per
+ * block inside one vector) holding the sA offset of the row (row · stride, multiplied once per stage);
+ * `column-rows` one entry per 4 columns (V % 4 == 0) holding the sA row, multiplied at each use (the form of
+ * the run-4 kernel). Per-column slots (V % 4 ≠ 0) keep one entry per column either way.
+ */
+export type SlotLayout = 'vector-offsets' | 'column-rows';
+
 /** Backend-level kernel choices that are not part of the shared plan (benchmarks and tests set them). */
 export interface KernelOptions {
   /** Default: `consecutive` for one slot per 4 or more columns (V % 4 == 0), else `split` (see {@link ColumnMap}). */
   readonly columnMap?: ColumnMap;
+  /**
+   * Default: `column-rows` for union (high-sparsity) stages with the split column map, else `vector-offsets`
+   * (see {@link SlotLayout}).
+   */
+  readonly slotLayout?: SlotLayout;
   /**
    * Unroll the stage's kept-row loop this many rows at a time (used when it divides the stage's kept rows);
    * default 0: the whole stage. Bounds the compiler's scheduling window (register pressure) on long N:M stages.
@@ -145,9 +160,6 @@ export function kernelSpec(
   if (!expressible) return generalSpec(shape, pattern);
 
   const slotMode: 0 | 1 | 2 = !pattern ? 0 : vec % 4 === 0 ? 1 : 2;
-  // One slot entry per vector when the block holds whole vectors (or lies inside one), else per 4 columns.
-  const slotCols = slotMode === 2 ? 1 : slotMode === 1 && bn % vec === 0 ? vec : slotMode === 1 && vec % bn === 0 ? bn : 4;
-  const slotsPerRow = bn / slotCols;
   // The sB swizzle of consecutive columns permutes runs of 8 vec4s: whole runs per row (or one group per invocation).
   // (TN = 4: one group per invocation, both maps are the same; left at 0 so that both share one pipeline.)
   // Default map (H100, run 6): consecutive for whole-window stages with one slot per ≥ 4 columns (12:32 −7 %,
@@ -155,6 +167,16 @@ export function kernelSpec(
   const colMapFor = (isUnion: boolean): 0 | 1 => {
     const columnMap = options.columnMap ?? (slotMode === 1 && !isUnion ? 'consecutive' : 'split');
     return columnMap === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
+  };
+  // Slot layout (H100, run 7): union stages with the split map keep the run-4 form, one sA row per 4 columns
+  // multiplied at use (run 6 measured them 7-12 % slower with per-vector offsets: 4:32 128×128×32); the
+  // consecutive map needs one entry per vector (one slot per invocation) and whole-window stages gained with it.
+  const slotsFor = (isUnion: boolean, colMap: 0 | 1) => {
+    const layout = options.slotLayout ?? (isUnion && colMap === 0 && slotMode === 1 ? 'column-rows' : 'vector-offsets');
+    // One slot entry per vector when the block holds whole vectors (or lies inside one), else per 4 columns.
+    const wide = slotMode === 1 && layout === 'vector-offsets';
+    const cols = slotMode === 2 ? 1 : wide && bn % vec === 0 ? vec : wide && vec % bn === 0 ? bn : 4;
+    return { cols, perRow: bn / cols, offsets: slotMode === 0 || layout === 'vector-offsets' };
   };
   const chunkFor = (kept: number) => {
     const chunk = options.keptChunk ?? 0;
@@ -166,7 +188,9 @@ export function kernelSpec(
   let union = pattern !== undefined && unionRows !== undefined && unionRows <= UNION_WORTH_IT * stageWindows * group;
   const constantsFor = (sw: number): TiledConstants => {
     const aRows = union ? unionRows! : sw * group;
-    const trips = [aRows * (bm / 4), sw * keep * (bn / 4), slotMode === 0 ? 0 : sw * keep * slotsPerRow].map((n) => Math.ceil(n / threads));
+    const colMap = colMapFor(union);
+    const slots = slotsFor(union, colMap);
+    const trips = [aRows * (bm / 4), sw * keep * (bn / 4), slotMode === 0 ? 0 : sw * keep * slots.perRow].map((n) => Math.ceil(n / threads));
     // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
     // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
     const prefetch = plan.stages >= 2 && trips.every((t) => t <= MAX_PREFETCH_TRIPS);
@@ -183,9 +207,10 @@ export function kernelSpec(
     A_ROWS: aRows,
     SLOT_MODE: slotMode,
     UNION: union,
-    SLOT_COLS: slotCols,
-    SLOTS_PER_ROW: slotsPerRow,
-    COLMAP: colMapFor(union),
+    SLOT_COLS: slots.cols,
+    SLOTS_PER_ROW: slots.perRow,
+    COLMAP: colMap,
+    SLOT_OFFSETS: slots.offsets,
     WG: threads,
     PREFETCH: prefetch,
     A_TRIPS: prefetch ? trips[0] : 1,
@@ -231,7 +256,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
   };
 }
 

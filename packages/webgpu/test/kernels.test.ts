@@ -11,7 +11,15 @@ import {
   type TilingPlan,
 } from '@nmkit/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendPlan, type WebGPUBackend } from '../src/index.js';
+import {
+  backendPlan,
+  buildUnionRows,
+  kernelSpec,
+  pipelineKey,
+  planStageWindows,
+  type SlotLayout,
+  type WebGPUBackend,
+} from '../src/index.js';
 import { gpuBackendOrSkip } from './gpu-backend.js';
 
 // Every kernel variant, forced through explicit plans, on ragged shapes: each result is checked against the
@@ -74,6 +82,37 @@ describe('backendPlan: the defaults measured on the H100', () => {
   it('CPU drivers: the planner\'s plan, single-buffered', () => {
     const base = candidatePlans(big, { keep: 16, group: 32, vectorLength: 32 }, h100)[0];
     expect(backendPlan(base, { keep: 16, group: 32, vectorLength: 32 }, true)).toEqual({ ...base, stages: 1 });
+  });
+});
+
+describe('slot layout: the union stages keep the run-4 form (one sA row per 4 columns), the rest per-vector offsets', () => {
+  const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
+  const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+  const shape = { m: 4096, n: 4096, k: 4096 };
+  const spec = (pattern: NMPattern, options: { slotLayout?: SlotLayout; columnMap?: 'split' | 'consecutive' } = {}) => {
+    const plan = backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false);
+    const b = randomCompressed(1024, 256, pattern, 2); // union lists of a smaller matrix: only their length matters
+    const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
+    const s = kernelSpec(shape, pattern, plan, context, aRows, options);
+    if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
+    return s;
+  };
+  const p4 = { keep: 4, group: 32, vectorLength: 32 };
+  it('4:32 (union, split map): rows per 4 columns by default; per-vector offsets on request, another pipeline', () => {
+    const rows = spec(p4);
+    expect(rows.constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: false, SLOT_COLS: 4, SLOTS_PER_ROW: rows.constants.BN / 4 });
+    expect(rows.name).toContain('row-slots');
+    const offsets = spec(p4, { slotLayout: 'vector-offsets' });
+    expect(offsets.constants).toMatchObject({ UNION: true, SLOT_OFFSETS: true, SLOT_COLS: 32, SLOTS_PER_ROW: offsets.constants.BN / 32 });
+    expect(offsets.name).not.toContain('row-slots');
+    expect(pipelineKey('tiled', { ...offsets.constants })).not.toBe(pipelineKey('tiled', { ...rows.constants }));
+    expect(pipelineKey('tiled', { ...rows.constants })).toContain('SLOT_OFFSETS=false');
+  });
+  it('union with the consecutive map, whole-window stages and dense: per-vector offsets', () => {
+    expect(spec(p4, { columnMap: 'consecutive' }).constants).toMatchObject({ COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
+    expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants).toMatchObject({ UNION: false, COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
+    const dense = kernelSpec(shape, undefined, backendPlan(candidatePlans(shape, undefined, h100)[0], undefined, false), context);
+    expect(dense.shader === 'tiled' && dense.constants.SLOT_OFFSETS).toBe(true);
   });
 });
 
@@ -151,6 +190,33 @@ describe('tiled kernel variants', () => {
       weights.dispose();
       expect(spec.shader === 'tiled' && spec.constants.UNION && spec.constants.BK).toBe(128);
     }
+  });
+
+  it.each([
+    ['4:32 V=32 (union rows)', { m: 70, n: 260, k: 333 }, { keep: 4, group: 32, vectorLength: 32 }, true],
+    ['8:32 V=32 (union rows)', { m: 45, n: 200, k: 290 }, { keep: 8, group: 32, vectorLength: 32 }, true],
+    ['12:32 V=32 (whole windows)', { m: 37, n: 140, k: 200 }, { keep: 12, group: 32, vectorLength: 32 }, false],
+    ['2:4 V=1 (per-column slots)', { m: 21, n: 70, k: 64 }, { keep: 2, group: 4, vectorLength: 1 }, false],
+  ] as const)('slot layouts (sA rows per 4 columns, sA offsets per vector) × column maps: %s', async (_, shape, pattern, union) => {
+    if (!backend) return;
+    const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64 && p.thread.n === 8);
+    if (!plan) throw new Error('no 64×64 tile with 8 columns per invocation');
+    const kernels: string[] = [];
+    for (const options of [
+      { columnMap: 'split', slotLayout: 'column-rows' },
+      { columnMap: 'split', slotLayout: 'vector-offsets' },
+      { columnMap: 'consecutive', slotLayout: 'column-rows' },
+    ] as const) {
+      backend.kernelOptions = options;
+      try {
+        // Prefetched and split-K 2 for the first, single-buffered for the others (lavapipe compile time).
+        kernels.push(await runSparse(shape, pattern, { ...plan, splitK: 2, stages: options.slotLayout === 'column-rows' && options.columnMap === 'split' ? 2 : 1 }, 41));
+      } finally {
+        backend.kernelOptions = {};
+      }
+    }
+    expect(kernels.map((k) => k.includes('row-slots')), kernels.join('\n')).toEqual([true, false, true]);
+    if (union) expect(kernels.every((k) => k.startsWith('spmm-nm-high-sparsity')), kernels.join('\n')).toBe(true);
   });
 
   it('decode: thread tiles of 4 rows (more invocations) and of the whole row block', async () => {

@@ -12,7 +12,8 @@
 //              and sB rows are XOR-swizzled so that a subgroup's vec4 reads still cover every bank.
 // Variants through override constants (set at pipeline creation, part of the pipeline cache key):
 //   SLOT_MODE 0 dense (slot = kept row), 1 one slot per SLOT_COLS columns (4, VEC or BN; VEC % 4 == 0),
-//             2 one slot per column; a slot is the sA offset (row · (BM/4 + 1)) of the row it reads;
+//             2 one slot per column; SLOT_OFFSETS: a slot is the sA offset (row · (BM/4 + 1)) of the row it
+//             reads, else the row itself (multiplied at each use);
 //   UNION     high sparsity: stage only the A rows some vector of this column block uses (rows listed per
 //             block and stage in gUnion at prepare time; gSlots then holds positions in that list);
 //   grid z    split-K: each z slice covers stagesPerSplit stages and writes its own partial C.
@@ -33,6 +34,7 @@ override UNION: bool = false;
 override SLOT_COLS: u32 = 4u;   // columns per slot entry: 1 (mode 2), 4, VEC or BN (mode 1)
 override SLOTS_PER_ROW: u32 = 16;  // BN / SLOT_COLS
 override COLMAP: u32 = 0u;      // invocation columns: 0 split halves, 1 consecutive (swizzled sB)
+override SLOT_OFFSETS: bool = true;  // sSlot holds sA offsets (row · stride) instead of sA rows
 override WG: u32 = 64;          // (BM / TM) · (BN / TN)
 override PREFETCH: bool = false; // register double buffering; needs each *_TRIPS ≤ 8
 override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per invocation
@@ -127,8 +129,16 @@ fn loadB(e: u32, stage: u32) -> vec4<f32> {
   return v;
 }
 
-// Which staged A row kept row e / SLOTS_PER_ROW reads for the e % SLOTS_PER_ROW-th column (group), as its
-// offset in sA (premultiplied by the row stride: one multiply per stage instead of one per FMA group).
+// The sA offset of a staged slot (SLOT_OFFSETS: the slot is the offset; else it is the row).
+fn slotOffset(slot: u32) -> u32 {
+  if (SLOT_OFFSETS) {
+    return slot;
+  }
+  return slot * (BM / 4u + 1u);
+}
+
+// Which staged A row kept row e / SLOTS_PER_ROW reads for the e % SLOTS_PER_ROW-th column (group); with
+// SLOT_OFFSETS as its offset in sA (premultiplied by the row stride: one multiply per stage, not per use).
 fn loadSlot(e: u32, stage: u32) -> u32 {
   let s = e % SLOTS_PER_ROW;
   let w = e / SLOTS_PER_ROW;
@@ -145,7 +155,10 @@ fn loadSlot(e: u32, stage: u32) -> u32 {
       slot += (w / KEEP) * GROUP;
     }
   }
-  return slot * (BM / 4u + 1u);
+  if (SLOT_OFFSETS) {
+    return slot * (BM / 4u + 1u);
+  }
+  return slot;
 }
 
 // Stages a whole stage straight into workgroup memory.
@@ -216,21 +229,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 
     // A constant trip count (the last stage's missing rows are zeros in sB and read zero rows of sA), so the
     // compiler can unroll the whole stage; on CPU drivers the same count comes from the uniform instead.
-    let keptBound = select(params.stageKept, KEPT, UNROLL);
-    // KCHUNK: only KCHUNK rows are unrolled and the chunk count comes from the uniform, so the compiler cannot
-    // unroll (and schedule loads across) the whole stage: bounds register pressure for long N:M stages.
-    let chunkRows = select(keptBound, KCHUNK, KCHUNK != 0u);
-    let chunks = select(1u, params.stageKept / max(KCHUNK, 1u), KCHUNK != 0u);
+    // KCHUNK: only KCHUNK rows are unrolled (the inner loop's constant trip count) and the outer bound comes
+    // from the uniform, so the compiler cannot unroll (and schedule loads across) the whole stage: bounds
+    // register pressure for long N:M stages. KCHUNK 0: the outer loop is the stage's one kept-row loop and the
+    // inner one runs once (no second loop with a run-time bound around the rows).
+    let keptBound = select(select(params.stageKept, KEPT, UNROLL), params.stageKept, KCHUNK != 0u);
     // One slot (sA offset) serves all of an invocation's columns when they lie in one vector (COLMAP 1, a
     // slot entry spanning ≥ TN columns) or when every row is kept: then A is read once per kept row.
     let oneSlot = SLOT_MODE == 0u || (SLOT_MODE == 1u && COLMAP == 1u && SLOT_COLS % TN == 0u);
-    for (var chunk = 0u; chunk < chunks; chunk++) {
-      for (var wc = 0u; wc < chunkRows; wc++) {
-        let w = chunk * chunkRows + wc;
+    for (var w0 = 0u; w0 < keptBound; w0 += max(KCHUNK, 1u)) {
+      for (var wc = 0u; wc < max(KCHUNK, 1u); wc++) {
+        let w = w0 + wc;
         if (oneSlot) {
           var base = w * aStride + ty * (TM / 4u);
           if (SLOT_MODE == 1u) {
-            base = sSlot[w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS] + ty * (TM / 4u);
+            base = slotOffset(sSlot[w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS]) + ty * (TM / 4u);
           }
           var a: array<vec4<f32>, 4>;  // TM/4 ≤ 4
           for (var i = 0u; i < TM / 4u; i++) {
@@ -254,7 +267,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
           if (SLOT_MODE == 2u) {
             // Element-wise or narrow vectors: each of the 4 columns may read a different row of A.
             for (var j = 0u; j < 4u; j++) {
-              let base = sSlot[w * BN + c4 * 4u + j] + ty * (TM / 4u);
+              let base = slotOffset(sSlot[w * BN + c4 * 4u + j]) + ty * (TM / 4u);
               for (var i = 0u; i < TM / 4u; i++) {
                 let a = sA[base + i];
                 let r = 4u * i;
@@ -265,7 +278,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
               }
             }
           } else {
-            let base = sSlot[w * SLOTS_PER_ROW + (c4 * 4u) / SLOT_COLS] + ty * (TM / 4u);
+            // SLOT_COLS is a multiple of 4 here (4, VEC or BN): column group c4 reads entry c4 / (SLOT_COLS / 4)
+            // (the max only keeps the per-column specialisation, SLOT_COLS = 1, from dividing by zero).
+            let base = slotOffset(sSlot[w * SLOTS_PER_ROW + c4 / max(SLOT_COLS / 4u, 1u)]) + ty * (TM / 4u);
             for (var i = 0u; i < TM / 4u; i++) {
               let a = sA[base + i];
               let r = 4u * i;
