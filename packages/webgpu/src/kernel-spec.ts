@@ -54,8 +54,8 @@ export interface KernelOptions {
   /** Default: `consecutive` for one slot per 4 or more columns (V % 4 == 0), else `split` (see {@link ColumnMap}). */
   readonly columnMap?: ColumnMap;
   /**
-   * Default: `column-rows` for union (high-sparsity) stages with the split column map, else `vector-offsets`
-   * (see {@link SlotLayout}).
+   * Default: `column-rows` for union (high-sparsity) stages at ≤ 1/8 density (4:32) with the split column map
+   * and 8 columns per invocation, else `vector-offsets` (see {@link SlotLayout}).
    */
   readonly slotLayout?: SlotLayout;
   /**
@@ -168,11 +168,14 @@ export function kernelSpec(
     const columnMap = options.columnMap ?? (slotMode === 1 && !isUnion ? 'consecutive' : 'split');
     return columnMap === 'consecutive' && tn === 8 && (bn / 4) % 8 === 0 ? 1 : 0;
   };
-  // Slot layout (H100, run 7): union stages with the split map keep the run-4 form, one sA row per 4 columns
-  // multiplied at use (run 6 measured them 7-12 % slower with per-vector offsets: 4:32 128×128×32); the
-  // consecutive map needs one entry per vector (one slot per invocation) and whole-window stages gained with it.
+  // Slot layout, measured on the H100 (run 7, both layouts in one run): union stages at ≤ 1/8 density (4:32)
+  // in 8-column invocation tiles with the split map keep the run-4 form, one sA row per 4 columns multiplied at
+  // use (128×128×32: 1.06 vs 1.18 ms at 4096³, 1.53 vs 1.76 at 2048×11008×4096; 128×128×128 −1…−3 %);
+  // everything else per-vector offsets (8:32 union 128×128×32 +3…+4 % and 4×4 tiles +4…+7 % with row slots;
+  // the consecutive map needs one entry per vector: one slot per invocation).
   const slotsFor = (isUnion: boolean, colMap: 0 | 1) => {
-    const layout = options.slotLayout ?? (isUnion && colMap === 0 && slotMode === 1 ? 'column-rows' : 'vector-offsets');
+    const rowSlots = isUnion && colMap === 0 && slotMode === 1 && tn === 8 && keep * 8 <= group;
+    const layout = options.slotLayout ?? (rowSlots ? 'column-rows' : 'vector-offsets');
     // One slot entry per vector when the block holds whole vectors (or lies inside one), else per 4 columns.
     const wide = slotMode === 1 && layout === 'vector-offsets';
     const cols = slotMode === 2 ? 1 : wide && bn % vec === 0 ? vec : wide && vec % bn === 0 ? bn : 4;

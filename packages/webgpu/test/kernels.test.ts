@@ -108,8 +108,10 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     expect(pipelineKey('tiled', { ...offsets.constants })).not.toBe(pipelineKey('tiled', { ...rows.constants }));
     expect(pipelineKey('tiled', { ...rows.constants })).toContain('SLOT_OFFSETS=false');
   });
-  it('union with the consecutive map, whole-window stages and dense: per-vector offsets', () => {
+  it('union with the consecutive map, 8:32 union stages, whole-window stages and dense: per-vector offsets', () => {
     expect(spec(p4, { columnMap: 'consecutive' }).constants).toMatchObject({ COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
+    const p8 = { keep: 8, group: 32, vectorLength: 32 };
+    expect(spec(p8, { columnMap: 'split' }).constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants).toMatchObject({ UNION: false, COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     const dense = kernelSpec(shape, undefined, backendPlan(candidatePlans(shape, undefined, h100)[0], undefined, false), context);
     expect(dense.shader === 'tiled' && dense.constants.SLOT_OFFSETS).toBe(true);
