@@ -24,22 +24,23 @@ describe('cuda planner', () => {
     expect(planCuda({ m: 4096, n: 4096, k: 4096 }, info(16, 32, 4096, 4096), h100).tiling.variant).toBe('low-sparsity');
   });
 
-  it('uses big tiles for big M and split-K for small M', () => {
-    const big = planCuda({ m: 4096, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
-    expect(big.tiling.block.m).toBe(128);
-    expect(big.tiling.splitK).toBe(1);
-    const small = planCuda({ m: 48, n: 1024, k: 4096 }, info(8, 32, 4096, 1024), h100);
-    expect(small.tiling.block.m).toBe(32);
-    expect(small.tiling.splitK).toBeGreaterThan(1);
-  });
-
-  it('fills one wave with 32-row tiles and no split-K at M = 256 (measured fastest on the H100)', () => {
-    const plan = planCuda({ m: 256, n: 4096, k: 4096 }, info(16, 32, 4096, 4096), h100);
-    expect(plan.tiling.block.m).toBe(32);
-    expect(plan.tiling.splitK).toBe(1);
-    const wide = planCuda({ m: 256, n: 11008, k: 4096 }, info(16, 32, 4096, 11008), h100);
-    expect(wide.tiling.block.m).toBe(64);
-  });
+  // Block rows and split-K by shape: big tiles for big M, 32-row tiles without split-K while one wave holds the grid
+  // (measured fastest on the H100 at 256×4096×4096), 64-row tiles when it does not, split-K only for tiny grids.
+  const tileCases: [string, number, number, number, number, number, number][] = [
+    // name, M, N, K, keep, block rows, split-K (0: more than 1)
+    ['4096³ 8:32', 4096, 4096, 4096, 8, 128, 1],
+    ['256×4096² 16:32', 256, 4096, 4096, 16, 32, 1],
+    ['256×11008×4096 16:32', 256, 11008, 4096, 16, 64, 1],
+    ['48×1024×4096 8:32', 48, 1024, 4096, 8, 32, 0],
+  ];
+  for (const [name, m, n, k, keep, rows, split] of tileCases) {
+    it(`picks ${rows}-row tiles${split ? ' without split-K' : ' and split-K'} for ${name}`, () => {
+      const plan = planCuda({ m, n, k }, info(keep, 32, k, n), h100);
+      expect(plan.tiling.block.m).toBe(rows);
+      if (split) expect(plan.tiling.splitK).toBe(split);
+      else expect(plan.tiling.splitK).toBeGreaterThan(1);
+    });
+  }
 
   it('runs weights re-tiled with 32 kept rows on the wide instances only', () => {
     const shape = { m: 4096, n: 4096, k: 4096 };

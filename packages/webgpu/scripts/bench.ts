@@ -35,6 +35,7 @@ import {
 } from '@nmkit/format';
 import { backendPlan, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
+import { BENCH_PATTERNS } from './bench-patterns.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -50,15 +51,7 @@ const shapes: MatmulShape[] = option('--shapes', quick ? '256x512x512' : '4096x4
     const [m, n, k] = s.split('x').map(Number);
     return { m, n, k };
   });
-const PATTERNS: Record<string, NMPattern | undefined> = {
-  dense: undefined,
-  '16:32': { keep: 16, group: 32, vectorLength: 32 },
-  '12:32': { keep: 12, group: 32, vectorLength: 32 },
-  '8:32': { keep: 8, group: 32, vectorLength: 32 },
-  '4:32': { keep: 4, group: 32, vectorLength: 32 },
-  '2:4': { keep: 2, group: 4, vectorLength: 1 },
-  '4:8': { keep: 4, group: 8, vectorLength: 1 },
-};
+const PATTERNS = BENCH_PATTERNS;
 const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
 const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');

@@ -7,21 +7,14 @@
  *   node scripts/bundle-device.mjs && node device-bundle/default-kernels.mjs results/raw-run6-h100/webgpu-bench.json [OUT.json]
  */
 import { readFileSync } from 'node:fs';
-import { type NMPattern, planTiling, randomCompressed } from '@nmkit/format';
+import { planTiling, randomCompressed } from '@nmkit/format';
 import { backendPlan, buildUnionRows, kernelSpec, planStageWindows, wantsUnion } from '../src/index.js';
+import { BENCH_PATTERNS } from './bench-patterns.js';
 
 const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const limits = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
 const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
-const PATTERNS: Record<string, NMPattern | undefined> = {
-  dense: undefined,
-  '16:32': { keep: 16, group: 32, vectorLength: 32 },
-  '12:32': { keep: 12, group: 32, vectorLength: 32 },
-  '8:32': { keep: 8, group: 32, vectorLength: 32 },
-  '4:32': { keep: 4, group: 32, vectorLength: 32 },
-  '2:4': { keep: 2, group: 4, vectorLength: 1 },
-  '4:8': { keep: 4, group: 8, vectorLength: 1 },
-};
+const PATTERNS = BENCH_PATTERNS;
 const out: Record<string, unknown>[] = [];
 for (const row of run.rows) {
   if (row.backend !== 'webgpu') continue;

@@ -1,0 +1,12 @@
+import type { NMPattern } from '@nmkit/format';
+
+/** The H100 benchmark's patterns by name (`--patterns`): the issue's four V = 32 ratios and element-wise 2:4 / 4:8. */
+export const BENCH_PATTERNS: Record<string, NMPattern | undefined> = {
+  dense: undefined,
+  '16:32': { keep: 16, group: 32, vectorLength: 32 },
+  '12:32': { keep: 12, group: 32, vectorLength: 32 },
+  '8:32': { keep: 8, group: 32, vectorLength: 32 },
+  '4:32': { keep: 4, group: 32, vectorLength: 32 },
+  '2:4': { keep: 2, group: 4, vectorLength: 1 },
+  '4:8': { keep: 4, group: 8, vectorLength: 1 },
+};
