@@ -1,6 +1,6 @@
 import { density, HIGH_SPARSITY_DENSITY, LimitError, type MatmulShape, type NMPattern, type TilingPlan } from '@nmkit/format';
 import type { NativePlan } from './native-types.js';
-import { TILE_N, WARP_N, WIDE_STAGE_KEPT } from './retile.js';
+import { STAGE_KEPT, TILE_N, WARP_N } from './retile.js';
 
 /** What the planner needs to know about the device (from the addon's probe). */
 export interface CudaDevice {
@@ -26,17 +26,18 @@ export interface CudaPlan {
 
 /**
  * Compiled tiled instances (native/kernels/spmm-nm-*-sparsity.cu): block rows, warp rows, and the pipeline depths
- * compiled for 16-kept-row stages (`stages`) and for 32-kept-row stages (`wideStages`, weights of density ≥ ½).
+ * compiled for 16-kept-row stages (`stages`) and for the longer stages of weights whose 24 or 32 kept rows span at
+ * most 64 rows of A (`longStages`: 12:32, density ≥ ½).
  */
-export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number; readonly stages: readonly number[]; readonly wideStages: readonly number[] }[] = [
-  { bm: 128, wm: 64, stages: [4, 3, 2], wideStages: [2] },
-  { bm: 64, wm: 32, stages: [4, 3], wideStages: [3] },
-  { bm: 32, wm: 32, stages: [4, 3], wideStages: [4, 2] },
+export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number; readonly stages: readonly number[]; readonly longStages: readonly number[] }[] = [
+  { bm: 128, wm: 64, stages: [4, 3, 2], longStages: [2] },
+  { bm: 64, wm: 32, stages: [4, 3], longStages: [3] },
+  { bm: 32, wm: 32, stages: [4, 3], longStages: [4, 2] },
 ];
 
 /** The pipeline depths compiled for a configuration at the weights' stage size. */
 function compiledStages(config: (typeof TILED_CONFIGS)[number], tiled: NonNullable<WeightsInfo['tiled']>): readonly number[] {
-  return tiled.ks === WIDE_STAGE_KEPT ? config.wideStages : config.stages;
+  return tiled.ks > STAGE_KEPT ? config.longStages : config.stages;
 }
 /** Shared memory of one SM that blocks share (H100/A100: about 228 KB; the opt-in per-block limit is 1 KB less). */
 const RESERVED_PER_BLOCK = 1024;

@@ -41,29 +41,35 @@ export const STAGE_KEPT = 16;
 
 /** Kept rows per stage of the wide kernel instances (native kWideStageKept), for weights of density ½ or more. */
 export const WIDE_STAGE_KEPT = 32;
-/** Staged rows a wide stage may hold: two stages of a 128-row block then still leave room for two blocks per SM. */
-const WIDE_MAX_STAGE_ROWS = 64;
+/** Kept rows per stage of the middle instances (native kMidStageKept): two whole windows at 12:32. */
+export const MID_STAGE_KEPT = 24;
+/** Staged rows a long stage may hold: two stages of a 128-row block then still leave room for two blocks per SM. */
+const LONG_MAX_STAGE_ROWS = 64;
 
 /**
- * Kept rows per stage the kernels use for a pattern: {@link WIDE_STAGE_KEPT} at density ½ or more (a stage of 32
- * kept rows then spans at most 64 rows of A, and halves the per-stage cost per FMA), else {@link STAGE_KEPT}
- * (16 kept rows × 64 FMAs per thread between barriers). Windows longer or shorter than a stage are cut or merged
- * (4 windows per stage at 4:32), which the explicit row lists allow.
+ * Kept rows per stage the kernels use for a pattern: the longest of {@link WIDE_STAGE_KEPT} (32),
+ * {@link MID_STAGE_KEPT} (24) and {@link STAGE_KEPT} (16) whose stage spans at most 64 rows of A (32 at density ½ or
+ * more, 24 at 12:32, else 16). Longer stages mean fewer barriers, row-list fetches and slot loads per FMA. Windows
+ * longer or shorter than a stage are cut or merged (4 windows per stage at 4:32), which the explicit row lists allow.
  * @example stageKeptRows(nmPattern(16, 32, 32)) // 32
  */
 export function stageKeptRows(pattern: NMPattern): number {
-  return pattern.keep * 2 >= pattern.group ? WIDE_STAGE_KEPT : STAGE_KEPT;
+  for (const ks of [WIDE_STAGE_KEPT, MID_STAGE_KEPT]) {
+    if (Math.ceil(ks / pattern.keep) * pattern.group <= LONG_MAX_STAGE_ROWS) return ks;
+  }
+  return STAGE_KEPT;
 }
 
 /**
- * {@link retileIndices} with the stage size the kernels take for these weights: wide stages where
- * {@link stageKeptRows} asks for them and every stage's row list fits {@link WIDE_MAX_STAGE_ROWS}, else 16.
+ * {@link retileIndices} with the stage size the kernels take for these weights: {@link stageKeptRows} where every
+ * stage's row list then fits 64 rows, else 16.
  * @example retileForKernels(pruneByMagnitude(b, nmPattern(2, 4, 32))).ks // 32
  */
 export function retileForKernels(matrix: CompressedNM): TiledLayout {
-  if (stageKeptRows(matrix.pattern) === WIDE_STAGE_KEPT) {
-    const wide = retileIndices(matrix, WIDE_STAGE_KEPT);
-    if (wide.srows <= WIDE_MAX_STAGE_ROWS) return wide;
+  const ks = stageKeptRows(matrix.pattern);
+  if (ks !== STAGE_KEPT) {
+    const long = retileIndices(matrix, ks);
+    if (long.srows <= LONG_MAX_STAGE_ROWS) return long;
   }
   return retileIndices(matrix, STAGE_KEPT);
 }

@@ -35,6 +35,7 @@ describe('host-side index re-tiling', () => {
     // name, M, K, N, keep, group, V
     ['16:32 V=32 even (32-kept-row stages)', 5, 128, 256, 16, 32, 32],
     ['16:32 V=32 ragged K (32-kept-row stages, zero rows)', 3, 150, 200, 16, 32, 32],
+    ['12:32 V=32 ragged K (24-kept-row stages)', 3, 170, 200, 12, 32, 32],
     ['4:32 V=32 ragged K and N', 3, 200, 300, 4, 32, 32],
     ['2:4 V=64', 4, 36, 150, 2, 4, 64],
     ['12:32 V=128, K < group', 2, 19, 130, 12, 32, 128],
@@ -79,10 +80,14 @@ describe('host-side index re-tiling', () => {
     }
   });
 
-  it('takes 32-kept-row stages at density ½ or more when every row list fits 64 rows, else 16', () => {
+  it('takes the longest stage of 32, 24 or 16 kept rows whose row lists fit 64 rows', () => {
     expect(stageKeptRows(nmPattern(16, 32, 32))).toBe(32);
     expect(stageKeptRows(nmPattern(2, 4, 32))).toBe(32);
-    expect(stageKeptRows(nmPattern(12, 32, 32))).toBe(16);
+    expect(stageKeptRows(nmPattern(12, 32, 32))).toBe(24);
+    expect(stageKeptRows(nmPattern(8, 32, 32))).toBe(16);
+    const twelve = retileForKernels(randomCompressed(300, 200, nmPattern(12, 32, 32), 3));
+    expect(twelve.ks).toBe(24);
+    expect(twelve.srows).toBeLessThanOrEqual(64);
     const half = retileForKernels(randomCompressed(300, 200, nmPattern(16, 32, 32), 3));
     expect(half.ks).toBe(32);
     expect(half.srows).toBeLessThanOrEqual(64);

@@ -14,6 +14,8 @@ constexpr int kStageKept = 16;
 /// Kept rows per stage of the wide instances, for weights re-tiled with 32 kept rows at prepare time (ρ = ½, where
 /// a stage of 64 staged rows still leaves room for two blocks per SM): half the per-stage cost per FMA.
 constexpr int kWideStageKept = 32;
+/// Kept rows per stage for 12:32-like weights: 24 kept rows are two whole windows (64 rows of A).
+constexpr int kMidStageKept = 24;
 
 /// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
 struct TiledArgs {

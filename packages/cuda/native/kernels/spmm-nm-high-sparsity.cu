@@ -12,6 +12,12 @@ cudaError_t launchTiledShallow(const TiledConfig& c, const TiledArgs& args, int 
     if (c.stages == 2 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 2, kWideStageKept>(args, splitK, stream);
     return cudaErrorInvalidValue;
   }
+  if (args.ks == kMidStageKept) {  // 24-kept-row stages (12:32)
+    if (c.stages == 2 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 2, kMidStageKept>(args, splitK, stream);
+    if (c.stages == 3 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 3, kMidStageKept>(args, splitK, stream);
+    if (c.stages == 2 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 2, kMidStageKept>(args, splitK, stream);
+    return cudaErrorInvalidValue;
+  }
   if (c.stages == 3 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 3>(args, splitK, stream);
   if (c.stages == 2 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 2>(args, splitK, stream);
   if (c.stages == 3 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 3>(args, splitK, stream);

@@ -12,6 +12,10 @@ cudaError_t launchTiledDeep(const TiledConfig& c, const TiledArgs& args, int spl
     if (c.stages == 4 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 4, kWideStageKept>(args, splitK, stream);
     return cudaErrorInvalidValue;
   }
+  if (args.ks == kMidStageKept) {
+    if (c.stages == 4 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 4, kMidStageKept>(args, splitK, stream);
+    return cudaErrorInvalidValue;
+  }
   if (c.stages == 4 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 4>(args, splitK, stream);
   if (c.stages == 4 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 4>(args, splitK, stream);
   if (c.stages == 4 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 4>(args, splitK, stream);

@@ -9,9 +9,10 @@
 //   sA[srows][BM]  : the A rows (columns of A = rows of At) named by the stage's row list. The host built that list
 //                    at prepare time as the union of the rows any warp-column of this block uses in this stage, so
 //                    at high sparsity only the used rows travel; -1 entries are zero rows (K padding).
-//   sB[KS][128]    : the compressed values of the stage's KS kept rows (16, or 32 for weights of density ≥ ½).
+//   sB[KS][128]    : the compressed values of the stage's KS kept rows (16; 24 or 32 where a stage of that many
+//                    kept rows spans at most 64 rows of A: 12:32, and density ≥ ½).
 //   sSlot[4][KS]   : for each warp-column and kept row, which row of sA it multiplies (re-tiled indices); a warp
-//                    reads 16 slots with one 16-byte load and keeps them in registers for 16 kept rows.
+//                    reads 16 (8) slots with one 16-byte (8-byte) load and keeps them in registers for those rows.
 // The same kernel is the low-sparsity variant (deep pipeline, whole windows contiguous) and the high-sparsity
 // variant (merged windows, union row lists); only the prepare-time staging, KS and STAGES differ.
 #pragma once
@@ -170,12 +171,20 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
     // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
     float rA[2][TM];
     float rB[2][8];
-    // Groups of 16 kept rows: the warp's 16 slots of a group in registers (one broadcast 16-byte load).
+    // Groups of kGroup kept rows (16, or 8 when KS = 24 keeps the warp's slots only 8-byte aligned): the warp's
+    // slots of a group in registers (one broadcast 16- or 8-byte load).
+    constexpr int kGroup = KS % 16 == 0 ? 16 : 8;
 #pragma unroll
-    for (int g = 0; g < KS / 16; ++g) {
-      const uint4 slotWords = *reinterpret_cast<const uint4*>(sSlot + g * 16);
-      const unsigned words[4] = {slotWords.x, slotWords.y, slotWords.z, slotWords.w};
-      const float* sBg = sB + g * 16 * kTileN;
+    for (int g = 0; g < KS / kGroup; ++g) {
+      unsigned words[4];
+      if constexpr (kGroup == 16) {
+        const uint4 w4 = *reinterpret_cast<const uint4*>(sSlot + g * 16);
+        words[0] = w4.x; words[1] = w4.y; words[2] = w4.z; words[3] = w4.w;
+      } else {
+        const uint2 w2 = *reinterpret_cast<const uint2*>(sSlot + g * 8);
+        words[0] = w2.x; words[1] = w2.y; words[2] = 0; words[3] = 0;
+      }
+      const float* sBg = sB + g * kGroup * kTileN;
       auto loadFragments = [&](int buffer, int ks) {
         const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
         const float* rowA = sA + slot * BM + aOff;
@@ -192,8 +201,8 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
       };
       loadFragments(0, 0);
 #pragma unroll
-      for (int ks = 0; ks < 16; ++ks) {
-        if (ks + 1 < 16) loadFragments((ks + 1) & 1, ks + 1);
+      for (int ks = 0; ks < kGroup; ++ks) {
+        if (ks + 1 < kGroup) loadFragments((ks + 1) & 1, ks + 1);
 #pragma unroll
         for (int i = 0; i < TM; ++i)
 #pragma unroll
