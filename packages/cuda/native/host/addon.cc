@@ -207,39 +207,39 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     }
     auto* data = env.GetInstanceData<AddonData>();
     Napi::Object wrapper = data->weightsConstructor.New({});
-    auto* worker = new UploadWorker(env, context_, d, o, wrapper);
+    return queue(new UploadWorker(env, context_, d, o, wrapper));
+  }
+
+  /// The arguments matmul() and time() share: (weights, a, m, k, plan, ...).
+  struct CallArgs {
+    std::shared_ptr<DeviceWeights> weights;
+    Napi::Float32Array a;
+    int m, k;
+    Plan plan;
+  };
+  CallArgs readCall(const Napi::CallbackInfo& info) {
+    return {weightsOf(info[0]), info[1].As<Napi::Float32Array>(), info[2].As<Napi::Number>().Int32Value(),
+            info[3].As<Napi::Number>().Int32Value(), readPlan(info[4].As<Napi::Object>())};
+  }
+
+  /// Queues a worker and hands its promise to JS.
+  static Napi::Promise queue(PromiseWorker* worker) {
     Napi::Promise promise = worker->deferred.Promise();
     worker->Queue();
     return promise;
   }
 
   Napi::Value Matmul(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    auto weights = weightsOf(info[0]);
-    auto a = info[1].As<Napi::Float32Array>();
-    const int m = info[2].As<Napi::Number>().Int32Value();
-    const int k = info[3].As<Napi::Number>().Int32Value();
-    const Plan plan = readPlan(info[4].As<Napi::Object>());
-    auto c = Napi::Float32Array::New(env, static_cast<size_t>(m) * weights->shape.cols);
-    auto* worker = new MatmulWorker(env, context_, weights, plan, a, m, k, c);
-    Napi::Promise promise = worker->deferred.Promise();
-    worker->Queue();
-    return promise;
+    CallArgs call = readCall(info);
+    auto c = Napi::Float32Array::New(info.Env(), static_cast<size_t>(call.m) * call.weights->shape.cols);
+    return queue(new MatmulWorker(info.Env(), context_, call.weights, call.plan, call.a, call.m, call.k, c));
   }
 
   Napi::Value Time(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    auto weights = weightsOf(info[0]);
-    auto a = info[1].As<Napi::Float32Array>();
-    const int m = info[2].As<Napi::Number>().Int32Value();
-    const int k = info[3].As<Napi::Number>().Int32Value();
-    const Plan plan = readPlan(info[4].As<Napi::Object>());
+    CallArgs call = readCall(info);
     const int warmup = info[5].As<Napi::Number>().Int32Value();
     const int repeats = info[6].As<Napi::Number>().Int32Value();
-    auto* worker = new TimeWorker(env, context_, weights, plan, a, m, k, warmup, repeats);
-    Napi::Promise promise = worker->deferred.Promise();
-    worker->Queue();
-    return promise;
+    return queue(new TimeWorker(info.Env(), context_, call.weights, call.plan, call.a, call.m, call.k, warmup, repeats));
   }
 
   Napi::Value MemInfo(const Napi::CallbackInfo& info) {

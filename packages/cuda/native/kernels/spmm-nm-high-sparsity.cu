@@ -5,19 +5,18 @@
 
 namespace nmkit {
 
+/// The shallow instances of the long stages (KS = 24 or 32 kept rows; planner.ts `longStages`).
+template <int KS>
+cudaError_t launchLongShallow(const TiledConfig& c, const TiledArgs& args, int splitK, cudaStream_t stream) {
+  if (c.stages == 2 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 2, KS>(args, splitK, stream);
+  if (c.stages == 3 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 3, KS>(args, splitK, stream);
+  if (c.stages == 2 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 2, KS>(args, splitK, stream);
+  return cudaErrorInvalidValue;
+}
+
 cudaError_t launchTiledShallow(const TiledConfig& c, const TiledArgs& args, int splitK, cudaStream_t stream) {
-  if (args.ks == kWideStageKept) {  // 32-kept-row stages (ρ = ½ weights)
-    if (c.stages == 2 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 2, kWideStageKept>(args, splitK, stream);
-    if (c.stages == 3 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 3, kWideStageKept>(args, splitK, stream);
-    if (c.stages == 2 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 2, kWideStageKept>(args, splitK, stream);
-    return cudaErrorInvalidValue;
-  }
-  if (args.ks == kMidStageKept) {  // 24-kept-row stages (12:32)
-    if (c.stages == 2 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 2, kMidStageKept>(args, splitK, stream);
-    if (c.stages == 3 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 3, kMidStageKept>(args, splitK, stream);
-    if (c.stages == 2 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 2, kMidStageKept>(args, splitK, stream);
-    return cudaErrorInvalidValue;
-  }
+  if (args.ks == kWideStageKept) return launchLongShallow<kWideStageKept>(c, args, splitK, stream);  // density ≥ ½
+  if (args.ks == kMidStageKept) return launchLongShallow<kMidStageKept>(c, args, splitK, stream);    // 12:32
   if (c.stages == 3 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 3>(args, splitK, stream);
   if (c.stages == 2 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 2>(args, splitK, stream);
   if (c.stages == 3 && c.bm == 64 && c.wm == 32) return launchTiledInstance<64, 32, 3>(args, splitK, stream);

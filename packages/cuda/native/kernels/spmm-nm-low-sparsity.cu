@@ -8,12 +8,10 @@ namespace nmkit {
 int tiledThreads(const TiledConfig& c) { return (c.bm / c.wm) * (kTileN / kWarpN) * 32; }
 
 cudaError_t launchTiledDeep(const TiledConfig& c, const TiledArgs& args, int splitK, cudaStream_t stream) {
-  if (args.ks == kWideStageKept) {  // 32-kept-row stages (ρ = ½ weights)
-    if (c.stages == 4 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 4, kWideStageKept>(args, splitK, stream);
-    return cudaErrorInvalidValue;
-  }
-  if (args.ks == kMidStageKept) {
-    if (c.stages == 4 && c.bm == 32 && c.wm == 32) return launchTiledInstance<32, 32, 4, kMidStageKept>(args, splitK, stream);
+  if (args.ks != kStageKept) {  // long stages (24 or 32 kept rows): only the 32-row, 4-stage instance is deep
+    if (c.stages != 4 || c.bm != 32 || c.wm != 32) return cudaErrorInvalidValue;
+    if (args.ks == kWideStageKept) return launchTiledInstance<32, 32, 4, kWideStageKept>(args, splitK, stream);
+    if (args.ks == kMidStageKept) return launchTiledInstance<32, 32, 4, kMidStageKept>(args, splitK, stream);
     return cudaErrorInvalidValue;
   }
   if (c.stages == 4 && c.bm == 128 && c.wm == 64) return launchTiledInstance<128, 64, 4>(args, splitK, stream);
