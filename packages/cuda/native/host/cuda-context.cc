@@ -115,7 +115,8 @@ Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int
   check(cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMallocAsync (C)");
   if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh) {
     b.lda = (m + 3) / 4 * 4;
-    check(cudaMallocAsync(&b.at, static_cast<size_t>(k) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
+    // k + 1 rows: row k stays zero, the staged "zero row" of K padding.
+    check(cudaMallocAsync(&b.at, static_cast<size_t>(k + 1) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
   }
   return b;
 }
@@ -154,7 +155,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   const int perSplit = (s.stages + split - 1) / split;
   const int splits = (s.stages + perSplit - 1) / perSplit;
   TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
-                 perSplit, b.c, splits > 1 ? 1 : 0, static_cast<uint32_t>(b.lda) * 4};
+                 perSplit, b.c, splits > 1 ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages};
   check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");

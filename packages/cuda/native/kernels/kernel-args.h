@@ -16,16 +16,19 @@ constexpr int kStageKept = 16;
 constexpr int kWideStageKept = 32;
 /// Kept rows per stage for 12:32-like weights: 24 kept rows are two whole windows (64 rows of A).
 constexpr int kMidStageKept = 24;
+/// Staged A rows per stage at most, for every stage size: 16 kept rows × 4 warp-columns, and the host keeps the long
+/// stages' row lists within it (retile.ts LONG_MAX_STAGE_ROWS).
+constexpr int kMaxStageRows = 64;
 
 /// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
 struct TiledArgs {
-  const float* At;        // A transposed: K × lda, lda = M rounded up to 4 (zero padded)
+  const float* At;        // A transposed: (K + 1) × lda, lda = M rounded up to 4 (zero padded); row K is all zeros
   int lda;
   int M;
   const float* B;         // compressed values, (stages·ks) × ldb, ldb = N rounded up to 4 (zero padded)
   int ldb;
   int N;
-  const int32_t* rows;    // [tilesN][stages][srows]: dense row of A staged in slot r; -1 = zero row, -2 = unused
+  const int32_t* rows;    // [tilesN][stages][srows]: dense row of A staged in slot r; -1 = zero row (row K of At), -2 = unused
   const uint8_t* slots;   // [tilesN][stages][slotStride]: slot of kept row ks for warp-column c at c·16 + ks
   int ks;                 // kept rows per stage (= kStageKept)
   int srows;              // staged A rows per stage (capacity of the row lists)
@@ -35,6 +38,7 @@ struct TiledArgs {
   float* C;               // M × N row-major
   int atomic;             // 1: atomicAdd into a zeroed C (split-K), 0: plain stores
   uint32_t ldaBytes;      // lda · 4: a row of Aᵀ in bytes (one 32×32→64-bit multiply-add per staged row)
+  int zeroRow;            // K: the zero row of At that -1 entries copy (so a copy needs no zero-fill select)
 };
 
 /// Arguments of the streaming kernel (spmm-nm-stream.cu): decode (M ≤ 16) and the general path.

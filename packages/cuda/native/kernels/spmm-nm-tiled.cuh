@@ -39,37 +39,31 @@ __host__ __device__ inline int tiledStageBytes(int bm, int srows, int ks, int sl
   return srows * bm * 4 + ks * kTileN * 4 + slotStride;
 }
 
-/// Staged rows per stage at most: KS kept rows × 4 warp-columns (a zero row counts as one of them).
-template <int KS>
-constexpr int maxStageRows() {
-  return KS * (kTileN / kWarpN);
-}
-
 /// Issues one stage's cp.async copies. The dense-row numbers of the A rows a warp copies are fetched one stage ahead
 /// (fetchRows: one row number per lane, latency hidden behind the current stage's FMAs) and handed to the copying
 /// lanes with warp shuffles at issue time, so the copies never wait on the row list after a barrier. Everything that
 /// does not change between stages (this thread's column of A and B, its shared offsets, the ragged-edge masks) is
-/// computed once, so a copy costs a shuffle, one address multiply-add and the copy itself.
+/// computed once, and zero rows are a real row of At (row K), so a copy costs a shuffle, a test for an unused slot,
+/// one address multiply-add and the copy itself.
 template <int BM, int WM, int KS>
 struct TiledLoader {
   using S = TiledShape<BM, WM>;
   static constexpr int kChunksA = BM / 4;                       // 16-byte chunks per staged row
   static constexpr int kRowsPerWarp = 32 / kChunksA;            // staged rows one warp covers per pass
   static constexpr int kRowsPerPass = S::kThreads / kChunksA;   // staged rows the block covers per pass
-  static constexpr int kPerThread = maxStageRows<KS>() / kRowsPerPass;  // passes at most
+  static constexpr int kPerThread = kMaxStageRows / kRowsPerPass;  // passes at most
   static constexpr int kChunksB = kTileN / 4;
   static constexpr int kRowsPerPassB = S::kThreads / kChunksB;
   static constexpr int kPassesB = KS / kRowsPerPassB;
-  static_assert(maxStageRows<KS>() % kRowsPerPass == 0 && KS % kRowsPerPassB == 0, "whole passes");
+  static_assert(kMaxStageRows % kRowsPerPass == 0 && KS % kRowsPerPassB == 0, "whole passes");
   static_assert(kPerThread * kRowsPerWarp <= 32, "one row number per lane");
-  int rowOfLane;           // dense row of A for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
+  int rowOfLane;           // row of At for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
   const float* aColumn;    // At + this thread's 16-byte column (clamped inside At; aBytes masks it)
   uint32_t aBytes;         // 16, or 0 past lda (ragged M: zero fill)
   uint32_t aShared;        // byte offset of this thread's first chunk in a stage's sA
   uint32_t bOffset;        // this thread's first chunk in a stage's B rows, in floats from the stage's first row
   uint32_t bBytes;         // 16, or 0 past ldb (ragged N)
   uint32_t bShared;        // byte offset of this thread's first chunk in a stage's sB (after sA)
-  int passes;              // passes that can hold staged rows: ⌈srows / kRowsPerPass⌉ (the same for every thread)
 
   __device__ __forceinline__ TiledLoader(const TiledArgs& p, int m0, int n0) {
     const int tid = threadIdx.x;
@@ -81,7 +75,6 @@ struct TiledLoader {
     bOffset = (tid / kChunksB) * p.ldb + min(n, p.ldb - 4);
     bBytes = n < p.ldb ? 16 : 0;
     bShared = p.srows * BM * 4 + ((tid / kChunksB) * kTileN + (tid % kChunksB) * 4) * 4;
-    passes = (p.srows + kRowsPerPass - 1) / kRowsPerPass;
   }
 
   __device__ __forceinline__ void fetchRows(const TiledArgs& p, int tileN, int stage, bool valid) {
@@ -89,19 +82,18 @@ struct TiledLoader {
     const int pass = lane / kRowsPerWarp;
     const int r = ((threadIdx.x / 32) * 32 + pass * S::kThreads) / kChunksA + lane % kRowsPerWarp;
     const int32_t* rows = p.rows + (static_cast<size_t>(tileN) * p.stages + stage) * p.srows;
-    rowOfLane = (valid && pass < kPerThread && r < p.srows) ? __ldg(rows + r) : -2;
+    const int row = (valid && pass < kPerThread && r < p.srows) ? __ldg(rows + r) : -2;
+    rowOfLane = row == -1 ? p.zeroRow : row;  // once per stage, so the copies need no zero-fill select
   }
 
   /// `stage` is the shared-memory address of the stage's buffer.
   __device__ __forceinline__ void issue(const TiledArgs& p, uint32_t stage, int tileN, int s) const {
 #pragma unroll
     for (int u = 0; u < kPerThread; ++u) {
-      if (u >= passes) break;  // no staged rows left (uniform across the block)
       const int k = __shfl_sync(0xffffffffu, rowOfLane, u * kRowsPerWarp + (threadIdx.x % 32) / kChunksA);
-      if (k == -2) continue;  // unused slot or past the list: nothing reads it
-      // -1: zero row (K padding): a zero fill; the address only has to stay valid.
-      const char* row = reinterpret_cast<const char*>(aColumn) + static_cast<uint64_t>(static_cast<uint32_t>(max(k, 0))) * p.ldaBytes;
-      cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, row, k >= 0 ? aBytes : 0);
+      if (k < 0) continue;  // unused slot or past the list: nothing reads it
+      const char* row = reinterpret_cast<const char*>(aColumn) + static_cast<uint64_t>(static_cast<uint32_t>(k)) * p.ldaBytes;
+      cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, row, aBytes);
     }
     const float* gB = p.B + static_cast<size_t>(s) * KS * p.ldb + bOffset;
 #pragma unroll
@@ -167,6 +159,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
 
     const float* sA = reinterpret_cast<const float*>(smem + (s % STAGES) * stageBytes);
     const float* sB = sA + p.srows * BM;
+    const float* aThread = sA + aOff;  // + slot · BM: this thread's A fragment of a staged row
     const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + KS * kTileN) + warpN * KS;
     // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
     float rA[2][TM];
@@ -186,8 +179,9 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
       }
       const float* sBg = sB + g * kGroup * kTileN;
       auto loadFragments = [&](int buffer, int ks) {
-        const int slot = (words[ks / 4] >> (8 * (ks % 4))) & 0xff;
-        const float* rowA = sA + slot * BM + aOff;
+        // Byte ks % 4 of the word, zero-extended by one byte permute; the row is then one shift-add away.
+        const int slot = static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
+        const float* rowA = aThread + slot * BM;
         const float4 a0 = *reinterpret_cast<const float4*>(rowA);
         rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
         if constexpr (TM == 8) {

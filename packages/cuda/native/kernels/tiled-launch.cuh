@@ -7,7 +7,7 @@ namespace nmkit {
 
 template <int BM, int WM, int STAGES, int KS = kStageKept>
 cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t stream) {
-  if (args.ks != KS || args.srows > maxStageRows<KS>()) return cudaErrorInvalidValue;  // host re-tiling contract
+  if (args.ks != KS || args.srows > kMaxStageRows) return cudaErrorInvalidValue;  // host re-tiling contract
   static int configuredBytes = 0;  // raise the dynamic shared-memory cap once per instance
   const int bytes = STAGES * tiledStageBytes(BM, args.srows, args.ks, args.slotStride);
   if (bytes > configuredBytes) {
