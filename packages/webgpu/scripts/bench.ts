@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep] [--budget-s SECONDS] [--tag NAME] [--retime N]
+ *                  [--no-conformance] [--sweep] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own plan (backendPlan of the planner's choice) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -13,7 +13,10 @@
  * layouts (N:M; differs from the default for union stages), and for M ≤ 16 decode thread tiles of 4, 8 and
  * 16 rows plus the ordinary tiles. The N fastest (`--retime`, default 3) are timed again with more repeats and
  * the fastest median is reported. `--budget-s` stops starting new problems after that many seconds; the JSON
- * is rewritten after every problem.
+ * is rewritten after every problem. The sweep also times, for tiles of 128 columns, partial register prefetch
+ * (only A's or only B's loads before the FMAs), no prefetch, and 8×4 invocation tiles. `--log-kernels` logs each
+ * kernel before its first timing (its pipeline is created then: a Vulkan layer's per-pipeline report, e.g.
+ * tools/vkstats, follows the line).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -58,6 +61,7 @@ const sweep = flag('--sweep');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
+const logKernels = flag('--log-kernels');
 const started = performance.now();
 const elapsedS = () => (performance.now() - started) / 1e3;
 const finalRepeats = quick ? 3 : 20;
@@ -161,7 +165,18 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
     // Both slot layouts with the split map (the default differs for union stages; same kernel elsewhere).
     variants.push({ columnMap: 'split', slotLayout: 'vector-offsets' }, { columnMap: 'split', slotLayout: 'column-rows' });
   }
-  return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options })))];
+  // Register pressure (16 kept rows per stage ran at half speed): partial prefetch, none, and 8×4 invocation tiles.
+  const extra: Candidate[] = [];
+  for (const plan of plans) {
+    if (plan.block.n !== 128 || plan.thread.m !== 8 || plan.thread.n !== 8 || (plan.block.m !== 128 && plan.block.m !== 64)) continue;
+    const columnMap: ColumnMap = pattern ? 'consecutive' : 'split';
+    extra.push({ plan, options: { columnMap, prefetch: 'a' } }, { plan, options: { columnMap, prefetch: 'b' } });
+    extra.push({ plan: { ...plan, stages: 1 }, options: { columnMap } });
+    const narrow = { ...plan, thread: { m: 8, n: 4 }, threads: (plan.block.m / 8) * (plan.block.n / 4) };
+    extra.push({ plan: narrow, options: {} }, { plan: narrow, options: { prefetch: 'b' } });
+    if (pattern) extra.push({ plan, options: { columnMap, prefetch: 'b', keptChunk: 4 } });
+  }
+  return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options }))), ...extra];
 }
 
 async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined, a: DenseMatrix, weights: PreparedWeights) {
@@ -175,6 +190,7 @@ async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: 
       if (i === 0) ownKernel = name;
       if (seen.has(name)) continue;
       seen.add(name);
+      if (logKernels) log(`  kernel ${name}`);
       const t = await backend.time(a, weights, { plan, warmup: 1, repeats: tuneRepeats });
       tuned.push({ plan, options, medianMs: t.medianMs, kernel: backend.lastKernel ?? '' });
     } catch (error) {

@@ -13,6 +13,7 @@ export {
   kernelSpec,
   type SlotLayout,
   planStageWindows,
+  type PrefetchParts,
   type TiledConstants,
   tiledSharedBytes,
   UNION_WORTH_IT,

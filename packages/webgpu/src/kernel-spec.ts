@@ -25,6 +25,9 @@ export interface TiledConstants {
   readonly WG: number;
   /** Register double buffering: the next stage's loads are in flight during this stage's FMAs. */
   readonly PREFETCH: boolean;
+  /** With PREFETCH: which parts go through registers (A; B and slots); a part that does not is loaded after the FMAs. */
+  readonly PREFETCH_A: boolean;
+  readonly PREFETCH_B: boolean;
   readonly A_TRIPS: number;
   readonly B_TRIPS: number;
   readonly S_TRIPS: number;
@@ -63,7 +66,16 @@ export interface KernelOptions {
    * default 0: the whole stage. Bounds the compiler's scheduling window (register pressure) on long N:M stages.
    */
   readonly keptChunk?: number;
+  /**
+   * Which staging loads of a register-prefetched plan are issued before the stage's FMAs (`all`, the default),
+   * only A's (`a`), only B's and the slots (`b`); the rest are loaded after the FMAs, so their registers are not
+   * live across them (fewer registers per invocation, the latency exposed).
+   */
+  readonly prefetch?: PrefetchParts;
 }
+
+/** See {@link KernelOptions.prefetch}. */
+export type PrefetchParts = 'all' | 'a' | 'b';
 
 /** Largest per-invocation staging load count the prefetch registers hold (rA, rB, rS in the WGSL). */
 export const MAX_PREFETCH_TRIPS = 8;
@@ -216,6 +228,8 @@ export function kernelSpec(
     SLOT_OFFSETS: slots.offsets,
     WG: threads,
     PREFETCH: prefetch,
+    PREFETCH_A: !prefetch || (options.prefetch ?? 'all') !== 'b',
+    PREFETCH_B: !prefetch || (options.prefetch ?? 'all') !== 'a',
     A_TRIPS: prefetch ? trips[0] : 1,
     B_TRIPS: prefetch ? trips[1] : 1,
     S_TRIPS: prefetch ? Math.max(1, trips[2]) : 1,
@@ -259,7 +273,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? ' prefetch' : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
   };
 }
 

@@ -195,6 +195,25 @@ describe('tiled kernel variants', () => {
   });
 
   it.each([
+    ['16:32 V=32', { m: 70, n: 190, k: 200 }, { keep: 16, group: 32, vectorLength: 32 }],
+    ['4:32 V=32, union over merged windows', { m: 66, n: 200, k: 300 }, { keep: 4, group: 32, vectorLength: 32 }],
+  ] as const)('partial register prefetch (only A, only B and slots): %s', async (_, shape, pattern) => {
+    if (!backend) return;
+    const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64)!;
+    const deep = backendPlan({ ...plan, splitK: 2 }, pattern, false, { deep: true });
+    const kernels: string[] = [];
+    for (const options of [{ columnMap: 'consecutive', prefetch: 'a' }, { columnMap: 'split', prefetch: 'b' }] as const) {
+      backend.kernelOptions = options;
+      try {
+        kernels.push(await runSparse(shape, pattern, deep, 23));
+      } finally {
+        backend.kernelOptions = {};
+      }
+    }
+    expect([kernels[0].includes('prefetch-a'), kernels[1].includes('prefetch-b')], kernels.join('\n')).toEqual([true, true]);
+  });
+
+  it.each([
     ['4:32 V=32 (union rows)', { m: 70, n: 260, k: 333 }, { keep: 4, group: 32, vectorLength: 32 }, true],
     ['8:32 V=32 (union rows)', { m: 45, n: 200, k: 290 }, { keep: 8, group: 32, vectorLength: 32 }, true],
     ['12:32 V=32 (whole windows)', { m: 37, n: 140, k: 200 }, { keep: 12, group: 32, vectorLength: 32 }, false],
