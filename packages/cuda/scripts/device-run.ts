@@ -187,7 +187,8 @@ function headlineRows(): BenchSpec[] {
 function decodeRows(): BenchSpec[] {
   const rows: BenchSpec[] = [];
   for (const [n, k] of [[4096, 4096], [11008, 4096]]) {
-    for (const m of [1, 8, 16]) for (const [keep, group] of PAPER_RATIOS) rows.push({ m, n, k, pattern: nmPattern(keep, group, 32), tune: true });
+    // NMKIT_DECODE_M: other row counts, for the planner's decode threshold (the rows are 1, 8, 16).
+    for (const m of (process.env.NMKIT_DECODE_M ?? '1,8,16').split(',').map(Number)) for (const [keep, group] of PAPER_RATIOS) rows.push({ m, n, k, pattern: nmPattern(keep, group, 32), tune: true });
   }
   return rows;
 }

@@ -48,14 +48,27 @@ export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
 export const STREAM_COLUMNS = 128;
 /** Threads per streaming block: 8 warps that split the block's K slice between them. */
 const STREAM_THREADS = 256;
-/** At most this many rows of A go to the decode (streaming) path. */
+/** At most this many rows of A go to the decode paths (plans labelled `decode`, or the 32-row tile above 4 rows). */
 export const DECODE_ROWS = 16;
+/**
+ * Up to this many rows the streaming kernel is the decode path; from 5 to {@link DECODE_ROWS} rows, the 32-row tile
+ * with split-K {@link DECODE_TILED_SPLIT}. Measured on the H100 (results/decode.json, decode-rows.json; 4096×4096
+ * and 11008×4096 weights, 16:32 … 4:32): the tile wins every row at M = 8 and 16 (by 1.1–1.5×; its cp.async
+ * pipeline keeps more of the weights in flight and its row lists replace per-row index loads), the streaming kernel
+ * every row at M = 1, 2 and 4 (by 1.02–1.7×).
+ */
+const STREAM_DECODE_MAX_ROWS = 4;
+/** Split-K of the tiled decode plan: fastest at both widths measured (4096: 128 blocks; 11008: 344). */
+const DECODE_TILED_SPLIT = 4;
+/** Split-K of the tiled decode candidates the benchmarks also time. */
+const DECODE_TILED_SPLITS: readonly number[] = [1, 2, 4, 8, 16];
 
 const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
 
 /**
- * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 or V not a multiple of 32 → streaming
- * kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; otherwise the tiled kernel (labelled
+ * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 4 or V not a multiple of 32 → streaming
+ * kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; 5 ≤ M ≤ 16 → the 32-row tiled
+ * kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows 128 from M ≥ 1024, below that 32 while one wave of 32-row blocks holds the grid,
  * else 64; the deepest pipeline that keeps two blocks per SM; split-K (≤ 8) doubled only while the grid stays within
  * one block per SM and each slice keeps ≥ 8 stages.
@@ -73,6 +86,13 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   const { pattern } = weights;
   if (!pattern) return [{ tiling: denseTiling(), native: DENSE_NATIVE }];
   const plans: CudaPlan[] = [];
+  if (weights.tiled && shape.m > STREAM_DECODE_MAX_ROWS && shape.m <= DECODE_ROWS) {
+    // Decode rows 5–16: the 32-row tile, shallowest compiled pipeline (fastest there), split-K 4.
+    const config = TILED_CONFIGS[2];
+    const stages = compiledStages(config, weights.tiled);
+    const first = tiledPlan(shape, weights, device, config, stages[stages.length - 1], Math.min(DECODE_TILED_SPLIT, Math.max(1, weights.tiled.stages >> 2)));
+    if (first) plans.push(first);
+  }
   if (weights.tiled && shape.m > DECODE_ROWS) {
     const config = pickTiledConfig(shape.m, Math.ceil(weights.ldb / TILE_N), device);
     const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
@@ -89,6 +109,17 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   const stream = streamPlan(shape, weights, device, undefined);
   for (const plan of [stream, ...[0.25, 0.5, 2, 4].map((f) => streamPlan(shape, weights, device, { rows: stream.native.rowsPerBlock, windows: Math.max(1, Math.round(stream.native.windowsPerSplit * f)) }))]) {
     if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+  }
+  if (weights.tiled && shape.m <= DECODE_ROWS) {
+    // Decode through the 32-row tile with deep split-K: B streams through the cp.async pipeline and the row lists
+    // replace per-row index loads. Tuning candidates after the streaming plans.
+    const config = TILED_CONFIGS[2];
+    for (const stages of compiledStages(config, weights.tiled)) {
+      for (const split of DECODE_TILED_SPLITS) {
+        const plan = tiledPlan(shape, weights, device, config, stages, split);
+        if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+      }
+    }
   }
   return plans;
 }

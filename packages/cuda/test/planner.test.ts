@@ -11,12 +11,22 @@ const info = (keep: number, group: number, k: number, n: number, v = 32): Weight
 };
 
 describe('cuda planner', () => {
-  it('sends M ≤ 16 to the decode path, splitting K to fill the SMs', () => {
-    const plan = planCuda({ m: 8, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
+  it('sends M ≤ 4 to the streaming decode kernel, splitting K to fill the SMs', () => {
+    const plan = planCuda({ m: 4, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
     expect(plan.tiling.variant).toBe('decode');
     expect(plan.native.kernel).toBe(2);
-    expect(plan.native.rowsPerBlock).toBe(8);
+    expect(plan.native.rowsPerBlock).toBe(4);
     expect(plan.tiling.splitK).toBeGreaterThan(1);
+  });
+
+  it('sends 5 ≤ M ≤ 16 to the 32-row tile with split-K 4, and still offers the streaming plans for tuning', () => {
+    for (const m of [5, 8, 16]) {
+      const plans = cudaCandidatePlans({ m, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
+      expect(plans[0].native).toMatchObject({ bm: 32, wm: 32, splitK: 4, stages: 3 });
+      expect(plans.some((p) => p.tiling.variant === 'decode')).toBe(true);
+    }
+    // Without a tiled path (V = 1) every decode plan streams.
+    expect(planCuda({ m: 8, n: 512, k: 512 }, info(2, 4, 512, 512, 1), h100).tiling.variant).toBe('decode');
   });
 
   it('picks the high-sparsity variant at ρ ≤ ¼ and the low one above', () => {
@@ -62,11 +72,12 @@ describe('cuda planner', () => {
   });
 
   it('round-trips every candidate through nativeFromTiling (forced plans)', () => {
-    const shape = { m: 256, n: 4096, k: 4096 };
     const weights = info(8, 32, 4096, 4096);
-    const plans = cudaCandidatePlans(shape, weights, h100);
-    expect(plans.length).toBeGreaterThan(4);
-    for (const plan of plans) expect(nativeFromTiling(plan.tiling, weights, h100, shape).native).toEqual(plan.native);
+    for (const shape of [{ m: 256, n: 4096, k: 4096 }, { m: 8, n: 4096, k: 4096 }]) {
+      const plans = cudaCandidatePlans(shape, weights, h100);
+      expect(plans.length).toBeGreaterThan(4);
+      for (const plan of plans) expect(nativeFromTiling(plan.tiling, weights, h100, shape).native).toEqual(plan.native);
+    }
   });
 
   it('refuses a forced tiled plan that was not compiled', () => {

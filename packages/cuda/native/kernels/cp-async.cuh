@@ -11,6 +11,14 @@ __device__ __forceinline__ void cpAsync16Shared(uint32_t smem, const void* gmem,
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(srcBytes));
 }
 
+/// One 16-byte shared-memory load from a shared-memory address: the caller controls the address arithmetic (a
+/// per-thread base plus one shift-add per row), which the compiler otherwise re-associates into more instructions.
+__device__ __forceinline__ float4 loadShared16(uint32_t smem) {
+  float4 v;
+  asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n" : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(smem));
+  return v;
+}
+
 __device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
 
 /// Waits until at most `Pending` committed groups are still in flight.
