@@ -156,6 +156,8 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
       for (const splitK of splits(p)) {
         for (const deep of [false, true]) plans.push(backendPlan({ ...p, splitK }, pattern, false, { deep }));
       }
+      // The planner's own tile as it is (backendPlan narrows some 128×128 tiles to 64×128), register-prefetched.
+      if (p.block.m === 128 && p.block.n === 128) plans.push({ ...p, splitK: 1, stages: 2 });
     }
   }
   // Both column maps; kept-row chunks (N:M only) with the consecutive map.
@@ -174,6 +176,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
     extra.push({ plan: { ...plan, stages: 1 }, options: { columnMap } });
     const narrow = { ...plan, thread: { m: 8, n: 4 }, threads: (plan.block.m / 8) * (plan.block.n / 4) };
     extra.push({ plan: narrow, options: {} }, { plan: narrow, options: { prefetch: 'b' } });
+    if (pattern) extra.push({ plan: narrow, options: { keptChunk: 4 } });
     if (pattern) extra.push({ plan, options: { columnMap, prefetch: 'b', keptChunk: 4 } });
   }
   return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options }))), ...extra];

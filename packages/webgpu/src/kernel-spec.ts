@@ -209,6 +209,8 @@ export function kernelSpec(
     // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
     // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
     const prefetch = plan.stages >= 2 && trips.every((t) => t <= MAX_PREFETCH_TRIPS);
+    const prefetchA = !prefetch || (options.prefetch ?? 'all') !== 'b';
+    const prefetchB = !prefetch || (options.prefetch ?? 'all') !== 'a';
     return {
     BM: bm,
     BN: bn,
@@ -228,11 +230,12 @@ export function kernelSpec(
     SLOT_OFFSETS: slots.offsets,
     WG: threads,
     PREFETCH: prefetch,
-    PREFETCH_A: !prefetch || (options.prefetch ?? 'all') !== 'b',
-    PREFETCH_B: !prefetch || (options.prefetch ?? 'all') !== 'a',
-    A_TRIPS: prefetch ? trips[0] : 1,
-    B_TRIPS: prefetch ? trips[1] : 1,
-    S_TRIPS: prefetch ? Math.max(1, trips[2]) : 1,
+    PREFETCH_A: prefetchA,
+    PREFETCH_B: prefetchB,
+    // A part that is not prefetched has no register trips (the WGSL loads it after the FMAs instead).
+    A_TRIPS: prefetch ? (prefetchA ? trips[0] : 0) : 1,
+    B_TRIPS: prefetch ? (prefetchB ? trips[1] : 0) : 1,
+    S_TRIPS: prefetch ? (prefetchB ? Math.max(1, trips[2]) : 0) : 1,
     KCHUNK: chunkFor(sw * keep),
     UNROLL: !context.software,
     };

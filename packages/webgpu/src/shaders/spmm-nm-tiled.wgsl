@@ -37,8 +37,8 @@ override COLMAP: u32 = 0u;      // invocation columns: 0 split halves, 1 consecu
 override SLOT_OFFSETS: bool = true;  // sSlot holds sA offsets (row · stride) instead of sA rows
 override WG: u32 = 64;          // (BM / TM) · (BN / TN)
 override PREFETCH: bool = false; // register double buffering; needs each *_TRIPS ≤ 8
-override PREFETCH_A: bool = true;  // with PREFETCH: A goes through registers (else loaded after the stage's FMAs)
-override PREFETCH_B: bool = true;  // with PREFETCH: B and slots go through registers (else loaded after the FMAs)
+override PREFETCH_A: bool = true;  // with PREFETCH: A goes through registers (else loaded after the stage's FMAs; A_TRIPS 0)
+override PREFETCH_B: bool = true;  // with PREFETCH: B and slots go through registers (else after the FMAs; B/S_TRIPS 0)
 override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per invocation
 override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
 override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
@@ -206,15 +206,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
     workgroupBarrier();
     let prefetch = PREFETCH && stage + 1u < stageEnd;
-    if (prefetch && PREFETCH_A) {
+    if (prefetch) {
       for (var t = 0u; t < A_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < A_ROWS * (BM / 4u)) {
           rA[t] = loadA(e, stage + 1u);
         }
       }
-    }
-    if (prefetch && PREFETCH_B) {
       for (var t = 0u; t < B_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < KEPT * (BN / 4u)) {
@@ -299,38 +297,42 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
     workgroupBarrier();
     if (prefetch) {
-      // A part not prefetched (PREFETCH_A / PREFETCH_B false) is loaded here, after the FMAs: its registers are
-      // not live across them, its latency is exposed (other workgroups on the SM may cover it).
       for (var t = 0u; t < A_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < A_ROWS * (BM / 4u)) {
-          if (PREFETCH_A) {
-            storeA(e, rA[t]);
-          } else {
-            storeA(e, loadA(e, stage + 1u));
-          }
+          storeA(e, rA[t]);
         }
       }
       for (var t = 0u; t < B_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < KEPT * (BN / 4u)) {
-          if (PREFETCH_B) {
-            storeB(e, rB[t]);
-          } else {
-            storeB(e, loadB(e, stage + 1u));
-          }
+          storeB(e, rB[t]);
         }
       }
       if (SLOT_MODE != 0u) {
         for (var t = 0u; t < S_TRIPS; t++) {
           let e = lid + t * WG;
           if (e < KEPT * SLOTS_PER_ROW) {
-            if (PREFETCH_B) {
-              sSlot[e] = rS[t];
-            } else {
-              sSlot[e] = loadSlot(e, stage + 1u);
-            }
+            sSlot[e] = rS[t];
           }
+        }
+      }
+    }
+    // Parts not prefetched (PREFETCH_A / PREFETCH_B false: kernelSpec sets their *_TRIPS to 0, so the register
+    // loops above skip them) are loaded here, after the FMAs: their registers are not live across the FMAs, their
+    // latency is exposed (other workgroups on the SM may cover it).
+    if (prefetch && !PREFETCH_A) {
+      for (var e = lid; e < A_ROWS * (BM / 4u); e += WG) {
+        storeA(e, loadA(e, stage + 1u));
+      }
+    }
+    if (prefetch && !PREFETCH_B) {
+      for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
+        storeB(e, loadB(e, stage + 1u));
+      }
+      if (SLOT_MODE != 0u) {
+        for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
+          sSlot[e] = loadSlot(e, stage + 1u);
         }
       }
     }
