@@ -13,8 +13,8 @@
  * layouts (N:M; differs from the default for union stages), and for M ≤ 16 decode thread tiles of 4, 8 and
  * 16 rows plus the ordinary tiles. The N fastest (`--retime`, default 3) are timed again with more repeats and
  * the fastest median is reported. `--budget-s` stops starting new problems after that many seconds; the JSON
- * is rewritten after every problem. The sweep also times, for tiles of 128 columns, partial register prefetch
- * (only A's or only B's loads before the FMAs), no prefetch, and 8×4 invocation tiles. `--log-kernels` logs each
+ * is rewritten after every problem. The sweep also times, for tiles of 128 columns, 8×4 invocation tiles, 112- and
+ * 96-row tiles, 16-row dense stages and padded workgroup memory (12:32). `--log-kernels` logs each
  * kernel before its first timing (its pipeline is created then: a Vulkan layer's per-pipeline report, e.g.
  * tools/vkstats, follows the line).
  */
@@ -135,7 +135,7 @@ interface Candidate {
 function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined): Candidate[] {
   const limits = backend.plannerLimits;
   const base = candidatePlans(shape, pattern, limits);
-  const own: Candidate = { plan: backendPlan(base[0], pattern, false), options: {} };
+  const own: Candidate = { plan: backendPlan(base[0], pattern, false, { shape }), options: {} };
   const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
   if (!sweep) {
@@ -160,24 +160,37 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
       if (p.block.m === 128 && p.block.n === 128) plans.push({ ...p, splitK: 1, stages: 2 });
     }
   }
-  // Both column maps; kept-row chunks (N:M only) with the consecutive map.
-  const variants: KernelOptions[] = (['consecutive', 'split'] as ColumnMap[]).map((columnMap) => ({ columnMap }));
+  // Both column maps (unchunked); kept-row chunks (N:M only) with the consecutive map.
+  const variants: KernelOptions[] = (['consecutive', 'split'] as ColumnMap[]).map((columnMap) => ({ columnMap, keptChunk: 0 }));
   if (pattern) {
     variants.push({ columnMap: 'consecutive', keptChunk: 4 }, { columnMap: 'consecutive', keptChunk: 8 });
     // Both slot layouts with the split map (the default differs for union stages; same kernel elsewhere).
-    variants.push({ columnMap: 'split', slotLayout: 'vector-offsets' }, { columnMap: 'split', slotLayout: 'column-rows' });
+    variants.push({ columnMap: 'split', slotLayout: 'vector-offsets', keptChunk: 0 }, { columnMap: 'split', slotLayout: 'column-rows', keptChunk: 0 });
   }
-  // Register pressure (16 kept rows per stage ran at half speed): partial prefetch, none, and 8×4 invocation tiles.
+  // Occupancy (run 9): 8×4 invocation tiles (twice the invocations, half the accumulators), 112- and 96-row tiles of
+  // whole-window stages (less workgroup memory per workgroup), 16-row dense stages, and for 12:32 padded workgroup
+  // memory (the same kernel with 256 or 1024 unused bytes: does 48 KiB per SM bound two workgroups?).
   const extra: Candidate[] = [];
   for (const plan of plans) {
     if (plan.block.n !== 128 || plan.thread.m !== 8 || plan.thread.n !== 8 || (plan.block.m !== 128 && plan.block.m !== 64)) continue;
-    const columnMap: ColumnMap = pattern ? 'consecutive' : 'split';
-    extra.push({ plan, options: { columnMap, prefetch: 'a' } }, { plan, options: { columnMap, prefetch: 'b' } });
-    extra.push({ plan: { ...plan, stages: 1 }, options: { columnMap } });
     const narrow = { ...plan, thread: { m: 8, n: 4 }, threads: (plan.block.m / 8) * (plan.block.n / 4) };
-    extra.push({ plan: narrow, options: {} }, { plan: narrow, options: { prefetch: 'b' } });
+    extra.push({ plan: narrow, options: { keptChunk: 0 } });
     if (pattern) extra.push({ plan: narrow, options: { keptChunk: 4 } });
-    if (pattern) extra.push({ plan, options: { columnMap, prefetch: 'b', keptChunk: 4 } });
+    if (plan.block.m !== 128) continue;
+    if (!pattern) extra.push({ plan: { ...plan, block: { ...plan.block, k: 16 } }, options: {} });
+    if (plan.variant === 'low-sparsity' || !pattern) {
+      for (const m of [112, 96]) {
+        const tall = { ...plan, block: { ...plan.block, m }, threads: (m / 8) * (plan.block.n / 8) };
+        if (!pattern) extra.push({ plan: tall, options: { columnMap: 'split' } });
+        else for (const keptChunk of [0, 4, 8]) extra.push({ plan: tall, options: { columnMap: 'consecutive', keptChunk } });
+        if (pattern && m === 112) extra.push({ plan: tall, options: { columnMap: 'consecutive', keptChunk: 0, sharedPadBytes: 1024 } });
+      }
+    }
+    if (pattern?.keep === 12 && pattern.group === 32 && plan.variant === 'low-sparsity') {
+      for (const sharedPadBytes of [256, 1024]) {
+        for (const keptChunk of [0, 4]) extra.push({ plan, options: { columnMap: 'consecutive', keptChunk, sharedPadBytes } });
+      }
+    }
   }
   return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options }))), ...extra];
 }

@@ -21,7 +21,7 @@ for (const row of run.rows) {
   const [m, n, k] = row.shape.split('×').map(Number);
   const shape = { m, n, k };
   const pattern = PATTERNS[row.pattern];
-  const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false);
+  const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape });
   let aRows: number | undefined;
   if (wantsUnion(pattern, plan)) {
     const b = randomCompressed(k, n, pattern!, 2);

@@ -33,6 +33,8 @@ export interface TiledConstants {
   readonly S_TRIPS: number;
   /** > 0: the kept-row loop is unrolled KCHUNK rows at a time (KEPT % KCHUNK == 0); 0: the whole stage. */
   readonly KCHUNK: number;
+  /** Unused words after sSlot (N:M kernels): `kernelOptions.sharedPadBytes`, an occupancy experiment; 0 by default. */
+  readonly PAD_WORDS: number;
   /** Constant stage trip count (unrollable); false on CPU drivers, whose LLVM compile of unrolled tiles takes seconds. */
   readonly UNROLL: boolean;
 }
@@ -62,8 +64,9 @@ export interface KernelOptions {
    */
   readonly slotLayout?: SlotLayout;
   /**
-   * Unroll the stage's kept-row loop this many rows at a time (used when it divides the stage's kept rows);
-   * default 0: the whole stage. Bounds the compiler's scheduling window (register pressure) on long N:M stages.
+   * Unroll the stage's kept-row loop this many rows at a time (used when it divides the stage's kept rows; 0: the
+   * whole stage). Default: 4 for whole-window stages of 8 or 12 kept rows with the consecutive map and 8 columns per
+   * invocation (measured faster on the H100), else 0.
    */
   readonly keptChunk?: number;
   /**
@@ -72,6 +75,11 @@ export interface KernelOptions {
    * live across them (fewer registers per invocation, the latency exposed).
    */
   readonly prefetch?: PrefetchParts;
+  /**
+   * Extra workgroup memory (bytes, rounded up to words) after the slots of an N:M kernel, never read: an experiment
+   * on how workgroup memory per workgroup limits the workgroups an SM runs at once. Default 0.
+   */
+  readonly sharedPadBytes?: number;
 }
 
 /** See {@link KernelOptions.prefetch}. */
@@ -109,8 +117,10 @@ export type KernelSpec =
 export const UNION_WORTH_IT = 0.875;
 
 /** Workgroup memory of the tiled kernel for given constants (must match the WGSL declarations). */
-export function tiledSharedBytes(c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'>): number {
-  return c.A_ROWS * (c.BM / 4 + 1) * 16 + c.KEPT * c.BN * 4 + (c.SLOT_MODE === 0 ? 1 : c.KEPT * c.SLOTS_PER_ROW) * 4;
+export function tiledSharedBytes(
+  c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'> & { readonly PAD_WORDS?: number },
+): number {
+  return c.A_ROWS * (c.BM / 4 + 1) * 16 + c.KEPT * c.BN * 4 + (c.SLOT_MODE === 0 ? 1 : c.KEPT * c.SLOTS_PER_ROW + (c.PAD_WORDS ?? 0)) * 4;
 }
 
 /** The plan reported when no tiled plan fits: the general kernel, 16×16 invocations, one output each. */
@@ -193,8 +203,11 @@ export function kernelSpec(
     const cols = slotMode === 2 ? 1 : wide && bn % vec === 0 ? vec : wide && vec % bn === 0 ? bn : 4;
     return { cols, perRow: bn / cols, offsets: slotMode === 0 || layout === 'vector-offsets' };
   };
-  const chunkFor = (kept: number) => {
-    const chunk = options.keptChunk ?? 0;
+  // Kept-row chunks of 4 by default for whole-window stages of 8 or 12 kept rows in 8-column invocation tiles with
+  // the consecutive map (H100 runs 7 and 9: 12:32 128×128×32 −5…−8 %); not for 16 kept rows (128×128: 145 registers
+  // per invocation instead of 123, one workgroup per SM) nor decode, union or per-column stages.
+  const chunkFor = (kept: number, isUnion: boolean, colMap: 0 | 1) => {
+    const chunk = options.keptChunk ?? (!decode && !isUnion && slotMode === 1 && colMap === 1 && tn === 8 && kept > 4 && kept <= 12 ? 4 : 0);
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
   };
   const windows = Math.ceil(shape.k / group);
@@ -236,7 +249,8 @@ export function kernelSpec(
     A_TRIPS: prefetch ? (prefetchA ? trips[0] : 0) : 1,
     B_TRIPS: prefetch ? (prefetchB ? trips[1] : 0) : 1,
     S_TRIPS: prefetch ? (prefetchB ? Math.max(1, trips[2]) : 0) : 1,
-    KCHUNK: chunkFor(sw * keep),
+    KCHUNK: chunkFor(sw * keep, union, colMap),
+    PAD_WORDS: slotMode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
     UNROLL: !context.software,
     };
   };
@@ -276,7 +290,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''} split-K ${splitK}`,
   };
 }
 
@@ -288,18 +302,27 @@ export function kernelSpec(
  * depth (nothing to hide, and shorter shaders compile faster).
  * @example backendPlan(planTiling(shape, nmPattern(4, 32, 32), limits), nmPattern(4, 32, 32), false).block.k // 128
  */
-export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean, options: { deep?: boolean } = {}): TilingPlan {
+export function backendPlan(
+  plan: TilingPlan,
+  pattern: NMPattern | undefined,
+  software: boolean,
+  options: { deep?: boolean; shape?: Pick<MatmulShape, 'm'> } = {},
+): TilingPlan {
   if (plan.variant === 'general') return plan;
   if (software) return { ...plan, stages: 1 };
   // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
   // - deeper stages pay for the dense kernel (32 rows instead of 24: −10 %) and for decode, while N:M stages
   //   of ≥ 16 kept rows ran slower (12:32 at 24 kept rows 3.30 ms vs 1.97 ms at 12), chunked or not;
   // - decode tiles of 4 rows per invocation (128 invocations at BN = 128): 16:32 at M = 16 0.35 → 0.05 ms;
-  // - whole-window stages of ≥ 16 kept rows (16:32) run faster in 64×128 tiles than in 128×128 (−7 %);
+  // - whole-window stages of ≥ 16 kept rows (16:32) run faster in 64×128 tiles than in 128×128 (−7 %), and
+  //   faster still in 112×128 tiles (run 9): a 128×128 stage of 16 kept rows needs 25.3 KB of workgroup memory,
+  //   and the H100's Vulkan driver runs two such workgroups per SM only up to ~24 KB each (48 KiB per SM, with
+  //   1 KiB reserved per workgroup); 112×128 needs 22.8 KB. 64×128 where 112-row tiles would waste > 6 % of M;
+  // - union stages at 8:32 density: 8×4 invocation tiles (512 invocations) in 128×128 (run 9);
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
   let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
-  const thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
+  let thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
   let { m, n } = plan.block;
   let threads = plan.threads;
   let splitK = plan.splitK;
@@ -307,10 +330,19 @@ export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, so
     const perColumn = pattern.vectorLength % 4 !== 0;
     const keptPerStage = Math.floor(k / pattern.group) * pattern.keep;
     if (perColumn) k = Math.min(k, pattern.group * Math.max(1, Math.floor(16 / pattern.group)));
-    if (m === 128 && n === 128 && thread.m === 8 && thread.n === 8 && (perColumn || (plan.variant === 'low-sparsity' && keptPerStage >= 16))) {
+    const wide = m === 128 && n === 128 && thread.m === 8 && thread.n === 8;
+    const rowsM = options.shape?.m;
+    const tall = rowsM !== undefined && Math.ceil(rowsM / 112) * 112 <= 1.06 * rowsM;
+    if (wide && !perColumn && plan.variant === 'low-sparsity' && keptPerStage >= 16 && tall) {
+      m = 112;
+      threads = (m / thread.m) * (n / thread.n);
+    } else if (wide && (perColumn || (plan.variant === 'low-sparsity' && keptPerStage >= 16))) {
       m = 64;
       threads = (m / thread.m) * (n / thread.n);
       splitK = Math.max(1, Math.floor(splitK / 2)); // twice the tiles: half the K slices for the same fill
+    } else if (wide && plan.variant === 'high-sparsity' && pattern.keep * 4 === pattern.group && !perColumn) {
+      thread = { m: 8, n: 4 };
+      threads = (m / thread.m) * (n / thread.n);
     }
   }
   return { ...plan, stages: 2, thread, threads, splitK, block: { m, n, k } };

@@ -228,7 +228,7 @@ export class WebGPUBackend implements NMBackend {
     try {
       // Double buffering here lives in registers, not in a second workgroup buffer: ask for it on GPUs
       // (CPU drivers have no latency to hide and compile the longer shader slowly).
-      return backendPlan(planTiling(shape, pattern, this.limits), pattern, this.software);
+      return backendPlan(planTiling(shape, pattern, this.limits), pattern, this.software, { shape });
     } catch {
       return undefined;
     }

@@ -58,19 +58,27 @@ const withSplit = (plan: TilingPlan, splitK: number): TilingPlan => ({ ...plan, 
 describe('backendPlan: the defaults measured on the H100', () => {
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
-    backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false);
+    backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
   it('dense: 128×128 tiles, 32-row register-prefetched stages', () => {
     expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 32 }, stages: 2, threads: 256 });
   });
-  it('16:32 V=32: 64×128 tiles (a 16-kept-row stage is slow in 128×128); 12:32 stays 128×128', () => {
-    expect(plan(big, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128, k: 32 }, threads: 128 });
+  it('16:32 V=32: 112×128 tiles (two workgroups of ≤ 23.5 KB per SM), 64×128 where 112 rows waste M; 12:32 stays 128×128', () => {
+    expect(plan(big, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 112, n: 128, k: 32 }, threads: 224 });
     expect(plan(big, { keep: 12, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, threads: 256 });
+    expect(plan({ m: 256, n: 4096, k: 4096 }, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128 } });
+    // Without a shape (no waste estimate) 64×128.
+    const base = candidatePlans(big, { keep: 16, group: 32, vectorLength: 32 }, h100)[0];
+    expect(backendPlan(base, { keep: 16, group: 32, vectorLength: 32 }, false).block.m).toBe(64);
     // Half the rows per tile, twice the tiles: half the split-K slices.
     const small = { m: 256, n: 4096, k: 4096 };
     const p16 = plan(small, { keep: 16, group: 32, vectorLength: 32 });
     const p12 = plan(small, { keep: 12, group: 32, vectorLength: 32 });
     expect(p16.splitK * 2).toBe(p12.splitK);
+  });
+  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations); 4:32 keeps 8×8', () => {
+    expect(plan(big, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128 }, thread: { m: 8, n: 4 }, threads: 512 });
+    expect(plan(big, { keep: 4, group: 32, vectorLength: 32 })).toMatchObject({ thread: { m: 8, n: 8 }, threads: 256 });
   });
   it('2:4 V=1 (per-column slots): 64×128 tiles, 16-row stages', () => {
     expect(plan(big, { keep: 2, group: 4, vectorLength: 1 })).toMatchObject({ block: { m: 64, n: 128, k: 16 } });
@@ -89,7 +97,7 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
   const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
   const shape = { m: 4096, n: 4096, k: 4096 };
-  const spec = (pattern: NMPattern, options: { slotLayout?: SlotLayout; columnMap?: 'split' | 'consecutive' } = {}) => {
+  const spec = (pattern: NMPattern, options: { slotLayout?: SlotLayout; columnMap?: 'split' | 'consecutive'; keptChunk?: number } = {}) => {
     const plan = backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false);
     const b = randomCompressed(1024, 256, pattern, 2); // union lists of a smaller matrix: only their length matters
     const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
@@ -113,6 +121,10 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     const p8 = { keep: 8, group: 32, vectorLength: 32 };
     expect(spec(p8, { columnMap: 'split' }).constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants).toMatchObject({ UNION: false, COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
+    // Kept-row chunks of 4 by default for 12-kept-row whole-window stages; not for 16, not on request of 0.
+    expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(4);
+    expect(spec({ keep: 12, group: 32, vectorLength: 32 }, { keptChunk: 0 }).constants.KCHUNK).toBe(0);
+    expect(spec({ keep: 16, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(0);
     const dense = kernelSpec(shape, undefined, backendPlan(candidatePlans(shape, undefined, h100)[0], undefined, false), context);
     expect(dense.shader === 'tiled' && dense.constants.SLOT_OFFSETS).toBe(true);
   });
@@ -156,6 +168,23 @@ describe('tiled kernel variants', () => {
     if (spec.shader === 'tiled') {
       expect(spec.constants.UNION).toBe(true);
       expect(spec.constants.A_ROWS).toBeLessThan(spec.constants.BK);
+    }
+  });
+
+  it('112-row tiles (ragged M), with kept-row chunks of 8 and padded workgroup memory', async () => {
+    if (!backend) return;
+    const shape = { m: 130, n: 150, k: 200 };
+    const pattern = { keep: 16, group: 32, vectorLength: 32 };
+    const base = candidatePlans(shape, pattern, limits())[0];
+    // 112×32 (56 invocations: CPU drivers allow 64 per workgroup here); the H100 default is 112×128.
+    const plan: TilingPlan = { ...base, variant: 'low-sparsity', block: { m: 112, n: 32, k: 32 }, thread: { m: 8, n: 8 }, threads: 56, splitK: 1, stages: 2 };
+    backend.kernelOptions = { columnMap: 'consecutive', keptChunk: 8, sharedPadBytes: 1024 };
+    try {
+      const kernel = await runSparse(shape, pattern, plan, 24);
+      expect(kernel).toContain('112×32×32');
+      expect(kernel).toContain('chunk 8 pad 1024 B');
+    } finally {
+      backend.kernelOptions = {};
     }
   });
 

@@ -43,6 +43,7 @@ override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per 
 override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
 override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
 override KCHUNK: u32 = 0u;      // > 0: the kept-row loop runs in chunks of KCHUNK unrolled rows (KEPT % KCHUNK == 0)
+override PAD_WORDS: u32 = 0u;    // unused words after sSlot (an experiment: workgroup memory per workgroup vs occupancy)
 override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
 
 struct Params {
@@ -59,7 +60,7 @@ struct Params {
 
 var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
 var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
-var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW>;         // KEPT × SLOTS_PER_ROW sA offsets
+var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW + PAD_WORDS>;  // KEPT × SLOTS_PER_ROW sA offsets (+ unused padding)
 var<private> n0: u32;      // first column of the block
 var<private> m0: u32;      // first row of the block
 var<private> blockX: u32;  // column block index (union lists)
