@@ -23,6 +23,8 @@ export interface NativePlan {
   readonly bm: number;
   readonly wm: number;
   readonly stages: number;
+  /** K slices of a tiled block (warp groups splitting each stage's kept rows); 1 elsewhere. */
+  readonly slices: number;
   readonly splitK: number;
   readonly rowsPerBlock: number;
   readonly windowsPerSplit: number;

@@ -1,6 +1,6 @@
 import { density, HIGH_SPARSITY_DENSITY, LimitError, type MatmulShape, type NMPattern, type TilingPlan } from '@nmkit/format';
 import type { NativePlan } from './native-types.js';
-import { STAGE_KEPT, TILE_N, WARP_N } from './retile.js';
+import { MID_STAGE_KEPT, STAGE_KEPT, TILE_N, WARP_N } from './retile.js';
 
 /** What the planner needs to know about the device (from the addon's probe). */
 export interface CudaDevice {
@@ -29,14 +29,32 @@ export interface CudaPlan {
  * compiled for 16-kept-row stages (`stages`) and for the longer stages of weights whose 24 or 32 kept rows span at
  * most 64 rows of A (`longStages`: 12:32, density ≥ ½).
  */
-export const TILED_CONFIGS: readonly { readonly bm: number; readonly wm: number; readonly stages: readonly number[]; readonly longStages: readonly number[] }[] = [
-  { bm: 128, wm: 64, stages: [4, 3, 2], longStages: [2] },
-  { bm: 64, wm: 32, stages: [4, 3], longStages: [3] },
-  { bm: 32, wm: 32, stages: [4, 3], longStages: [4, 2] },
+export const TILED_CONFIGS: readonly TiledConfig[] = [
+  { bm: 128, wm: 64, slices: 1, stages: [4, 3, 2], longStages: [2] },
+  { bm: 64, wm: 32, slices: 1, stages: [4, 3], longStages: [3] },
+  { bm: 32, wm: 32, slices: 1, stages: [4, 3], longStages: [4, 2] },
+  // Two warp groups split each stage's kept rows (8 warps per 32-row block): twice the warps per SM for small grids.
+  { bm: 32, wm: 32, slices: 2, stages: [4, 3], longStages: [2] },
 ];
 
+/** A compiled tiled configuration: block rows, warp rows, K slices and the compiled pipeline depths. */
+export interface TiledConfig {
+  readonly bm: number;
+  readonly wm: number;
+  /** Warp groups that split each stage's kept rows and add their tiles at the end (no 24-kept-row instance at 2). */
+  readonly slices: number;
+  readonly stages: readonly number[];
+  readonly longStages: readonly number[];
+}
+
 /** The pipeline depths compiled for a configuration at the weights' stage size. */
-function compiledStages(config: (typeof TILED_CONFIGS)[number], tiled: NonNullable<WeightsInfo['tiled']>): readonly number[] {
+/** Threads per block of a tiled configuration (native tiledThreads). */
+function tiledThreads(config: TiledConfig): number {
+  return (config.bm / config.wm) * (TILE_N / WARP_N) * 32 * config.slices;
+}
+
+function compiledStages(config: TiledConfig, tiled: NonNullable<WeightsInfo['tiled']>): readonly number[] {
+  if (config.slices > 1 && tiled.ks === MID_STAGE_KEPT) return [];  // 12 kept rows per slice: not compiled
   return tiled.ks > STAGE_KEPT ? config.longStages : config.stages;
 }
 /** Shared memory of one SM that blocks share (H100/A100: about 228 KB; the opt-in per-block limit is 1 KB less). */
@@ -63,7 +81,7 @@ const DECODE_TILED_SPLIT = 4;
 /** Split-K of the tiled decode candidates the benchmarks also time. */
 const DECODE_TILED_SPLITS: readonly number[] = [1, 2, 4, 8, 16];
 
-const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
+const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
 
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 4 or V not a multiple of 32 → streaming
@@ -88,13 +106,14 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   const plans: CudaPlan[] = [];
   if (weights.tiled && shape.m > STREAM_DECODE_MAX_ROWS && shape.m <= DECODE_ROWS) {
     // Decode rows 5–16: the 32-row tile, shallowest compiled pipeline (fastest there), split-K 4.
-    const config = TILED_CONFIGS[2];
+    const split = Math.min(DECODE_TILED_SPLIT, Math.max(1, weights.tiled.stages >> 2));
+    const config = thirtyTwoRowConfig(Math.ceil(weights.ldb / TILE_N) * split, weights.tiled, device);
     const stages = compiledStages(config, weights.tiled);
-    const first = tiledPlan(shape, weights, device, config, stages[stages.length - 1], Math.min(DECODE_TILED_SPLIT, Math.max(1, weights.tiled.stages >> 2)));
+    const first = tiledPlan(shape, weights, device, config, stages[stages.length - 1], split);
     if (first) plans.push(first);
   }
   if (weights.tiled && shape.m > DECODE_ROWS) {
-    const config = pickTiledConfig(shape.m, Math.ceil(weights.ldb / TILE_N), device);
+    const config = pickTiledConfig(shape.m, Math.ceil(weights.ldb / TILE_N), weights.tiled, device);
     const first = tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
     if (first) plans.push(first);
     for (const c of TILED_CONFIGS) {
@@ -113,11 +132,12 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   if (weights.tiled && shape.m <= DECODE_ROWS) {
     // Decode through the 32-row tile with deep split-K: B streams through the cp.async pipeline and the row lists
     // replace per-row index loads. Tuning candidates after the streaming plans.
-    const config = TILED_CONFIGS[2];
-    for (const stages of compiledStages(config, weights.tiled)) {
-      for (const split of DECODE_TILED_SPLITS) {
-        const plan = tiledPlan(shape, weights, device, config, stages, split);
-        if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+    for (const config of TILED_CONFIGS.filter((c) => c.bm === 32)) {
+      for (const stages of compiledStages(config, weights.tiled)) {
+        for (const split of DECODE_TILED_SPLITS) {
+          const plan = tiledPlan(shape, weights, device, config, stages, split);
+          if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+        }
       }
     }
   }
@@ -134,11 +154,13 @@ export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device:
     const windows = Math.max(1, Math.round(plan.block.k / pattern.group));
     return streamPlan(shape, weights, device, { rows, windows });
   }
-  const config = weights.tiled && TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m && compiledStages(c, weights.tiled!).includes(plan.stages));
+  const slices = Math.max(1, Math.round(plan.threads / ((plan.block.m / Math.max(1, plan.warp.m)) * (TILE_N / WARP_N) * 32)));
+  const config =
+    weights.tiled && TILED_CONFIGS.find((c) => c.bm === plan.block.m && c.wm === plan.warp.m && c.slices === slices && compiledStages(c, weights.tiled!).includes(plan.stages));
   if (!weights.tiled || !config || plan.block.n !== TILE_N) {
     throw new LimitError(
       `cuda: no compiled tiled kernel for block ${plan.block.m}×${plan.block.n}, warp ${plan.warp.m}×${plan.warp.n}, ${plan.stages} stages with ${describeV(pattern)}.`,
-      `use block.n=${TILE_N} and (block.m, warp.m, stages) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm}, ${(weights.tiled ? compiledStages(c, weights.tiled) : c.stages).join('|')})`).join(', ')}, V a multiple of ${WARP_N}.`,
+      `use block.n=${TILE_N} and (block.m, warp.m, threads, stages) in ${TILED_CONFIGS.map((c) => `(${c.bm}, ${c.wm}, ${tiledThreads(c)}, ${(weights.tiled ? compiledStages(c, weights.tiled) : c.stages).join('|')})`).join(', ')}, V a multiple of ${WARP_N}.`,
     );
   }
   const built = tiledPlan(shape, weights, device, config, plan.stages, plan.splitK);
@@ -155,10 +177,20 @@ function describeV(pattern: NMPattern): string {
  * grid, else 64. Measured on the H100 (results/bench.json, 256×4096×4096): 32-row tiles without split-K beat 64-row
  * tiles with split-K by 3–5 % at every density.
  */
-function pickTiledConfig(m: number, tilesN: number, device: CudaDevice): (typeof TILED_CONFIGS)[number] {
+function pickTiledConfig(m: number, tilesN: number, tiled: NonNullable<WeightsInfo['tiled']>, device: CudaDevice): TiledConfig {
   if (m >= 1024) return TILED_CONFIGS[0];
-  if (Math.ceil(m / 32) * tilesN <= 4 * device.multiprocessors) return TILED_CONFIGS[2];
+  if (Math.ceil(m / 32) * tilesN <= 4 * device.multiprocessors) return thirtyTwoRowConfig(Math.ceil(m / 32) * tilesN, tiled, device);
   return TILED_CONFIGS[1];
+}
+
+/**
+ * The 32-row block, two K slices (8 warps) when the stages hold 16 kept rows and the grid gives at most two blocks per
+ * SM: measured on the H100 (candidate timings in results/bench.json and decode.json), sliced 8:32 / 4:32 ran 3–9 %
+ * faster at 256×4096×4096 (256 blocks) and in decode at N = 4096 (128 blocks), slower at N = 11008 (344 blocks);
+ * with 32- or 24-kept-row stages (ρ ≥ 3/8) slicing was 3–9 % slower.
+ */
+function thirtyTwoRowConfig(blocks: number, tiled: NonNullable<WeightsInfo['tiled']>, device: CudaDevice): TiledConfig {
+  return tiled.ks === STAGE_KEPT && blocks <= 2 * device.multiprocessors ? TILED_CONFIGS[3] : TILED_CONFIGS[2];
 }
 
 function stageBytes(bm: number, tiled: NonNullable<WeightsInfo['tiled']>): number {
@@ -170,13 +202,13 @@ function stageBytes(bm: number, tiled: NonNullable<WeightsInfo['tiled']>): numbe
  * else the deepest that fits one. The 128-row tile takes 2 stages: on the H100 it was fastest for every pattern (its
  * 16 kept rows × 64 FMAs per thread per stage already cover the copies, and smaller buffers leave L1 room).
  */
-function pickStages(config: (typeof TILED_CONFIGS)[number], weights: WeightsInfo, device: CudaDevice): number {
+function pickStages(config: TiledConfig, weights: WeightsInfo, device: CudaDevice): number {
   const compiled = compiledStages(config, weights.tiled!);
   if (compiled.length === 1) return compiled[0];
   if (config.bm === 128) return 2;
   const bytes = stageBytes(config.bm, weights.tiled!);
   const perSm = device.sharedPerBlockOptin + RESERVED_PER_BLOCK;
-  const blocks = (config.bm / config.wm) * (TILE_N / WARP_N) >= 8 ? 2 : 4;
+  const blocks = tiledThreads(config) >= 256 ? 2 : 4;
   const shared = compiled.find((s) => blocks * (s * bytes + RESERVED_PER_BLOCK) <= perSm);
   return shared ?? compiled.find((s) => s * bytes <= device.sharedPerBlockOptin) ?? compiled[compiled.length - 1];
 }
@@ -185,7 +217,7 @@ function tiledPlan(
   shape: MatmulShape,
   weights: WeightsInfo,
   device: CudaDevice,
-  config: { bm: number; wm: number },
+  config: TiledConfig,
   stages: number,
   forcedSplit: number | undefined,
 ): CudaPlan | undefined {
@@ -201,7 +233,7 @@ function tiledPlan(
     while (split < 8 && tiles * split * 2 <= device.multiprocessors && tiled.stages / (split * 2) >= 8) split *= 2;
   }
   split = Math.max(1, Math.min(split, tiled.stages));
-  const threads = (config.bm / config.wm) * (TILE_N / WARP_N) * 32;
+  const threads = tiledThreads(config);
   const keptPerWindow = pattern.keep;
   const denseRowsPerStage = Math.max(1, Math.round((tiled.ks / keptPerWindow) * pattern.group));
   return {
@@ -214,7 +246,7 @@ function tiledPlan(
       stages,
       threads,
     },
-    native: { kernel: stages >= 4 ? 0 : 1, bm: config.bm, wm: config.wm, stages, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
+    native: { kernel: stages >= 4 ? 0 : 1, bm: config.bm, wm: config.wm, stages, slices: config.slices, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
   };
 }
 
@@ -253,7 +285,7 @@ function streamPlan(
       stages: 1,
       threads: STREAM_THREADS,
     },
-    native: { kernel: 2, bm: 0, wm: 0, stages: 0, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
+    native: { kernel: 2, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
   };
 }
 
@@ -263,7 +295,7 @@ function denseTiling(): TilingPlan {
 
 function sameNative(a: NativePlan, b: NativePlan): boolean {
   return (
-    a.kernel === b.kernel && a.stages === b.stages && a.bm === b.bm && a.wm === b.wm && a.splitK === b.splitK && a.rowsPerBlock === b.rowsPerBlock &&
+    a.kernel === b.kernel && a.stages === b.stages && a.bm === b.bm && a.wm === b.wm && a.slices === b.slices && a.splitK === b.splitK && a.rowsPerBlock === b.rowsPerBlock &&
     a.windowsPerSplit === b.windowsPerSplit
   );
 }

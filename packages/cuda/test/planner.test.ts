@@ -25,6 +25,9 @@ describe('cuda planner', () => {
       expect(plans[0].native).toMatchObject({ bm: 32, wm: 32, splitK: 4, stages: 3 });
       expect(plans.some((p) => p.tiling.variant === 'decode')).toBe(true);
     }
+    // Two K slices (8 warps) while the grid gives at most two blocks per SM and stages hold 16 kept rows.
+    expect(planCuda({ m: 8, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100).native.slices).toBe(2);
+    expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(8, 32, 4096, 11008), h100).native.slices).toBe(1);
     // Without a tiled path (V = 1) every decode plan streams.
     expect(planCuda({ m: 8, n: 512, k: 512 }, info(2, 4, 512, 512, 1), h100).tiling.variant).toBe('decode');
   });
@@ -51,6 +54,14 @@ describe('cuda planner', () => {
       else expect(plan.tiling.splitK).toBeGreaterThan(1);
     });
   }
+
+  it('slices K in two for 16-kept-row stages on small grids only', () => {
+    expect(planCuda({ m: 256, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100).native).toMatchObject({ bm: 32, slices: 2 });
+    expect(planCuda({ m: 256, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100).tiling.threads).toBe(256);
+    const wide: WeightsInfo = { ...info(16, 32, 4096, 4096), tiled: { ks: 32, srows: 64, stages: 64, slotStride: 128 } };
+    expect(planCuda({ m: 256, n: 4096, k: 4096 }, wide, h100).native).toMatchObject({ bm: 32, slices: 1 });
+    expect(planCuda({ m: 4096, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100).native.slices).toBe(1);
+  });
 
   it('runs weights re-tiled with 32 kept rows on the wide instances only', () => {
     const shape = { m: 4096, n: 4096, k: 4096 };

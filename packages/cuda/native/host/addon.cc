@@ -49,6 +49,7 @@ Plan readPlan(const Napi::Object& o) {
   p.bm = intField(o, "bm");
   p.wm = intField(o, "wm");
   p.stages = intField(o, "stages");
+  p.slices = intField(o, "slices");
   p.splitK = intField(o, "splitK");
   p.rowsPerBlock = intField(o, "rowsPerBlock");
   p.windowsPerSplit = intField(o, "windowsPerSplit");

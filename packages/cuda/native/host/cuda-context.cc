@@ -157,7 +157,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
                  perSplit, b.c, splits > 1 ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
-  const TiledConfig config{plan.bm, plan.wm, plan.stages};
+  const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
   check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");
 }
 

@@ -6,11 +6,13 @@
 
 namespace nmkit {
 
-/// One configuration of the tiled kernel: block rows, warp rows and pipeline depth.
+/// One configuration of the tiled kernel: block rows, warp rows, pipeline depth and K slices (warp groups that
+/// split each stage's kept rows; 2 only for the 32-row block).
 struct TiledConfig {
   int bm;
   int wm;
   int stages;
+  int slices;
 };
 
 /// Launches the tiled kernel; returns cudaErrorInvalidValue for a configuration that was not compiled.

@@ -5,9 +5,11 @@
 
 namespace nmkit {
 
-int tiledThreads(const TiledConfig& c) { return (c.bm / c.wm) * (kTileN / kWarpN) * 32; }
+int tiledThreads(const TiledConfig& c) { return (c.bm / c.wm) * (kTileN / kWarpN) * 32 * c.slices; }
 
 cudaError_t launchTiledDeep(const TiledConfig& c, const TiledArgs& args, int splitK, cudaStream_t stream) {
+  if (c.slices == 2) return c.bm == 32 && c.wm == 32 && args.ks == kStageKept ? launchTiledInstance<32, 32, 4, kStageKept, 2>(args, splitK, stream) : cudaErrorInvalidValue;
+  if (c.slices != 1) return cudaErrorInvalidValue;
   if (args.ks != kStageKept) {  // long stages (24 or 32 kept rows): only the 32-row, 4-stage instance is deep
     if (c.stages != 4 || c.bm != 32 || c.wm != 32) return cudaErrorInvalidValue;
     if (args.ks == kWideStageKept) return launchTiledInstance<32, 32, 4, kWideStageKept>(args, splitK, stream);

@@ -21,11 +21,12 @@
 
 namespace nmkit {
 
-template <int BM, int WM>
+template <int BM, int WM, int SLICES = 1>
 struct TiledShape {
   static constexpr int kWarpsM = BM / WM;
   static constexpr int kWarpsN = kTileN / kWarpN;  // 4
-  static constexpr int kThreads = kWarpsM * kWarpsN * 32;
+  static constexpr int kTileThreads = kWarpsM * kWarpsN * 32;  // threads that cover the C tile once
+  static constexpr int kThreads = kTileThreads * SLICES;       // SLICES warp groups split each stage's kept rows
   static constexpr int TM = WM / 8;                // 8 or 4 rows per thread
   static constexpr int TN = 8;                     // columns per thread
   static_assert(WM == 64 || WM == 32, "warp tile is 64×32 or 32×32");
@@ -45,9 +46,9 @@ __host__ __device__ inline int tiledStageBytes(int bm, int srows, int ks, int sl
 /// does not change between stages (this thread's column of A and B, its shared offsets, the ragged-edge masks) is
 /// computed once, and zero rows are a real row of At (row K), so a copy costs a shuffle, a test for an unused slot,
 /// one address multiply-add and the copy itself.
-template <int BM, int WM, int KS>
+template <int BM, int WM, int KS, int SLICES>
 struct TiledLoader {
-  using S = TiledShape<BM, WM>;
+  using S = TiledShape<BM, WM, SLICES>;
   static constexpr int kChunksA = BM / 4;                       // 16-byte chunks per staged row
   static constexpr int kRowsPerWarp = 32 / kChunksA;            // staged rows one warp covers per pass
   static constexpr int kRowsPerPass = S::kThreads / kChunksA;   // staged rows the block covers per pass
@@ -108,10 +109,15 @@ struct TiledLoader {
   }
 };
 
-template <int BM, int WM, int STAGES, int KS>
-__global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, WM>::kMinBlocks) spmmNmTiled(TiledArgs p) {
-  using S = TiledShape<BM, WM>;
+template <int BM, int WM, int STAGES, int KS, int SLICES = 1>
+__global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledShape<BM, WM, SLICES>::kMinBlocks) spmmNmTiled(TiledArgs p) {
+  using S = TiledShape<BM, WM, SLICES>;
   constexpr int TM = S::TM;
+  // Sliced K: warp group `slice` multiplies kept rows [slice·kSliceKept, (slice+1)·kSliceKept) of every stage, so a
+  // small grid (M ≤ 256) runs SLICES× the warps per SM without split-K's memset and global atomics; the groups'
+  // tiles meet in shared memory at the end.
+  constexpr int kSliceKept = KS / SLICES;
+  static_assert(SLICES == 1 || kSliceKept % 8 == 0, "a slice holds whole groups of 8 kept rows");
   constexpr int kRowShift = BM == 128 ? 9 : BM == 64 ? 8 : 7;  // log2 of a staged row's bytes (BM · 4)
   static_assert((1 << kRowShift) == BM * 4, "BM is 32, 64 or 128");
   extern __shared__ __align__(16) char smem[];
@@ -123,7 +129,8 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
   const int s1 = min(p.stages, s0 + p.stagesPerSplit);
   const int count = max(0, s1 - s0);
 
-  const int warp = threadIdx.x / 32;
+  const int slice = threadIdx.x / S::kTileThreads;
+  const int warp = (threadIdx.x % S::kTileThreads) / 32;
   const int lane = threadIdx.x % 32;
   const int warpM = warp / S::kWarpsN;
   const int warpN = warp % S::kWarpsN;
@@ -138,7 +145,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
 #pragma unroll
     for (int j = 0; j < 8; ++j) rC[i][j] = 0.f;
 
-  TiledLoader<BM, WM, KS> loader(p, m0, n0);
+  TiledLoader<BM, WM, KS, SLICES> loader(p, m0, n0);
   const uint32_t smemAddress = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
@@ -163,15 +170,15 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
     const float* sB = sA + p.srows * BM;
     // This thread's A fragment of staged row `slot` is at aThread + slot · BM · 4 (shared-memory address).
     const uint32_t aThread = smemAddress + (s % STAGES) * stageBytes + aOff * 4;
-    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + KS * kTileN) + warpN * KS;
+    const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + KS * kTileN) + warpN * KS + slice * kSliceKept;
     // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
     float rA[2][TM];
     float rB[2][8];
     // Groups of kGroup kept rows (16, or 8 when KS = 24 keeps the warp's slots only 8-byte aligned): the warp's
     // slots of a group in registers (one broadcast 16- or 8-byte load).
-    constexpr int kGroup = KS % 16 == 0 ? 16 : 8;
+    constexpr int kGroup = kSliceKept % 16 == 0 ? 16 : 8;
 #pragma unroll
-    for (int g = 0; g < KS / kGroup; ++g) {
+    for (int g = 0; g < kSliceKept / kGroup; ++g) {
       unsigned words[4];
       if constexpr (kGroup == 16) {
         const uint4 w4 = *reinterpret_cast<const uint4*>(sSlot + g * 16);
@@ -180,7 +187,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
         const uint2 w2 = *reinterpret_cast<const uint2*>(sSlot + g * 8);
         words[0] = w2.x; words[1] = w2.y; words[2] = 0; words[3] = 0;
       }
-      const float* sBg = sB + g * kGroup * kTileN;
+      const float* sBg = sB + (slice * kSliceKept + g * kGroup) * kTileN;
       auto loadFragments = [&](int buffer, int ks) {
         // Byte ks % 4 of the word, zero-extended by one byte permute.
         const int slot = static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
@@ -217,6 +224,28 @@ __global__ void __launch_bounds__(TiledShape<BM, WM>::kThreads, TiledShape<BM, W
     }
   }
   cpAsyncWait<0>();
+  if constexpr (SLICES > 1) {
+    // Slices 1.. hand their tiles to slice 0 through the (now idle) stage buffers: thread t of a slice writes float4 v
+    // of its tile at [slice-1][v][t], so the writes and reads of a warp are consecutive 16-byte words.
+    __syncthreads();  // every warp is done with the last stage
+    float4* sRed = reinterpret_cast<float4*>(smem);
+    const int t = threadIdx.x % S::kTileThreads;
+    if (slice > 0) {
+#pragma unroll
+      for (int v = 0; v < TM * 2; ++v)
+        sRed[((slice - 1) * TM * 2 + v) * S::kTileThreads + t] = make_float4(rC[v / 2][(v % 2) * 4], rC[v / 2][(v % 2) * 4 + 1], rC[v / 2][(v % 2) * 4 + 2], rC[v / 2][(v % 2) * 4 + 3]);
+    }
+    __syncthreads();
+    if (slice > 0) return;
+#pragma unroll
+    for (int q = 1; q < SLICES; ++q) {
+#pragma unroll
+      for (int v = 0; v < TM * 2; ++v) {
+        const float4 r = sRed[((q - 1) * TM * 2 + v) * S::kTileThreads + t];
+        rC[v / 2][(v % 2) * 4] += r.x; rC[v / 2][(v % 2) * 4 + 1] += r.y; rC[v / 2][(v % 2) * 4 + 2] += r.z; rC[v / 2][(v % 2) * 4 + 3] += r.w;
+      }
+    }
+  }
 
   // Epilogue: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j.
   const int nBase = n0 + bOff;
