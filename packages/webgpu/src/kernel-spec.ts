@@ -196,18 +196,25 @@ export function kernelSpec(
   // everything else per-vector offsets (8:32 union 128×128×32 +3…+4 % and 4×4 tiles +4…+7 % with row slots;
   // the consecutive map needs one entry per vector: one slot per invocation).
   const slotsFor = (isUnion: boolean, colMap: 0 | 1) => {
-    const rowSlots = isUnion && colMap === 0 && slotMode === 1 && tn === 8 && keep * 8 <= group;
+    // Run 9: 8×4 invocation tiles of 8:32-density stages (union or whole windows) also read rows per 4 columns
+    // (128×128×32: 1.616 vs 1.645 ms at 4096³, 2.049 vs 2.068 at 2048×11008×4096, 0.132 vs 0.135 at 256×4096²).
+    const rowSlots =
+      (isUnion && colMap === 0 && slotMode === 1 && tn === 8 && keep * 8 <= group) ||
+      (!decode && slotMode === 1 && tn === 4 && keep * 4 === group);
     const layout = options.slotLayout ?? (rowSlots ? 'column-rows' : 'vector-offsets');
     // One slot entry per vector when the block holds whole vectors (or lies inside one), else per 4 columns.
     const wide = slotMode === 1 && layout === 'vector-offsets';
     const cols = slotMode === 2 ? 1 : wide && bn % vec === 0 ? vec : wide && vec % bn === 0 ? bn : 4;
     return { cols, perRow: bn / cols, offsets: slotMode === 0 || layout === 'vector-offsets' };
   };
-  // Kept-row chunks of 4 by default for whole-window stages of 8 or 12 kept rows in 8-column invocation tiles with
-  // the consecutive map (H100 runs 7 and 9: 12:32 128×128×32 −5…−8 %); not for 16 kept rows (128×128: 145 registers
-  // per invocation instead of 123, one workgroup per SM) nor decode, union or per-column stages.
+  // Kept-row chunks of 4 by default for whole-window stages of 12 or 16 kept rows, and of 8 in 8-column invocation
+  // tiles with the consecutive map (H100 runs 7 and 9: 12:32 128×128×32 1.850 vs 1.955 ms; 16:32 112×128×32 2.677
+  // vs 2.831, 64×128×32 8×4 3.087 vs 3.486; 8:32 whole windows 128×128×32 2.279 vs 2.392 at 2048×11008×4096, but
+  // 8×4 tiles of 8 kept rows slower chunked: 2.512 vs 2.068); not decode, union or per-column stages.
   const chunkFor = (kept: number, isUnion: boolean, colMap: 0 | 1) => {
-    const chunk = options.keptChunk ?? (!decode && !isUnion && slotMode === 1 && colMap === 1 && tn === 8 && kept > 4 && kept <= 12 ? 4 : 0);
+    const wholeWindows = !decode && !isUnion && slotMode === 1;
+    const chunked = wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1));
+    const chunk = options.keptChunk ?? (chunked ? 4 : 0);
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
   };
   const windows = Math.ceil(shape.k / group);
@@ -322,6 +329,10 @@ export function backendPlan(
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
   let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
+  // Dense 128×128 tiles: 16-row stages (16.6 KB of workgroup memory: two workgroups per SM) beat 32-row ones
+  // (33.3 KB: one) on the H100, run 9: 4.42 vs 5.23 ms at 4096³.
+  const denseWide = !pattern && plan.variant !== 'decode' && plan.block.m === 128 && plan.block.n === 128 && plan.thread.m === 8 && plan.thread.n === 8;
+  if (denseWide && options.deep === undefined) k = 16;
   let thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
   let { m, n } = plan.block;
   let threads = plan.threads;
@@ -338,6 +349,9 @@ export function backendPlan(
       threads = (m / thread.m) * (n / thread.n);
     } else if (wide && (perColumn || (plan.variant === 'low-sparsity' && keptPerStage >= 16))) {
       m = 64;
+      // 16 kept rows in 64×128: 8×4 invocation tiles (256 invocations), run 9: 3.087 vs 3.242 ms (8×8, chunked) at
+      // 4096³, 0.208 vs 0.227 at 256×4096² (split-K 2). Per-column slots keep 8×8.
+      if (!perColumn) thread = { m: 8, n: 4 };
       threads = (m / thread.m) * (n / thread.n);
       splitK = Math.max(1, Math.floor(splitK / 2)); // twice the tiles: half the K slices for the same fill
     } else if (wide && plan.variant === 'high-sparsity' && pattern.keep * 4 === pattern.group && !perColumn) {

@@ -60,13 +60,13 @@ describe('backendPlan: the defaults measured on the H100', () => {
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
     backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
-  it('dense: 128×128 tiles, 32-row register-prefetched stages', () => {
-    expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 32 }, stages: 2, threads: 256 });
+  it('dense: 128×128 tiles, 16-row register-prefetched stages', () => {
+    expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 16 }, stages: 2, threads: 256 });
   });
   it('16:32 V=32: 112×128 tiles (two workgroups of ≤ 23.5 KB per SM), 64×128 where 112 rows waste M; 12:32 stays 128×128', () => {
     expect(plan(big, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 112, n: 128, k: 32 }, threads: 224 });
     expect(plan(big, { keep: 12, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, threads: 256 });
-    expect(plan({ m: 256, n: 4096, k: 4096 }, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128 } });
+    expect(plan({ m: 256, n: 4096, k: 4096 }, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128 }, thread: { m: 8, n: 4 }, threads: 256 });
     // Without a shape (no waste estimate) 64×128.
     const base = candidatePlans(big, { keep: 16, group: 32, vectorLength: 32 }, h100)[0];
     expect(backendPlan(base, { keep: 16, group: 32, vectorLength: 32 }, false).block.m).toBe(64);
@@ -116,15 +116,18 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     expect(pipelineKey('tiled', { ...offsets.constants })).not.toBe(pipelineKey('tiled', { ...rows.constants }));
     expect(pipelineKey('tiled', { ...rows.constants })).toContain('SLOT_OFFSETS=false');
   });
-  it('union with the consecutive map, 8:32 union stages, whole-window stages and dense: per-vector offsets', () => {
+  it('union with the consecutive map, whole-window stages and dense: per-vector offsets; 8:32 union stages: 8×4 tiles, rows per 4 columns', () => {
     expect(spec(p4, { columnMap: 'consecutive' }).constants).toMatchObject({ COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     const p8 = { keep: 8, group: 32, vectorLength: 32 };
-    expect(spec(p8, { columnMap: 'split' }).constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: true, SLOT_COLS: 32 });
+    expect(spec(p8, { columnMap: 'split', slotLayout: 'vector-offsets' }).constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants).toMatchObject({ UNION: false, COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
-    // Kept-row chunks of 4 by default for 12-kept-row whole-window stages; not for 16, not on request of 0.
+    // Kept-row chunks of 4 by default for 12- and 16-kept-row whole-window stages; not on request of 0, not union.
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(4);
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }, { keptChunk: 0 }).constants.KCHUNK).toBe(0);
-    expect(spec({ keep: 16, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(0);
+    expect(spec({ keep: 16, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(4);
+    expect(spec(p4).constants.KCHUNK).toBe(0);
+    // 8:32 union stages: 8×4 invocation tiles reading rows per 4 columns.
+    expect(spec(p8).constants).toMatchObject({ TN: 4, WG: 512, SLOT_OFFSETS: false, SLOT_COLS: 4 });
     const dense = kernelSpec(shape, undefined, backendPlan(candidatePlans(shape, undefined, h100)[0], undefined, false), context);
     expect(dense.shader === 'tiled' && dense.constants.SLOT_OFFSETS).toBe(true);
   });
