@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--sweep | --explore] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own plan (backendPlan of the planner's choice) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -16,7 +16,10 @@
  * is rewritten after every problem. The sweep also times, for tiles of 128 columns, 8×4 invocation tiles, 112- and
  * 96-row tiles, 16-row dense stages and padded workgroup memory (12:32). `--log-kernels` logs each
  * kernel before its first timing (its pipeline is created then: a Vulkan layer's per-pipeline report, e.g.
- * tools/vkstats, follows the line).
+ * tools/vkstats, follows the line). `--explore` (instead of tuning) times the default kernel and, where it applies, a
+ * short list of candidates back to back with it (run 10: 16-kept-row whole-window stages in 120×128 and 128×96 tiles,
+ * 128×128 chunked, the 112×128 default padded to 24320 / 24576 / 24832 / 25344 B of workgroup memory; 4:32 in
+ * 64×128×64 8×4 tiles with chunks of 4); the default is always re-timed, and every re-timed kernel is verified.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -58,6 +61,7 @@ const PATTERNS = BENCH_PATTERNS;
 const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
 const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
+const explore = flag('--explore');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
@@ -79,7 +83,7 @@ interface Row {
   verified: { samples: number; worstRatio: number };
   options?: KernelOptions;
   /** The fastest of the tuning run (`--retime`, default 3), timed again with the final repeat count. */
-  retimed?: { kernel: string; medianMs: number }[];
+  retimed?: { kernel: string; medianMs: number; verified?: boolean }[];
   /** The backend's default (untuned) kernel and its tuning-run time. */
   own?: { kernel: string; medianMs: number };
   tuned: { plan: string; kernel: string; medianMs: number }[];
@@ -138,6 +142,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   const own: Candidate = { plan: backendPlan(base[0], pattern, false, { shape }), options: {} };
   const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
+  if (explore) return exploreCandidates(shape, pattern, own, splits);
   if (!sweep) {
     const plans = base.flatMap((p) => splits(p).flatMap((splitK) => [1, 2].map((stages) => ({ ...p, splitK, stages }))));
     return [own, ...plans.map((plan) => ({ plan, options: {} }))];
@@ -195,7 +200,44 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options }))), ...extra];
 }
 
-async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined, a: DenseMatrix, weights: PreparedWeights) {
+/**
+ * `--explore`: the default kernel and the run-10 candidates next to it (see the header). 16-kept-row whole-window
+ * stages (the default is 112×128 8×8, chunks of 4, 23296 B): 112×128 unchunked; 120×128 (24320 B) and 128×96
+ * (23232 B), unchunked and chunked; 128×128 chunked (25344 B); the default padded with 1024 / 1280 / 1536 / 2048 unused
+ * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
+ * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³).
+ */
+function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
+  const out: Candidate[] = [own];
+  if (!pattern || shape.m <= 16) return out;
+  const p = own.plan;
+  if (p.variant === 'low-sparsity' && p.block.m === 112 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
+    const tile = (m: number, n: number): TilingPlan => ({ ...p, block: { ...p.block, m, n }, threads: (m / 8) * (n / 8) });
+    out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 0 } });
+    for (const [m, n] of [
+      [120, 128],
+      [128, 96],
+    ]) {
+      for (const keptChunk of [0, 4]) out.push({ plan: tile(m, n), options: { columnMap: 'consecutive', keptChunk } });
+    }
+    out.push({ plan: tile(128, 128), options: { columnMap: 'consecutive', keptChunk: 4 } });
+    for (const sharedPadBytes of [1024, 1280, 1536, 2048]) out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 4, sharedPadBytes } });
+  }
+  if (p.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && pattern.vectorLength % 4 === 0) {
+    const q: TilingPlan = { ...p, block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };
+    for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: { keptChunk: 4 } });
+  }
+  return out;
+}
+
+async function tuneAndTime(
+  backend: WebGPUBackend,
+  shape: MatmulShape,
+  pattern: NMPattern | undefined,
+  a: DenseMatrix,
+  weights: PreparedWeights,
+  check: (c: DenseMatrix) => { samples: number; worstRatio: number },
+) {
   const tuned: { plan: TilingPlan; options: KernelOptions; medianMs: number; kernel: string }[] = [];
   const seen = new Set<string>();
   let ownKernel = '';
@@ -218,22 +260,39 @@ async function tuneAndTime(backend: WebGPUBackend, shape: MatmulShape, pattern: 
   // median of those is reported.
   let best = tuned[0];
   let final: Awaited<ReturnType<WebGPUBackend['time']>> | undefined;
-  const retimed: { kernel: string; medianMs: number }[] = [];
-  for (const entry of tuned.slice(0, retimeCount)) {
+  let c: DenseMatrix | undefined;
+  let verified: { samples: number; worstRatio: number } | undefined;
+  const retimed: { kernel: string; medianMs: number; verified?: boolean }[] = [];
+  const toRetime = tuned.slice(0, retimeCount);
+  const ownEntry = tuned.find((t) => t.kernel === ownKernel);
+  if (explore && ownEntry && !toRetime.includes(ownEntry)) toRetime.push(ownEntry);
+  for (const entry of toRetime) {
     backend.kernelOptions = entry.options;
     const t = await backend.time(a, weights, { plan: entry.plan, warmup: 3, repeats: finalRepeats });
-    retimed.push({ kernel: entry.kernel, medianMs: t.medianMs });
+    // Every re-timed kernel is verified (a wrong kernel is logged and never reported).
+    let out: DenseMatrix;
+    let check1: { samples: number; worstRatio: number };
+    try {
+      out = await backend.matmul(a, weights, { plan: entry.plan });
+      check1 = check(out);
+    } catch (error) {
+      log(`  ${entry.kernel}: ${(error as Error).message}`);
+      retimed.push({ kernel: entry.kernel, medianMs: t.medianMs, verified: false });
+      continue;
+    }
+    retimed.push({ kernel: entry.kernel, medianMs: t.medianMs, verified: true });
     if (!final || t.medianMs < final.medianMs) {
       final = t;
       best = entry;
+      c = out;
+      verified = check1;
     }
   }
-  backend.kernelOptions = best.options;
-  const c = await backend.matmul(a, weights, { plan: best.plan });
   backend.kernelOptions = {};
+  if (!final || !c || !verified) throw new Error('no re-timed kernel verified');
   // The backend's own untuned choice, for the record (how much tuning adds).
   const ownTuned = tuned.find((t) => t.kernel === ownKernel);
-  return { best, final: final!, c, tuned, retimed, own: ownTuned ? { kernel: ownKernel, medianMs: ownTuned.medianMs } : undefined };
+  return { best, final, c, verified, tuned, retimed, own: ownTuned ? { kernel: ownKernel, medianMs: ownTuned.medianMs } : undefined };
 }
 
 async function main() {
@@ -287,8 +346,7 @@ async function main() {
       const b = pattern ? randomCompressed(shape.k, shape.n, pattern, 2) : (denseB ??= randomDense(shape.k, shape.n, 2));
       const weights = pattern ? await backend.prepare(b as CompressedNM) : await backend.prepareDense(b as DenseMatrix);
       try {
-        const { best, final, c, tuned, retimed, own } = await tuneAndTime(backend, shape, pattern, a, weights);
-        const verified = verify(c, a, b);
+        const { best, final, verified, tuned, retimed, own } = await tuneAndTime(backend, shape, pattern, a, weights, (c) => verify(c, a, b));
         const model = performanceModel(shape, pattern, H100_SXM);
         rows.push({
           shape: label,

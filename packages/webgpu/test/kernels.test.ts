@@ -192,6 +192,27 @@ describe('tiled kernel variants', () => {
   });
 
   it.each([
+    ['120-row tiles (120×32, 60 invocations; the H100 candidate is 120×128)', 120, 32],
+    ['96-column tiles (32×96, 48 invocations; the H100 candidate is 128×96: 3 vectors, swizzled runs of 8 vec4s)', 32, 96],
+  ] as const)('16:32 V=32 %s, chunked and not, ragged M and N', async (_, m, n) => {
+    if (!backend) return;
+    const shape = { m: 250, n: 200, k: 200 };
+    const pattern = { keep: 16, group: 32, vectorLength: 32 };
+    const base = candidatePlans(shape, pattern, limits())[0];
+    const plan: TilingPlan = { ...base, variant: 'low-sparsity', block: { m, n, k: 32 }, thread: { m: 8, n: 8 }, threads: (m / 8) * (n / 8), splitK: 1, stages: 2 };
+    for (const keptChunk of [0, 4]) {
+      backend.kernelOptions = { columnMap: 'consecutive', keptChunk };
+      try {
+        const kernel = await runSparse(shape, pattern, plan, 25);
+        expect(kernel).toContain(`${m}×${n}×32`);
+        expect(kernel).toContain('consecutive');
+      } finally {
+        backend.kernelOptions = {};
+      }
+    }
+  });
+
+  it.each([
     ['16:32 V=32', { m: 70, n: 190, k: 200 }, { keep: 16, group: 32, vectorLength: 32 }],
     ['4:32 V=32, union over merged windows', { m: 66, n: 200, k: 300 }, { keep: 4, group: 32, vectorLength: 32 }],
     ['8:32 V=64', { m: 35, n: 150, k: 130 }, { keep: 8, group: 32, vectorLength: 64 }],
