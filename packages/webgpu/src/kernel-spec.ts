@@ -65,8 +65,8 @@ export interface KernelOptions {
   readonly slotLayout?: SlotLayout;
   /**
    * Unroll the stage's kept-row loop this many rows at a time (used when it divides the stage's kept rows; 0: the
-   * whole stage). Default: 4 for whole-window stages of 8 or 12 kept rows with the consecutive map and 8 columns per
-   * invocation (measured faster on the H100), else 0.
+   * whole stage). Default: 4 for whole-window stages of 12 or 16 kept rows, of 8 with the consecutive map and 8 columns
+   * per invocation, and for 4:32-density union stages of 8 kept rows in 8×4 tiles (measured faster on the H100), else 0.
    */
   readonly keptChunk?: number;
   /**
@@ -213,7 +213,9 @@ export function kernelSpec(
   // 8×4 tiles of 8 kept rows slower chunked: 2.512 vs 2.068); not decode, union or per-column stages.
   const chunkFor = (kept: number, isUnion: boolean, colMap: 0 | 1) => {
     const wholeWindows = !decode && !isUnion && slotMode === 1;
-    const chunked = wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1));
+    // Run 10: union stages of 8 kept rows at 1/8 density (4:32, two windows) in 8×4 tiles, chunks of 4 (see backendPlan).
+    const union8 = !decode && isUnion && slotMode === 1 && tn === 4 && kept === 8 && keep * 8 === group;
+    const chunked = union8 || (wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1)));
     const chunk = options.keptChunk ?? (chunked ? 4 : 0);
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
   };
@@ -325,7 +327,8 @@ export function backendPlan(
   //   faster still in 112×128 tiles (run 9): a 128×128 stage of 16 kept rows needs 25.3 KB of workgroup memory,
   //   and the H100's Vulkan driver runs two such workgroups per SM only up to ~24 KB each (48 KiB per SM, with
   //   1 KiB reserved per workgroup); 112×128 needs 22.8 KB. 64×128 where 112-row tiles would waste > 6 % of M;
-  // - union stages at 8:32 density: 8×4 invocation tiles (512 invocations) in 128×128 (run 9);
+  // - union stages at 8:32 density: 8×4 invocation tiles (512 invocations) in 128×128 (run 9); at 4:32 density
+  //   64×128 tiles of two windows in 8×4 tiles, chunks of 4 (run 10: −10 % at 4096³, −21 % at 2048×11008×4096);
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
   let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
@@ -354,6 +357,15 @@ export function backendPlan(
       if (!perColumn) thread = { m: 8, n: 4 };
       threads = (m / thread.m) * (n / thread.n);
       splitK = Math.max(1, Math.floor(splitK / 2)); // twice the tiles: half the K slices for the same fill
+    } else if (wide && plan.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && !perColumn) {
+      // Union stages at 1/8 density (4:32): 64×128 tiles of two windows in 8×4 invocation tiles (256 invocations),
+      // kept-row chunks of 4 (kernelSpec), run 10: 0.942 vs 1.052 ms at 4096³, 1.214 vs 1.538 at 2048×11008×4096,
+      // 0.082 (split-K 2) vs 0.097 (128×128×32, split-K 4) at 256×4096².
+      m = 64;
+      k = 2 * pattern.group;
+      thread = { m: 8, n: 4 };
+      threads = (m / thread.m) * (n / thread.n);
+      splitK = Math.max(1, Math.floor(splitK / 2));
     } else if (wide && plan.variant === 'high-sparsity' && pattern.keep * 4 === pattern.group && !perColumn) {
       thread = { m: 8, n: 4 };
       threads = (m / thread.m) * (n / thread.n);

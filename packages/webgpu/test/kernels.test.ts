@@ -76,9 +76,9 @@ describe('backendPlan: the defaults measured on the H100', () => {
     const p12 = plan(small, { keep: 12, group: 32, vectorLength: 32 });
     expect(p16.splitK * 2).toBe(p12.splitK);
   });
-  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations); 4:32 keeps 8×8', () => {
+  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations); 4:32 64×128×64 in 8×4 tiles (256 invocations)', () => {
     expect(plan(big, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128 }, thread: { m: 8, n: 4 }, threads: 512 });
-    expect(plan(big, { keep: 4, group: 32, vectorLength: 32 })).toMatchObject({ thread: { m: 8, n: 8 }, threads: 256 });
+    expect(plan(big, { keep: 4, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256 });
   });
   it('2:4 V=1 (per-column slots): 64×128 tiles, 16-row stages', () => {
     expect(plan(big, { keep: 2, group: 4, vectorLength: 1 })).toMatchObject({ block: { m: 64, n: 128, k: 16 } });
@@ -97,8 +97,10 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
   const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
   const shape = { m: 4096, n: 4096, k: 4096 };
-  const spec = (pattern: NMPattern, options: { slotLayout?: SlotLayout; columnMap?: 'split' | 'consecutive'; keptChunk?: number } = {}) => {
-    const plan = backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false);
+  const spec = (pattern: NMPattern, options: { slotLayout?: SlotLayout; columnMap?: 'split' | 'consecutive'; keptChunk?: number } = {}, wide = false) => {
+    // wide: the planner's 128×128 8×8 tile as it is (the 4:32 default became 64×128×64 8×4 in run 10).
+    const base = candidatePlans(shape, pattern, h100)[0];
+    const plan = wide ? { ...base, stages: 2 } : backendPlan(base, pattern, false);
     const b = randomCompressed(1024, 256, pattern, 2); // union lists of a smaller matrix: only their length matters
     const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
     const s = kernelSpec(shape, pattern, plan, context, aRows, options);
@@ -106,18 +108,18 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     return s;
   };
   const p4 = { keep: 4, group: 32, vectorLength: 32 };
-  it('4:32 (union, split map): rows per 4 columns by default; per-vector offsets on request, another pipeline', () => {
-    const rows = spec(p4);
+  it('4:32 (union, split map) in 8×8 tiles: rows per 4 columns by default; per-vector offsets on request, another pipeline', () => {
+    const rows = spec(p4, {}, true);
     expect(rows.constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: false, SLOT_COLS: 4, SLOTS_PER_ROW: rows.constants.BN / 4 });
     expect(rows.name).toContain('row-slots');
-    const offsets = spec(p4, { slotLayout: 'vector-offsets' });
+    const offsets = spec(p4, { slotLayout: 'vector-offsets' }, true);
     expect(offsets.constants).toMatchObject({ UNION: true, SLOT_OFFSETS: true, SLOT_COLS: 32, SLOTS_PER_ROW: offsets.constants.BN / 32 });
     expect(offsets.name).not.toContain('row-slots');
     expect(pipelineKey('tiled', { ...offsets.constants })).not.toBe(pipelineKey('tiled', { ...rows.constants }));
     expect(pipelineKey('tiled', { ...rows.constants })).toContain('SLOT_OFFSETS=false');
   });
   it('union with the consecutive map, whole-window stages and dense: per-vector offsets; 8:32 union stages: 8×4 tiles, rows per 4 columns', () => {
-    expect(spec(p4, { columnMap: 'consecutive' }).constants).toMatchObject({ COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
+    expect(spec(p4, { columnMap: 'consecutive' }, true).constants).toMatchObject({ COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     const p8 = { keep: 8, group: 32, vectorLength: 32 };
     expect(spec(p8, { columnMap: 'split', slotLayout: 'vector-offsets' }).constants).toMatchObject({ UNION: true, COLMAP: 0, SLOT_OFFSETS: true, SLOT_COLS: 32 });
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants).toMatchObject({ UNION: false, COLMAP: 1, SLOT_OFFSETS: true, SLOT_COLS: 32 });
@@ -125,7 +127,9 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(4);
     expect(spec({ keep: 12, group: 32, vectorLength: 32 }, { keptChunk: 0 }).constants.KCHUNK).toBe(0);
     expect(spec({ keep: 16, group: 32, vectorLength: 32 }).constants.KCHUNK).toBe(4);
-    expect(spec(p4).constants.KCHUNK).toBe(0);
+    expect(spec(p4, {}, true).constants.KCHUNK).toBe(0);
+    // The 4:32 default (run 10): 64×128 union stages of two windows (8 kept rows) in 8×4 tiles, per-vector offsets, chunks of 4.
+    expect(spec(p4).constants).toMatchObject({ BM: 64, BN: 128, BK: 64, TN: 4, WG: 256, UNION: true, COLMAP: 0, SLOT_OFFSETS: true, KCHUNK: 4 });
     // 8:32 union stages: 8×4 invocation tiles reading rows per 4 columns.
     expect(spec(p8).constants).toMatchObject({ TN: 4, WG: 512, SLOT_OFFSETS: false, SLOT_COLS: 4 });
     const dense = kernelSpec(shape, undefined, backendPlan(candidatePlans(shape, undefined, h100)[0], undefined, false), context);
@@ -189,6 +193,16 @@ describe('tiled kernel variants', () => {
     } finally {
       backend.kernelOptions = {};
     }
+  });
+
+  it('4:32 V=32 default union stages of two windows in 8×4 tiles, chunks of 4 (64×32×64 here: the H100 default is 64×128×64)', async () => {
+    if (!backend) return;
+    const shape = { m: 100, n: 170, k: 300 };
+    const pattern = { keep: 4, group: 32, vectorLength: 32 };
+    const base = candidatePlans(shape, pattern, limits())[0];
+    const plan: TilingPlan = { ...base, variant: 'high-sparsity', block: { m: 64, n: 32, k: 64 }, thread: { m: 8, n: 4 }, threads: 64, splitK: 1, stages: 2 };
+    const kernel = await runSparse(shape, pattern, plan, 27);
+    expect(kernel).toContain('spmm-nm-high-sparsity 64×32×64 (8×4/invocation, 64 invocations) prefetch chunk 4');
   });
 
   it.each([
