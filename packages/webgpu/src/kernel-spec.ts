@@ -142,8 +142,9 @@ export type KernelSpec =
 export const UNION_WORTH_IT = 0.875;
 
 /**
- * Workgroup memory of the tiled kernel for given constants (must match the WGSL declarations: sA, then sB with
- * its tail of SB_TAIL vec4s holding the staged slot words and the padding).
+ * Workgroup memory of the tiled kernel for given constants (must match the WGSL declarations for N:M kernels:
+ * sA, sB, sSlot of SLOT_WORDS rounded up to 16 B as Dawn counts it). Dense kernels are counted with 1 slot word as before, though they declare
+ * KEPT × SLOTS_PER_ROW (run 9's driver statistics: 37376 B for dense 128×128×32, where this says 33284).
  */
 export function tiledSharedBytes(
   c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'> & {
@@ -153,9 +154,10 @@ export function tiledSharedBytes(
   },
 ): number {
   const aStride = c.BM / 4 + (c.SA_SWIZZLE ? 0 : 1);
-  const slotWords = c.SLOT_MODE === 0 || c.SLOT_REGS ? 0 : c.KEPT * c.SLOTS_PER_ROW;
-  const tail = Math.ceil((slotWords + (c.PAD_WORDS ?? 0)) / 4);
-  return c.A_ROWS * aStride * 16 + (c.KEPT * (c.BN / 4) + tail) * 16;
+  if (c.SLOT_MODE === 0) return c.A_ROWS * aStride * 16 + c.KEPT * c.BN * 4 + 4;
+  // Dawn rounds each workgroup variable up to 16 B (a 1-word sSlot counts 16; checked on lavapipe).
+  const slotWords = c.SLOT_REGS ? 1 : c.KEPT * c.SLOTS_PER_ROW + (c.PAD_WORDS ?? 0);
+  return c.A_ROWS * aStride * 16 + c.KEPT * c.BN * 4 + Math.ceil(slotWords / 4) * 16;
 }
 
 /** The plan reported when no tiled plan fits: the general kernel, 16×16 invocations, one output each. */

@@ -3,8 +3,8 @@
 // Levels (the shared TilingPlan mapped onto WGSL):
 //   workgroup  BM × BN tile of C; per stage it stages in workgroup memory
 //              sA: A_ROWS rows of K × BM (transposed, so an invocation's TM rows are one vec4 load),
-//              sB: KEPT compressed rows × BN, then the slots: the sA row each (kept row, vector) reads
-//              (in sB's tail; SLOT_REGS: not staged, each invocation reads its vector's into registers);
+//              sB: KEPT compressed rows × BN, sSlot: the sA row each (kept row, vector) reads
+//              (SLOT_REGS: not staged, each invocation reads its vector's into registers);
 //   subgroup   consecutive invocation indices run along N, so a subgroup is a strip of the tile whose
 //              invocations share A reads (broadcast) and read B as consecutive vec4s;
 //   invocation TM × TN register tile: TN/4 vec4 column groups, TM rows as TM/4 vec4s. COLMAP 0: the groups
@@ -49,11 +49,9 @@ override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count k
 override SA_SWIZZLE: bool = false; // sA rows unpadded (BM/4 vec4s), vec4 column XOR (row & 7): conflict-free without the pad
 override SLOT_REGS: bool = false;  // slots of the invocation's own vector read into registers from gUnion (per-vector
                                    // layout, see loadVecSlots) instead of staged: no slot words in workgroup memory
-// vec4s after sB's KEPT × BN values: the staged slot words (u32 bits; none for dense and SLOT_REGS) and PAD_WORDS
-// (derived, not set by the host; tiledSharedBytes computes the same).
-override SB_TAIL: u32 = (select(KEPT * SLOTS_PER_ROW, 0u, SLOT_MODE == 0u || SLOT_REGS) + PAD_WORDS + 3u) / 4u;
+// Words of sSlot (derived, not set by the host): SLOT_REGS stages none, but a WGSL array has at least one element.
+override SLOT_WORDS: u32 = select(KEPT * SLOTS_PER_ROW + PAD_WORDS, 1u, SLOT_REGS);
 override A_STRIDE: u32 = BM / 4u + 1u - u32(SA_SWIZZLE);  // vec4s per sA row (derived, not set by the host)
-override SLOT_BASE: u32 = KEPT * (BN / 4u);                 // first vec4 of the slot words in sB (derived)
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
@@ -68,22 +66,24 @@ struct Params {
 @group(0) @binding(5) var<uniform> params: Params;
 
 var<workgroup> sA: array<vec4<f32>, A_ROWS * A_STRIDE>;   // A_ROWS × BM (+1 vec4 pad per row unless SA_SWIZZLE)
-// KEPT × BN values, then SB_TAIL vec4s: KEPT × SLOTS_PER_ROW slot words (sA offsets, stored as f32 bits) and any
-// unused padding. The slots live in sB's tail (not an array of their own) so that a kernel that stages none
-// (dense, SLOT_REGS) declares no slot memory at all: WGSL arrays have at least one element, and Dawn counts
-// every variable the entry point references, also under an override that is false.
-var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u) + SB_TAIL>;
+var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
+// KEPT × SLOTS_PER_ROW sA offsets (+ unused padding). Declared (and allocated: Dawn and, per run 9's driver
+// statistics, the NVIDIA driver count every variable the entry point references, also under an override that is
+// false) even where no slot is staged: dense kernels (KEPT × SLOTS_PER_ROW words) and SLOT_REGS (1 word).
+// (Run 12 measured SLOT_REGS with the slots in sB's tail instead, at exactly 24576 B for 128×128×32; that form made
+// the staged-slot kernels slower, chunked ones by 25–40 %, so the separate array stays.)
+var<workgroup> sSlot: array<u32, SLOT_WORDS>;
 var<private> n0: u32;      // first column of the block
 var<private> m0: u32;      // first row of the block
 var<private> blockX: u32;  // column block index (union lists)
 
-// Staged slot word e (sB's tail).
+// Staged slot word e.
 fn slotGet(e: u32) -> u32 {
-  return bitcast<u32>(sB[SLOT_BASE + e / 4u][e % 4u]);
+  return sSlot[e];
 }
 
 fn slotSet(e: u32, v: u32) {
-  sB[SLOT_BASE + e / 4u][e % 4u] = bitcast<f32>(v);
+  sSlot[e] = v;
 }
 
 // Index in sA of vec4 column c of the row at offset off (row · A_STRIDE). SA_SWIZZLE: the column is XORed with
