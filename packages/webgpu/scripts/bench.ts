@@ -205,12 +205,9 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * stages (the default is 112×128 8×8, chunks of 4, 23296 B): 112×128 unchunked; 120×128 (24320 B) and 128×96
  * (23232 B), unchunked and chunked; 128×128 chunked (25344 B); the default padded with 1024 / 1280 / 1536 / 2048 unused
  * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
- * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³). Run 12 (16:32, 2:4/32, 4:8/32):
- * 128×128×32 with unpadded swizzled sA and slots in registers (24592 B), chunks of 4 / 0 / 8; 128×128×32 swizzled
- * with staged slots (24832 B, over the line: a control); the 112×128 default with both changes.
+ * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³).
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
-  // (run 12 candidates: see below, after the run-10 ones)
   const out: Candidate[] = [own];
   if (!pattern || shape.m <= 16) return out;
   const p = own.plan;
@@ -225,17 +222,6 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
     }
     out.push({ plan: tile(128, 128), options: { columnMap: 'consecutive', keptChunk: 4 } });
     for (const sharedPadBytes of [1024, 1280, 1536, 2048]) out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 4, sharedPadBytes } });
-  }
-  // Run 12: 128×128×32 near the 24576 B line (unpadded swizzled sA, slots in registers: 24592 B, 24576 in run 12's
-  // build, instead of 25344), chunks of 4 / 0 / 8, the same two changes on the default tile, next to the default. Also
-  // for 2:4/32 and 4:8/32 (their defaults are 128×128 tiles of 14 and 12 kept rows; 32-row stages hold 16).
-  const compact = { columnMap: 'consecutive', aLayout: 'swizzled', slotSource: 'registers' } as const;
-  const sixteen = p.variant === 'low-sparsity' && pattern.vectorLength % 8 === 0 && p.thread.m === 8 && p.thread.n === 8 && p.block.n === 128;
-  if (sixteen && (p.block.m === 112 || p.block.m === 128)) {
-    const wide: TilingPlan = { ...p, block: { m: 128, n: 128, k: 32 }, threads: 256, stages: 2 };
-    for (const keptChunk of [4, 0, 8]) out.push({ plan: wide, options: { ...compact, keptChunk } });
-    out.push({ plan: wide, options: { columnMap: 'consecutive', aLayout: 'swizzled', keptChunk: 4 } });
-    if (p.block.m === 112) out.push({ plan: { ...p, stages: 2 }, options: { ...compact, keptChunk: 4 } });
   }
   if (p.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && pattern.vectorLength % 4 === 0) {
     const q: TilingPlan = { ...p, block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };

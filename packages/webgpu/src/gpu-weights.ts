@@ -11,8 +11,6 @@ interface Resident {
   readonly slots: GPUBuffer;
   /** Union lists and their slots per (tile width, stage depth), built on first use. */
   readonly unions: Map<string, { host: UnionRows; rows: GPUBuffer; slots: GPUBuffer }>;
-  /** The indices per vector (`buildVectorSlots`), for kernels that read slots into registers; built on first use. */
-  vectorSlots?: GPUBuffer;
 }
 
 /**
@@ -53,7 +51,6 @@ export class GpuWeights implements PreparedWeights {
   get bytes(): number {
     let total = this.hostValues.byteLength + Math.max(4, align4(this.hostIndices.byteLength));
     for (const u of this.resident?.unions.values() ?? []) total += u.rows.size + u.slots.size;
-    total += this.resident?.vectorSlots?.size ?? 0;
     return total;
   }
 
@@ -85,13 +82,6 @@ export class GpuWeights implements PreparedWeights {
     return entry;
   }
 
-  /** The in-window offsets laid out per vector (see {@link buildVectorSlots}) on `context`'s device. */
-  vectorSlots(context: GpuContext): GPUBuffer {
-    const resident = this.upload(context);
-    resident.vectorSlots ??= createFilled(context.device, buildVectorSlots(this.hostIndices, this.cols, this.pattern!), 'B indices per vector');
-    return resident.vectorSlots;
-  }
-
   dispose(): void {
     if (this.released) return;
     this.released = true;
@@ -104,28 +94,11 @@ export class GpuWeights implements PreparedWeights {
     if (!r) return;
     r.values.destroy();
     r.slots.destroy();
-    r.vectorSlots?.destroy();
     for (const u of r.unions.values()) {
       u.rows.destroy();
       u.slots.destroy();
     }
   }
-}
-
-/**
- * The format's in-window offsets (bytes `[keptRows][vectors]`) transposed to `[vectors][rowBytes]`, rowBytes =
- * keptRows + 32 rounded up to 16, zero-filled past keptRows: a stage's offsets of one vector are whole words (the
- * WGSL's `loadVecSlots` reads KEPT/4 of them; the last stage may reach up to KEPT ≤ 16 bytes past keptRows).
- */
-export function buildVectorSlots(indices: Uint8Array, cols: number, pattern: NMPattern): Uint8Array {
-  const vectors = Math.ceil(cols / pattern.vectorLength);
-  const keptRows = vectors > 0 ? indices.length / vectors : 0;
-  const rowBytes = Math.ceil((keptRows + 32) / 16) * 16;
-  const out = new Uint8Array(vectors * rowBytes);
-  for (let w = 0; w < keptRows; w++) {
-    for (let v = 0; v < vectors; v++) out[v * rowBytes + w] = indices[w * vectors + v];
-  }
-  return out;
 }
 
 /** A storage buffer holding `data` (padded to whole words; at least 4 bytes, WebGPU refuses empty bindings). */

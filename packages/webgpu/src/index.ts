@@ -4,16 +4,14 @@
  */
 export { createWebGPUBackend, type WebGPUBackendOptions, webgpuProvider } from './provider.js';
 export { WebGPUBackend } from './webgpu-backend.js';
-export { buildVectorSlots, GpuWeights } from './gpu-weights.js';
+export { GpuWeights } from './gpu-weights.js';
 export {
-  type ALayout,
   backendPlan,
   type ColumnMap,
   type KernelOptions,
   type KernelSpec,
   kernelSpec,
   type SlotLayout,
-  type SlotSource,
   planStageWindows,
   type PrefetchParts,
   type TiledConstants,

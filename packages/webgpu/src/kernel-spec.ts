@@ -37,13 +37,6 @@ export interface TiledConstants {
   readonly PAD_WORDS: number;
   /** Constant stage trip count (unrollable); false on CPU drivers, whose LLVM compile of unrolled tiles takes seconds. */
   readonly UNROLL: boolean;
-  /** sA rows without the +1 vec4 pad, vec4 columns XOR-swizzled by (row & 7) instead (`kernelOptions.aLayout`). */
-  readonly SA_SWIZZLE: boolean;
-  /**
-   * Slots not staged: each invocation reads its own vector's slot bytes for the stage into registers, from a
-   * per-vector copy of the indices bound in place of the union lists (`kernelOptions.slotSource`).
-   */
-  readonly SLOT_REGS: boolean;
 }
 
 /**
@@ -87,25 +80,7 @@ export interface KernelOptions {
    * on how workgroup memory per workgroup limits the workgroups an SM runs at once. Default 0.
    */
   readonly sharedPadBytes?: number;
-  /** Default `padded` (see {@link ALayout}). */
-  readonly aLayout?: ALayout;
-  /** Default `workgroup` (see {@link SlotSource}). */
-  readonly slotSource?: SlotSource;
 }
-
-/**
- * How sA rows are laid out: `padded` (one unused vec4 per row, the default) or `swizzled` (no pad; the vec4 column
- * XOR (row & 7), equally free of bank conflicts; needs BM/4 to be a multiple of 8): 512 B less at 32 A rows.
- */
-export type ALayout = 'padded' | 'swizzled';
-
-/**
- * Where the inner loop finds a kept row's slot: `workgroup` (staged per stage, the default) or `registers` (each
- * invocation loads the stage's slot bytes of its own vector, KEPT/4 words, from a per-vector copy of the indices;
- * no slot memory; needs one vector per invocation: consecutive map, V a multiple of TN, whole-window stages of
- * 4, 8, 12 or 16 kept rows; else `workgroup`).
- */
-export type SlotSource = 'workgroup' | 'registers';
 
 /** See {@link KernelOptions.prefetch}. */
 export type PrefetchParts = 'all' | 'a' | 'b';
@@ -141,23 +116,11 @@ export type KernelSpec =
 /** Threshold for the union-row variant: use it only if it stages at most this fraction of the stage's A rows. */
 export const UNION_WORTH_IT = 0.875;
 
-/**
- * Workgroup memory of the tiled kernel for given constants (must match the WGSL declarations for N:M kernels:
- * sA, sB, sSlot of SLOT_WORDS rounded up to 16 B as Dawn counts it). Dense kernels are counted with 1 slot word as before, though they declare
- * KEPT × SLOTS_PER_ROW (run 9's driver statistics: 37376 B for dense 128×128×32, where this says 33284).
- */
+/** Workgroup memory of the tiled kernel for given constants (must match the WGSL declarations). */
 export function tiledSharedBytes(
-  c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'> & {
-    readonly PAD_WORDS?: number;
-    readonly SA_SWIZZLE?: boolean;
-    readonly SLOT_REGS?: boolean;
-  },
+  c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'> & { readonly PAD_WORDS?: number },
 ): number {
-  const aStride = c.BM / 4 + (c.SA_SWIZZLE ? 0 : 1);
-  if (c.SLOT_MODE === 0) return c.A_ROWS * aStride * 16 + c.KEPT * c.BN * 4 + 4;
-  // Dawn rounds each workgroup variable up to 16 B (a 1-word sSlot counts 16; checked on lavapipe).
-  const slotWords = c.SLOT_REGS ? 1 : c.KEPT * c.SLOTS_PER_ROW + (c.PAD_WORDS ?? 0);
-  return c.A_ROWS * aStride * 16 + c.KEPT * c.BN * 4 + Math.ceil(slotWords / 4) * 16;
+  return c.A_ROWS * (c.BM / 4 + 1) * 16 + c.KEPT * c.BN * 4 + (c.SLOT_MODE === 0 ? 1 : c.KEPT * c.SLOTS_PER_ROW + (c.PAD_WORDS ?? 0)) * 4;
 }
 
 /** The plan reported when no tiled plan fits: the general kernel, 16×16 invocations, one output each. */
@@ -264,13 +227,7 @@ export function kernelSpec(
     const aRows = union ? unionRows! : sw * group;
     const colMap = colMapFor(union);
     const slots = slotsFor(union, colMap);
-    const kept = sw * keep;
-    // Slots in registers: one vector per invocation (the one-slot path of the WGSL), whole windows, ≤ 16 kept rows
-    // in whole words (a vec4<u32> of bytes).
-    const slotRegs =
-      options.slotSource === 'registers' && slotMode === 1 && !union && colMap === 1 && slots.offsets && slots.cols % tn === 0 &&
-      kept % 4 === 0 && kept <= 16;
-    const trips = [aRows * (bm / 4), sw * keep * (bn / 4), slotMode === 0 || slotRegs ? 0 : sw * keep * slots.perRow].map((n) => Math.ceil(n / threads));
+    const trips = [aRows * (bm / 4), sw * keep * (bn / 4), slotMode === 0 ? 0 : sw * keep * slots.perRow].map((n) => Math.ceil(n / threads));
     // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
     // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
     const prefetch = plan.stages >= 2 && trips.every((t) => t <= MAX_PREFETCH_TRIPS);
@@ -304,8 +261,6 @@ export function kernelSpec(
     KCHUNK: chunkFor(sw * keep, union, colMap),
     PAD_WORDS: slotMode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
     UNROLL: !context.software,
-    SA_SWIZZLE: options.aLayout === 'swizzled' && (bm / 4) % 8 === 0,
-    SLOT_REGS: slotRegs,
     };
   };
   // The deepest stage that fits the workgroup memory and, when the plan asks for double buffering, still
@@ -344,7 +299,7 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.SA_SWIZZLE ? ' swizzled-a' : ''}${constants.SLOT_REGS ? ' reg-slots' : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''} split-K ${splitK}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''} split-K ${splitK}`,
   };
 }
 

@@ -298,13 +298,11 @@ export class WebGPUBackend implements NMBackend {
     if (wantsUnion(pattern, plan)) union = weights.unionRows(context, plan.block.n, planStageWindows(shape, pattern, plan));
     const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions);
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
-    // Slots read into registers come from the per-vector copy of the indices, bound where union lists go.
-    const vectorSlots = spec.shader === 'tiled' && spec.constants.SLOT_REGS ? weights.vectorSlots(context) : undefined;
     return {
       spec,
       plan,
       slots: useUnion ? union!.slots : resident.slots,
-      union: useUnion ? union!.rows : (vectorSlots ?? session.placeholder),
+      union: useUnion ? union!.rows : session.placeholder,
     };
   }
 

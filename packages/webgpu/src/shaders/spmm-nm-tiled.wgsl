@@ -3,8 +3,7 @@
 // Levels (the shared TilingPlan mapped onto WGSL):
 //   workgroup  BM × BN tile of C; per stage it stages in workgroup memory
 //              sA: A_ROWS rows of K × BM (transposed, so an invocation's TM rows are one vec4 load),
-//              sB: KEPT compressed rows × BN, sSlot: the sA row each (kept row, vector) reads
-//              (SLOT_REGS: not staged, each invocation reads its vector's into registers);
+//              sB: KEPT compressed rows × BN, sSlot: the sA row each (kept row, vector) reads;
 //   subgroup   consecutive invocation indices run along N, so a subgroup is a strip of the tile whose
 //              invocations share A reads (broadcast) and read B as consecutive vec4s;
 //   invocation TM × TN register tile: TN/4 vec4 column groups, TM rows as TM/4 vec4s. COLMAP 0: the groups
@@ -35,7 +34,7 @@ override UNION: bool = false;
 override SLOT_COLS: u32 = 4u;   // columns per slot entry: 1 (mode 2), 4, VEC or BN (mode 1)
 override SLOTS_PER_ROW: u32 = 16;  // BN / SLOT_COLS
 override COLMAP: u32 = 0u;      // invocation columns: 0 split halves, 1 consecutive (swizzled sB)
-override SLOT_OFFSETS: bool = true;  // staged slots hold sA offsets (row · stride) instead of sA rows
+override SLOT_OFFSETS: bool = true;  // sSlot holds sA offsets (row · stride) instead of sA rows
 override WG: u32 = 64;          // (BM / TM) · (BN / TN)
 override PREFETCH: bool = false; // register double buffering; needs each *_TRIPS ≤ 8
 override PREFETCH_A: bool = true;  // with PREFETCH: A goes through registers (else loaded after the stage's FMAs; A_TRIPS 0)
@@ -44,14 +43,8 @@ override A_TRIPS: u32 = 1;      // ⌈A_ROWS · BM/4 / WG⌉: staging loads per 
 override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
 override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
 override KCHUNK: u32 = 0u;      // > 0: the kept-row loop runs in chunks of KCHUNK unrolled rows (KEPT % KCHUNK == 0)
-override PAD_WORDS: u32 = 0u;    // unused words after the slots (an experiment: workgroup memory per workgroup vs occupancy)
+override PAD_WORDS: u32 = 0u;    // unused words after sSlot (an experiment: workgroup memory per workgroup vs occupancy)
 override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
-override SA_SWIZZLE: bool = false; // sA rows unpadded (BM/4 vec4s), vec4 column XOR (row & 7): conflict-free without the pad
-override SLOT_REGS: bool = false;  // slots of the invocation's own vector read into registers from gUnion (per-vector
-                                   // layout, see loadVecSlots) instead of staged: no slot words in workgroup memory
-// Words of sSlot (derived, not set by the host): SLOT_REGS stages none, but a WGSL array has at least one element.
-override SLOT_WORDS: u32 = select(KEPT * SLOTS_PER_ROW + PAD_WORDS, 1u, SLOT_REGS);
-override A_STRIDE: u32 = BM / 4u + 1u - u32(SA_SWIZZLE);  // vec4s per sA row (derived, not set by the host)
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
@@ -65,58 +58,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> gC: array<f32>;    // [splitK][M][N]
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<workgroup> sA: array<vec4<f32>, A_ROWS * A_STRIDE>;   // A_ROWS × BM (+1 vec4 pad per row unless SA_SWIZZLE)
+var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
 var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
-// KEPT × SLOTS_PER_ROW sA offsets (+ unused padding). Declared (and allocated: Dawn and, per run 9's driver
-// statistics, the NVIDIA driver count every variable the entry point references, also under an override that is
-// false) even where no slot is staged: dense kernels (KEPT × SLOTS_PER_ROW words) and SLOT_REGS (1 word).
-// (Run 12 measured SLOT_REGS with the slots in sB's tail instead, at exactly 24576 B for 128×128×32; that form made
-// the staged-slot kernels slower, chunked ones by 25–40 %, so the separate array stays.)
-var<workgroup> sSlot: array<u32, SLOT_WORDS>;
+var<workgroup> sSlot: array<u32, KEPT * SLOTS_PER_ROW + PAD_WORDS>;  // KEPT × SLOTS_PER_ROW sA offsets (+ unused padding)
 var<private> n0: u32;      // first column of the block
 var<private> m0: u32;      // first row of the block
 var<private> blockX: u32;  // column block index (union lists)
-
-// Staged slot word e.
-fn slotGet(e: u32) -> u32 {
-  return sSlot[e];
-}
-
-fn slotSet(e: u32, v: u32) {
-  sSlot[e] = v;
-}
-
-// Index in sA of vec4 column c of the row at offset off (row · A_STRIDE). SA_SWIZZLE: the column is XORed with
-// (row & 7), so 8 consecutive rows of one column (a quarter-warp of staging stores) and the rows of different
-// slots read by one subgroup spread over all 8 vec4 banks, as the +1 pad does (needs BM/4 % 8 == 0).
-fn sAIndex(off: u32, c: u32) -> u32 {
-  if (SA_SWIZZLE) {
-    return off + (c ^ ((off / A_STRIDE) & 7u));
-  }
-  return off + c;
-}
-
-// SLOT_REGS: the stage's slot bytes of the vector holding column col, KEPT ≤ 16 of them as 4 per word. gUnion then
-// holds the per-vector layout (bytes [vectors][rowBytes], rowBytes = keptRows + 32 rounded up to 16, zero past
-// keptRows: a zero byte reads the window's first row, which is past K there), so a stage is KEPT/4 whole words.
-fn loadVecSlots(col: u32, stage: u32) -> vec4<u32> {
-  var r = vec4<u32>(0u);
-  let v = col / VEC;
-  if (v < params.vectors) {
-    let rowWords = (params.keptRows + 32u + 15u) / 16u * 4u;
-    let base = v * rowWords + stage * (KEPT / 4u);
-    for (var j = 0u; j < KEPT / 4u; j++) {
-      r[j] = gUnion[base + j];
-    }
-  }
-  return r;
-}
-
-// SLOT_REGS: the sA offset kept row w of the stage reads.
-fn regSlotOffset(words: vec4<u32>, w: u32) -> u32 {
-  let b = (words[w / 4u] >> ((w % 4u) * 8u)) & 0xffu;
-  return (b + (w / KEEP) * GROUP) * A_STRIDE;
-}
 
 // Column group g (4 columns) of invocation tx, counted from the block's first column.
 fn colGroup(tx: u32, g: u32) -> u32 {
@@ -163,7 +110,7 @@ fn loadA(e: u32, stage: u32) -> vec4<f32> {
 }
 
 fn storeA(e: u32, v: vec4<f32>) {
-  sA[sAIndex((e % A_ROWS) * A_STRIDE, e / A_ROWS)] = v;
+  sA[(e % A_ROWS) * (BM / 4u + 1u) + e / A_ROWS] = v;
 }
 
 fn storeB(e: u32, v: vec4<f32>) {
@@ -190,7 +137,7 @@ fn slotOffset(slot: u32) -> u32 {
   if (SLOT_OFFSETS) {
     return slot;
   }
-  return slot * A_STRIDE;
+  return slot * (BM / 4u + 1u);
 }
 
 // Which staged A row kept row e / SLOTS_PER_ROW reads for the e % SLOTS_PER_ROW-th column (group); with
@@ -212,7 +159,7 @@ fn loadSlot(e: u32, stage: u32) -> u32 {
     }
   }
   if (SLOT_OFFSETS) {
-    return slot * A_STRIDE;
+    return slot * (BM / 4u + 1u);
   }
   return slot;
 }
@@ -225,9 +172,9 @@ fn stageDirect(lid: u32, stage: u32) {
   for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
     storeB(e, loadB(e, stage));
   }
-  if (SLOT_MODE != 0u && !SLOT_REGS) {
+  if (SLOT_MODE != 0u) {
     for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
-      slotSet(e, loadSlot(e, stage));
+      sSlot[e] = loadSlot(e, stage);
     }
   }
 }
@@ -240,8 +187,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   let threadsN = BN / TN;
   let tx = lid % threadsN;
   let ty = lid / threadsN;
-  let aStride = A_STRIDE;
-  let slotCol = n0 + tx * TN;  // SLOT_REGS: a column of the invocation's one vector
+  let aStride = BM / 4u + 1u;
   let stageBegin = wg.z * params.stagesPerSplit;
   let stageEnd = min(params.stages, stageBegin + params.stagesPerSplit);
 
@@ -251,21 +197,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   var rA: array<vec4<f32>, 8>;
   var rB: array<vec4<f32>, 8>;
   var rS: array<u32, 8>;
-  var slotW: vec4<u32>;   // SLOT_REGS: this stage's slot bytes of the invocation's vector
-  var nextW: vec4<u32>;   // SLOT_REGS with PREFETCH: the next stage's
 
   if (PREFETCH && stageBegin < stageEnd) {
     stageDirect(lid, stageBegin);
-    if (SLOT_REGS) {
-      slotW = loadVecSlots(slotCol, stageBegin);
-    }
   }
   for (var stage = stageBegin; stage < stageEnd; stage++) {
     if (!PREFETCH) {
       stageDirect(lid, stage);
-      if (SLOT_REGS) {
-        slotW = loadVecSlots(slotCol, stage);
-      }
     }
     workgroupBarrier();
     let prefetch = PREFETCH && stage + 1u < stageEnd;
@@ -282,16 +220,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
           rB[t] = loadB(e, stage + 1u);
         }
       }
-      if (SLOT_MODE != 0u && !SLOT_REGS) {
+      if (SLOT_MODE != 0u) {
         for (var t = 0u; t < S_TRIPS; t++) {
           let e = lid + t * WG;
           if (e < KEPT * SLOTS_PER_ROW) {
             rS[t] = loadSlot(e, stage + 1u);
           }
         }
-      }
-      if (SLOT_REGS) {
-        nextW = loadVecSlots(slotCol, stage + 1u);
       }
     }
 
@@ -309,17 +244,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       for (var wc = 0u; wc < max(KCHUNK, 1u); wc++) {
         let w = w0 + wc;
         if (oneSlot) {
-          var off = w * aStride;
+          var base = w * aStride + ty * (TM / 4u);
           if (SLOT_MODE == 1u) {
-            if (SLOT_REGS) {
-              off = regSlotOffset(slotW, w);
-            } else {
-              off = slotOffset(slotGet(w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS));
-            }
+            base = slotOffset(sSlot[w * SLOTS_PER_ROW + (tx * TN) / SLOT_COLS]) + ty * (TM / 4u);
           }
           var a: array<vec4<f32>, 4>;  // TM/4 ≤ 4
           for (var i = 0u; i < TM / 4u; i++) {
-            a[i] = sA[sAIndex(off, ty * (TM / 4u) + i)];
+            a[i] = sA[base + i];
           }
           for (var g = 0u; g < TN / 4u; g++) {
             let b = sB[w * (BN / 4u) + sBCol(colGroup(tx, g))];
@@ -339,9 +270,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
           if (SLOT_MODE == 2u) {
             // Element-wise or narrow vectors: each of the 4 columns may read a different row of A.
             for (var j = 0u; j < 4u; j++) {
-              let off = slotOffset(slotGet(w * BN + c4 * 4u + j));
+              let base = slotOffset(sSlot[w * BN + c4 * 4u + j]) + ty * (TM / 4u);
               for (var i = 0u; i < TM / 4u; i++) {
-                let a = sA[sAIndex(off, ty * (TM / 4u) + i)];
+                let a = sA[base + i];
                 let r = 4u * i;
                 acc[(r + 0u) * (TN / 4u) + g][j] = fma(a.x, b[j], acc[(r + 0u) * (TN / 4u) + g][j]);
                 acc[(r + 1u) * (TN / 4u) + g][j] = fma(a.y, b[j], acc[(r + 1u) * (TN / 4u) + g][j]);
@@ -352,9 +283,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
           } else {
             // SLOT_COLS is a multiple of 4 here (4, VEC or BN): column group c4 reads entry c4 / (SLOT_COLS / 4)
             // (the max only keeps the per-column specialisation, SLOT_COLS = 1, from dividing by zero).
-            let off = slotOffset(slotGet(w * SLOTS_PER_ROW + c4 / max(SLOT_COLS / 4u, 1u)));
+            let base = slotOffset(sSlot[w * SLOTS_PER_ROW + c4 / max(SLOT_COLS / 4u, 1u)]) + ty * (TM / 4u);
             for (var i = 0u; i < TM / 4u; i++) {
-              let a = sA[sAIndex(off, ty * (TM / 4u) + i)];
+              let a = sA[base + i];
               let r = 4u * i;
               acc[(r + 0u) * (TN / 4u) + g] = fma(vec4<f32>(a.x), b, acc[(r + 0u) * (TN / 4u) + g]);
               acc[(r + 1u) * (TN / 4u) + g] = fma(vec4<f32>(a.y), b, acc[(r + 1u) * (TN / 4u) + g]);
@@ -379,16 +310,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
           storeB(e, rB[t]);
         }
       }
-      if (SLOT_MODE != 0u && !SLOT_REGS) {
+      if (SLOT_MODE != 0u) {
         for (var t = 0u; t < S_TRIPS; t++) {
           let e = lid + t * WG;
           if (e < KEPT * SLOTS_PER_ROW) {
-            slotSet(e, rS[t]);
+            sSlot[e] = rS[t];
           }
         }
-      }
-      if (SLOT_REGS) {
-        slotW = nextW;
       }
     }
     // Parts not prefetched (PREFETCH_A / PREFETCH_B false: kernelSpec sets their *_TRIPS to 0, so the register
@@ -403,9 +331,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       for (var e = lid; e < KEPT * (BN / 4u); e += WG) {
         storeB(e, loadB(e, stage + 1u));
       }
-      if (SLOT_MODE != 0u && !SLOT_REGS) {
+      if (SLOT_MODE != 0u) {
         for (var e = lid; e < KEPT * SLOTS_PER_ROW; e += WG) {
-          slotSet(e, loadSlot(e, stage + 1u));
+          sSlot[e] = loadSlot(e, stage + 1u);
         }
       }
     }
