@@ -1,6 +1,8 @@
 // Hierarchical-blocking N:M SpMM (FP32 on CUDA cores), the fast path for V a multiple of 32.
 //
-//   block  : BM × kTileN (128) tile of C, stepping along K one stage (ks kept rows) at a time
+//   block  : BM × kTileN (128) tile of C, stepping along K one stage (ks kept rows) at a time; with SLICES = 2
+//            (32-row blocks, small grids) two warp groups each multiply half of every stage's kept rows and add
+//            their tiles at the end
 //   warp   : WM × 32 tile of C; the 32 columns are one warp-column, so every lane uses the same index
 //            (a broadcast read of sA) — this is why V must be a multiple of 32
 //   thread : TM × 8 register tile (TM = WM / 8), rows {laneM·4 + i} (+ WM/2), columns laneN·8 + j
@@ -8,7 +10,8 @@
 // Each stage stages, with cp.async into STAGES rotating shared-memory buffers:
 //   sA[srows][BM]  : the A rows (columns of A = rows of At) named by the stage's row list. The host built that list
 //                    at prepare time as the union of the rows any warp-column of this block uses in this stage, so
-//                    at high sparsity only the used rows travel; -1 entries are zero rows (K padding).
+//                    at high sparsity only the used rows travel; -1 entries (K padding) copy row K of At, which
+//                    the transpose writes as zeros, so every copy is an ordinary one.
 //   sB[KS][128]    : the compressed values of the stage's KS kept rows (16; 24 or 32 where a stage of that many
 //                    kept rows spans at most 64 rows of A: 12:32, and density ≥ ½).
 //   sSlot[4][KS]   : for each warp-column and kept row, which row of sA it multiplies (re-tiled indices); a warp
