@@ -205,12 +205,18 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * stages (the default is 112×128 8×8, chunks of 4, 23296 B): 112×128 unchunked; 120×128 (24320 B) and 128×96
  * (23232 B), unchunked and chunked; 128×128 chunked (25344 B); the default padded with 1024 / 1280 / 1536 / 2048 unused
  * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
- * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³).
+ * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³). Run 14: every default (dense
+ * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
   const out: Candidate[] = [own];
-  if (!pattern || shape.m <= 16) return out;
+  if (shape.m <= 16) return out;
   const p = own.plan;
+  // Run 14: the default with split-K 2 and 3. At 4096³ the 112×128 grid is 1184 workgroups, 4.5 waves at two per SM
+  // on 132 SMs; more slices even the waves at the cost of the reduce pass (the planner splits only grids below
+  // 2 × 132 tiles, so tuning never tried this on large shapes).
+  if (p.variant !== 'general') for (const splitK of [2, 3]) out.push({ plan: { ...p, splitK }, options: {} });
+  if (!pattern) return out;
   if (p.variant === 'low-sparsity' && p.block.m === 112 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
     const tile = (m: number, n: number): TilingPlan => ({ ...p, block: { ...p.block, m, n }, threads: (m / 8) * (n / 8) });
     out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 0 } });
@@ -221,6 +227,7 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
       for (const keptChunk of [0, 4]) out.push({ plan: tile(m, n), options: { columnMap: 'consecutive', keptChunk } });
     }
     out.push({ plan: tile(128, 128), options: { columnMap: 'consecutive', keptChunk: 4 } });
+    out.push({ plan: { ...tile(120, 128), splitK: 2 }, options: { columnMap: 'consecutive', keptChunk: 4 } });
     for (const sharedPadBytes of [1024, 1280, 1536, 2048]) out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 4, sharedPadBytes } });
   }
   if (p.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && pattern.vectorLength % 4 === 0) {
