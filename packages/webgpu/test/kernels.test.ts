@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   backendPlan,
   buildUnionRows,
+  type KernelOptions,
   kernelSpec,
   pipelineKey,
   planStageWindows,
@@ -40,15 +41,18 @@ function expectClose(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, term
   expect(result.ok).toBe(true);
 }
 
-async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan | undefined, seed: number) {
+/** Runs one product (with `options` as the backend's kernel options, reset afterwards) and returns the kernel's name. */
+async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan | undefined, seed: number, options: KernelOptions = {}) {
   const a = randomDense(shape.m, shape.k, seed);
   const sparse = randomCompressed(shape.k, shape.n, pattern, seed + 1);
   const weights = await backend!.prepare(sparse);
+  backend!.kernelOptions = options;
   try {
     const c = await backend!.matmul(a, weights, plan ? { plan } : {});
     expectClose(c, referenceSpmm(a, sparse), shape.k, `${shape.m}×${shape.n}×${shape.k} ${JSON.stringify(pattern)}`);
     return backend!.lastKernel ?? '';
   } finally {
+    backend!.kernelOptions = {};
     weights.dispose();
   }
 }
@@ -185,14 +189,9 @@ describe('tiled kernel variants', () => {
     const base = candidatePlans(shape, pattern, limits())[0];
     // 112×32 (56 invocations: CPU drivers allow 64 per workgroup here); the H100 default is 112×128.
     const plan: TilingPlan = { ...base, variant: 'low-sparsity', block: { m: 112, n: 32, k: 32 }, thread: { m: 8, n: 8 }, threads: 56, splitK: 1, stages: 2 };
-    backend.kernelOptions = { columnMap: 'consecutive', keptChunk: 8, sharedPadBytes: 1024 };
-    try {
-      const kernel = await runSparse(shape, pattern, plan, 24);
-      expect(kernel).toContain('112×32×32');
-      expect(kernel).toContain('chunk 8 pad 1024 B');
-    } finally {
-      backend.kernelOptions = {};
-    }
+    const kernel = await runSparse(shape, pattern, plan, 24, { columnMap: 'consecutive', keptChunk: 8, sharedPadBytes: 1024 });
+    expect(kernel).toContain('112×32×32');
+    expect(kernel).toContain('chunk 8 pad 1024 B');
   });
 
   it('4:32 V=32 default union stages of two windows in 8×4 tiles, chunks of 4 (64×32×64 here: the H100 default is 64×128×64)', async () => {
@@ -215,14 +214,9 @@ describe('tiled kernel variants', () => {
     const base = candidatePlans(shape, pattern, limits())[0];
     const plan: TilingPlan = { ...base, variant: 'low-sparsity', block: { m, n, k: 32 }, thread: { m: 8, n: 8 }, threads: (m / 8) * (n / 8), splitK: 1, stages: 2 };
     for (const keptChunk of [0, 4]) {
-      backend.kernelOptions = { columnMap: 'consecutive', keptChunk };
-      try {
-        const kernel = await runSparse(shape, pattern, plan, 25);
-        expect(kernel).toContain(`${m}×${n}×32`);
-        expect(kernel).toContain('consecutive');
-      } finally {
-        backend.kernelOptions = {};
-      }
+      const kernel = await runSparse(shape, pattern, plan, 25, { columnMap: 'consecutive', keptChunk });
+      expect(kernel).toContain(`${m}×${n}×32`);
+      expect(kernel).toContain('consecutive');
     }
   });
 
@@ -240,12 +234,7 @@ describe('tiled kernel variants', () => {
     const kernels: string[] = [];
     // Both column maps; the kept-row loop in chunks of 4 and 8 (where they divide the stage's kept rows).
     for (const options of [{ columnMap: 'consecutive', keptChunk: 4 }, { columnMap: 'split', keptChunk: 8 }] as const) {
-      backend.kernelOptions = options;
-      try {
-        kernels.push(await runSparse(shape, pattern, deep, 21));
-      } finally {
-        backend.kernelOptions = {};
-      }
+      kernels.push(await runSparse(shape, pattern, deep, 21, options));
     }
     expect(kernels[0]).toContain('consecutive');
     expect(kernels[1]).not.toContain('consecutive');
@@ -270,12 +259,7 @@ describe('tiled kernel variants', () => {
     const deep = backendPlan({ ...plan, splitK: 2 }, pattern, false, { deep: true });
     const kernels: string[] = [];
     for (const options of [{ columnMap: 'consecutive', prefetch: 'a' }, { columnMap: 'split', prefetch: 'b' }] as const) {
-      backend.kernelOptions = options;
-      try {
-        kernels.push(await runSparse(shape, pattern, deep, 23));
-      } finally {
-        backend.kernelOptions = {};
-      }
+      kernels.push(await runSparse(shape, pattern, deep, 23, options));
     }
     expect([kernels[0].includes('prefetch-a'), kernels[1].includes('prefetch-b')], kernels.join('\n')).toEqual([true, true]);
   });
@@ -295,13 +279,9 @@ describe('tiled kernel variants', () => {
       { columnMap: 'split', slotLayout: 'vector-offsets' },
       { columnMap: 'consecutive', slotLayout: 'column-rows' },
     ] as const) {
-      backend.kernelOptions = options;
-      try {
-        // Prefetched and split-K 2 for the first, single-buffered for the others (lavapipe compile time).
-        kernels.push(await runSparse(shape, pattern, { ...plan, splitK: 2, stages: options.slotLayout === 'column-rows' && options.columnMap === 'split' ? 2 : 1 }, 41));
-      } finally {
-        backend.kernelOptions = {};
-      }
+      // Prefetched and split-K 2 for the first, single-buffered for the others (lavapipe compile time).
+      const stages = options.slotLayout === 'column-rows' && options.columnMap === 'split' ? 2 : 1;
+      kernels.push(await runSparse(shape, pattern, { ...plan, splitK: 2, stages }, 41, options));
     }
     expect(kernels.map((k) => k.includes('row-slots')), kernels.join('\n')).toEqual([true, false, true]);
     if (union) expect(kernels.every((k) => k.startsWith('spmm-nm-high-sparsity')), kernels.join('\n')).toBe(true);
