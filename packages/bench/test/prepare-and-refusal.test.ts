@@ -1,8 +1,8 @@
-import { CpuReferenceBackend } from '@nmkit/cpu-ref';
 import { type NMBackend, nmPattern } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
 import { runSuite } from '../src/run-suite.js';
 import { resolveSuite } from '../src/suites.js';
+import { referenceBackend } from './reference-backend.js';
 
 const suite = resolveSuite('custom', {
   shapes: [
@@ -14,22 +14,16 @@ const suite = resolveSuite('custom', {
   repeats: 1,
 });
 
-/** The reference backend with prepare() and check() replaced, counting prepare calls. */
+/** The reference backend with `overrides` in place, counting prepare calls. */
 function variant(overrides: Partial<NMBackend>): NMBackend & { prepares: number } {
-  const inner = new CpuReferenceBackend();
-  const backend = {
-    name: 'cpu-ref',
-    device: inner.device,
-    capabilities: inner.capabilities,
+  const backend: NMBackend & { prepares: number } = {
+    ...referenceBackend((inner) => ({
+      prepare: async (w) => {
+        backend.prepares++;
+        return inner.prepare(w);
+      },
+    })),
     prepares: 0,
-    check: inner.check.bind(inner),
-    prepare: async (w: Parameters<NMBackend['prepare']>[0]) => {
-      backend.prepares++;
-      return inner.prepare(w);
-    },
-    matmul: inner.matmul.bind(inner) as NMBackend['matmul'],
-    time: inner.time.bind(inner) as NMBackend['time'],
-    dispose: () => inner.dispose(),
     ...overrides,
   };
   return backend;

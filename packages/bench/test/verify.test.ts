@@ -1,4 +1,3 @@
-import { CpuReferenceBackend } from '@nmkit/cpu-ref';
 import {
   type DenseMatrix,
   type NMBackend,
@@ -15,24 +14,19 @@ import { backendDenseBaseline } from '../src/baselines.js';
 import { runSuite } from '../src/run-suite.js';
 import { resolveSuite } from '../src/suites.js';
 import { verifySampled } from '../src/verify-result.js';
+import { referenceBackend } from './reference-backend.js';
 
 /** The real reference backend, with its results passed through `perturb` and its time() calls counted. */
 function wrapped(perturb: (c: DenseMatrix) => DenseMatrix): NMBackend & { timeCalls: number } {
-  const inner = new CpuReferenceBackend();
-  const backend = {
-    name: 'cpu-ref',
-    device: inner.device,
-    capabilities: inner.capabilities,
+  const backend: NMBackend & { timeCalls: number } = {
+    ...referenceBackend((inner) => ({
+      matmul: async (a: DenseMatrix, w: PreparedWeights) => perturb(await inner.matmul(a, w as never)),
+      time: async (a: DenseMatrix, w: PreparedWeights, o?: TimingOptions): Promise<TimingResult> => {
+        backend.timeCalls++;
+        return inner.time(a, w as never, o);
+      },
+    })),
     timeCalls: 0,
-    check: inner.check.bind(inner),
-    prepare: inner.prepare.bind(inner),
-    prepareDense: inner.prepareDense.bind(inner),
-    matmul: async (a: DenseMatrix, w: PreparedWeights) => perturb(await inner.matmul(a, w as never)),
-    time: async (a: DenseMatrix, w: PreparedWeights, o?: TimingOptions): Promise<TimingResult> => {
-      backend.timeCalls++;
-      return inner.time(a, w as never, o);
-    },
-    dispose: () => inner.dispose(),
   };
   return backend;
 }
