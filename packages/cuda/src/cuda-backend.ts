@@ -20,7 +20,7 @@ import {
 import { CudaWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativeProbe } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
-import { hasTiledPath, padValues, retileForKernels, stageKeptRows } from './retile.js';
+import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, stageKeptRows } from './retile.js';
 
 /**
  * The CUDA backend: FP32 N:M SpMM kernels on CUDA cores and cuBLAS SGEMM (FP32, no TF32) as the dense baseline.
@@ -187,7 +187,8 @@ export class CudaBackend implements NMBackend {
 function estimateTiled(shape: MatmulShape, pattern: NMPattern) {
   const ks = stageKeptRows(pattern);
   const keptRows = Math.ceil(shape.k / pattern.group) * pattern.keep;
-  const srows = Math.min(ks * 4 + 1, Math.ceil(ks / pattern.keep + 1) * pattern.group + 1);
+  // retileForKernels keeps every list within MAX_STAGE_ROWS (falling back to 16 kept rows where a longer one would not).
+  const srows = Math.min(MAX_STAGE_ROWS, Math.ceil(ks / pattern.keep + 1) * pattern.group + 1);
   return { ks, srows, stages: Math.ceil(keptRows / ks), slotStride: Math.ceil((ks * 4) / 16) * 16 };
 }
 

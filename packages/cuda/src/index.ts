@@ -22,6 +22,7 @@ export {
 export { createCudaBackend, cudaProvider, DEVICE_ENV } from './provider.js';
 export {
   hasTiledPath,
+  MAX_STAGE_ROWS,
   MID_STAGE_KEPT,
   padValues,
   retileForKernels,

@@ -179,8 +179,8 @@ function describeV(pattern: NMPattern): string {
  */
 function pickTiledConfig(m: number, tilesN: number, tiled: NonNullable<WeightsInfo['tiled']>, device: CudaDevice): TiledConfig {
   if (m >= 1024) return TILED_CONFIGS[0];
-  if (Math.ceil(m / 32) * tilesN <= 4 * device.multiprocessors) return thirtyTwoRowConfig(Math.ceil(m / 32) * tilesN, tiled, device);
-  return TILED_CONFIGS[1];
+  const blocks32 = Math.ceil(m / 32) * tilesN;
+  return blocks32 <= 4 * device.multiprocessors ? thirtyTwoRowConfig(blocks32, tiled, device) : TILED_CONFIGS[1];
 }
 
 /**

@@ -43,8 +43,11 @@ export const STAGE_KEPT = 16;
 export const WIDE_STAGE_KEPT = 32;
 /** Kept rows per stage of the middle instances (native kMidStageKept): two whole windows at 12:32. */
 export const MID_STAGE_KEPT = 24;
-/** Staged rows a long stage may hold: two stages of a 128-row block then still leave room for two blocks per SM. */
-const LONG_MAX_STAGE_ROWS = 64;
+/**
+ * Staged rows a stage's list may hold (native kMaxStageRows): 16 kept rows × 4 warp-columns, and the most a long
+ * stage may take so that two stages of a 128-row block still leave room for two blocks per SM.
+ */
+export const MAX_STAGE_ROWS = 64;
 
 /**
  * Kept rows per stage the kernels use for a pattern: the longest of {@link WIDE_STAGE_KEPT} (32),
@@ -55,7 +58,7 @@ const LONG_MAX_STAGE_ROWS = 64;
  */
 export function stageKeptRows(pattern: NMPattern): number {
   for (const ks of [WIDE_STAGE_KEPT, MID_STAGE_KEPT]) {
-    if (Math.ceil(ks / pattern.keep) * pattern.group <= LONG_MAX_STAGE_ROWS) return ks;
+    if (Math.ceil(ks / pattern.keep) * pattern.group <= MAX_STAGE_ROWS) return ks;
   }
   return STAGE_KEPT;
 }
@@ -69,7 +72,7 @@ export function retileForKernels(matrix: CompressedNM): TiledLayout {
   const ks = stageKeptRows(matrix.pattern);
   if (ks !== STAGE_KEPT) {
     const long = retileIndices(matrix, ks);
-    if (long.srows <= LONG_MAX_STAGE_ROWS) return long;
+    if (long.srows <= MAX_STAGE_ROWS) return long;
   }
   return retileIndices(matrix, STAGE_KEPT);
 }

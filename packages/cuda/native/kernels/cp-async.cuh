@@ -5,8 +5,8 @@
 namespace nmkit {
 
 /// Copies 16 bytes from global to shared memory (`smem`: a shared-memory address, from __cvta_generic_to_shared)
-/// without going through registers. `srcBytes` = 0 zero-fills the destination (ragged edges and "zero rows") without
-/// reading `gmem`, which must still be a valid address.
+/// without going through registers. `srcBytes` = 0 zero-fills the destination (ragged M and N edges) without reading
+/// `gmem`, which must still be a valid address.
 __device__ __forceinline__ void cpAsync16Shared(uint32_t smem, const void* gmem, uint32_t srcBytes) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(srcBytes));
 }

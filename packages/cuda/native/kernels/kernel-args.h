@@ -17,7 +17,7 @@ constexpr int kWideStageKept = 32;
 /// Kept rows per stage for 12:32-like weights: 24 kept rows are two whole windows (64 rows of A).
 constexpr int kMidStageKept = 24;
 /// Staged A rows per stage at most, for every stage size: 16 kept rows × 4 warp-columns, and the host keeps the long
-/// stages' row lists within it (retile.ts LONG_MAX_STAGE_ROWS).
+/// stages' row lists within it (retile.ts MAX_STAGE_ROWS).
 constexpr int kMaxStageRows = 64;
 
 /// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
@@ -29,8 +29,8 @@ struct TiledArgs {
   int ldb;
   int N;
   const int32_t* rows;    // [tilesN][stages][srows]: dense row of A staged in slot r; -1 = zero row (row K of At), -2 = unused
-  const uint8_t* slots;   // [tilesN][stages][slotStride]: slot of kept row ks for warp-column c at c·16 + ks
-  int ks;                 // kept rows per stage (= kStageKept)
+  const uint8_t* slots;   // [tilesN][stages][slotStride]: slot of kept row r for warp-column c at c·ks + r
+  int ks;                 // kept rows per stage: kStageKept, kMidStageKept or kWideStageKept
   int srows;              // staged A rows per stage (capacity of the row lists)
   int slotStride;         // bytes of slots per (tile, stage), multiple of 16
   int stages;             // stages along K in total
