@@ -6,7 +6,7 @@
  *
  *   node scripts/bundle-device.mjs && node device-bundle/default-kernels.mjs results/raw-run6-h100/webgpu-bench.json [OUT.json]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { planTiling, randomCompressed } from '@nmkit/format';
 import { backendPlan, buildUnionRows, kernelSpec, planStageWindows, wantsUnion } from '../src/index.js';
 import { BENCH_PATTERNS } from './bench-patterns.js';
@@ -14,13 +14,12 @@ import { BENCH_PATTERNS } from './bench-patterns.js';
 const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const limits = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
 const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
-const PATTERNS = BENCH_PATTERNS;
 const out: Record<string, unknown>[] = [];
 for (const row of run.rows) {
   if (row.backend !== 'webgpu') continue;
   const [m, n, k] = row.shape.split('×').map(Number);
   const shape = { m, n, k };
-  const pattern = PATTERNS[row.pattern];
+  const pattern = BENCH_PATTERNS[row.pattern];
   const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape });
   let aRows: number | undefined;
   if (wantsUnion(pattern, plan)) {
@@ -32,4 +31,4 @@ for (const row of run.rows) {
   out.push({ shape: row.shape, pattern: row.pattern, kernel: spec.name, tunedMs: hit?.medianMs ?? null, bestMs: row.medianMs });
   console.log(`${row.shape} ${row.pattern.padEnd(6)} ${hit ? hit.medianMs.toFixed(3) : '  n/a'} (best ${row.medianMs.toFixed(3)})  ${spec.name}`);
 }
-if (process.argv[3]) (await import('node:fs')).writeFileSync(process.argv[3], JSON.stringify(out, null, 1));
+if (process.argv[3]) writeFileSync(process.argv[3], JSON.stringify(out, null, 1));
