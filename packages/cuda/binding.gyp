@@ -13,6 +13,7 @@
         "native/kernels/spmm-nm-low-sparsity.cu",
         "native/kernels/spmm-nm-high-sparsity.cu",
         "native/kernels/spmm-nm-stream.cu",
+        "native/kernels/spmm-nm-narrow.cu",
         "native/kernels/transpose.cu",
         "native/kernels/spin.cu"
       ],

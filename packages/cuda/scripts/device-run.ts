@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     else if (m === 'decode') await bench(backend, 'decode', decodeRows(), meta);
     else if (m === 'paper') await bench(backend, 'paper', paperRows(), meta);
     else if (m === 'profile') await profile(backend);
+    else if (m === 'floor') await bench(backend, 'floor', [{ m: 1, n: 32, k: 64, pattern: nmPattern(4, 32, 32), tune: true }], meta);
     else log(`unknown mode ${m}`);
     log(`[${m}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -94,6 +95,9 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     [100, 384, 512, nmPattern(2, 4, 32)],
     [250, 130, 1100, nmPattern(8, 32, 32)],
     [1, 512, 333, nmPattern(8, 16, 128)],
+    // The narrow decode kernel: Aᵀ padded past M = 10 to 16 rows; a ragged 3-row block over row-major A.
+    [10, 96, 200, nmPattern(8, 32, 64)],
+    [3, 4100, 96, nmPattern(16, 32, 32)],
   ];
   const results: { shape: string; pattern: string; plan: string; ok: boolean; error?: string }[] = [];
   for (const [i, [m, n, k, pattern]] of specs.entries()) {

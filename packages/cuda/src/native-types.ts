@@ -17,9 +17,12 @@ export interface NativeProbe {
   readonly totalMemory: number;
 }
 
-/** Kernel choice handed to the addon: 0 tiled low-sparsity, 1 tiled high-sparsity, 2 streaming, 3 cuBLAS. */
+/**
+ * Kernel choice handed to the addon: 0 tiled low-sparsity, 1 tiled high-sparsity, 2 streaming, 3 cuBLAS, 4 narrow
+ * decode gathering from A, 5 narrow decode gathering from Aᵀ (after a transpose launch).
+ */
 export interface NativePlan {
-  readonly kernel: 0 | 1 | 2 | 3;
+  readonly kernel: 0 | 1 | 2 | 3 | 4 | 5;
   readonly bm: number;
   readonly wm: number;
   readonly stages: number;

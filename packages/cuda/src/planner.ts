@@ -47,12 +47,12 @@ export interface TiledConfig {
   readonly longStages: readonly number[];
 }
 
-/** The pipeline depths compiled for a configuration at the weights' stage size. */
 /** Threads per block of a tiled configuration (native tiledThreads). */
 function tiledThreads(config: TiledConfig): number {
   return (config.bm / config.wm) * (TILE_N / WARP_N) * 32 * config.slices;
 }
 
+/** The pipeline depths compiled for a configuration at the weights' stage size. */
 function compiledStages(config: TiledConfig, tiled: NonNullable<WeightsInfo['tiled']>): readonly number[] {
   if (config.slices > 1 && tiled.ks === MID_STAGE_KEPT) return [];  // 12 kept rows per slice: not compiled
   return tiled.ks > STAGE_KEPT ? config.longStages : config.stages;
@@ -66,14 +66,19 @@ export const STREAM_ROWS: readonly number[] = [1, 2, 4, 8, 16];
 export const STREAM_COLUMNS = 128;
 /** Threads per streaming block: 8 warps that split the block's K slice between them. */
 const STREAM_THREADS = 256;
+/** Columns of C per narrow decode block (native kNarrowColumns): one warp-column, one vector. */
+export const NARROW_COLUMNS = 32;
+/** Threads per narrow decode block: 8 warps taking interleaved chunks of 32 kept rows. */
+const NARROW_THREADS = 256;
+/** From this many rows (a block's MT) the narrow kernel gathers from Aᵀ when its grid exceeds one block per SM. */
+const NARROW_TRANSPOSED_ROWS = 8;
 /** At most this many rows of A go to the decode paths (plans labelled `decode`, or the 32-row tile above 4 rows). */
 export const DECODE_ROWS = 16;
 /**
- * Up to this many rows the streaming kernel is the decode path; from 5 to {@link DECODE_ROWS} rows, the 32-row tile
- * with split-K {@link DECODE_TILED_SPLIT}. Measured on the H100 (results/decode.json, decode-rows.json; 4096×4096
- * and 11008×4096 weights, 16:32 … 4:32): the tile wins every row at M = 8 and 16 (by 1.1–1.5×; its cp.async
- * pipeline keeps more of the weights in flight and its row lists replace per-row index loads), the streaming kernel
- * every row at M = 1, 2 and 4 (by 1.02–1.7×).
+ * Where the narrow kernel is not the decode choice (V not a multiple of 32, or see {@link narrowFirst}): up to this
+ * many rows the streaming kernel, from 5 to {@link DECODE_ROWS} rows the 32-row tile with split-K
+ * {@link DECODE_TILED_SPLIT} (before the narrow kernel, the tile beat the streaming kernel at M = 8 and 16 and lost
+ * at M ≤ 4: results/decode-rows.json).
  */
 const STREAM_DECODE_MAX_ROWS = 4;
 /** Split-K of the tiled decode plan: fastest at both widths measured (4096: 128 blocks; 11008: 344). */
@@ -84,9 +89,11 @@ const DECODE_TILED_SPLITS: readonly number[] = [1, 2, 4, 8, 16];
 const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
 
 /**
- * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 4 or V not a multiple of 32 → streaming
- * kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; 5 ≤ M ≤ 16 → the 32-row tiled
- * kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
+ * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 with V a multiple of 32 → the narrow decode
+ * kernel (32 columns per block, K whole while the grid gives every SM half a block; Aᵀ gathered from 8 rows on grids
+ * above one block per SM), except from 9 rows at density > ¼ on grids above two blocks per SM; otherwise M ≤ 4 or V
+ * not a multiple of 32 → streaming kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8
+ * warps; 5 ≤ M ≤ 16 → the 32-row tiled kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows 128 from M ≥ 1024, below that 32 while one wave of 32-row blocks holds the grid,
  * else 64; the deepest pipeline that keeps two blocks per SM; split-K (≤ 8) doubled only while the grid stays within
  * one block per SM and each slice keeps ≥ 8 stages.
@@ -104,6 +111,8 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   const { pattern } = weights;
   if (!pattern) return [{ tiling: denseTiling(), native: DENSE_NATIVE }];
   const plans: CudaPlan[] = [];
+  const narrowFits = narrowApplies(shape, weights);
+  if (narrowFits && narrowFirst(shape, weights, device)) plans.push(narrowPlan(shape, weights, device, undefined));
   if (weights.tiled && shape.m > STREAM_DECODE_MAX_ROWS && shape.m <= DECODE_ROWS) {
     // Decode rows 5–16: the 32-row tile, shallowest compiled pipeline (fastest there), split-K 4.
     const split = Math.min(DECODE_TILED_SPLIT, Math.max(1, weights.tiled.stages >> 2));
@@ -129,6 +138,14 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   for (const plan of [stream, ...[0.25, 0.5, 2, 4].map((f) => streamPlan(shape, weights, device, { rows: stream.native.rowsPerBlock, windows: Math.max(1, Math.round(stream.native.windowsPerSplit * f)) }))]) {
     if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
   }
+  if (narrowFits) {
+    const planned = narrowPlan(shape, weights, device, undefined);
+    for (const factor of [1, 2, 4, 8]) {
+      const splits = Math.max(1, Math.round(planned.native.splitK * factor));
+      const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / weights.pattern!.keep / splits));
+      if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+    }
+  }
   if (weights.tiled && shape.m <= DECODE_ROWS) {
     // Decode through the 32-row tile with deep split-K: B streams through the cp.async pipeline and the row lists
     // replace per-row index loads. Tuning candidates after the streaming plans.
@@ -148,6 +165,15 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
 export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device: CudaDevice, shape: MatmulShape): CudaPlan {
   const pattern = weights.pattern;
   if (!pattern || plan.variant === 'dense') return { tiling: denseTiling(), native: DENSE_NATIVE };
+  if (plan.variant === 'decode' && plan.block.n === NARROW_COLUMNS) {
+    if (!narrowApplies(shape, weights)) {
+      throw new LimitError(
+        `cuda: the narrow decode kernel (block.n = ${NARROW_COLUMNS}) takes M ≤ ${DECODE_ROWS} and V a multiple of ${NARROW_COLUMNS}; got M = ${shape.m}, ${describeV(pattern)}.`,
+        `use block.n = ${STREAM_COLUMNS} (the streaming kernel) for this shape.`,
+      );
+    }
+    return narrowPlan(shape, weights, device, Math.max(1, Math.round(plan.block.k / pattern.group)));
+  }
   if (plan.variant === 'decode' || plan.variant === 'general') {
     const rows = plan.block.m;
     if (!STREAM_ROWS.includes(rows)) throw new LimitError(`cuda: streaming plans take block.m ∈ {${STREAM_ROWS.join(', ')}}, got ${rows}.`);
@@ -286,6 +312,57 @@ function streamPlan(
       threads: STREAM_THREADS,
     },
     native: { kernel: 2, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
+  };
+}
+
+/**
+ * Whether the narrow kernel is the planner's decode choice: always up to 8 rows; from 9 rows not when the density is
+ * above ¼ and the narrow grid exceeds two blocks per SM. Measured on the H100 (results/decode.json, M = 1, 2, 4, 8,
+ * 16 at N = 4096 and 11008): the narrow kernel was fastest in 38 of 40 rows, by up to 2× over the streaming kernel
+ * and up to 1.5× over the 32-row tile; the tile kept 16:32 and 12:32 at 16 × 11008 (by 7–13 %), where 16 rows of
+ * FMAs per kept row and 344 blocks of 8 warps make the narrow kernel compute-bound.
+ */
+function narrowFirst(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): boolean {
+  if (shape.m <= 8) return true;
+  return density(weights.pattern!) <= HIGH_SPARSITY_DENSITY || Math.ceil(weights.ldb / NARROW_COLUMNS) <= 2 * device.multiprocessors;
+}
+
+/** The narrow decode kernel applies: few rows and one vector per 32-column block. */
+function narrowApplies(shape: MatmulShape, weights: WeightsInfo): boolean {
+  return weights.pattern !== undefined && shape.m <= DECODE_ROWS && weights.pattern.vectorLength % NARROW_COLUMNS === 0;
+}
+
+/**
+ * The narrow decode kernel (32 columns per block, the weights streamed once, A gathered by index): K whole while the
+ * column blocks give every SM at least half a block, else split so that each SM gets about one (atomics into a
+ * zeroed C). `windowsPerSplit` forces the split (benchmarks, forced plans).
+ */
+function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, windowsPerSplit: number | undefined): CudaPlan {
+  const pattern = weights.pattern!;
+  const rows = STREAM_ROWS.find((r) => r >= Math.min(shape.m, DECODE_ROWS))!;
+  const windows = Math.ceil(weights.keptRows / pattern.keep);
+  const columnBlocks = Math.ceil(weights.ldb / NARROW_COLUMNS);
+  const blocks = columnBlocks * Math.ceil(shape.m / rows);
+  // K whole while the blocks give every SM at least half a block (measured: split-K's memset and atomics cost more
+  // than the extra loads in flight bring at N = 4096 and 11008), else about one block per SM.
+  const wanted = 2 * blocks >= device.multiprocessors ? 1 : Math.ceil(device.multiprocessors / blocks);
+  const perSplit = Math.max(1, Math.min(windows, windowsPerSplit ?? Math.ceil(windows / wanted)));
+  const splits = Math.ceil(windows / perSplit);
+  // Gathering MT ≥ 8 values per kept row from row-major A reads MT sectors from L2 per kept row and block; from Aᵀ one
+  // run. Measured: worth its transpose launch once the grid passes one block per SM (N = 11008: 4–15 % faster), not
+  // at N = 4096 (5–15 % slower).
+  const transposed = rows >= NARROW_TRANSPOSED_ROWS && columnBlocks > device.multiprocessors;
+  return {
+    tiling: {
+      variant: 'decode',
+      block: { m: rows, n: NARROW_COLUMNS, k: perSplit * pattern.group },
+      warp: { m: rows, n: NARROW_COLUMNS },
+      thread: { m: rows, n: 1 },
+      splitK: splits,
+      stages: 2,
+      threads: NARROW_THREADS,
+    },
+    native: { kernel: transposed ? 5 : 4, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
   };
 }
 

@@ -11,25 +11,38 @@ const info = (keep: number, group: number, k: number, n: number, v = 32): Weight
 };
 
 describe('cuda planner', () => {
-  it('sends M ≤ 4 to the streaming decode kernel, splitting K to fill the SMs', () => {
-    const plan = planCuda({ m: 4, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
-    expect(plan.tiling.variant).toBe('decode');
-    expect(plan.native.kernel).toBe(2);
-    expect(plan.native.rowsPerBlock).toBe(4);
-    expect(plan.tiling.splitK).toBeGreaterThan(1);
+  it('sends M ≤ 16 to the narrow decode kernel with K whole while the columns fill the SMs', () => {
+    for (const m of [1, 4, 8, 16]) {
+      const plan = planCuda({ m, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
+      expect(plan.tiling.variant).toBe('decode');
+      expect(plan.tiling.block.n).toBe(32);
+      expect(plan.native).toMatchObject({ kernel: 4, splitK: 1, rowsPerBlock: m });
+    }
+    // Few columns: K is split so that every SM gets about one block.
+    expect(planCuda({ m: 1, n: 512, k: 4096 }, info(8, 32, 4096, 512), h100).tiling.splitK).toBeGreaterThan(4);
+    // From 8 rows on grids above one block per SM the gather reads Aᵀ.
+    expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.kernel).toBe(5);
+    expect(planCuda({ m: 4, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.kernel).toBe(4);
+    // 9-16 rows at density > 1/4 on grids above two blocks per SM: the 32-row tile first, the narrow plans after.
+    const plans = cudaCandidatePlans({ m: 16, n: 11008, k: 4096 }, info(16, 32, 4096, 11008), h100);
+    expect(plans[0].native).toMatchObject({ bm: 32, wm: 32, splitK: 4 });
+    expect(plans.some((p) => p.native.kernel === 5)).toBe(true);
   });
 
-  it('sends 5 ≤ M ≤ 16 to the 32-row tile with split-K 4, and still offers the streaming plans for tuning', () => {
-    for (const m of [5, 8, 16]) {
+  it('keeps the streaming and 32-row tile decode plans as candidates, and streams when V is not a multiple of 32', () => {
+    for (const m of [1, 5, 8, 16]) {
       const plans = cudaCandidatePlans({ m, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
-      expect(plans[0].native).toMatchObject({ bm: 32, wm: 32, splitK: 4, stages: 3 });
-      expect(plans.some((p) => p.tiling.variant === 'decode')).toBe(true);
+      expect(plans.some((p) => p.native.kernel === 2)).toBe(true);
+      expect(plans.some((p) => p.native.bm === 32)).toBe(true);
     }
-    // Two K slices (8 warps) while the grid gives at most two blocks per SM and stages hold 16 kept rows.
-    expect(planCuda({ m: 8, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100).native.slices).toBe(2);
-    expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(8, 32, 4096, 11008), h100).native.slices).toBe(1);
+    // The tile's decode plan: two K slices (8 warps) while the grid gives at most two blocks per SM.
+    const tile = (n: number) => cudaCandidatePlans({ m: 8, n, k: 4096 }, info(8, 32, 4096, n), h100).find((p) => p.native.bm === 32)!;
+    expect(tile(4096).native).toMatchObject({ splitK: 4, stages: 3, slices: 2 });
+    expect(tile(11008).native.slices).toBe(1);
     // Without a tiled path (V = 1) every decode plan streams.
-    expect(planCuda({ m: 8, n: 512, k: 512 }, info(2, 4, 512, 512, 1), h100).tiling.variant).toBe('decode');
+    const general = planCuda({ m: 8, n: 512, k: 512 }, info(2, 4, 512, 512, 1), h100);
+    expect(general.tiling.variant).toBe('decode');
+    expect(general.native.kernel).toBe(2);
   });
 
   it('picks the high-sparsity variant at ρ ≤ ¼ and the low one above', () => {
@@ -96,5 +109,11 @@ describe('cuda planner', () => {
     const weights = info(8, 32, 4096, 4096);
     const plan = { ...planCuda(shape, weights, h100).tiling, block: { m: 96, n: 128, k: 128 } };
     expect(() => nativeFromTiling(plan, weights, h100, shape)).toThrow(LimitError);
+  });
+
+  it('refuses a forced narrow decode plan for more than 16 rows or V not a multiple of 32, naming both', () => {
+    const narrow = planCuda({ m: 8, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100).tiling;
+    expect(() => nativeFromTiling(narrow, info(8, 32, 4096, 4096), h100, { m: 64, n: 4096, k: 4096 })).toThrow(/M = 64/);
+    expect(() => nativeFromTiling(narrow, info(2, 4, 512, 512, 1), h100, { m: 8, n: 512, k: 512 })).toThrow(/V=1/);
   });
 });

@@ -206,7 +206,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * (23232 B), unchunked and chunked; 128×128 chunked (25344 B); the default padded with 1024 / 1280 / 1536 / 2048 unused
  * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
  * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³). Run 14: every default (dense
- * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids.
+ * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids; run 15: 104×128 and 96×128.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
   const out: Candidate[] = [own];
@@ -220,9 +220,12 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   if (p.variant === 'low-sparsity' && p.block.m === 112 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
     const tile = (m: number, n: number): TilingPlan => ({ ...p, block: { ...p.block, m, n }, threads: (m / 8) * (n / 8) });
     out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 0 } });
+    // Session 4: 104- and 96-row tiles for the wave count (4096³: 1280 workgroups = 4.85 waves of 264 vs 4.48 at 112).
     for (const [m, n] of [
       [120, 128],
       [128, 96],
+      [104, 128],
+      [96, 128],
     ]) {
       for (const keptChunk of [0, 4]) out.push({ plan: tile(m, n), options: { columnMap: 'consecutive', keptChunk } });
     }

@@ -45,7 +45,9 @@ class WeightsWrap : public Napi::ObjectWrap<WeightsWrap> {
 
 Plan readPlan(const Napi::Object& o) {
   Plan p;
-  p.kernel = static_cast<Plan::Kernel>(intField(o, "kernel"));
+  const int kernel = intField(o, "kernel");
+  if (kernel < Plan::TiledLow || kernel > Plan::NarrowTransposed) throw Napi::RangeError::New(o.Env(), "plan.kernel must be 0..5, got " + std::to_string(kernel));
+  p.kernel = static_cast<Plan::Kernel>(kernel);
   p.bm = intField(o, "bm");
   p.wm = intField(o, "wm");
   p.stages = intField(o, "stages");

@@ -113,8 +113,10 @@ Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int
   const int n = w.shape.cols;
   check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
   check(cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMallocAsync (C)");
-  if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh) {
-    b.lda = (m + 3) / 4 * 4;
+  if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh || plan.kernel == Plan::NarrowTransposed) {
+    // The narrow kernel reads whole MT-row runs of each row of Aᵀ: pad its rows to a multiple of MT (zeros).
+    const int pad = plan.kernel == Plan::NarrowTransposed ? std::max(4, plan.rowsPerBlock) : 4;
+    b.lda = (m + pad - 1) / pad * pad;
     // k + 1 rows: row k stays zero, the staged "zero row" of K padding.
     check(cudaMallocAsync(&b.at, static_cast<size_t>(k + 1) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
   }
@@ -139,14 +141,17 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
     if (status != 0) throw CudaFailure("cublasSgemm failed with status " + std::to_string(status), status);
     return;
   }
-  if (plan.kernel == Plan::Stream) {
+  const bool narrow = plan.kernel == Plan::Narrow || plan.kernel == Plan::NarrowTransposed;
+  if (plan.kernel == Plan::Stream || narrow) {
     StreamArgs args{b.a, m, k, w.values, s.ldb, n, w.indices, s.vectors, s.keep, s.group, s.vectorLength,
-                    s.keptRows, plan.windowsPerSplit, b.c, 0};
+                    s.keptRows, std::max(1, plan.windowsPerSplit), b.c, 0, b.at, b.lda};
+    if (b.at) check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
     const int windows = s.keptRows / s.keep;
-    const int splits = (windows + plan.windowsPerSplit - 1) / plan.windowsPerSplit;
+    const int splits = (windows + args.windowsPerSplit - 1) / args.windowsPerSplit;
     args.atomic = splits > 1;
     if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
-    check(launchStream(plan.rowsPerBlock, args, splits, stream_), "spmm-nm-stream launch");
+    if (narrow) check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, args, splits, stream_), "spmm-nm-narrow launch");
+    else check(launchStream(plan.rowsPerBlock, args, splits, stream_), "spmm-nm-stream launch");
     return;
   }
   if (!s.tiled) throw CudaFailure("tiled plan for weights without re-tiled indices (V not a multiple of 32)", -1);

@@ -53,6 +53,8 @@ struct StreamArgs {
   int windowsPerSplit;     // windows of K per blockIdx.y
   float* C;
   int atomic;
+  const float* At;         // transposed narrow kernel: Aᵀ, (K + 1) × lda, row K all zeros (else null)
+  int lda;
 };
 
 }  // namespace nmkit

@@ -34,6 +34,15 @@ inline int streamSharedBytes(int rowsPerBlock, int windowsPerSplit, int group) {
   return rowsPerBlock * windowsPerSplit * group * 4;
 }
 
+/// Narrow decode kernel (spmm-nm-narrow.cu; M ≤ 16 per block row, V a multiple of 32): 32 columns per block, the
+/// compressed weights streamed once, A gathered by index. `rowsPerBlock` ∈ {1,2,4,8,16}; split-K over blockIdx.y
+/// (atomic adds into a zeroed C) only when `splits` > 1. `transposed` (rowsPerBlock ≥ 8): gather from Aᵀ
+/// (StreamArgs::At, rows padded to a multiple of rowsPerBlock), where a kept row's values of A are one contiguous run
+/// instead of rowsPerBlock scattered 32-byte sectors; it costs a transpose launch first.
+cudaError_t launchNarrow(int rowsPerBlock, bool transposed, const StreamArgs& args, int splits, cudaStream_t stream);
+/// Columns of C per narrow block: one warp-column.
+constexpr int kNarrowColumns = 32;
+
 /// At = Aᵀ (K × lda), zero in columns M..lda-1.
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream);
 /// Keeps the GPU busy for `microseconds` so that the launches enqueued behind it run back to back when timed.
