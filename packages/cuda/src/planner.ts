@@ -301,17 +301,35 @@ function streamPlan(
   }
   perSplit = Math.max(1, Math.min(perSplit, maxWindows, windows));
   const splits = Math.ceil(windows / perSplit);
+  const variant = shape.m <= DECODE_ROWS ? 'decode' : 'general';
+  return rowBlockPlan({ variant, kernel: 2, rows, columns: STREAM_COLUMNS, threadColumns: 4, stages: 1, threads: STREAM_THREADS }, pattern, perSplit, splits);
+}
+
+/** What distinguishes the kernels whose blocks hold all rows of A they multiply (streaming and narrow). */
+interface RowBlockKernel {
+  readonly variant: 'decode' | 'general';
+  readonly kernel: 2 | 4 | 5;
+  /** Rows of A per block (the kernel's MT). */
+  readonly rows: number;
+  readonly columns: number;
+  readonly threadColumns: number;
+  readonly stages: number;
+  readonly threads: number;
+}
+
+/** A streaming or narrow plan: `perSplit` windows of K per block, `splits` blocks along K. */
+function rowBlockPlan(k: RowBlockKernel, pattern: NMPattern, perSplit: number, splits: number): CudaPlan {
   return {
     tiling: {
-      variant: shape.m <= DECODE_ROWS ? 'decode' : 'general',
-      block: { m: rows, n: STREAM_COLUMNS, k: perSplit * pattern.group },
-      warp: { m: rows, n: STREAM_COLUMNS },
-      thread: { m: rows, n: 4 },
+      variant: k.variant,
+      block: { m: k.rows, n: k.columns, k: perSplit * pattern.group },
+      warp: { m: k.rows, n: k.columns },
+      thread: { m: k.rows, n: k.threadColumns },
       splitK: splits,
-      stages: 1,
-      threads: STREAM_THREADS,
+      stages: k.stages,
+      threads: k.threads,
     },
-    native: { kernel: 2, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
+    native: { kernel: k.kernel, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: k.rows, windowsPerSplit: perSplit },
   };
 }
 
@@ -352,18 +370,8 @@ function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice
   // run. Measured: worth its transpose launch once the grid passes one block per SM (N = 11008: 4–15 % faster), not
   // at N = 4096 (5–15 % slower).
   const transposed = rows >= NARROW_TRANSPOSED_ROWS && columnBlocks > device.multiprocessors;
-  return {
-    tiling: {
-      variant: 'decode',
-      block: { m: rows, n: NARROW_COLUMNS, k: perSplit * pattern.group },
-      warp: { m: rows, n: NARROW_COLUMNS },
-      thread: { m: rows, n: 1 },
-      splitK: splits,
-      stages: 2,
-      threads: NARROW_THREADS,
-    },
-    native: { kernel: transposed ? 5 : 4, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: rows, windowsPerSplit: perSplit },
-  };
+  const kernel = transposed ? 5 : 4;
+  return rowBlockPlan({ variant: 'decode', kernel, rows, columns: NARROW_COLUMNS, threadColumns: 1, stages: 2, threads: NARROW_THREADS }, pattern, perSplit, splits);
 }
 
 function denseTiling(): TilingPlan {
