@@ -2,7 +2,11 @@
  * Runner for the GPU machine, bundled into build/device/device-run.mjs (`pnpm run build:device`) and run by the
  * shipped node against the same addon users get (NMKIT_CUDA_ADDON=build/Release/nmkit_cuda.node):
  *
- *   node build/device/device-run.mjs conformance|stress|concurrency|bench|decode|paper|all [outDir]
+ *   node build/device/device-run.mjs MODE[,MODE…]|all [outDir]
+ *
+ * Modes: conformance, candidates (every candidate plan forced on ragged shapes), concurrency, stress, bench, decode,
+ * paper, floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
+ * concurrency, stress, bench, decode.
  *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
  */

@@ -72,7 +72,7 @@ export const NARROW_COLUMNS = 32;
 const NARROW_THREADS = 256;
 /** From this many rows (a block's MT) the narrow kernel gathers from Aᵀ when its grid exceeds one block per SM. */
 const NARROW_TRANSPOSED_ROWS = 8;
-/** At most this many rows of A go to the decode paths (plans labelled `decode`, or the 32-row tile above 4 rows). */
+/** At most this many rows of A go to the decode paths (plans labelled `decode`: narrow or streaming; or the 32-row tile). */
 export const DECODE_ROWS = 16;
 /**
  * Where the narrow kernel is not the decode choice (V not a multiple of 32, or see {@link narrowFirst}): up to this
@@ -142,7 +142,7 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
     const planned = narrowPlan(shape, weights, device, undefined);
     for (const factor of [1, 2, 4, 8]) {
       const splits = Math.max(1, Math.round(planned.native.splitK * factor));
-      const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / weights.pattern!.keep / splits));
+      const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / pattern.keep / splits));
       if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
     }
   }
@@ -335,10 +335,10 @@ function rowBlockPlan(k: RowBlockKernel, pattern: NMPattern, perSplit: number, s
 
 /**
  * Whether the narrow kernel is the planner's decode choice: always up to 8 rows; from 9 rows not when the density is
- * above ¼ and the narrow grid exceeds two blocks per SM. Measured on the H100 (results/decode.json, M = 1, 2, 4, 8,
- * 16 at N = 4096 and 11008): the narrow kernel was fastest in 38 of 40 rows, by up to 2× over the streaming kernel
- * and up to 1.5× over the 32-row tile; the tile kept 16:32 and 12:32 at 16 × 11008 (by 7–13 %), where 16 rows of
- * FMAs per kept row and 344 blocks of 8 warps make the narrow kernel compute-bound.
+ * above ¼ and the narrow grid exceeds two blocks per SM. Measured on the H100 (results/decode-rows.json, M = 1, 2, 4,
+ * 8, 16 at N = 4096 and 11008, every candidate timed): the narrow kernel was fastest in 38 of 40 rows, by up to 1.9×
+ * over the streaming kernel and up to 1.6× over the 32-row tile; the tile kept 16:32 and 12:32 at 16 × 11008 (by
+ * 7–13 %), where 16 FMAs per kept row and lane over 344 blocks of 8 warps leave the narrow kernel short of issue slots.
  */
 function narrowFirst(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): boolean {
   if (shape.m <= 8) return true;

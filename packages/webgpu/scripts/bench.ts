@@ -220,7 +220,7 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   if (p.variant === 'low-sparsity' && p.block.m === 112 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
     const tile = (m: number, n: number): TilingPlan => ({ ...p, block: { ...p.block, m, n }, threads: (m / 8) * (n / 8) });
     out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 0 } });
-    // Session 4: 104- and 96-row tiles for the wave count (4096³: 1280 workgroups = 4.85 waves of 264 vs 4.48 at 112).
+    // Run 15: 104- and 96-row tiles for the wave count (4096³: 1280 workgroups = 4.85 waves of 264 vs 4.48 at 112).
     for (const [m, n] of [
       [120, 128],
       [128, 96],

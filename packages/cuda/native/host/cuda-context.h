@@ -74,7 +74,7 @@ struct DeviceWeights {
 struct Plan {
   enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3, Narrow = 4, NarrowTransposed = 5 } kernel = Stream;
   int bm = 0, wm = 0, stages = 0, splitK = 1, slices = 1;  // tiled
-  int rowsPerBlock = 16, windowsPerSplit = 1;  // stream
+  int rowsPerBlock = 16, windowsPerSplit = 1;  // streaming and narrow
 };
 
 class Context {

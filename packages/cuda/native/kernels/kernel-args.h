@@ -41,7 +41,8 @@ struct TiledArgs {
   int zeroRow;            // K: the zero row of At that -1 entries copy (so a copy needs no zero-fill select)
 };
 
-/// Arguments of the streaming kernel (spmm-nm-stream.cu): decode (M ≤ 16) and the general path.
+/// Arguments of the streaming kernel (spmm-nm-stream.cu, the general path) and the narrow decode kernel
+/// (spmm-nm-narrow.cu), which also reads At and lda when it gathers from Aᵀ.
 struct StreamArgs {
   const float* A;          // M × K row-major
   int M, K;

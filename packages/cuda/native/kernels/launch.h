@@ -25,7 +25,8 @@ inline cudaError_t launchTiled(const TiledConfig& config, const TiledArgs& args,
 /// Threads per block of a tiled configuration.
 int tiledThreads(const TiledConfig& config);
 
-/// Streaming kernel: decode (M ≤ 16) and the general path (any group, any V). `rowsPerBlock` ∈ {1,2,4,8,16}.
+/// Streaming kernel: the general path (any group, any V; decode when V is not a multiple of 32). `rowsPerBlock` ∈
+/// {1,2,4,8,16}.
 cudaError_t launchStream(int rowsPerBlock, const StreamArgs& args, int splits, cudaStream_t stream);
 /// Columns of C per streaming block.
 constexpr int kStreamColumns = 128;

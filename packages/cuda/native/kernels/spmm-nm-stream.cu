@@ -1,5 +1,5 @@
-// Streaming N:M SpMM: the decode path (M ≤ 16) and the general kernel for every pattern the format allows (any
-// group ≤ 256, any V ≥ 1, ragged M, N, K). A block owns 128 columns of C and one K slice (split-K over blockIdx.y):
+// Streaming N:M SpMM: the general kernel for every pattern the format allows (any group ≤ 256, any V ≥ 1, ragged
+// M, N, K), and the decode path where the narrow kernel does not apply (V not a multiple of 32). A block owns 128 columns of C and one K slice (split-K over blockIdx.y):
 //   - it stages the rows of A it needs for its slice in shared memory (sA, zero past M and K),
 //   - its 8 warps ("K groups") take interleaved kept rows of the slice; each lane streams the 16-byte values of its
 //     4 columns once (read-once cache hint) and gathers rA from sA by index, accumulating rC[MT][4] in registers,
