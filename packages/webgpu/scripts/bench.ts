@@ -206,7 +206,8 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * (23232 B), unchunked and chunked; 128×128 chunked (25344 B); the default padded with 1024 / 1280 / 1536 / 2048 unused
  * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
  * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³). Run 14: every default (dense
- * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids; run 15: 104×128 and 96×128.
+ * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids; run 15: 104×128 and 96×128;
+ * run 16: every default without and with other wave tails ({@link KernelOptions.tail}), 120×128 with tails of 2 row blocks.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
   const out: Candidate[] = [own];
@@ -216,6 +217,16 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   // on 132 SMs; more slices even the waves at the cost of the reduce pass (the planner splits only grids below
   // 2 × 132 tiles, so tuning never tried this on large shapes).
   if (p.variant !== 'general') for (const splitK of [2, 3]) out.push({ plan: { ...p, splitK }, options: {} });
+  // Run 16: the wave-tail split (the default where waveTail applies) against none, and other tails.
+  if (p.variant !== 'general') {
+    out.push({ plan: p, options: { tail: false } });
+    for (const [rows, splits] of [
+      [4, 3],
+      [5, 2],
+      [1, 3],
+      [2, 4],
+    ]) out.push({ plan: p, options: { tail: { rows, splits } } });
+  }
   if (!pattern) return out;
   if (p.variant === 'low-sparsity' && p.block.m === 112 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
     const tile = (m: number, n: number): TilingPlan => ({ ...p, block: { ...p.block, m, n }, threads: (m / 8) * (n / 8) });
@@ -231,6 +242,8 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
     }
     out.push({ plan: tile(128, 128), options: { columnMap: 'consecutive', keptChunk: 4 } });
     out.push({ plan: { ...tile(120, 128), splitK: 2 }, options: { columnMap: 'consecutive', keptChunk: 4 } });
+    // 120×128 at 4096³: 1120 tiles, the last wave 64 (2 row blocks): in 4 copies, 256 items.
+    for (const splits of [2, 4]) out.push({ plan: tile(120, 128), options: { columnMap: 'consecutive', keptChunk: 4, tail: { rows: 2, splits } } });
     for (const sharedPadBytes of [1024, 1280, 1536, 2048]) out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 4, sharedPadBytes } });
   }
   if (p.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && pattern.vectorLength % 4 === 0) {
@@ -310,7 +323,7 @@ async function main() {
   const created = await createWebGPUBackend();
   if (!created.available) throw new Error(`webgpu unavailable: ${created.reason}`);
   const backend = created.backend as WebGPUBackend;
-  log(`webgpu device: ${backend.device}; timing ${backend.capabilities.timing}`);
+  log(`webgpu device: ${backend.device}; timing ${backend.capabilities.timing}; compute units ${backend.plannerLimits.computeUnits}`);
   let cuda: NMBackend | undefined;
   if (!flag('--no-cuda')) {
     try {
@@ -333,6 +346,7 @@ async function main() {
   const report = () => ({
     date: new Date().toISOString(),
     device: backend.device,
+    computeUnits: backend.plannerLimits.computeUnits,
     cudaDevice: cuda?.device,
     node: process.version,
     argv: process.argv.slice(2),

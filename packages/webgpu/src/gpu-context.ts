@@ -26,7 +26,10 @@ export interface GpuContext {
 /** Where a device comes from: a caller's device, or an adapter of `navigator.gpu` / dawn.node. */
 export interface AcquireOptions {
   readonly device?: GPUDevice;
-  /** Compute units for the planner (WebGPU does not expose SM counts); defaults by vendor. */
+  /**
+   * Compute units (SMs, CUs) for the planner: WebGPU does not expose them. Default: {@link knownComputeUnits} when
+   * the adapter names a GPU it lists, else 128 for NVIDIA / AMD adapters and 16 for others.
+   */
   readonly computeUnits?: number;
   readonly powerPreference?: GPUPowerPreference;
 }
@@ -122,9 +125,9 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     // CPU drivers compile big register tiles for seconds (LLVM) and gain nothing from them: small tiles.
     maxThreadsPerBlock: software ? 64 : device.limits.maxComputeInvocationsPerWorkgroup,
     subgroupSize: subgroupSize > 0 ? subgroupSize : 1,
-    computeUnits: options.computeUnits ?? (discrete ? 128 : 16),
+    computeUnits: options.computeUnits ?? knownComputeUnits(adapterInfo) ?? (discrete ? 128 : 16),
   };
-  const words = [adapterInfo?.vendor, adapterInfo?.architecture, adapterInfo?.description].filter((s) => s);
+  const words = [adapterInfo?.vendor, adapterInfo?.architecture, adapterInfo?.device, adapterInfo?.description].filter((s) => s);
   const context: GpuContext = {
     device,
     limits,
@@ -140,6 +143,25 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     context.lostReason = `${lost.reason}${lost.message ? `: ${lost.message}` : ''}`;
   });
   return context;
+}
+
+/** SM counts of GPUs an adapter may name (dawn.node reports the Vulkan device name; browsers usually do not). */
+const COMPUTE_UNITS: readonly (readonly [RegExp, number])[] = [
+  [/H100.*PCIe/i, 114],
+  [/H100|H200|GH200/i, 132],
+  [/A100/i, 108],
+  [/L40S?\b/i, 142],
+  [/RTX 4090/i, 128],
+  [/RTX 3090/i, 82],
+];
+
+/**
+ * The compute units of a GPU the adapter names, when it is one of a few known ones (H100 SXM / PCIe, H200, A100,
+ * L40, RTX 4090 / 3090); `undefined` otherwise. Pass `computeUnits` to the backend for other GPUs.
+ */
+export function knownComputeUnits(info: Pick<GPUAdapterInfo, 'device' | 'description'> | undefined): number | undefined {
+  const name = `${info?.device ?? ''} ${info?.description ?? ''}`;
+  return COMPUTE_UNITS.find(([pattern]) => pattern.test(name))?.[1];
 }
 
 /** lavapipe (llvmpipe), SwiftShader, or an adapter that says it is a fallback. */

@@ -17,9 +17,12 @@ export {
   type TiledConstants,
   tiledSharedBytes,
   UNION_WORTH_IT,
+  type WaveTail,
+  waveTail,
   wantsUnion,
+  workgroupsPerUnit,
 } from './kernel-spec.js';
 export { buildUnionRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
-export { type AcquireOptions, acquireGpu, type GpuContext, releaseNodeGpu } from './gpu-context.js';
+export { type AcquireOptions, acquireGpu, type GpuContext, knownComputeUnits, releaseNodeGpu } from './gpu-context.js';
 export { scoped, throwIfFailed } from './error-scopes.js';

@@ -80,6 +80,27 @@ export interface KernelOptions {
    * on how workgroup memory per workgroup limits the workgroups an SM runs at once. Default 0.
    */
   readonly sharedPadBytes?: number;
+  /**
+   * The wave-tail split ({@link WaveTail}): `false` never; `{ rows, splits }` the last `rows` row blocks in `splits`
+   * copies (tests, benchmarks; not for split-K or decode plans, and shrunk to the row blocks and stages there are).
+   * Default: {@link waveTail} on GPUs, none on CPU drivers.
+   */
+  readonly tail?: false | { readonly rows: number; readonly splits: number };
+}
+
+/**
+ * Wave-tail split of a large grid: the last `rows` row blocks of the grid run as `splits` copies each, every copy
+ * taking `stagesPerSplit` of the stages, so the last wave (otherwise a few tiles on a partly idle GPU) becomes
+ * shorter work items on every compute unit. Copy 0 writes C; the others write partials that split-tail-reduce.wgsl
+ * adds in.
+ */
+export interface WaveTail {
+  /** First row block of the tail, and its first row of C. */
+  readonly rowBlock: number;
+  readonly firstRow: number;
+  readonly rows: number;
+  readonly splits: number;
+  readonly stagesPerSplit: number;
 }
 
 /** See {@link KernelOptions.prefetch}. */
@@ -98,6 +119,8 @@ export type KernelSpec =
       readonly stages: number;
       readonly stagesPerSplit: number;
       readonly splitK: number;
+      /** The wave-tail split, when the grid runs one (split-K 1 only). */
+      readonly tail?: WaveTail;
       readonly sharedBytes: number;
       /** Human-readable kernel name, e.g. `spmm-nm-high-sparsity 128×128×32 (8×8) split-K 1`. */
       readonly name: string;
@@ -288,7 +311,12 @@ export function kernelSpec(
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
   splitK = Math.ceil(stages / stagesPerSplit);
-  const grid = [Math.ceil(shape.n / bn), Math.ceil(shape.m / bm), splitK] as const;
+  const sharedBytes = tiledSharedBytes(constants);
+  const rowBlocks = Math.ceil(shape.m / bm);
+  const colBlocks = Math.ceil(shape.n / bn);
+  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, sharedBytes, context, options.tail) : undefined;
+  const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
+  const grid = [colBlocks, gridRows, splitK] as const;
   if (grid.some((g) => g > context.maxWorkgroupsPerDimension)) return generalSpec(shape, pattern);
   const family = !pattern ? 'matmul-dense-tiled' : decode ? 'spmm-nm-decode' : union ? 'spmm-nm-high-sparsity' : 'spmm-nm-low-sparsity';
   return {
@@ -298,9 +326,62 @@ export function kernelSpec(
     stages,
     stagesPerSplit,
     splitK,
-    sharedBytes: tiledSharedBytes(constants),
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''} split-K ${splitK}`,
+    tail,
+    sharedBytes,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
   };
+}
+
+/** Workgroups of a tiled kernel one compute unit runs at once, estimated from workgroup memory (see {@link waveTail}). */
+export function workgroupsPerUnit(sharedBytes: number, maxSharedMemoryBytes: number): number {
+  return Math.max(1, Math.min(2, Math.floor(maxSharedMemoryBytes / Math.max(1, sharedBytes))));
+}
+
+/**
+ * The default wave-tail split: only for grids of more than one wave whose last wave would leave at least half of
+ * the workgroup slots idle (`slots` = compute units × workgroups per unit). The tail is the whole row blocks that
+ * hold that last partial wave; it is split into as many copies as fill the slots (2 to 4), keeping ≥ 4 stages per
+ * copy. Workgroups per unit come from workgroup memory and are at most 2: the H100's Vulkan driver gives an SM
+ * 48 KiB of workgroup memory (two workgroups of ≤ 24 KiB, one above, measured) and our 8×8 register tiles leave
+ * room for two. Measured on the H100 (run 16): see the package README.
+ */
+export function waveTail(rowBlocks: number, colBlocks: number, stages: number, slots: number): { rows: number; splits: number } | undefined {
+  const tiles = rowBlocks * colBlocks;
+  const last = tiles % slots;
+  if (tiles <= slots || last === 0) return undefined;
+  const rows = Math.ceil(last / colBlocks);
+  if (rows * colBlocks > slots / 2 || rows >= rowBlocks) return undefined;
+  let splits = Math.min(4, Math.floor(slots / (rows * colBlocks)));
+  while (splits >= 2 && stages / splits < 4) splits--;
+  return splits >= 2 ? { rows, splits } : undefined;
+}
+
+/** The tail a spec runs: forced, off, or {@link waveTail}'s; shrunk to what the stages and the largest binding allow. */
+function chooseTail(
+  shape: MatmulShape,
+  bm: number,
+  rowBlocks: number,
+  colBlocks: number,
+  stages: number,
+  sharedBytes: number,
+  context: Pick<GpuContext, 'limits' | 'maxBindingBytes'> & { readonly software?: boolean },
+  forced: KernelOptions['tail'],
+): WaveTail | undefined {
+  if (forced === false || (forced === undefined && context.software)) return undefined;
+  const slots = context.limits.computeUnits * workgroupsPerUnit(sharedBytes, context.limits.maxSharedMemoryBytes);
+  const wanted = forced ?? waveTail(rowBlocks, colBlocks, stages, slots);
+  if (!wanted) return undefined;
+  const rows = Math.min(wanted.rows, rowBlocks);
+  const rowBlock = rowBlocks - rows;
+  const firstRow = rowBlock * bm;
+  const tailRows = shape.m - firstRow;
+  let splits = Math.min(wanted.splits, stages);
+  // C and the partials share one buffer (split-tail-reduce adds them in place).
+  while (splits >= 2 && (shape.m * shape.n + (splits - 1) * tailRows * shape.n) * 4 > context.maxBindingBytes) splits--;
+  if (splits < 2 || rows < 1) return undefined;
+  const stagesPerSplit = Math.ceil(stages / splits);
+  splits = Math.ceil(stages / stagesPerSplit); // no copy without stages
+  return splits < 2 ? undefined : { rowBlock, firstRow, rows, splits, stagesPerSplit };
 }
 
 /**

@@ -1,16 +1,18 @@
 import generalSource from './shaders/spmm-nm-general.wgsl';
 import reduceSource from './shaders/split-k-reduce.wgsl';
+import tailReduceSource from './shaders/split-tail-reduce.wgsl';
 import tiledSource from './shaders/spmm-nm-tiled.wgsl';
 import { SHADER_STAGE_COMPUTE } from './gpu-flags.js';
 import type { KernelSpec } from './kernel-spec.js';
 
 /** The WGSL sources by name, as bundled. */
-export const SHADERS = { tiled: tiledSource, general: generalSource, reduce: reduceSource } as const;
+export const SHADERS = { tiled: tiledSource, general: generalSource, reduce: reduceSource, tailReduce: tailReduceSource } as const;
 
 /** Bind group layouts and compute pipelines of one device, cached by a key that encodes every specialisation. */
 export class PipelineCache {
   readonly matmulLayout: GPUBindGroupLayout;
   readonly reduceLayout: GPUBindGroupLayout;
+  readonly tailReduceLayout: GPUBindGroupLayout;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
@@ -36,6 +38,10 @@ export class PipelineCache {
       label: 'nmkit split-k reduce',
       entries: [entry(0, 'read-only-storage'), entry(1, 'storage'), entry(2, 'uniform')],
     });
+    this.tailReduceLayout = device.createBindGroupLayout({
+      label: 'nmkit wave-tail reduce',
+      entries: [entry(0, 'storage'), entry(1, 'uniform')],
+    });
   }
 
   /** The pipeline for a kernel spec (created once per distinct shader + constants). */
@@ -46,6 +52,11 @@ export class PipelineCache {
   /** The split-K reduction pipeline. */
   reduce(): Promise<GPUComputePipeline> {
     return this.get('reduce', {}, this.reduceLayout);
+  }
+
+  /** The wave-tail reduction pipeline (partials added into C in place). */
+  tailReduce(): Promise<GPUComputePipeline> {
+    return this.get('tailReduce', {}, this.tailReduceLayout);
   }
 
   /** Number of distinct pipelines created so far (tests check the cache key). */

@@ -310,6 +310,7 @@ export class WebGPUBackend implements NMBackend {
     const { device } = session.context;
     const { spec, plan, slots, union } = this.resolveSpec(session, shape, weights, forced);
     this.lastKernel = spec.name;
+    const tail = spec.shader === 'tiled' ? spec.tail : undefined;
     const resident = weights.upload(session.context);
     const keptRows = weights.kind === 'nm' ? resident.values.size / 4 / shape.n : shape.k;
     const vectors = weights.pattern ? Math.ceil(shape.n / weights.pattern.vectorLength) : 1;
@@ -324,13 +325,20 @@ export class WebGPUBackend implements NMBackend {
         spec.stages,
         spec.stagesPerSplit,
         spec.shader === 'tiled' ? spec.constants.KEPT : 0,
+        tail?.rowBlock ?? NO_TAIL,
+        tail?.splits ?? 1,
+        tail?.stagesPerSplit ?? 0,
+        0,
       ),
       'params',
       BufferUsage.UNIFORM,
     );
     const count = shape.m * shape.n;
     const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC;
-    const c = device.createBuffer({ size: Math.max(4, count * 4), usage, label: `C ${shape.m}×${shape.n}` });
+    // With a wave tail the buffer also holds the tail's partials, after C (split-tail-reduce adds them in place).
+    const tailCount = tail ? (shape.m - tail.firstRow) * shape.n : 0;
+    const cFloats = count + (tail ? (tail.splits - 1) * tailCount : 0);
+    const c = device.createBuffer({ size: Math.max(4, cFloats * 4), usage, label: `C ${shape.m}×${shape.n}` });
     const temporaries = [params, c];
     const out = spec.splitK > 1 ? device.createBuffer({ size: spec.splitK * count * 4, usage: BufferUsage.STORAGE, label: 'split-K partials' }) : c;
     if (out !== c) temporaries.push(out);
@@ -343,19 +351,38 @@ export class WebGPUBackend implements NMBackend {
     if (spec.splitK > 1) {
       const reduceParams = createFilled(device, Uint32Array.of(count, spec.splitK, 0, 0), 'reduce params', BufferUsage.UNIFORM);
       temporaries.push(reduceParams);
-      const groups = Math.ceil(count / 256);
-      const x = Math.min(groups, session.context.maxWorkgroupsPerDimension);
       reduce = {
         pipeline: await session.pipelines.reduce(),
         bindGroup: device.createBindGroup({
           layout: session.pipelines.reduceLayout,
           entries: [out, c, reduceParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
         }),
-        grid: [x, Math.ceil(groups / x)],
+        grid: reduceGrid(count, session.context.maxWorkgroupsPerDimension),
+      };
+    } else if (tail) {
+      const reduceParams = createFilled(device, Uint32Array.of(tail.firstRow * shape.n, tailCount, tail.splits, count), 'tail reduce params', BufferUsage.UNIFORM);
+      temporaries.push(reduceParams);
+      reduce = {
+        pipeline: await session.pipelines.tailReduce(),
+        bindGroup: device.createBindGroup({
+          layout: session.pipelines.tailReduceLayout,
+          entries: [c, reduceParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        }),
+        grid: reduceGrid(tailCount, session.context.maxWorkgroupsPerDimension),
       };
     }
     return { spec, plan, main: { pipeline, bindGroup }, reduce, c, temporaries };
   }
+}
+
+/** No wave tail: a first tail row block past every grid row (see spmm-nm-tiled.wgsl). */
+const NO_TAIL = 0xffffffff;
+
+/** Grid of a 256-invocation elementwise pass over `count` floats (x capped at the dimension limit). */
+function reduceGrid(count: number, maxPerDimension: number): [number, number] {
+  const groups = Math.ceil(count / 256);
+  const x = Math.min(groups, maxPerDimension);
+  return [x, Math.ceil(groups / x)];
 }
 
 function newSession(context: GpuContext): Session {
@@ -363,7 +390,7 @@ function newSession(context: GpuContext): Session {
   return { context, pipelines: new PipelineCache(context.device), placeholder };
 }
 
-/** Records one multiplication (main kernel, then the split-K reduction) into a compute pass. */
+/** Records one multiplication (main kernel, then the split-K or wave-tail reduction) into a compute pass. */
 function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUComputePassTimestampWrites): void {
   const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
   pass.setPipeline(run.main.pipeline);

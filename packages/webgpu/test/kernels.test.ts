@@ -19,7 +19,9 @@ import {
   pipelineKey,
   planStageWindows,
   type SlotLayout,
+  waveTail,
   type WebGPUBackend,
+  workgroupsPerUnit,
 } from '../src/index.js';
 import { gpuBackendOrSkip } from './gpu-backend.js';
 
@@ -138,6 +140,49 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     expect(spec(p8).constants).toMatchObject({ TN: 4, WG: 512, SLOT_OFFSETS: false, SLOT_COLS: 4 });
     const dense = kernelSpec(shape, undefined, backendPlan(candidatePlans(shape, undefined, h100)[0], undefined, false), context);
     expect(dense.shader === 'tiled' && dense.constants.SLOT_OFFSETS).toBe(true);
+  });
+});
+
+describe('wave-tail split: the last partial wave of a large grid as shorter work items', () => {
+  const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 132 };
+  const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+  const p16 = { keep: 16, group: 32, vectorLength: 32 };
+  const spec = (shape: MatmulShape, pattern: NMPattern | undefined, options: KernelOptions = {}, ctx = context) => {
+    const s = kernelSpec(shape, pattern, backendPlan(candidatePlans(shape, pattern, ctx.limits)[0], pattern, false, { shape }), ctx, undefined, options);
+    if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
+    return s;
+  };
+  it('waveTail: only past one wave, only when the last wave leaves half the slots idle; 2 to 4 copies, ≥ 4 stages each', () => {
+    // 4096³ 16:32 in 112×128 tiles: 37 × 32 = 1184 tiles on 264 slots, the last wave 128 tiles = 4 row blocks.
+    expect(waveTail(37, 32, 128, 264)).toEqual({ rows: 4, splits: 2 });
+    // On 256 slots the last wave is 160 tiles (more than half): no split.
+    expect(waveTail(37, 32, 128, 256)).toBeUndefined();
+    // 2048×11008×4096: 19 × 86 tiles, last wave 50 tiles → one row block of 86 in 3 copies.
+    expect(waveTail(19, 86, 128, 264)).toEqual({ rows: 1, splits: 3 });
+    expect(waveTail(2, 32, 128, 264)).toBeUndefined(); // one wave
+    expect(waveTail(33, 8, 128, 264)).toBeUndefined(); // exact waves
+    expect(waveTail(19, 86, 7, 264)).toBeUndefined(); // 2 or 3 copies would leave < 4 stages each
+    expect(waveTail(19, 86, 9, 264)).toEqual({ rows: 1, splits: 2 });
+    expect(workgroupsPerUnit(23296, 49152)).toBe(2);
+    expect(workgroupsPerUnit(25344, 49152)).toBe(1);
+    expect(workgroupsPerUnit(4096, 49152)).toBe(2);
+  });
+  it('kernelSpec: 4096³ 16:32 on 132 SMs runs 33 row blocks plus 4 in 2 copies; off on request, on CPU drivers, for split-K and decode', () => {
+    const big = { m: 4096, n: 4096, k: 4096 };
+    const s = spec(big, p16);
+    expect(s.tail).toEqual({ rowBlock: 33, firstRow: 33 * 112, rows: 4, splits: 2, stagesPerSplit: 64 });
+    expect(s.grid).toEqual([32, 33 + 4 * 2, 1]);
+    expect(s.name).toMatch(/split-K 1 tail 4×2$/);
+    expect(spec(big, p16, { tail: false }).tail).toBeUndefined();
+    expect(spec(big, p16, {}, { ...context, software: true }).tail).toBeUndefined();
+    expect(spec(big, p16, {}, { ...context, limits: { ...h100, computeUnits: 128 } }).tail).toBeUndefined();
+    expect(spec({ m: 256, n: 4096, k: 4096 }, p16).tail).toBeUndefined(); // split-K plan
+    expect(spec({ m: 16, n: 4096, k: 4096 }, p16, { tail: { rows: 1, splits: 2 } }).tail).toBeUndefined(); // decode
+    // Forced: shrunk to the row blocks there are; the copies to the stages.
+    expect(spec(big, p16, { tail: { rows: 99, splits: 3 } }).tail).toMatchObject({ rowBlock: 0, rows: 37, splits: 3 });
+    // The partials share C's buffer: fewer copies when they would not fit the largest binding.
+    const tight = { ...context, maxBindingBytes: 4096 * 4096 * 4 + 4 * 112 * 4096 * 4 };
+    expect(spec(big, p16, { tail: { rows: 4, splits: 4 } }, tight).tail).toMatchObject({ splits: 2 });
   });
 });
 
@@ -297,6 +342,28 @@ describe('tiled kernel variants', () => {
     expect(four).toContain('(4×4/invocation, 64 invocations)');
     const whole = await runSparse(shape, pattern, { ...plan, thread: { m: 16, n: 4 }, splitK: 1, stages: 1 }, 31);
     expect(whole).toContain('(16×4/invocation, 16 invocations)');
+  });
+
+  it.each([
+    ['16:32 V=32, ragged M in the tail', { m: 150, n: 200, k: 300 }, { keep: 16, group: 32, vectorLength: 32 } as NMPattern, 2, 3],
+    ['4:32 V=32 union rows, every row block a tail, uneven stages', { m: 70, n: 130, k: 333 }, { keep: 4, group: 32, vectorLength: 32 } as NMPattern, 9, 2],
+    ['dense', { m: 77, n: 61, k: 93 }, undefined, 1, 4],
+  ] as const)('wave-tail split, forced: %s', async (_, shape, pattern, rows, splits) => {
+    if (!backend) return;
+    const a = randomDense(shape.m, shape.k, 51);
+    const sparse = pattern ? randomCompressed(shape.k, shape.n, pattern, 52) : undefined;
+    const dense = pattern ? undefined : randomDense(shape.k, shape.n, 52);
+    const weights = sparse ? await backend.prepare(sparse) : await backend.prepareDense(dense!);
+    const plan = { ...withSplit(candidatePlans(shape, pattern, limits())[0], 1), stages: 1 };
+    backend.kernelOptions = { tail: { rows, splits } };
+    try {
+      const c = await backend.matmul(a, weights, { plan });
+      expectClose(c, sparse ? referenceSpmm(a, sparse) : referenceDense(a, dense!), shape.k, `tail ${rows}×${splits}`);
+      expect(backend.lastKernel).toMatch(/ tail \d+×[2-4]$/);
+    } finally {
+      backend.kernelOptions = {};
+      weights.dispose();
+    }
   });
 
   it('general kernel: forced, and ragged', async () => {

@@ -17,6 +17,10 @@
 //   UNION     high sparsity: stage only the A rows some vector of this column block uses (rows listed per
 //             block and stage in gUnion at prepare time; gSlots then holds positions in that list);
 //   grid z    split-K: each z slice covers stagesPerSplit stages and writes its own partial C.
+//   tail      wave-tail split: grid rows from tailRowBlock on are the last row blocks, each repeated tailSplits
+//             times, each copy covering tailStagesPerSplit stages; copy 0 writes C, copy s > 0 writes partial
+//             s - 1 after C in the same buffer (rows from the tail's first row), and split-tail-reduce.wgsl adds
+//             them into C. Fills the last, partly empty wave of a large grid with shorter work items.
 // Ragged everything: rows ≥ M, columns ≥ N and K rows ≥ K are zero-filled when staged, never read from A.
 
 override BM: u32 = 64;
@@ -49,13 +53,14 @@ override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count k
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
   vectors: u32, stages: u32, stagesPerSplit: u32, stageKept: u32,  // stageKept = KEPT, at run time
+  tailRowBlock: u32, tailSplits: u32, tailStagesPerSplit: u32, unused: u32,  // no tail: tailRowBlock ≥ grid rows
 }
 
 @group(0) @binding(0) var<storage, read> gA: array<f32>;          // M × K
 @group(0) @binding(1) var<storage, read> gB: array<f32>;          // keptRows × N (dense: K × N)
 @group(0) @binding(2) var<storage, read> gSlots: array<u32>;      // bytes [keptRows][vectors], 4 per word
 @group(0) @binding(3) var<storage, read> gUnion: array<u32>;      // [colBlocks][stages][A_ROWS] rows of K
-@group(0) @binding(4) var<storage, read_write> gC: array<f32>;    // [splitK][M][N]
+@group(0) @binding(4) var<storage, read_write> gC: array<f32>;    // [splitK][M][N], or C then the tail partials
 @group(0) @binding(5) var<uniform> params: Params;
 
 var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
@@ -181,15 +186,31 @@ fn stageDirect(lid: u32, stage: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+  // Which tile and which stages: grid row wg.y, or a copy of a tail row block (see the header).
+  var rowBlock = wg.y;
+  var split = wg.z;
+  var stagesPerSplit = params.stagesPerSplit;
+  var outBase = wg.z * params.m * params.n;  // where this workgroup's rows start in gC, and which row is its first
+  var outRow0 = 0u;
+  if (wg.y >= params.tailRowBlock) {
+    let t = wg.y - params.tailRowBlock;
+    rowBlock = params.tailRowBlock + t / params.tailSplits;
+    split = t % params.tailSplits;
+    stagesPerSplit = params.tailStagesPerSplit;
+    if (split > 0u) {
+      outRow0 = params.tailRowBlock * BM;
+      outBase = params.m * params.n + (split - 1u) * (params.m - outRow0) * params.n;
+    }
+  }
   n0 = wg.x * BN;
-  m0 = wg.y * BM;
+  m0 = rowBlock * BM;
   blockX = wg.x;
   let threadsN = BN / TN;
   let tx = lid % threadsN;
   let ty = lid / threadsN;
   let aStride = BM / 4u + 1u;
-  let stageBegin = wg.z * params.stagesPerSplit;
-  let stageEnd = min(params.stages, stageBegin + params.stagesPerSplit);
+  let stageBegin = split * stagesPerSplit;
+  let stageEnd = min(params.stages, stageBegin + stagesPerSplit);
 
   var acc: array<vec4<f32>, 16>;  // rC: TM rows × TN/4 column groups, acc[r · TN/4 + g]
   // Register prefetch (PREFETCH): the next stage's global reads are issued before this stage's FMAs and land
@@ -339,18 +360,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
   }
 
-  let out0 = wg.z * params.m * params.n;
   for (var r = 0u; r < TM; r++) {
     let row = m0 + ty * TM + r;
     if (row >= params.m) {
       break;
     }
+    let out0 = outBase + (row - outRow0) * params.n;
     for (var g = 0u; g < TN / 4u; g++) {
       let col = n0 + 4u * colGroup(tx, g);
       let v = acc[r * (TN / 4u) + g];
       for (var j = 0u; j < 4u; j++) {
         if (col + j < params.n) {
-          gC[out0 + row * params.n + col + j] = v[j];
+          gC[out0 + col + j] = v[j];
         }
       }
     }
