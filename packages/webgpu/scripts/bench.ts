@@ -207,7 +207,8 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
  * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³). Run 14: every default (dense
  * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids; run 15: 104×128 and 96×128;
- * run 16: every default without and with other wave tails ({@link KernelOptions.tail}), 120×128 with tails of 2 row blocks.
+ * run 16: every default without and with other wave tails ({@link KernelOptions.tail}), 120×128 with tails of 2 row blocks,
+ * 80×128 tiles.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
   const out: Candidate[] = [own];
@@ -237,6 +238,7 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
       [128, 96],
       [104, 128],
       [96, 128],
+      [80, 128],
     ]) {
       for (const keptChunk of [0, 4]) out.push({ plan: tile(m, n), options: { columnMap: 'consecutive', keptChunk } });
     }

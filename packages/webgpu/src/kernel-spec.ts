@@ -37,6 +37,8 @@ export interface TiledConstants {
   readonly PAD_WORDS: number;
   /** Constant stage trip count (unrollable); false on CPU drivers, whose LLVM compile of unrolled tiles takes seconds. */
   readonly UNROLL: boolean;
+  /** The wave-tail split is compiled in ({@link WaveTail}); off, the kernel is exactly the one without it. */
+  readonly TAIL: boolean;
 }
 
 /**
@@ -284,6 +286,7 @@ export function kernelSpec(
     KCHUNK: chunkFor(sw * keep, union, colMap),
     PAD_WORDS: slotMode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
     UNROLL: !context.software,
+    TAIL: false,
     };
   };
   // The deepest stage that fits the workgroup memory and, when the plan asks for double buffering, still
@@ -319,6 +322,7 @@ export function kernelSpec(
   const grid = [colBlocks, gridRows, splitK] as const;
   if (grid.some((g) => g > context.maxWorkgroupsPerDimension)) return generalSpec(shape, pattern);
   const family = !pattern ? 'matmul-dense-tiled' : decode ? 'spmm-nm-decode' : union ? 'spmm-nm-high-sparsity' : 'spmm-nm-low-sparsity';
+  if (tail) constants = { ...constants, TAIL: true };
   return {
     shader: 'tiled',
     constants,

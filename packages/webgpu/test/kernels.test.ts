@@ -173,7 +173,12 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(s.tail).toEqual({ rowBlock: 33, firstRow: 33 * 112, rows: 4, splits: 2, stagesPerSplit: 64 });
     expect(s.grid).toEqual([32, 33 + 4 * 2, 1]);
     expect(s.name).toMatch(/split-K 1 tail 4×2$/);
-    expect(spec(big, p16, { tail: false }).tail).toBeUndefined();
+    // Compiled in only where it runs: a pipeline of its own.
+    expect(s.constants.TAIL).toBe(true);
+    const off = spec(big, p16, { tail: false });
+    expect(off.tail).toBeUndefined();
+    expect(off.constants.TAIL).toBe(false);
+    expect(pipelineKey('tiled', { ...off.constants })).not.toBe(pipelineKey('tiled', { ...s.constants }));
     expect(spec(big, p16, {}, { ...context, software: true }).tail).toBeUndefined();
     expect(spec(big, p16, {}, { ...context, limits: { ...h100, computeUnits: 128 } }).tail).toBeUndefined();
     expect(spec({ m: 256, n: 4096, k: 4096 }, p16).tail).toBeUndefined(); // split-K plan

@@ -17,7 +17,7 @@
 //   UNION     high sparsity: stage only the A rows some vector of this column block uses (rows listed per
 //             block and stage in gUnion at prepare time; gSlots then holds positions in that list);
 //   grid z    split-K: each z slice covers stagesPerSplit stages and writes its own partial C.
-//   tail      wave-tail split: grid rows from tailRowBlock on are the last row blocks, each repeated tailSplits
+//   tail      (TAIL) wave-tail split: grid rows from tailRowBlock on are the last row blocks, each repeated tailSplits
 //             times, each copy covering tailStagesPerSplit stages; copy 0 writes C, copy s > 0 writes partial
 //             s - 1 after C in the same buffer (rows from the tail's first row), and split-tail-reduce.wgsl adds
 //             them into C. Fills the last, partly empty wave of a large grid with shorter work items.
@@ -48,6 +48,7 @@ override B_TRIPS: u32 = 1;      // ⌈KEPT · BN/4 / WG⌉
 override S_TRIPS: u32 = 1;      // ⌈KEPT · SLOTS_PER_ROW / WG⌉
 override KCHUNK: u32 = 0u;      // > 0: the kept-row loop runs in chunks of KCHUNK unrolled rows (KEPT % KCHUNK == 0)
 override PAD_WORDS: u32 = 0u;    // unused words after sSlot (an experiment: workgroup memory per workgroup vs occupancy)
+override TAIL: bool = false;     // wave-tail split compiled in (a pipeline of its own: the rest pay nothing for it)
 override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
 
 struct Params {
@@ -186,21 +187,15 @@ fn stageDirect(lid: u32, stage: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
-  // Which tile and which stages: grid row wg.y, or a copy of a tail row block (see the header).
+  // Which tile and which stages: grid row wg.y, or (TAIL) a copy of a tail row block (see the header).
   var rowBlock = wg.y;
-  var split = wg.z;
-  var stagesPerSplit = params.stagesPerSplit;
-  var outBase = wg.z * params.m * params.n;  // where this workgroup's rows start in gC, and which row is its first
-  var outRow0 = 0u;
-  if (wg.y >= params.tailRowBlock) {
+  var stageBegin = wg.z * params.stagesPerSplit;
+  var stageEnd = min(params.stages, stageBegin + params.stagesPerSplit);
+  if (TAIL && wg.y >= params.tailRowBlock) {
     let t = wg.y - params.tailRowBlock;
     rowBlock = params.tailRowBlock + t / params.tailSplits;
-    split = t % params.tailSplits;
-    stagesPerSplit = params.tailStagesPerSplit;
-    if (split > 0u) {
-      outRow0 = params.tailRowBlock * BM;
-      outBase = params.m * params.n + (split - 1u) * (params.m - outRow0) * params.n;
-    }
+    stageBegin = (t % params.tailSplits) * params.tailStagesPerSplit;
+    stageEnd = min(params.stages, stageBegin + params.tailStagesPerSplit);
   }
   n0 = wg.x * BN;
   m0 = rowBlock * BM;
@@ -209,8 +204,6 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   let tx = lid % threadsN;
   let ty = lid / threadsN;
   let aStride = BM / 4u + 1u;
-  let stageBegin = split * stagesPerSplit;
-  let stageEnd = min(params.stages, stageBegin + stagesPerSplit);
 
   var acc: array<vec4<f32>, 16>;  // rC: TM rows × TN/4 column groups, acc[r · TN/4 + g]
   // Register prefetch (PREFETCH): the next stage's global reads are issued before this stage's FMAs and land
@@ -360,6 +353,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
   }
 
+  // Where this workgroup's rows go: C (or its split-K slice), or a tail copy's partial after C. Worked out here,
+  // from the workgroup id and the uniforms, so that nothing of it is live across the main loop (registers).
+  var outBase = wg.z * params.m * params.n;
+  var outRow0 = 0u;
+  if (TAIL && wg.y >= params.tailRowBlock && (wg.y - params.tailRowBlock) % params.tailSplits > 0u) {
+    outRow0 = params.tailRowBlock * BM;
+    outBase = params.m * params.n + ((wg.y - params.tailRowBlock) % params.tailSplits - 1u) * (params.m - outRow0) * params.n;
+  }
   for (var r = 0u; r < TM; r++) {
     let row = m0 + ty * TM + r;
     if (row >= params.m) {
