@@ -16,10 +16,9 @@
  * is rewritten after every problem. The sweep also times, for tiles of 128 columns, 8×4 invocation tiles, 112- and
  * 96-row tiles, 16-row dense stages and padded workgroup memory (12:32). `--log-kernels` logs each
  * kernel before its first timing (its pipeline is created then: a Vulkan layer's per-pipeline report, e.g.
- * tools/vkstats, follows the line). `--explore` (instead of tuning) times the default kernel and, where it applies, a
- * short list of candidates back to back with it (run 10: 16-kept-row whole-window stages in 120×128 and 128×96 tiles,
- * 128×128 chunked, the 112×128 default padded to 24320 / 24576 / 24832 / 25344 B of workgroup memory; 4:32 in
- * 64×128×64 8×4 tiles with chunks of 4); the default is always re-timed, and every re-timed kernel is verified.
+ * tools/vkstats, follows the line). `--explore` (instead of tuning) times the default kernel and a short list of
+ * candidates back to back with it (see exploreCandidates); the default is always re-timed, and every re-timed kernel is
+ * verified.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -201,14 +200,11 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
 }
 
 /**
- * `--explore`: the default kernel and the run-10 candidates next to it (see the header). 16-kept-row whole-window
- * stages (the default is 112×128 8×8, chunks of 4, 23296 B): 112×128 unchunked; 120×128 (24320 B) and 128×96
- * (23232 B), unchunked and chunked; 128×128 chunked (25344 B); the default padded with 1024 / 1280 / 1536 / 2048 unused
- * bytes (24320 / 24576 / 24832 / 25344 B: where does the second workgroup per SM stop fitting?). 4:32 (union stages at
- * 1/8 density): 64×128×64 in 8×4 tiles with chunks of 4 (run 9's fastest at 4096³). Run 14: every default (dense
- * too) with split-K 2 and 3, and 120×128 with split-K 2, for the wave count of large grids; run 15: 104×128 and 96×128;
- * run 16: every default without and with other wave tails ({@link KernelOptions.tail}), 120×128 with tails of 2 row blocks,
- * 80×128 tiles.
+ * `--explore`: the default kernel and candidates next to it, timed back to back. Every default (dense too) with split-K
+ * 2 and 3, without its wave tail and with other tails ({@link KernelOptions.tail}; runs 14 and 16). 16-kept-row
+ * whole-window stages (default 96×128 8×8, chunks of 4, wave tail): 96×128 unchunked, the earlier 112×128 default
+ * without and with its tail, 120×128, 80×128 and 128×128 chunked (run 17). 4:32 (union stages at 1/8 density):
+ * 64×128×64 in 8×4 tiles with chunks of 4, every split-K.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
   const out: Candidate[] = [own];
@@ -229,24 +225,19 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
     ]) out.push({ plan: p, options: { tail: { rows, splits } } });
   }
   if (!pattern) return out;
-  if (p.variant === 'low-sparsity' && p.block.m === 112 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
+  if (p.variant === 'low-sparsity' && p.block.m === 96 && p.block.n === 128 && p.thread.m === 8 && p.thread.n === 8) {
     const tile = (m: number, n: number): TilingPlan => ({ ...p, block: { ...p.block, m, n }, threads: (m / 8) * (n / 8) });
+    const chunked = { columnMap: 'consecutive', keptChunk: 4 } as const;
+    // Run 17: the default 96×128 (chunks of 4, wave tail) against the earlier 112×128 default without and with its tail,
+    // 96×128 unchunked, and 120×128 / 80×128 / 128×128 tiles (chunked, their default tails).
     out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 0 } });
-    // Run 15: 104- and 96-row tiles for the wave count (4096³: 1280 workgroups = 4.85 waves of 264 vs 4.48 at 112).
+    out.push({ plan: tile(112, 128), options: { ...chunked, tail: false } });
+    out.push({ plan: tile(112, 128), options: chunked });
     for (const [m, n] of [
       [120, 128],
-      [128, 96],
-      [104, 128],
-      [96, 128],
       [80, 128],
-    ]) {
-      for (const keptChunk of [0, 4]) out.push({ plan: tile(m, n), options: { columnMap: 'consecutive', keptChunk } });
-    }
-    out.push({ plan: tile(128, 128), options: { columnMap: 'consecutive', keptChunk: 4 } });
-    out.push({ plan: { ...tile(120, 128), splitK: 2 }, options: { columnMap: 'consecutive', keptChunk: 4 } });
-    // 120×128 at 4096³: 1120 tiles, the last wave 64 (2 row blocks): in 4 copies, 256 items.
-    for (const splits of [2, 4]) out.push({ plan: tile(120, 128), options: { columnMap: 'consecutive', keptChunk: 4, tail: { rows: 2, splits } } });
-    for (const sharedPadBytes of [1024, 1280, 1536, 2048]) out.push({ plan: p, options: { columnMap: 'consecutive', keptChunk: 4, sharedPadBytes } });
+      [128, 128],
+    ]) out.push({ plan: tile(m, n), options: chunked });
   }
   if (p.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && pattern.vectorLength % 4 === 0) {
     const q: TilingPlan = { ...p, block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };

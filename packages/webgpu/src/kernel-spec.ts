@@ -411,7 +411,10 @@ export function backendPlan(
   // - whole-window stages of ≥ 16 kept rows (16:32) run faster in 64×128 tiles than in 128×128 (−7 %), and
   //   faster still in 112×128 tiles (run 9): a 128×128 stage of 16 kept rows needs 25.3 KB of workgroup memory,
   //   and the H100's Vulkan driver runs two such workgroups per SM only up to ~24 KB each (48 KiB per SM, with
-  //   1 KiB reserved per workgroup); 112×128 needs 22.8 KB. 64×128 where 112-row tiles would waste > 6 % of M;
+  //   1 KiB reserved per workgroup); 112×128 needs 22.8 KB. Run 17 (with the wave tail): 96×128 tiles (20.8 KB,
+  //   chunks of 4, tail) 2.497 ms at 4096³ against 112×128's 2.658 (no tail: its tail kernel takes 143 registers
+  //   instead of 128 and runs one workgroup per SM, 3.39 ms), 3.459 vs 3.809 at 2048×11008×4096. 64×128 where
+  //   96-row tiles would waste > 6 % of M;
   // - union stages at 8:32 density: 8×4 invocation tiles (512 invocations) in 128×128 (run 9); at 4:32 density
   //   64×128 tiles of two windows in 8×4 tiles, chunks of 4 (run 10: −10 % at 4096³, −21 % at 2048×11008×4096);
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
@@ -431,9 +434,9 @@ export function backendPlan(
     if (perColumn) k = Math.min(k, pattern.group * Math.max(1, Math.floor(16 / pattern.group)));
     const wide = m === 128 && n === 128 && thread.m === 8 && thread.n === 8;
     const rowsM = options.shape?.m;
-    const tall = rowsM !== undefined && Math.ceil(rowsM / 112) * 112 <= 1.06 * rowsM;
+    const tall = rowsM !== undefined && Math.ceil(rowsM / TALL_TILE_ROWS) * TALL_TILE_ROWS <= 1.06 * rowsM;
     if (wide && !perColumn && plan.variant === 'low-sparsity' && keptPerStage >= 16 && tall) {
-      m = 112;
+      m = TALL_TILE_ROWS;
       threads = (m / thread.m) * (n / thread.n);
     } else if (wide && (perColumn || (plan.variant === 'low-sparsity' && keptPerStage >= 16))) {
       m = 64;
@@ -458,6 +461,9 @@ export function backendPlan(
   }
   return { ...plan, stages: 2, thread, threads, splitK, block: { m, n, k } };
 }
+
+/** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */
+const TALL_TILE_ROWS = 96;
 
 /**
  * Windows of K per stage for a plan: the plan's stage depth in whole windows, at most 256 dense rows (slots

@@ -69,8 +69,8 @@ describe('backendPlan: the defaults measured on the H100', () => {
   it('dense: 128×128 tiles, 16-row register-prefetched stages', () => {
     expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 16 }, stages: 2, threads: 256 });
   });
-  it('16:32 V=32: 112×128 tiles (two workgroups of ≤ 23.5 KB per SM), 64×128 where 112 rows waste M; 12:32 stays 128×128', () => {
-    expect(plan(big, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 112, n: 128, k: 32 }, threads: 224 });
+  it('16:32 V=32: 96×128 tiles (two workgroups of ≤ 23.5 KB per SM, a wave tail), 64×128 where 96 rows waste M; 12:32 stays 128×128', () => {
+    expect(plan(big, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 96, n: 128, k: 32 }, threads: 192 });
     expect(plan(big, { keep: 12, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, threads: 256 });
     expect(plan({ m: 256, n: 4096, k: 4096 }, { keep: 16, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128 }, thread: { m: 8, n: 4 }, threads: 256 });
     // Without a shape (no waste estimate) 64×128.
@@ -167,12 +167,13 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(workgroupsPerUnit(25344, 49152)).toBe(1);
     expect(workgroupsPerUnit(4096, 49152)).toBe(2);
   });
-  it('kernelSpec: 4096³ 16:32 on 132 SMs runs 33 row blocks plus 4 in 2 copies; off on request, on CPU drivers, for split-K and decode', () => {
+  it('kernelSpec: 4096³ 16:32 on 132 SMs runs 41 row blocks plus 2 in 4 copies; off on request, on CPU drivers, for split-K and decode', () => {
     const big = { m: 4096, n: 4096, k: 4096 };
+    // 96×128 tiles: 43 × 32 = 1376 tiles, the last wave 56 tiles → 2 row blocks (64 tiles) in 4 copies.
     const s = spec(big, p16);
-    expect(s.tail).toEqual({ rowBlock: 33, firstRow: 33 * 112, rows: 4, splits: 2, stagesPerSplit: 64 });
-    expect(s.grid).toEqual([32, 33 + 4 * 2, 1]);
-    expect(s.name).toMatch(/split-K 1 tail 4×2$/);
+    expect(s.tail).toEqual({ rowBlock: 41, firstRow: 41 * 96, rows: 2, splits: 4, stagesPerSplit: 32 });
+    expect(s.grid).toEqual([32, 41 + 2 * 4, 1]);
+    expect(s.name).toMatch(/96×128×32 .* split-K 1 tail 2×4$/);
     // Compiled in only where it runs: a pipeline of its own.
     expect(s.constants.TAIL).toBe(true);
     const off = spec(big, p16, { tail: false });
@@ -180,11 +181,11 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(off.constants.TAIL).toBe(false);
     expect(pipelineKey('tiled', { ...off.constants })).not.toBe(pipelineKey('tiled', { ...s.constants }));
     expect(spec(big, p16, {}, { ...context, software: true }).tail).toBeUndefined();
-    expect(spec(big, p16, {}, { ...context, limits: { ...h100, computeUnits: 128 } }).tail).toBeUndefined();
+    expect(spec(big, p16, {}, { ...context, limits: { ...h100, computeUnits: 100 } }).tail).toBeUndefined(); // last wave 176 of 200 slots
     expect(spec({ m: 256, n: 4096, k: 4096 }, p16).tail).toBeUndefined(); // split-K plan
     expect(spec({ m: 16, n: 4096, k: 4096 }, p16, { tail: { rows: 1, splits: 2 } }).tail).toBeUndefined(); // decode
     // Forced: shrunk to the row blocks there are; the copies to the stages.
-    expect(spec(big, p16, { tail: { rows: 99, splits: 3 } }).tail).toMatchObject({ rowBlock: 0, rows: 37, splits: 3 });
+    expect(spec(big, p16, { tail: { rows: 99, splits: 3 } }).tail).toMatchObject({ rowBlock: 0, rows: 43, splits: 3 });
     // The partials share C's buffer: fewer copies when they would not fit the largest binding.
     const tight = { ...context, maxBindingBytes: 4096 * 4096 * 4 + 4 * 112 * 4096 * 4 };
     expect(spec(big, p16, { tail: { rows: 4, splits: 4 } }, tight).tail).toMatchObject({ splits: 2 });
