@@ -316,7 +316,7 @@ async function main() {
   const created = await createWebGPUBackend();
   if (!created.available) throw new Error(`webgpu unavailable: ${created.reason}`);
   const backend = created.backend as WebGPUBackend;
-  log(`webgpu device: ${backend.device}; timing ${backend.capabilities.timing}; compute units ${backend.plannerLimits.computeUnits}`);
+  log(`webgpu device: ${backend.device}; timing ${backend.capabilities.timing}; planner compute units ${backend.plannerLimits.computeUnits}, wave-tail compute units ${backend.multiprocessors}`);
   let cuda: NMBackend | undefined;
   if (!flag('--no-cuda')) {
     try {
@@ -340,6 +340,7 @@ async function main() {
     date: new Date().toISOString(),
     device: backend.device,
     computeUnits: backend.plannerLimits.computeUnits,
+    multiprocessors: backend.multiprocessors,
     cudaDevice: cuda?.device,
     node: process.version,
     argv: process.argv.slice(2),

@@ -3,8 +3,13 @@ import type { DeviceLimits } from '@nmkit/format';
 /** A device the backend runs on, with what the planner and the capability checks need to know about it. */
 export interface GpuContext {
   readonly device: GPUDevice;
-  /** Planner limits filled from the device's limits and the adapter's subgroup size. */
+  /**
+   * Planner limits filled from the device's limits and the adapter's subgroup size. Their `computeUnits` is the
+   * caller's figure or the vendor default (128 / 16) the planner's split-K and tile rules were measured with.
+   */
   readonly limits: DeviceLimits;
+  /** Compute units for the wave tail, which needs the real count: the caller's, else {@link knownComputeUnits}, else `limits.computeUnits`. */
+  readonly multiprocessors: number;
   /** Largest buffer a kernel may bind: min(maxStorageBufferBindingSize, maxBufferSize). */
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
@@ -27,8 +32,8 @@ export interface GpuContext {
 export interface AcquireOptions {
   readonly device?: GPUDevice;
   /**
-   * Compute units (SMs, CUs) for the planner: WebGPU does not expose them. Default: {@link knownComputeUnits} when
-   * the adapter names a GPU it lists, else 128 for NVIDIA / AMD adapters and 16 for others.
+   * Compute units (SMs, CUs): WebGPU does not expose them. For the planner's rules the default is 128 for NVIDIA / AMD
+   * adapters and 16 for others; for the wave tail {@link knownComputeUnits} when the adapter names a GPU it lists.
    */
   readonly computeUnits?: number;
   readonly powerPreference?: GPUPowerPreference;
@@ -125,12 +130,13 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     // CPU drivers compile big register tiles for seconds (LLVM) and gain nothing from them: small tiles.
     maxThreadsPerBlock: software ? 64 : device.limits.maxComputeInvocationsPerWorkgroup,
     subgroupSize: subgroupSize > 0 ? subgroupSize : 1,
-    computeUnits: options.computeUnits ?? knownComputeUnits(adapterInfo) ?? (discrete ? 128 : 16),
+    computeUnits: options.computeUnits ?? (discrete ? 128 : 16),
   };
   const words = [adapterInfo?.vendor, adapterInfo?.architecture, adapterInfo?.device, adapterInfo?.description].filter((s) => s);
   const context: GpuContext = {
     device,
     limits,
+    multiprocessors: options.computeUnits ?? knownComputeUnits(adapterInfo) ?? limits.computeUnits,
     maxBindingBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     timestamps: device.features.has('timestamp-query'),

@@ -187,7 +187,7 @@ export function kernelSpec(
   shape: MatmulShape,
   pattern: NMPattern | undefined,
   plan: TilingPlan,
-  context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean },
+  context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean; readonly multiprocessors?: number },
   unionRows?: number,
   options: KernelOptions = {},
 ): KernelSpec {
@@ -368,11 +368,11 @@ function chooseTail(
   colBlocks: number,
   stages: number,
   sharedBytes: number,
-  context: Pick<GpuContext, 'limits' | 'maxBindingBytes'> & { readonly software?: boolean },
+  context: Pick<GpuContext, 'limits' | 'maxBindingBytes'> & { readonly software?: boolean; readonly multiprocessors?: number },
   forced: KernelOptions['tail'],
 ): WaveTail | undefined {
   if (forced === false || (forced === undefined && context.software)) return undefined;
-  const slots = context.limits.computeUnits * workgroupsPerUnit(sharedBytes, context.limits.maxSharedMemoryBytes);
+  const slots = (context.multiprocessors ?? context.limits.computeUnits) * workgroupsPerUnit(sharedBytes, context.limits.maxSharedMemoryBytes);
   const wanted = forced ?? waveTail(rowBlocks, colBlocks, stages, slots);
   if (!wanted) return undefined;
   const rows = Math.min(wanted.rows, rowBlocks);

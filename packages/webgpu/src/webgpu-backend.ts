@@ -81,6 +81,11 @@ export class WebGPUBackend implements NMBackend {
   get plannerLimits(): DeviceLimits {
     return this.limits;
   }
+  /** Compute units the wave tail sizes its last wave for ({@link GpuContext.multiprocessors}). */
+  get multiprocessors(): number {
+    return this.units;
+  }
+  private units: number;
   private released = false;
 
   /** Use {@link createWebGPUBackend}; this takes an already created context. */
@@ -91,6 +96,7 @@ export class WebGPUBackend implements NMBackend {
     this.session = Promise.resolve(newSession(context));
     this.device = context.description;
     this.limits = context.limits;
+    this.units = context.multiprocessors;
     this.software = context.software;
     this.capabilities = {
       dtypes: ['float32'],
@@ -251,6 +257,7 @@ export class WebGPUBackend implements NMBackend {
       session = await this.session;
     }
     this.limits = session.context.limits;
+    this.units = session.context.multiprocessors;
     this.software = session.context.software;
     return session;
   }

@@ -16,6 +16,7 @@ import {
   buildUnionRows,
   type KernelOptions,
   kernelSpec,
+  knownComputeUnits,
   pipelineKey,
   planStageWindows,
   type SlotLayout,
@@ -182,6 +183,11 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(pipelineKey('tiled', { ...off.constants })).not.toBe(pipelineKey('tiled', { ...s.constants }));
     expect(spec(big, p16, {}, { ...context, software: true }).tail).toBeUndefined();
     expect(spec(big, p16, {}, { ...context, limits: { ...h100, computeUnits: 100 } }).tail).toBeUndefined(); // last wave 176 of 200 slots
+    // The planner's rules see the vendor default (128); the tail the adapter's real count when known.
+    expect(spec(big, p16, {}, { ...context, limits: { ...h100, computeUnits: 100 }, multiprocessors: 132 }).tail).toMatchObject({ rows: 2, splits: 4 });
+    expect(knownComputeUnits({ device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA: 580.159.04' })).toBe(132);
+    expect(knownComputeUnits({ device: 'NVIDIA H100 PCIe', description: '' })).toBe(114);
+    expect(knownComputeUnits({ device: '', description: '' })).toBeUndefined();
     expect(spec({ m: 256, n: 4096, k: 4096 }, p16).tail).toBeUndefined(); // split-K plan
     expect(spec({ m: 16, n: 4096, k: 4096 }, p16, { tail: { rows: 1, splits: 2 } }).tail).toBeUndefined(); // decode
     // Forced: shrunk to the row blocks there are; the copies to the stages.
