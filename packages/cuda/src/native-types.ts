@@ -26,7 +26,7 @@ export interface NativePlan {
   readonly bm: number;
   readonly wm: number;
   readonly stages: number;
-  /** K slices of a tiled block (warp groups splitting each stage's kept rows); 1 elsewhere. */
+  /** K slices of a tiled block (warp groups splitting each stage's kept rows); warps per narrow block (8 or 4); 1 elsewhere. */
   readonly slices: number;
   readonly splitK: number;
   readonly rowsPerBlock: number;

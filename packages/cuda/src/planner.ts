@@ -68,8 +68,8 @@ export const STREAM_COLUMNS = 128;
 const STREAM_THREADS = 256;
 /** Columns of C per narrow decode block (native kNarrowColumns): one warp-column, one vector. */
 export const NARROW_COLUMNS = 32;
-/** Threads per narrow decode block: 8 warps taking interleaved chunks of 32 kept rows. */
-const NARROW_THREADS = 256;
+/** Warps per narrow decode block (compiled: 8, or 4 for twice the blocks per SM); they take interleaved chunks of 32 kept rows. */
+export const NARROW_WARPS: readonly number[] = [8, 4];
 /** From this many rows (a block's MT) the narrow kernel gathers from Aᵀ when its grid exceeds one block per SM. */
 const NARROW_TRANSPOSED_ROWS = 8;
 /** At most this many rows of A go to the decode paths (plans labelled `decode`: narrow or streaming; or the 32-row tile). */
@@ -140,10 +140,12 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
   }
   if (narrowFits) {
     const planned = narrowPlan(shape, weights, device, undefined);
-    for (const factor of [1, 2, 4, 8]) {
-      const splits = Math.max(1, Math.round(planned.native.splitK * factor));
-      const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / pattern.keep / splits));
-      if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+    for (const warps of NARROW_WARPS) {
+      for (const factor of warps === 8 ? [1, 2, 4, 8] : [1, 2]) {
+        const splits = Math.max(1, Math.round(planned.native.splitK * factor));
+        const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / pattern.keep / splits), warps);
+        if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
+      }
     }
   }
   if (weights.tiled && shape.m <= DECODE_ROWS) {
@@ -172,7 +174,14 @@ export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device:
         `use block.n = ${STREAM_COLUMNS} (the streaming kernel) for this shape.`,
       );
     }
-    return narrowPlan(shape, weights, device, Math.max(1, Math.round(plan.block.k / pattern.group)));
+    const warps = plan.threads / 32;
+    if (!NARROW_WARPS.includes(warps)) {
+      throw new LimitError(
+        `cuda: the narrow decode kernel runs ${NARROW_WARPS.map((w) => w * 32).join(' or ')} threads per block; got threads = ${plan.threads}.`,
+        'set threads to 256 (8 warps) or 128 (4 warps).',
+      );
+    }
+    return narrowPlan(shape, weights, device, Math.max(1, Math.round(plan.block.k / pattern.group)), warps);
   }
   if (plan.variant === 'decode' || plan.variant === 'general') {
     const rows = plan.block.m;
@@ -302,13 +311,15 @@ function streamPlan(
   perSplit = Math.max(1, Math.min(perSplit, maxWindows, windows));
   const splits = Math.ceil(windows / perSplit);
   const variant = shape.m <= DECODE_ROWS ? 'decode' : 'general';
-  return rowBlockPlan({ variant, kernel: 2, rows, columns: STREAM_COLUMNS, threadColumns: 4, stages: 1, threads: STREAM_THREADS }, pattern, perSplit, splits);
+  return rowBlockPlan({ variant, kernel: 2, slices: 1, rows, columns: STREAM_COLUMNS, threadColumns: 4, stages: 1, threads: STREAM_THREADS }, pattern, perSplit, splits);
 }
 
 /** What distinguishes the kernels whose blocks hold all rows of A they multiply (streaming and narrow). */
 interface RowBlockKernel {
   readonly variant: 'decode' | 'general';
   readonly kernel: 2 | 4 | 5;
+  /** The addon's `slices`: warps per narrow block; 1 for the streaming kernel. */
+  readonly slices: number;
   /** Rows of A per block (the kernel's MT). */
   readonly rows: number;
   readonly columns: number;
@@ -329,7 +340,7 @@ function rowBlockPlan(k: RowBlockKernel, pattern: NMPattern, perSplit: number, s
       stages: k.stages,
       threads: k.threads,
     },
-    native: { kernel: k.kernel, bm: 0, wm: 0, stages: 0, slices: 1, splitK: splits, rowsPerBlock: k.rows, windowsPerSplit: perSplit },
+    native: { kernel: k.kernel, bm: 0, wm: 0, stages: 0, slices: k.slices, splitK: splits, rowsPerBlock: k.rows, windowsPerSplit: perSplit },
   };
 }
 
@@ -353,9 +364,9 @@ function narrowApplies(shape: MatmulShape, weights: WeightsInfo): boolean {
 /**
  * The narrow decode kernel (32 columns per block, the weights streamed once, A gathered by index): K whole while the
  * column blocks give every SM at least half a block, else split so that each SM gets about one (atomics into a
- * zeroed C). `windowsPerSplit` forces the split (benchmarks, forced plans).
+ * zeroed C). `windowsPerSplit` forces the split (benchmarks, forced plans); `warps` per block 8 (default) or 4.
  */
-function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, windowsPerSplit: number | undefined): CudaPlan {
+function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, windowsPerSplit: number | undefined, warps = NARROW_WARPS[0]): CudaPlan {
   const pattern = weights.pattern!;
   const rows = STREAM_ROWS.find((r) => r >= Math.min(shape.m, DECODE_ROWS))!;
   const windows = Math.ceil(weights.keptRows / pattern.keep);
@@ -371,7 +382,7 @@ function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice
   // at N = 4096 (5–15 % slower).
   const transposed = rows >= NARROW_TRANSPOSED_ROWS && columnBlocks > device.multiprocessors;
   const kernel = transposed ? 5 : 4;
-  return rowBlockPlan({ variant: 'decode', kernel, rows, columns: NARROW_COLUMNS, threadColumns: 1, stages: 2, threads: NARROW_THREADS }, pattern, perSplit, splits);
+  return rowBlockPlan({ variant: 'decode', kernel, slices: warps, rows, columns: NARROW_COLUMNS, threadColumns: 1, stages: 2, threads: warps * 32 }, pattern, perSplit, splits);
 }
 
 function denseTiling(): TilingPlan {

@@ -150,7 +150,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
     const int splits = (windows + args.windowsPerSplit - 1) / args.windowsPerSplit;
     args.atomic = splits > 1;
     if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
-    if (narrow) check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, args, splits, stream_), "spmm-nm-narrow launch");
+    if (narrow) check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, plan.slices, args, splits, stream_), "spmm-nm-narrow launch");
     else check(launchStream(plan.rowsPerBlock, args, splits, stream_), "spmm-nm-stream launch");
     return;
   }

@@ -73,7 +73,7 @@ struct DeviceWeights {
 /// How one multiplication runs (decided by the TypeScript planner, checked here).
 struct Plan {
   enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3, Narrow = 4, NarrowTransposed = 5 } kernel = Stream;
-  int bm = 0, wm = 0, stages = 0, splitK = 1, slices = 1;  // tiled
+  int bm = 0, wm = 0, stages = 0, splitK = 1, slices = 1;  // tiled (slices: also the narrow kernel's warps per block)
   int rowsPerBlock = 16, windowsPerSplit = 1;  // streaming and narrow
 };
 

@@ -39,8 +39,8 @@ inline int streamSharedBytes(int rowsPerBlock, int windowsPerSplit, int group) {
 /// compressed weights streamed once, A gathered by index. `rowsPerBlock` ∈ {1,2,4,8,16}; split-K over blockIdx.y
 /// (atomic adds into a zeroed C) only when `splits` > 1. `transposed` (rowsPerBlock ≥ 8): gather from Aᵀ
 /// (StreamArgs::At, rows padded to a multiple of rowsPerBlock), where a kept row's values of A are one contiguous run
-/// instead of rowsPerBlock scattered 32-byte sectors; it costs a transpose launch first.
-cudaError_t launchNarrow(int rowsPerBlock, bool transposed, const StreamArgs& args, int splits, cudaStream_t stream);
+/// instead of rowsPerBlock scattered 32-byte sectors; it costs a transpose launch first. `warps` ∈ {4, 8} per block.
+cudaError_t launchNarrow(int rowsPerBlock, bool transposed, int warps, const StreamArgs& args, int splits, cudaStream_t stream);
 /// Columns of C per narrow block: one warp-column.
 constexpr int kNarrowColumns = 32;
 

@@ -1,7 +1,7 @@
 // Narrow decode kernel (M ≤ 16, V a multiple of 32): one launch, no memset, no global atomics when K is not split.
 // A block owns 32 columns of C (one warp-column, so one vector and one index per kept row) and a K slice; N = 4096
 // already gives 128 blocks, so K is normally whole and each column of C is written once.
-//   - its 8 warps take interleaved chunks of 32 kept rows; for a chunk, lane l loads its column's 32 values (one
+//   - its 8 (or 4: WARPS) warps take interleaved chunks of 32 kept rows; for a chunk, lane l loads its column's 32 values (one
 //     coalesced 128-byte row per kept row, read-once hint) and gathers A[m][k] of kept row l (k from the format's own
 //     indices), so only the A entries some kept row uses are read;
 //   - the next chunk's values, gathered A and the index after it are in flight while the current chunk multiplies:
@@ -12,13 +12,15 @@
 
 namespace nmkit {
 
-constexpr int kNarrowThreads = 256;
-constexpr int kNarrowWarps = kNarrowThreads / 32;
 constexpr int kChunkRows = 32;  // kept rows per warp step: one per lane
 static_assert(kNarrowColumns == 32, "one lane per column");
 
-template <int MT, bool Transposed>
-__global__ void __launch_bounds__(kNarrowThreads, MT >= 16 ? 1 : 2) spmmNmNarrow(StreamArgs p) {
+/// Blocks of WARPS warps: 8 (256 threads, 1–2 blocks per SM) or 4 (128 threads, twice the blocks per SM: a grid of
+/// a few blocks per SM runs in one wave instead of one and a fraction).
+template <int MT, bool Transposed, int WARPS>
+__global__ void __launch_bounds__(WARPS * 32, (MT >= 16 ? 1 : 2) * (8 / WARPS)) spmmNmNarrow(StreamArgs p) {
+  constexpr int kNarrowWarps = WARPS;
+  constexpr int kNarrowThreads = WARPS * 32;
   __shared__ __align__(16) float sRows[kNarrowWarps][kChunkRows][MT];  // gathered A of each warp's chunk
   __shared__ float sC[kNarrowWarps][MT][kNarrowColumns];              // the warps' partial tiles
   const int lane = threadIdx.x % 32;
@@ -117,31 +119,38 @@ __global__ void __launch_bounds__(kNarrowThreads, MT >= 16 ? 1 : 2) spmmNmNarrow
   }
 }
 
-template <int MT, bool Transposed>
+template <int MT, bool Transposed, int WARPS>
 cudaError_t launchNarrowInstance(const StreamArgs& args, int splits, cudaStream_t stream) {
   if (args.vectorLength % kNarrowColumns != 0) return cudaErrorInvalidValue;  // one vector per block
   if (Transposed && (args.At == nullptr || args.lda % MT != 0)) return cudaErrorInvalidValue;
   const dim3 grid((args.ldb + kNarrowColumns - 1) / kNarrowColumns, splits, (args.M + MT - 1) / MT);
-  spmmNmNarrow<MT, Transposed><<<grid, kNarrowThreads, 0, stream>>>(args);
+  spmmNmNarrow<MT, Transposed, WARPS><<<grid, WARPS * 32, 0, stream>>>(args);
   return cudaGetLastError();
 }
 
-cudaError_t launchNarrow(int rowsPerBlock, bool transposed, const StreamArgs& args, int splits, cudaStream_t stream) {
+template <int WARPS>
+cudaError_t launchNarrowWarps(int rowsPerBlock, bool transposed, const StreamArgs& args, int splits, cudaStream_t stream) {
   if (transposed) {
     switch (rowsPerBlock) {  // MT / 4 whole 16-byte runs per kept row
-      case 8: return launchNarrowInstance<8, true>(args, splits, stream);
-      case 16: return launchNarrowInstance<16, true>(args, splits, stream);
+      case 8: return launchNarrowInstance<8, true, WARPS>(args, splits, stream);
+      case 16: return launchNarrowInstance<16, true, WARPS>(args, splits, stream);
       default: return cudaErrorInvalidValue;
     }
   }
   switch (rowsPerBlock) {
-    case 1: return launchNarrowInstance<1, false>(args, splits, stream);
-    case 2: return launchNarrowInstance<2, false>(args, splits, stream);
-    case 4: return launchNarrowInstance<4, false>(args, splits, stream);
-    case 8: return launchNarrowInstance<8, false>(args, splits, stream);
-    case 16: return launchNarrowInstance<16, false>(args, splits, stream);
+    case 1: return launchNarrowInstance<1, false, WARPS>(args, splits, stream);
+    case 2: return launchNarrowInstance<2, false, WARPS>(args, splits, stream);
+    case 4: return launchNarrowInstance<4, false, WARPS>(args, splits, stream);
+    case 8: return launchNarrowInstance<8, false, WARPS>(args, splits, stream);
+    case 16: return launchNarrowInstance<16, false, WARPS>(args, splits, stream);
     default: return cudaErrorInvalidValue;
   }
+}
+
+cudaError_t launchNarrow(int rowsPerBlock, bool transposed, int warps, const StreamArgs& args, int splits, cudaStream_t stream) {
+  if (warps == 8) return launchNarrowWarps<8>(rowsPerBlock, transposed, args, splits, stream);
+  if (warps == 4) return launchNarrowWarps<4>(rowsPerBlock, transposed, args, splits, stream);
+  return cudaErrorInvalidValue;
 }
 
 }  // namespace nmkit
