@@ -364,13 +364,18 @@ function narrowApplies(shape: MatmulShape, weights: WeightsInfo): boolean {
 /**
  * The narrow decode kernel (32 columns per block, the weights streamed once, A gathered by index): K whole while the
  * column blocks give every SM at least half a block, else split so that each SM gets about one (atomics into a
- * zeroed C). `windowsPerSplit` forces the split (benchmarks, forced plans); `warps` per block 8 (default) or 4.
+ * zeroed C). `windowsPerSplit` forces the split (benchmarks, forced plans); `forcedWarps` the warps per block (8 or
+ * 4; by default 4 where 8-warp blocks would need more than one wave).
  */
-function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, windowsPerSplit: number | undefined, warps = NARROW_WARPS[0]): CudaPlan {
+function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, windowsPerSplit: number | undefined, forcedWarps?: number): CudaPlan {
   const pattern = weights.pattern!;
   const rows = STREAM_ROWS.find((r) => r >= Math.min(shape.m, DECODE_ROWS))!;
   const windows = Math.ceil(weights.keptRows / pattern.keep);
   const columnBlocks = Math.ceil(weights.ldb / NARROW_COLUMNS);
+  // Blocks of 4 warps where 8-warp blocks (two per SM up to 8 rows) would need more than one wave: measured on the
+  // H100 (results/decode-rows-4-warps.md), N = 11008 at M = 1 and 8: 4 warps 7–22 % faster (344 blocks in one wave of
+  // four per SM); N = 4096 (128 blocks): 8 warps 2–12 % faster; M = 16 within ±7 % either way (8 kept).
+  const warps = forcedWarps ?? (rows <= 8 && columnBlocks > 2 * device.multiprocessors ? 4 : 8);
   const blocks = columnBlocks * Math.ceil(shape.m / rows);
   // K whole while the blocks give every SM at least half a block (measured: split-K's memset and atomics cost more
   // than the extra loads in flight bring at N = 4096 and 11008), else about one block per SM.

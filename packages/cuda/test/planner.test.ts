@@ -23,6 +23,11 @@ describe('cuda planner', () => {
     // From 8 rows on grids above one block per SM the gather reads Aᵀ.
     expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.kernel).toBe(5);
     expect(planCuda({ m: 4, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.kernel).toBe(4);
+    // Blocks of 4 warps where 8-warp blocks need more than one wave (344 column blocks > 2 × 132), up to 8 rows.
+    expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100)).toMatchObject({ tiling: { threads: 128 }, native: { slices: 4 } });
+    expect(planCuda({ m: 1, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.slices).toBe(4);
+    expect(planCuda({ m: 8, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100)).toMatchObject({ tiling: { threads: 256 }, native: { slices: 8 } });
+    expect(planCuda({ m: 16, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.slices).toBe(8);
     // 9-16 rows at density > 1/4 on grids above two blocks per SM: the 32-row tile first, the narrow plans after.
     const plans = cudaCandidatePlans({ m: 16, n: 11008, k: 4096 }, info(16, 32, 4096, 11008), h100);
     expect(plans[0].native).toMatchObject({ bm: 32, wm: 32, splitK: 4 });
@@ -115,5 +120,9 @@ describe('cuda planner', () => {
     const narrow = planCuda({ m: 8, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100).tiling;
     expect(() => nativeFromTiling(narrow, info(8, 32, 4096, 4096), h100, { m: 64, n: 4096, k: 4096 })).toThrow(/M = 64/);
     expect(() => nativeFromTiling(narrow, info(2, 4, 512, 512, 1), h100, { m: 8, n: 512, k: 512 })).toThrow(/V=1/);
+    // Warps per block: 8 or 4 (threads 256 or 128), anything else named.
+    const shape = { m: 8, n: 4096, k: 4096 };
+    expect(nativeFromTiling({ ...narrow, threads: 128 }, info(8, 32, 4096, 4096), h100, shape).native.slices).toBe(4);
+    expect(() => nativeFromTiling({ ...narrow, threads: 96 }, info(8, 32, 4096, 4096), h100, shape)).toThrow(/threads = 96/);
   });
 });
