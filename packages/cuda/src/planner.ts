@@ -91,7 +91,7 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 with V a multiple of 32 → the narrow decode
  * kernel (32 columns per block, K whole while the grid gives every SM half a block; Aᵀ gathered from 8 rows on grids
- * above one block per SM), except from 9 rows at density > ¼ on grids above two blocks per SM; otherwise M ≤ 4 or V
+ * above one block per SM; blocks of 4 warps up to 8 rows on grids above two 8-warp blocks per SM), except from 9 rows at density > ¼ on grids above two blocks per SM; otherwise M ≤ 4 or V
  * not a multiple of 32 → streaming kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8
  * warps; 5 ≤ M ≤ 16 → the 32-row tiled kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows 128 from M ≥ 1024, below that 32 while one wave of 32-row blocks holds the grid,
