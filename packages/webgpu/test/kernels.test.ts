@@ -146,7 +146,7 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
 
 describe('wave-tail split: the last partial wave of a large grid as shorter work items', () => {
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 132 };
-  const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+  const context: Parameters<typeof kernelSpec>[3] = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
   const p16 = { keep: 16, group: 32, vectorLength: 32 };
   const spec = (shape: MatmulShape, pattern: NMPattern | undefined, options: KernelOptions = {}, ctx = context) => {
     const s = kernelSpec(shape, pattern, backendPlan(candidatePlans(shape, pattern, ctx.limits)[0], pattern, false, { shape }), ctx, undefined, options);
