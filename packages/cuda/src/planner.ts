@@ -91,8 +91,8 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 with V a multiple of 32 → the narrow decode
  * kernel (32 columns per block, K whole while the grid gives every SM half a block; Aᵀ gathered from 8 rows on grids
- * above one block per SM; blocks of 4 warps up to 8 rows on grids above two 8-warp blocks per SM), except from 9 rows at density > ¼ on grids above two blocks per SM; otherwise M ≤ 4 or V
- * not a multiple of 32 → streaming kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8
+ * above one block per SM; blocks of 4 warps up to 8 rows on grids above two 8-warp blocks per SM), except from 9 rows
+ * at density > ¼ on grids above two blocks per SM; otherwise M ≤ 4 or V not a multiple of 32 → streaming kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8
  * warps; 5 ≤ M ≤ 16 → the 32-row tiled kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼), block rows 128 from M ≥ 1024, below that 32 while one wave of 32-row blocks holds the grid,
  * else 64; the deepest pipeline that keeps two blocks per SM; split-K (≤ 8) doubled only while the grid stays within
@@ -373,8 +373,8 @@ function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice
   const windows = Math.ceil(weights.keptRows / pattern.keep);
   const columnBlocks = Math.ceil(weights.ldb / NARROW_COLUMNS);
   // Blocks of 4 warps where 8-warp blocks (two per SM up to 8 rows) would need more than one wave: measured on the
-  // H100 (results/decode-rows-4-warps.md), N = 11008 at M = 1 and 8: 4 warps 7–22 % faster (344 blocks in one wave of
-  // four per SM); N = 4096 (128 blocks): 8 warps 2–12 % faster; M = 16 within ±7 % either way (8 kept).
+  // H100 (results/decode-4-warps-03362e0/decode.md), N = 11008 at M = 1 and 8: 4 warps 7–22 % faster (344 blocks in
+  // one wave of four per SM); N = 4096 (128 blocks): 8 warps 2–12 % faster; M = 16 within ±7 % either way (8 kept).
   const warps = forcedWarps ?? (rows <= 8 && columnBlocks > 2 * device.multiprocessors ? 4 : 8);
   const blocks = columnBlocks * Math.ceil(shape.m / rows);
   // K whole while the blocks give every SM at least half a block (measured: split-K's memset and atomics cost more

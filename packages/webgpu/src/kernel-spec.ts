@@ -347,7 +347,7 @@ export function workgroupsPerUnit(sharedBytes: number, maxSharedMemoryBytes: num
  * hold that last partial wave; it is split into as many copies as fill the slots (2 to 4), keeping ≥ 4 stages per
  * copy. Workgroups per unit come from workgroup memory and are at most 2: the H100's Vulkan driver gives an SM
  * 48 KiB of workgroup memory (two workgroups of ≤ 24 KiB, one above, measured) and our 8×8 register tiles leave
- * room for two. Measured on the H100 (run 16): see the package README.
+ * room for two. Measured on the H100 (runs 16–18, package README: 4096³ 16:32 2.497 ms with a tail, 2.792 without).
  */
 export function waveTail(rowBlocks: number, colBlocks: number, stages: number, slots: number): { rows: number; splits: number } | undefined {
   const tiles = rowBlocks * colBlocks;
