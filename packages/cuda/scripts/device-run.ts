@@ -5,7 +5,7 @@
  *   node build/device/device-run.mjs MODE[,MODE…]|all [outDir]
  *
  * Modes: conformance, candidates (every candidate plan forced on ragged shapes), concurrency, stress, bench, decode,
- * paper, floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
+ * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every candidate timed), floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
  * concurrency, stress, bench, decode.
  *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     else if (m === 'bench') await bench(backend, 'bench', headlineRows(), meta);
     else if (m === 'decode') await bench(backend, 'decode', decodeRows(), meta);
     else if (m === 'paper') await bench(backend, 'paper', paperRows(), meta);
+    else if (m === 'shapes') await bench(backend, 'shapes', listedRows(process.env.NMKIT_SHAPES ?? ''), meta);
     else if (m === 'profile') await profile(backend);
     else if (m === 'floor') await bench(backend, 'floor', [{ m: 1, n: 32, k: 64, pattern: nmPattern(4, 32, 32), tune: true }], meta);
     else log(`unknown mode ${m}`);
@@ -89,7 +90,7 @@ function check(c: DenseMatrix, a: DenseMatrix, sparse: CompressedNM, what: strin
 /**
  * Every candidate plan (each compiled tiled instance × split-K, every streaming plan), forced one by one through
  * `matmul(a, w, { plan })` on ragged shapes, checked against the reference: conformance runs only the planner's
- * choice, the benchmarks time all of these.
+ * choice, the benchmarks time all of these. Split-K plans run with both reductions (cluster and atomics) on sm_90.
  */
 async function everyCandidate(backend: CudaBackend): Promise<void> {
   const specs: [number, number, number, NMPattern][] = [
@@ -109,13 +110,19 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     const a = randomDense(m, k, 400 + i);
     const w = await backend.prepare(sparse);
     for (const plan of backend.candidatePlans(a, w)) {
-      const label = planLabel(plan.tiling);
-      try {
-        check(await backend.matmul(a, w, { plan: plan.tiling }), a, sparse, label);
-        results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: true });
-      } catch (error) {
-        results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: false, error: String(error) });
-        log(`FAIL ${m}x${n}x${k} ${describePattern(pattern)} ${label}: ${error}`);
+      // Cluster split-K plans are checked twice: as planned, and with the slices added by atomics instead.
+      for (const reduction of plan.native.cluster ? (['cluster', 'atomic'] as const) : [undefined]) {
+        const label = planLabel(plan.tiling) + (reduction ? ` ${reduction}` : '');
+        if (reduction) backend.splitKReduction = reduction;
+        try {
+          check(await backend.matmul(a, w, { plan: plan.tiling }), a, sparse, label);
+          results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: true });
+        } catch (error) {
+          results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: false, error: String(error) });
+          log(`FAIL ${m}x${n}x${k} ${describePattern(pattern)} ${label}: ${error}`);
+        } finally {
+          backend.splitKReduction = 'cluster';
+        }
       }
     }
     w.dispose();
@@ -238,6 +245,13 @@ function decodeRows(): BenchSpec[] {
   return rows;
 }
 
+/** `shapes` mode: NMKIT_SHAPES (`MxNxK,…`) at the paper's four ratios, every candidate timed (planner tuning). */
+function listedRows(list: string): BenchSpec[] {
+  const shapes = list.split(',').filter(Boolean).map((s) => s.split('x').map(Number));
+  if (shapes.some((s) => s.length !== 3 || s.some((d) => !(d > 0)))) throw new Error(`NMKIT_SHAPES must be MxNxK,…; got '${list}'`);
+  return shapes.flatMap(([m, n, k]) => PAPER_RATIOS.map(([keep, group]) => ({ m, n, k, pattern: nmPattern(keep, group, 32), tune: true })));
+}
+
 function paperRows(): BenchSpec[] {
   const d = 4096;
   const ffn = 11008;
@@ -288,8 +302,17 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
         for (const candidate of backend.candidatePlans(a, nm).slice(1)) {
           const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
           tried++;
-          candidates.push({ plan: planLabel(t.plan), ms: t.medianMs });
+          candidates.push({ plan: planLabel(t.plan) + (candidate.native.cluster ? ' cluster' : ''), ms: t.medianMs });
           if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
+          if (!candidate.native.cluster) continue;
+          // The same plan with the split-K slices added by global atomics (the pre-Hopper way), for comparison only.
+          backend.splitKReduction = 'atomic';
+          try {
+            const atomic = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
+            candidates.push({ plan: `${planLabel(atomic.plan)} atomic`, ms: atomic.medianMs });
+          } finally {
+            backend.splitKReduction = 'cluster';
+          }
         }
         // The planner's plan is timed a second time after the candidates and its better median kept: one 16×4096²
         // run measured it at 3× its candidate time once (a one-off, as the candidate list showed).

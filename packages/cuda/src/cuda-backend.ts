@@ -34,7 +34,9 @@ export class CudaBackend implements NMBackend {
   readonly device: string;
   readonly capabilities: BackendCapabilities;
   private readonly context: NativeContext;
-  private readonly limits: CudaDevice;
+  private limits: CudaDevice;
+  /** Whether the device can run the cluster split-K reduction (compute capability ≥ 9.0). */
+  private readonly clusterCapable: boolean;
   private readonly live = new Set<CudaWeights>();
   private closed = false;
 
@@ -45,7 +47,8 @@ export class CudaBackend implements NMBackend {
   ) {
     this.context = new addon.Context(deviceIndex);
     this.device = `${probe.name} (sm_${probe.computeCapability.replace('.', '')}, ${probe.multiprocessors} SMs, driver ${formatVersion(probe.driverVersion)})`;
-    this.limits = { multiprocessors: probe.multiprocessors, sharedPerBlockOptin: probe.sharedPerBlockOptin };
+    this.clusterCapable = Number.parseInt(probe.computeCapability, 10) >= 9;
+    this.limits = { multiprocessors: probe.multiprocessors, sharedPerBlockOptin: probe.sharedPerBlockOptin, clusters: this.clusterCapable };
     this.capabilities = {
       dtypes: ['float32'],
       maxGroup: 256,
@@ -58,6 +61,19 @@ export class CudaBackend implements NMBackend {
       timing: 'device',
       denseBaseline: 'cuBLAS SGEMM (FP32, CUBLAS_DEFAULT_MATH, no TF32)',
     };
+  }
+
+  /**
+   * How the tiled kernel's split-K slices add up: `cluster` (the default on compute capability ≥ 9.0: in a
+   * thread-block cluster, through distributed shared memory) or `atomic` (global atomics into a zeroed C, the only way
+   * before Hopper). Benchmarks set `atomic` to compare the two; on older GPUs `cluster` falls back to `atomic`.
+   */
+  get splitKReduction(): 'cluster' | 'atomic' {
+    return this.limits.clusters ? 'cluster' : 'atomic';
+  }
+
+  set splitKReduction(value: 'cluster' | 'atomic') {
+    this.limits = { ...this.limits, clusters: value === 'cluster' && this.clusterCapable };
   }
 
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {

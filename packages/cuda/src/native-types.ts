@@ -29,6 +29,8 @@ export interface NativePlan {
   /** K slices of a tiled block (warp groups splitting each stage's kept rows); warps per narrow block (8 or 4); 1 elsewhere. */
   readonly slices: number;
   readonly splitK: number;
+  /** Tiled split-K: 1 = the splits of a tile add up in a thread-block cluster (sm_90, ≤ 8 splits), 0 = atomics into a zeroed C. */
+  readonly cluster: 0 | 1;
   readonly rowsPerBlock: number;
   readonly windowsPerSplit: number;
 }

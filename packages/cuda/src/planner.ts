@@ -6,7 +6,15 @@ import { MID_STAGE_KEPT, STAGE_KEPT, TILE_N, WARP_N } from './retile.js';
 export interface CudaDevice {
   readonly multiprocessors: number;
   readonly sharedPerBlockOptin: number;
+  /**
+   * Split-K of the tiled kernel through thread-block clusters (compute capability ≥ 9.0): the splits of a C tile add
+   * their partial tiles in distributed shared memory, with no memset of C and no global atomics. Absent: atomics.
+   */
+  readonly clusters?: boolean;
 }
+
+/** Most split-K slices one cluster reduction takes (native kMaxClusterSplits: the portable cluster size). */
+export const MAX_CLUSTER_SPLITS = 8;
 
 /** What the planner needs to know about prepared weights. */
 export interface WeightsInfo {
@@ -86,7 +94,7 @@ const DECODE_TILED_SPLIT = 4;
 /** Split-K of the tiled decode candidates the benchmarks also time. */
 const DECODE_TILED_SPLITS: readonly number[] = [1, 2, 4, 8, 16];
 
-const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1, splitK: 1, rowsPerBlock: 0, windowsPerSplit: 0 };
+const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1, splitK: 1, cluster: 0, rowsPerBlock: 0, windowsPerSplit: 0 };
 
 /**
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 with V a multiple of 32 → the narrow decode
@@ -281,7 +289,17 @@ function tiledPlan(
       stages,
       threads,
     },
-    native: { kernel: stages >= 4 ? 0 : 1, bm: config.bm, wm: config.wm, stages, slices: config.slices, splitK: split, rowsPerBlock: 0, windowsPerSplit: 0 },
+    native: {
+      kernel: stages >= 4 ? 0 : 1,
+      bm: config.bm,
+      wm: config.wm,
+      stages,
+      slices: config.slices,
+      splitK: split,
+      cluster: split > 1 && split <= MAX_CLUSTER_SPLITS && device.clusters ? 1 : 0,
+      rowsPerBlock: 0,
+      windowsPerSplit: 0,
+    },
   };
 }
 
@@ -340,7 +358,7 @@ function rowBlockPlan(k: RowBlockKernel, pattern: NMPattern, perSplit: number, s
       stages: k.stages,
       threads: k.threads,
     },
-    native: { kernel: k.kernel, bm: 0, wm: 0, stages: 0, slices: k.slices, splitK: splits, rowsPerBlock: k.rows, windowsPerSplit: perSplit },
+    native: { kernel: k.kernel, bm: 0, wm: 0, stages: 0, slices: k.slices, splitK: splits, cluster: 0, rowsPerBlock: k.rows, windowsPerSplit: perSplit },
   };
 }
 
@@ -396,7 +414,7 @@ function denseTiling(): TilingPlan {
 
 function sameNative(a: NativePlan, b: NativePlan): boolean {
   return (
-    a.kernel === b.kernel && a.stages === b.stages && a.bm === b.bm && a.wm === b.wm && a.slices === b.slices && a.splitK === b.splitK && a.rowsPerBlock === b.rowsPerBlock &&
-    a.windowsPerSplit === b.windowsPerSplit
+    a.kernel === b.kernel && a.stages === b.stages && a.bm === b.bm && a.wm === b.wm && a.slices === b.slices && a.splitK === b.splitK && a.cluster === b.cluster &&
+    a.rowsPerBlock === b.rowsPerBlock && a.windowsPerSplit === b.windowsPerSplit
   );
 }

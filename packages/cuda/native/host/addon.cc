@@ -55,6 +55,7 @@ Plan readPlan(const Napi::Object& o) {
   p.splitK = intField(o, "splitK");
   p.rowsPerBlock = intField(o, "rowsPerBlock");
   p.windowsPerSplit = intField(o, "windowsPerSplit");
+  p.cluster = intField(o, "cluster");
   return p;
 }
 

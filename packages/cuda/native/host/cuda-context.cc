@@ -57,6 +57,7 @@ DeviceWeights::~DeviceWeights() {
 Context::Context(int device) : device_(device) {
   check(cudaSetDevice(device), "cudaSetDevice");
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  check(cudaDeviceGetAttribute(&computeMajor_, cudaDevAttrComputeCapabilityMajor, device), "cudaDeviceGetAttribute");
 }
 
 Context::~Context() {
@@ -159,8 +160,16 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   const int split = std::max(1, std::min(plan.splitK, s.stages));
   const int perSplit = (s.stages + split - 1) / split;
   const int splits = (s.stages + perSplit - 1) / perSplit;
+  // Split-K adds the slices' tiles either in a thread-block cluster (sm_90, at most kMaxClusterSplits slices; no memset)
+  // or with atomics into a zeroed C.
+  const bool cluster = plan.cluster && splits > 1;
+  if (cluster && (computeMajor_ < 9 || splits > kMaxClusterSplits)) {
+    throw CudaFailure("cluster split-K needs compute capability 9.0 and at most " + std::to_string(kMaxClusterSplits) +
+                          " splits (device: " + std::to_string(computeMajor_) + ".x, splits: " + std::to_string(splits) + ")",
+                      -1);
+  }
   TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
-                 perSplit, b.c, splits > 1 ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k};
+                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
   check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");

@@ -74,6 +74,7 @@ struct DeviceWeights {
 struct Plan {
   enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3, Narrow = 4, NarrowTransposed = 5 } kernel = Stream;
   int bm = 0, wm = 0, stages = 0, splitK = 1, slices = 1;  // tiled (slices: also the narrow kernel's warps per block)
+  int cluster = 0;  // tiled split-K: 1 = the splits of a tile add up in a thread-block cluster (sm_90), 0 = atomics
   int rowsPerBlock = 16, windowsPerSplit = 1;  // streaming and narrow
 };
 
@@ -102,6 +103,7 @@ class Context {
   void ensureCublas();
 
   int device_;
+  int computeMajor_ = 0;  // clusters need 9 (Hopper)
   cudaStream_t stream_ = nullptr;
   std::mutex mutex_;
   CublasApi cublas_;

@@ -20,6 +20,9 @@ constexpr int kMidStageKept = 24;
 /// stages' row lists within it (retile.ts MAX_STAGE_ROWS).
 constexpr int kMaxStageRows = 64;
 
+/// Most split-K blocks one cluster reduction takes (the portable cluster size limit).
+constexpr int kMaxClusterSplits = 8;
+
 /// Arguments of the tiled kernels (spmm-nm-tiled.cuh).
 struct TiledArgs {
   const float* At;        // A transposed: (K + 1) × lda, lda = M rounded up to 4 (zero padded); row K is all zeros
@@ -36,9 +39,11 @@ struct TiledArgs {
   int stages;             // stages along K in total
   int stagesPerSplit;     // split-K: stages handled by one blockIdx.z
   float* C;               // M × N row-major
-  int atomic;             // 1: atomicAdd into a zeroed C (split-K), 0: plain stores
+  int atomic;             // 1: atomicAdd into a zeroed C (split-K), 0: plain stores (or the cluster reduction)
   uint32_t ldaBytes;      // lda · 4: a row of Aᵀ in bytes (one 32×32→64-bit multiply-add per staged row)
   int zeroRow;            // K: the zero row of At that -1 entries copy (so a copy needs no zero-fill select)
+  int cluster;            // > 1 (sm_90): the split-K blocks of a tile form one cluster and add their tiles through
+                          // distributed shared memory, each storing 1/cluster of the sum (no memset, no atomics)
 };
 
 /// Arguments of the streaming kernel (spmm-nm-stream.cu, the general path) and the narrow decode kernel

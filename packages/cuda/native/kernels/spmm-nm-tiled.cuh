@@ -19,6 +19,8 @@
 // The same kernel is the low-sparsity variant (deep pipeline, whole windows contiguous) and the high-sparsity
 // variant (merged windows, union row lists); only the prepare-time staging, KS and STAGES differ.
 #pragma once
+#include <cooperative_groups.h>
+
 #include "cp-async.cuh"
 #include "kernel-args.h"
 
@@ -111,6 +113,70 @@ struct TiledLoader {
     }
   }
 };
+
+/// Float4 v of a thread's TM × 8 tile: row v / 2, columns (v % 2)·4 … +3.
+template <int TM>
+__device__ __forceinline__ float4 rowQuad(const float (&rC)[TM][8], int v) {
+  return make_float4(rC[v / 2][(v % 2) * 4], rC[v / 2][(v % 2) * 4 + 1], rC[v / 2][(v % 2) * 4 + 2], rC[v / 2][(v % 2) * 4 + 3]);
+}
+
+/// Stores float4 `value` of C at row m, columns n … n+3 (ragged edges: rows ≥ M skipped, columns ≥ N dropped).
+__device__ __forceinline__ void storeQuad(const TiledArgs& p, int m, int n, float4 value) {
+  if (m >= p.M || n >= p.N) return;
+  float* gC = p.C + static_cast<size_t>(m) * p.N + n;
+  if (p.N % 4 == 0) {
+    *reinterpret_cast<float4*>(gC) = value;
+    return;
+  }
+  const float v[4] = {value.x, value.y, value.z, value.w};
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+    if (n + j < p.N) gC[j] = v[j];
+}
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+/// Split-K through a thread-block cluster (sm_90): the p.cluster blocks of one C tile (blockIdx.z = their split) each
+/// put their partial tile in their own shared memory; after a cluster barrier, block r sums float4s
+/// [r, r+1) · ⌈n/cluster⌉ of the tile over every block of the cluster (distributed shared memory, always in rank
+/// order, so the result is deterministic) and stores them (the last share may be shorter). No memset of C and no
+/// global atomics. `holder`: this thread holds the block's tile (slice 0 of a K-sliced block).
+template <int BM, int WM, int SLICES>
+__device__ __forceinline__ void clusterReduceStore(const TiledArgs& p, const float (&rC)[WM / 8][8], char* smem, int m0, int n0, bool holder) {
+  using S = TiledShape<BM, WM, SLICES>;
+  constexpr int TM = S::TM;
+  constexpr int kQuads = TM * 2 * S::kTileThreads;  // float4s of the tile: BM · 128 / 4
+  namespace cg = cooperative_groups;
+  cg::cluster_group cluster = cg::this_cluster();
+  float4* sTile = reinterpret_cast<float4*>(smem);
+  const int t = threadIdx.x % S::kTileThreads;
+  __syncthreads();  // every warp is done with the stage buffers (and, sliced, with the slices' hand-over)
+  if (holder) {
+#pragma unroll
+    for (int v = 0; v < TM * 2; ++v) sTile[v * S::kTileThreads + t] = rowQuad(rC, v);
+  }
+  cluster.sync();  // every block's tile is in place
+  const int blocks = p.cluster;
+  const int per = (kQuads + blocks - 1) / blocks;
+  const int first = static_cast<int>(cluster.block_rank()) * per;
+  const int last = min(kQuads, first + per);
+  for (int idx = first + threadIdx.x; idx < last; idx += S::kThreads) {
+    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int q = 0; q < blocks; ++q) {
+      const float4 r = cluster.map_shared_rank(sTile, q)[idx];
+      sum.x += r.x; sum.y += r.y; sum.z += r.z; sum.w += r.w;
+    }
+    // Float4 v of tile thread u: the same (row, column) mapping as the thread tiles (see the kernel's epilogue).
+    const int v = idx / S::kTileThreads;
+    const int u = idx % S::kTileThreads;
+    const int warp = u / 32, lane = u % 32;
+    const int i = v / 2;
+    const int m = m0 + (warp / S::kWarpsN) * WM + (lane / 4) * 4 + (i < 4 ? i : WM / 2 + i - 4);
+    const int n = n0 + (warp % S::kWarpsN) * kWarpN + (lane % 4) * 8 + (v % 2) * 4;
+    storeQuad(p, m, n, sum);
+  }
+  cluster.sync();  // no block leaves while another still reads its shared memory
+}
+#endif
 
 template <int BM, int WM, int STAGES, int KS, int SLICES = 1>
 __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledShape<BM, WM, SLICES>::kMinBlocks) spmmNmTiled(TiledArgs p) {
@@ -227,28 +293,36 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
     }
   }
   cpAsyncWait<0>();
+  // Which thread of the C tile this is (slice 0 holds the block's tile once the slices have met).
+  const int t = threadIdx.x % S::kTileThreads;
   if constexpr (SLICES > 1) {
     // Slices 1.. hand their tiles to slice 0 through the (now idle) stage buffers: thread t of a slice writes float4 v
     // of its tile at [slice-1][v][t], so the writes and reads of a warp are consecutive 16-byte words.
     __syncthreads();  // every warp is done with the last stage
     float4* sRed = reinterpret_cast<float4*>(smem);
-    const int t = threadIdx.x % S::kTileThreads;
     if (slice > 0) {
 #pragma unroll
-      for (int v = 0; v < TM * 2; ++v)
-        sRed[((slice - 1) * TM * 2 + v) * S::kTileThreads + t] = make_float4(rC[v / 2][(v % 2) * 4], rC[v / 2][(v % 2) * 4 + 1], rC[v / 2][(v % 2) * 4 + 2], rC[v / 2][(v % 2) * 4 + 3]);
+      for (int v = 0; v < TM * 2; ++v) sRed[((slice - 1) * TM * 2 + v) * S::kTileThreads + t] = rowQuad(rC, v);
     }
     __syncthreads();
-    if (slice > 0) return;
+    if (slice == 0) {
 #pragma unroll
-    for (int q = 1; q < SLICES; ++q) {
+      for (int q = 1; q < SLICES; ++q) {
 #pragma unroll
-      for (int v = 0; v < TM * 2; ++v) {
-        const float4 r = sRed[((q - 1) * TM * 2 + v) * S::kTileThreads + t];
-        rC[v / 2][(v % 2) * 4] += r.x; rC[v / 2][(v % 2) * 4 + 1] += r.y; rC[v / 2][(v % 2) * 4 + 2] += r.z; rC[v / 2][(v % 2) * 4 + 3] += r.w;
+        for (int v = 0; v < TM * 2; ++v) {
+          const float4 r = sRed[((q - 1) * TM * 2 + v) * S::kTileThreads + t];
+          rC[v / 2][(v % 2) * 4] += r.x; rC[v / 2][(v % 2) * 4 + 1] += r.y; rC[v / 2][(v % 2) * 4 + 2] += r.z; rC[v / 2][(v % 2) * 4 + 3] += r.w;
+        }
       }
     }
   }
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (p.cluster > 1) {
+    clusterReduceStore<BM, WM, SLICES>(p, rC, smem, m0, n0, slice == 0);
+    return;
+  }
+#endif
+  if (slice > 0) return;
 
   // Epilogue: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j.
   const int nBase = n0 + bOff;
@@ -262,7 +336,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
     for (int h = 0; h < 2; ++h) {
       const int n = nBase + h * 4;
       if (vectorStore && n + 4 <= p.N) {
-        *reinterpret_cast<float4*>(gC + n) = make_float4(rC[i][h * 4], rC[i][h * 4 + 1], rC[i][h * 4 + 2], rC[i][h * 4 + 3]);
+        *reinterpret_cast<float4*>(gC + n) = rowQuad(rC, i * 2 + h);
         continue;
       }
 #pragma unroll

@@ -9,8 +9,10 @@ template <int BM, int WM, int STAGES, int KS = kStageKept, int SLICES = 1>
 cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t stream) {
   if (args.ks != KS || args.srows > kMaxStageRows) return cudaErrorInvalidValue;  // host re-tiling contract
   static int configuredBytes = 0;  // raise the dynamic shared-memory cap once per instance
-  // The sliced instances also pass tiles through the stage buffers at the end (BM · 128 floats per extra slice).
-  const int bytes = max(STAGES * tiledStageBytes(BM, args.srows, args.ks, args.slotStride), (SLICES - 1) * BM * kTileN * 4);
+  // The sliced instances also pass tiles through the stage buffers at the end (BM · 128 floats per extra slice), and
+  // the cluster reduction puts the block's whole tile there.
+  const int handOver = max(SLICES - 1, args.cluster > 1 ? 1 : 0) * BM * kTileN * 4;
+  const int bytes = max(STAGES * tiledStageBytes(BM, args.srows, args.ks, args.slotStride), handOver);
   if (bytes > configuredBytes) {
     int device = 0, optin = 0;
     cudaGetDevice(&device);
@@ -21,8 +23,26 @@ cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t 
     configuredBytes = optin;
   }
   const dim3 grid((args.ldb + kTileN - 1) / kTileN, (args.M + BM - 1) / BM, splitK);
-  spmmNmTiled<BM, WM, STAGES, KS, SLICES><<<grid, TiledShape<BM, WM, SLICES>::kThreads, bytes, stream>>>(args);
-  return cudaGetLastError();
+  const int threads = TiledShape<BM, WM, SLICES>::kThreads;
+  if (args.cluster <= 1) {
+    spmmNmTiled<BM, WM, STAGES, KS, SLICES><<<grid, threads, bytes, stream>>>(args);
+    return cudaGetLastError();
+  }
+  // Cluster split-K: the splits of a tile are one cluster (blockIdx.z is the split), so gridDim.z must equal it.
+  if (args.cluster != splitK || args.cluster > kMaxClusterSplits || args.atomic) return cudaErrorInvalidValue;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = grid;
+  config.blockDim = dim3(threads);
+  config.dynamicSmemBytes = bytes;
+  config.stream = stream;
+  cudaLaunchAttribute attribute = {};
+  attribute.id = cudaLaunchAttributeClusterDimension;
+  attribute.val.clusterDim.x = 1;
+  attribute.val.clusterDim.y = 1;
+  attribute.val.clusterDim.z = args.cluster;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  return cudaLaunchKernelEx(&config, spmmNmTiled<BM, WM, STAGES, KS, SLICES>, args);
 }
 
 }  // namespace nmkit
