@@ -5,7 +5,7 @@
  *   node build/device/device-run.mjs MODE[,MODE…]|all [outDir]
  *
  * Modes: conformance, candidates (every candidate plan forced on ragged shapes), concurrency, stress, bench, decode,
- * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every candidate timed), floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
+ * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every tiled candidate timed), floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
  * concurrency, stress, bench, decode.
  *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
@@ -221,6 +221,8 @@ interface BenchSpec {
   readonly k: number;
   readonly pattern: NMPattern;
   readonly tune: boolean;
+  /** Planner tuning (`shapes`): time the tiled candidates only (the general kernel is far behind at V = 32) and each split-K plan with its default reduction only. */
+  readonly tiledOnly?: boolean;
 }
 
 const PAPER_RATIOS: readonly [number, number][] = [[16, 32], [12, 32], [8, 32], [4, 32]];
@@ -245,11 +247,11 @@ function decodeRows(): BenchSpec[] {
   return rows;
 }
 
-/** `shapes` mode: NMKIT_SHAPES (`MxNxK,…`) at the paper's four ratios, every candidate timed (planner tuning). */
+/** `shapes` mode: NMKIT_SHAPES (`MxNxK,…`) at the paper's four ratios, every tiled candidate timed (planner tuning). */
 function listedRows(list: string): BenchSpec[] {
   const shapes = list.split(',').filter(Boolean).map((s) => s.split('x').map(Number));
   if (shapes.some((s) => s.length !== 3 || s.some((d) => !(d > 0)))) throw new Error(`NMKIT_SHAPES must be MxNxK,…; got '${list}'`);
-  return shapes.flatMap(([m, n, k]) => PAPER_RATIOS.map(([keep, group]) => ({ m, n, k, pattern: nmPattern(keep, group, 32), tune: true })));
+  return shapes.flatMap(([m, n, k]) => PAPER_RATIOS.map(([keep, group]) => ({ m, n, k, pattern: nmPattern(keep, group, 32), tune: true, tiledOnly: true })));
 }
 
 function paperRows(): BenchSpec[] {
@@ -300,11 +302,12 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       const candidates: { plan: string; ms: number }[] = [{ plan: planLabel(planned.plan), ms: planned.medianMs }];
       if (spec.tune) {
         for (const candidate of backend.candidatePlans(a, nm).slice(1)) {
+          if (spec.tiledOnly && candidate.native.kernel > 1) continue;
           const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
           tried++;
           candidates.push({ plan: planLabel(t.plan) + (candidate.native.cluster ? ' cluster' : ''), ms: t.medianMs });
           if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
-          if (!candidate.native.cluster) continue;
+          if (!candidate.native.cluster || spec.tiledOnly) continue;
           // The same plan with the split-K slices added by global atomics (the pre-Hopper way), for comparison only.
           backend.splitKReduction = 'atomic';
           try {

@@ -95,6 +95,33 @@ describe('cuda planner', () => {
     expect(planCuda({ m: 256, n: 4096, k: 4096 }, wide, h100).native).toMatchObject({ bm: 32, stages: 2 });
   });
 
+  describe('with cluster split-K (sm_90)', () => {
+    const hopper = { ...h100, clusters: true };
+    const wide = (k: number, n: number): WeightsInfo => ({ ...info(16, 32, k, n), tiled: { ks: 32, srows: 64, stages: (k / 32) * 16 / 32, slotStride: 128 } });
+    // Measured on the H100 at 07de0fb (results/cluster-split-k-07de0fb/): the plans the cost model picks, and the times.
+    it('keeps whole-K 128-row tiles when the grid fills the GPU (4096³ 16:32: 1.551 ms, split 2 1.558)', () => {
+      expect(planCuda({ m: 4096, n: 4096, k: 4096 }, wide(4096, 4096), hopper).native).toMatchObject({ bm: 128, splitK: 1, cluster: 0 });
+    });
+    it('splits 128-row tiles in a cluster where they leave SMs idle (256×4096² 16:32: 0.112 ms, 32-row tiles 0.124)', () => {
+      expect(planCuda({ m: 256, n: 4096, k: 4096 }, wide(4096, 4096), hopper).native).toMatchObject({ bm: 128, splitK: 2, cluster: 1 });
+    });
+    it('splits to even out the waves (1024×5120² 16:32: 320 tiles, 1.2 waves; split 2 0.611 ms, whole K 0.720)', () => {
+      expect(planCuda({ m: 1024, n: 5120, k: 5120 }, wide(5120, 5120), hopper).native).toMatchObject({ bm: 128, splitK: 2, cluster: 1 });
+    });
+    it('reduces with atomics on devices without clusters, and forced split-K plans follow the device', () => {
+      const shape = { m: 256, n: 4096, k: 4096 };
+      const plan = { ...planCuda(shape, wide(4096, 4096), hopper).tiling };
+      expect(nativeFromTiling(plan, wide(4096, 4096), hopper, shape).native.cluster).toBe(1);
+      expect(nativeFromTiling(plan, wide(4096, 4096), h100, shape).native.cluster).toBe(0);
+      expect(cudaCandidatePlans(shape, wide(4096, 4096), h100).every((p) => p.native.cluster === 0)).toBe(true);
+    });
+    it('never asks a cluster for more than 8 splits', () => {
+      for (const p of cudaCandidatePlans({ m: 64, n: 256, k: 8192 }, info(4, 32, 8192, 256), hopper)) {
+        if (p.native.cluster) expect(p.native.splitK).toBeLessThanOrEqual(8);
+      }
+    });
+  });
+
   it('uses the general streaming kernel when V is not a multiple of 32', () => {
     const plan = planCuda({ m: 300, n: 500, k: 700 }, info(2, 4, 700, 500, 1), h100);
     expect(plan.tiling.variant).toBe('general');
