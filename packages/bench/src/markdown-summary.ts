@@ -13,6 +13,16 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 /** The device a run is named after: its best benchmarked backend's device. */
+/**
+ * The runs a merged results file joins (`environment.mergedRuns`, written by `nmkit-bench merge`), when they were made at
+ * more than one commit; empty otherwise (shards of one run at one commit need no list).
+ */
+export function mergedRuns(env: Record<string, unknown>): { command: string; commit: string; date: string }[] {
+  const runs = Array.isArray(env.mergedRuns) ? (env.mergedRuns as Record<string, unknown>[]) : [];
+  const described = runs.map((r) => ({ command: String(r.command), commit: String(r.commit ?? 'unknown').slice(0, 7), date: String(r.date ?? '').slice(0, 10) }));
+  return new Set(described.map((r) => r.commit)).size > 1 ? described : [];
+}
+
 export function headlineDevice(results: BenchResults): string {
   const best = results.backends.find((b) => b.benchmarked);
   return best ? `${best.name} (${best.device})` : 'no backend';
@@ -39,6 +49,8 @@ export function markdownSummary(results: BenchResults, files = { json: 'results.
   out.push(`- command: \`${String(env.command)}\``);
   out.push(`- date: ${String(env.date)}; duration ${results.durationSeconds.toFixed(1)} s`);
   out.push(`- commit: \`${String(env.commit)}\`${env.dirty ? ' (working tree had uncommitted changes)' : ''}`);
+  // Merged runs (shards, or a re-run of one backend joined to an earlier run of the others): each run's own commit.
+  for (const run of mergedRuns(env)) out.push(`  - run \`${run.command}\`: commit \`${run.commit}\`, ${run.date}`);
   out.push(`- Node ${String(env.node)} on ${String(env.os)}, ${String(env.cpu)} × ${String(env.logicalCores)} logical cores, ${String(env.totalMemoryGiB)} GiB`);
   out.push(`- load average at start: ${JSON.stringify(env.loadAverage)} (timings on a shared machine are noisy)`);
   if (env.gpu) out.push(`- GPU (nvidia-smi): ${(env.gpu as string[]).join('; ')}`);

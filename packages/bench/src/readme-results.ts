@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mergedRuns } from './markdown-summary.js';
 import type { BenchResults } from './results.js';
 
 /** Markers around the generated block in the root README. */
@@ -25,8 +26,9 @@ export function readmeResultsBlock(resultsRoot: string): string {
     const gpu = Array.isArray(env.gpu) ? String(env.gpu[0] ?? '') : '';
     const [gpuName, driver] = gpu.split(',').map((s) => s.trim());
     const device = gpuName ? `${gpuName} (driver ${driver})` : `${String(env.cpu ?? 'CPU')} × ${String(env.logicalCores ?? '?')} cores`;
-    const commit = String(env.commit ?? 'unknown').slice(0, 7);
-    out.push(`**\`${results.suite}\`** on ${device} — commit \`${commit}\`, ${String(env.date ?? results.startedAt).slice(0, 10)}` +
+    const runs = mergedRuns(env);
+    const commit = runs.length > 0 ? `s ${[...new Set(runs.map((r) => `\`${r.commit}\``))].join(' and ')} (merged runs)` : ` \`${String(env.commit ?? 'unknown').slice(0, 7)}\``;
+    out.push(`**\`${results.suite}\`** on ${device} — commit${commit}, ${String(env.date ?? results.startedAt).slice(0, 10)}` +
       `${results.partial ? ' (partial run)' : ''}; [full results](packages/bench/results/${folder}/summary.md)`);
     out.push('', geomeanTable(summary), '');
   }
