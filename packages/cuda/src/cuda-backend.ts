@@ -56,7 +56,7 @@ export class CudaBackend implements NMBackend {
       fastPaths:
         'tiled kernels (block/warp/thread tiles, cp.async pipeline, union row lists) for V a multiple of 32 and any group ≤ 256; ' +
         'decode paths for M ≤ 16 (streaming kernel to M = 4, then the 32-row tile with split-K); K-sliced 32-row blocks for small grids; ' +
-        'a streaming general kernel for every other pattern',
+        'split-K through thread-block clusters on sm_90 (atomics before); a streaming general kernel for every other pattern',
       limits: { maxBufferBytes: Math.min(probe.totalMemory / 2, 2 ** 34), maxDimension: 2 ** 31 - 1 },
       timing: 'device',
       denseBaseline: 'cuBLAS SGEMM (FP32, CUBLAS_DEFAULT_MATH, no TF32)',

@@ -12,11 +12,14 @@ export {
   type CudaPlan,
   cudaCandidatePlans,
   DECODE_ROWS,
+  MAX_CLUSTER_SPLITS,
   nativeFromTiling,
   planCuda,
   STREAM_COLUMNS,
   STREAM_ROWS,
   TILED_CONFIGS,
+  type TiledConfig,
+  tiledCost,
   type WeightsInfo,
 } from './planner.js';
 export { createCudaBackend, cudaProvider, DEVICE_ENV } from './provider.js';

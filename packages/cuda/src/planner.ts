@@ -102,8 +102,8 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1
  * The planner, a documented heuristic (see README): dense → cuBLAS; M ≤ 16 with V a multiple of 32 → the narrow decode
  * kernel (32 columns per block, K whole while the grid gives every SM half a block; Aᵀ gathered from 8 rows on grids
  * above one block per SM; blocks of 4 warps up to 8 rows on grids above two 8-warp blocks per SM), except from 9 rows
- * at density > ¼ on grids above two blocks per SM; otherwise M ≤ 4 or V not a multiple of 32 → streaming kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8
- * warps; 5 ≤ M ≤ 16 → the 32-row tiled kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
+ * on grids above two blocks per SM (without cluster split-K: at density > ¼ only); otherwise M ≤ 4 or V not a multiple
+ * of 32 → streaming kernel with split-K sized to give every SM 3 (M = 1), 2 (M ≤ 8) or 1 block of 8 warps; 5 ≤ M ≤ 16 → the 32-row tiled kernel with split-K 4 (shallowest pipeline); otherwise the tiled kernel (labelled
  * high-sparsity at ρ ≤ ¼): on devices with cluster split-K (sm_90) the configuration × split-K of least
  * {@link tiledCost}; elsewhere block rows 128 from M ≥ 1024, below that 32 while one wave of 32-row blocks holds the
  * grid, else 64, and split-K (≤ 8, atomics) doubled only while the grid stays within one block per SM and each slice
@@ -408,15 +408,19 @@ function rowBlockPlan(k: RowBlockKernel, pattern: NMPattern, perSplit: number, s
 }
 
 /**
- * Whether the narrow kernel is the planner's decode choice: always up to 8 rows; from 9 rows not when the density is
- * above ¼ and the narrow grid exceeds two blocks per SM. Measured on the H100 (results/decode-rows.json, M = 1, 2, 4,
+ * Whether the narrow kernel is the planner's decode choice: always up to 8 rows; from 9 rows not when the narrow grid
+ * exceeds two blocks per SM (without cluster split-K: only at density above ¼). Measured on the H100 (results/decode-rows.json, M = 1, 2, 4,
  * 8, 16 at N = 4096 and 11008, every candidate timed): the narrow kernel was fastest in 38 of 40 rows, by up to 1.9×
  * over the streaming kernel and up to 1.6× over the 32-row tile; the tile kept 16:32 and 12:32 at 16 × 11008 (by
  * 7–13 %), where 16 FMAs per kept row and lane over 344 blocks of 8 warps leave the narrow kernel short of issue slots.
  */
 function narrowFirst(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): boolean {
   if (shape.m <= 8) return true;
-  return density(weights.pattern!) <= HIGH_SPARSITY_DENSITY || Math.ceil(weights.ldb / NARROW_COLUMNS) <= 2 * device.multiprocessors;
+  const fewColumnBlocks = Math.ceil(weights.ldb / NARROW_COLUMNS) <= 2 * device.multiprocessors;
+  // With cluster split-K (no memset, no atomics) the tile's split 4 also beat the narrow kernel at 8:32 and 4:32 there
+  // (16 × 11008 at c4ba5db, results/confirm-c4ba5db/decode.md: 0.036 vs 0.040 ms and 0.023 vs 0.025 ms).
+  if (device.clusters) return fewColumnBlocks;
+  return density(weights.pattern!) <= HIGH_SPARSITY_DENSITY || fewColumnBlocks;
 }
 
 /** The narrow decode kernel applies: few rows and one vector per 32-column block. */
