@@ -35,13 +35,19 @@ cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t 
   config.blockDim = dim3(threads);
   config.dynamicSmemBytes = bytes;
   config.stream = stream;
-  cudaLaunchAttribute attribute = {};
-  attribute.id = cudaLaunchAttributeClusterDimension;
-  attribute.val.clusterDim.x = 1;
-  attribute.val.clusterDim.y = 1;
-  attribute.val.clusterDim.z = args.cluster;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
+  cudaLaunchAttribute attributes[2] = {};
+  attributes[0].id = cudaLaunchAttributeClusterDimension;
+  attributes[0].val.clusterDim.x = 1;
+  attributes[0].val.clusterDim.y = 1;
+  attributes[0].val.clusterDim.z = args.cluster;
+  // Load-balancing placement: with the default policy at most 62 clusters of four 128-row blocks (98.5 KB each) are
+  // resident on the H100 at once, with this one 66, i.e. two blocks on every SM (cudaOccupancyMaxActiveClusters,
+  // results/cluster-split-k-07de0fb/occupancy/); 256×4096×4096 at split 4 (64 clusters) then needs
+  // one wave instead of two.
+  attributes[1].id = cudaLaunchAttributeClusterSchedulingPolicyPreference;
+  attributes[1].val.clusterSchedulingPolicyPreference = cudaClusterSchedulingPolicyLoadBalancing;
+  config.attrs = attributes;
+  config.numAttrs = 2;
   return cudaLaunchKernelEx(&config, spmmNmTiled<BM, WM, STAGES, KS, SLICES>, args);
 }
 
