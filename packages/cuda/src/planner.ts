@@ -233,7 +233,7 @@ const BLOCK_OVERHEAD_STAGES = 4;
  * (1024 × 5120 × 5120 is 320 tiles of 128 rows, 1.2 waves of two per SM: split 2 balances them) and cheap split-K.
  * Fitted on the H100 to 240 shapes (M = 256, 512, 1024 × the paper's 20 (N, K) pairs × 16/12/8/4:32, every tiled
  * candidate timed; results/cluster-split-k-07de0fb/): its choices run at 98 % of the fastest candidate (geometric
- * mean), the earlier rules at 91 %.
+ * mean), the earlier rules at 91 %; re-timed with load-balancing cluster placement (results/confirm-a425b87/), 97.6 %.
  */
 export function tiledCost(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, config: TiledConfig, split: number): number {
   const tiled = weights.tiled!;
