@@ -317,14 +317,6 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
             backend.splitKReduction = 'cluster';
           }
         }
-        // The planner's plan without the programmatic dependent launch after the transpose (sm_90), for comparison only.
-        process.env.NMKIT_CUDA_DEPENDENT_LAUNCH = '0';
-        try {
-          const plain = await backend.time(a, nm, { warmup: 5, repeats: 30 });
-          candidates.push({ plan: `${planLabel(plain.plan)} no-dependent-launch`, ms: plain.medianMs });
-        } finally {
-          delete process.env.NMKIT_CUDA_DEPENDENT_LAUNCH;
-        }
         // The planner's plan is timed a second time after the candidates and its better median kept: one 16×4096²
         // run measured it at 3× its candidate time once (a one-off, as the candidate list showed).
         const plannedAgain = await backend.time(a, nm, { warmup: 5, repeats: 30 });

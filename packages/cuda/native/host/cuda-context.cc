@@ -1,7 +1,6 @@
 #include "cuda-context.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 namespace nmkit {
@@ -170,12 +169,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
                       -1);
   }
   TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
-                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1, 0};
-  // On sm_90 the kernel is a programmatic dependent of the transpose (its launch overlaps the transpose's end), unless
-  // a memset of C comes between them (atomic split-K).
-  // NMKIT_CUDA_DEPENDENT_LAUNCH=0 turns it off (benchmarks compare the two).
-  const char* dependent = std::getenv("NMKIT_CUDA_DEPENDENT_LAUNCH");
-  args.dependentLaunch = computeMajor_ >= 9 && !args.atomic && !(dependent && std::strcmp(dependent, "0") == 0) ? 1 : 0;
+                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
   check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");

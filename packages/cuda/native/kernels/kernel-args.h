@@ -44,7 +44,6 @@ struct TiledArgs {
   int zeroRow;            // K: the zero row of At that -1 entries copy (so a copy needs no zero-fill select)
   int cluster;            // > 1 (sm_90): the split-K blocks of a tile form one cluster and add their tiles through
                           // distributed shared memory, each storing 1/cluster of the sum (no memset, no atomics)
-  int dependentLaunch;    // 1 (sm_90, right after the transpose): launched as a programmatic dependent of it
 };
 
 /// Arguments of the streaming kernel (spmm-nm-stream.cu, the general path) and the narrow decode kernel

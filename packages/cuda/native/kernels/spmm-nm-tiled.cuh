@@ -216,11 +216,6 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
 
   TiledLoader<BM, WM, KS, SLICES> loader(p, m0, n0);
   const uint32_t smemAddress = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  // Launched as a programmatic dependent of the transpose (p.dependentLaunch): At is complete only from here on. Without
-  // a prerequisite grid this returns at once.
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
     if (s < count) {

@@ -24,37 +24,30 @@ cudaError_t launchTiledInstance(const TiledArgs& args, int splitK, cudaStream_t 
   }
   const dim3 grid((args.ldb + kTileN - 1) / kTileN, (args.M + BM - 1) / BM, splitK);
   const int threads = TiledShape<BM, WM, SLICES>::kThreads;
-  if (args.cluster <= 1 && !args.dependentLaunch) {
+  if (args.cluster <= 1) {
     spmmNmTiled<BM, WM, STAGES, KS, SLICES><<<grid, threads, bytes, stream>>>(args);
     return cudaGetLastError();
   }
   // Cluster split-K: the splits of a tile are one cluster (blockIdx.z is the split), so gridDim.z must equal it.
-  if (args.cluster > 1 && (args.cluster != splitK || args.cluster > kMaxClusterSplits || args.atomic)) return cudaErrorInvalidValue;
+  if (args.cluster != splitK || args.cluster > kMaxClusterSplits || args.atomic) return cudaErrorInvalidValue;
   cudaLaunchConfig_t config = {};
   config.gridDim = grid;
   config.blockDim = dim3(threads);
   config.dynamicSmemBytes = bytes;
   config.stream = stream;
-  cudaLaunchAttribute attributes[3] = {};
-  int count = 0;
-  if (args.dependentLaunch) {
-    // Programmatic dependent launch: this grid may start while the transpose before it finishes (see transpose.cu).
-    attributes[count].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attributes[count++].val.programmaticStreamSerializationAllowed = 1;
-  }
-  if (args.cluster > 1) {
-    attributes[count].id = cudaLaunchAttributeClusterDimension;
-    attributes[count].val.clusterDim.x = 1;
-    attributes[count].val.clusterDim.y = 1;
-    attributes[count++].val.clusterDim.z = args.cluster;
-    // Load-balancing placement: with the default policy at most 62 clusters of four 128-row blocks (98.5 KB each) are
-    // resident on the H100 at once, with this one 66, i.e. two blocks on every SM (cudaOccupancyMaxActiveClusters,
-    // results/cluster-split-k-07de0fb/occupancy/); 256×4096×4096 at split 4 (64 clusters) then needs one wave, not two.
-    attributes[count].id = cudaLaunchAttributeClusterSchedulingPolicyPreference;
-    attributes[count++].val.clusterSchedulingPolicyPreference = cudaClusterSchedulingPolicyLoadBalancing;
-  }
+  cudaLaunchAttribute attributes[2] = {};
+  attributes[0].id = cudaLaunchAttributeClusterDimension;
+  attributes[0].val.clusterDim.x = 1;
+  attributes[0].val.clusterDim.y = 1;
+  attributes[0].val.clusterDim.z = args.cluster;
+  // Load-balancing placement: with the default policy at most 62 clusters of four 128-row blocks (98.5 KB each) are
+  // resident on the H100 at once, with this one 66, i.e. two blocks on every SM (cudaOccupancyMaxActiveClusters,
+  // results/cluster-split-k-07de0fb/occupancy/); 256×4096×4096 at split 4 (64 clusters) then needs
+  // one wave instead of two.
+  attributes[1].id = cudaLaunchAttributeClusterSchedulingPolicyPreference;
+  attributes[1].val.clusterSchedulingPolicyPreference = cudaClusterSchedulingPolicyLoadBalancing;
   config.attrs = attributes;
-  config.numAttrs = count;
+  config.numAttrs = 2;
   return cudaLaunchKernelEx(&config, spmmNmTiled<BM, WM, STAGES, KS, SLICES>, args);
 }
 

@@ -7,11 +7,6 @@
 namespace nmkit {
 
 __global__ void transposeKernel(const float* __restrict__ a, int m, int k, float* __restrict__ at, int lda) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  // Programmatic dependent launch (sm_90): the tiled kernel after this one may start its blocks now; it waits for this
-  // grid's results (griddepcontrol.wait) before its first read of At, so only its launch and set-up overlap.
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
   __shared__ float tile[32][33];
   const int k0 = blockIdx.x * 32;
   const int m0 = blockIdx.y * 32;
