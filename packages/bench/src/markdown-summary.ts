@@ -12,7 +12,6 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
   ].join('\n');
 }
 
-/** The device a run is named after: its best benchmarked backend's device. */
 /**
  * The runs a merged results file joins (`environment.mergedRuns`, written by `nmkit-bench merge`), when they were made at
  * more than one commit; empty otherwise (shards of one run at one commit need no list).
@@ -23,6 +22,7 @@ export function mergedRuns(env: Record<string, unknown>): { command: string; com
   return new Set(described.map((r) => r.commit)).size > 1 ? described : [];
 }
 
+/** The device a run is named after: its best benchmarked backend's device. */
 export function headlineDevice(results: BenchResults): string {
   const best = results.backends.find((b) => b.benchmarked);
   return best ? `${best.name} (${best.device})` : 'no backend';

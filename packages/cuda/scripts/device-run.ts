@@ -299,13 +299,15 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       let planned = await backend.time(a, nm, { warmup: 5, repeats: 30 });
       let best = { ms: planned.medianMs, plan: planned.plan };
       let tried = 1;
-      const candidates: { plan: string; ms: number }[] = [{ plan: planLabel(planned.plan), ms: planned.medianMs }];
+      // Labels name the split-K reduction of cluster plans (the planner's own plan is the first candidate).
+      const labelOf = (tiling: TilingPlan | undefined, cluster: number) => planLabel(tiling) + (cluster ? ' cluster' : '');
+      const candidates: { plan: string; ms: number }[] = [{ plan: labelOf(planned.plan, backend.candidatePlans(a, nm)[0].native.cluster), ms: planned.medianMs }];
       if (spec.tune) {
         for (const candidate of backend.candidatePlans(a, nm).slice(1)) {
           if (spec.tiledOnly && candidate.native.kernel > 1) continue;
           const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
           tried++;
-          candidates.push({ plan: planLabel(t.plan) + (candidate.native.cluster ? ' cluster' : ''), ms: t.medianMs });
+          candidates.push({ plan: labelOf(t.plan, candidate.native.cluster), ms: t.medianMs });
           if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
           if (!candidate.native.cluster || spec.tiledOnly) continue;
           // The same plan with the split-K slices added by global atomics (the pre-Hopper way), for comparison only.

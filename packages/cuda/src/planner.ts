@@ -62,6 +62,11 @@ function tiledThreads(config: TiledConfig): number {
   return (config.bm / config.wm) * (TILE_N / WARP_N) * 32 * config.slices;
 }
 
+/** Blocks of a tiled configuration an SM holds at once (its launch bounds: ≤ 128 registers per thread). */
+function residentBlocks(config: TiledConfig): number {
+  return tiledThreads(config) >= 256 ? 2 : 4;
+}
+
 /** The pipeline depths compiled for a configuration at the weights' stage size. */
 function compiledStages(config: TiledConfig, tiled: NonNullable<WeightsInfo['tiled']>): readonly number[] {
   if (config.slices > 1 && tiled.ks === MID_STAGE_KEPT) return [];  // 12 kept rows per slice: not compiled
@@ -137,7 +142,7 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
     if (first) plans.push(first);
     for (const c of TILED_CONFIGS) {
       for (const stages of compiledStages(c, weights.tiled)) {
-        for (const split of [1, 2, 4, 8]) {
+        for (const split of TILED_SPLITS) {
           const plan = tiledPlan(shape, weights, device, c, stages, split);
           if (plan && !plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
         }
@@ -223,6 +228,9 @@ function heuristicTiledPlan(shape: MatmulShape, weights: WeightsInfo, device: Cu
   return tiledPlan(shape, weights, device, config, pickStages(config, weights, device), undefined);
 }
 
+/** Split-K of the tiled candidates (and of the cost model's choices; all within MAX_CLUSTER_SPLITS). */
+const TILED_SPLITS: readonly number[] = [1, 2, 4, 8];
+
 /** Pipeline fill, prologue and epilogue of a tiled block, in stages ({@link tiledCost}). */
 const BLOCK_OVERHEAD_STAGES = 4;
 
@@ -239,19 +247,18 @@ export function tiledCost(shape: MatmulShape, weights: WeightsInfo, device: Cuda
   const tiled = weights.tiled!;
   const blocks = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N) * split;
   const perSm = Math.ceil(blocks / device.multiprocessors);
-  const resident = tiledThreads(config) >= 256 ? 2 : 4;
-  const reduction = split > 1 ? resident * config.bm : 0;
+  const reduction = split > 1 ? residentBlocks(config) * config.bm : 0;
   return (perSm * config.bm * (Math.ceil(tiled.stages / split) + BLOCK_OVERHEAD_STAGES)) / config.efficiency + reduction;
 }
 
-/** The cheapest compiled tiled plan by {@link tiledCost}: every configuration × split-K 1, 2, 4, 8 (cluster-reduced). */
+/** The cheapest compiled tiled plan by {@link tiledCost}: every configuration × {@link TILED_SPLITS} (cluster-reduced). */
 function cheapestTiledPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan | undefined {
   let best: { plan: CudaPlan; cost: number } | undefined;
   for (const config of TILED_CONFIGS) {
     if (compiledStages(config, weights.tiled!).length === 0) continue;
     const stages = pickStages(config, weights, device);
-    for (const split of [1, 2, 4, 8]) {
-      if (split > weights.tiled!.stages || split > MAX_CLUSTER_SPLITS) continue;
+    for (const split of TILED_SPLITS) {
+      if (split > weights.tiled!.stages) continue;
       const plan = tiledPlan(shape, weights, device, config, stages, split);
       const cost = tiledCost(shape, weights, device, config, split);
       if (plan && (!best || cost < best.cost)) best = { plan, cost };
@@ -296,7 +303,7 @@ function pickStages(config: TiledConfig, weights: WeightsInfo, device: CudaDevic
   if (config.bm === 128) return 2;
   const bytes = stageBytes(config.bm, weights.tiled!);
   const perSm = device.sharedPerBlockOptin + RESERVED_PER_BLOCK;
-  const blocks = tiledThreads(config) >= 256 ? 2 : 4;
+  const blocks = residentBlocks(config);
   const shared = compiled.find((s) => blocks * (s * bytes + RESERVED_PER_BLOCK) <= perSm);
   return shared ?? compiled.find((s) => s * bytes <= device.sharedPerBlockOptin) ?? compiled[compiled.length - 1];
 }
