@@ -12,7 +12,6 @@
         "native/host/cublas-loader.cc",
         "native/kernels/spmm-nm-low-sparsity.cu",
         "native/kernels/spmm-nm-high-sparsity.cu",
-        "native/kernels/spmm-nm-tall-warp.cu",
         "native/kernels/spmm-nm-stream.cu",
         "native/kernels/spmm-nm-narrow.cu",
         "native/kernels/transpose.cu",

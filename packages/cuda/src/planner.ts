@@ -33,7 +33,7 @@ export interface CudaPlan {
 }
 
 /**
- * Compiled tiled instances (native/kernels/spmm-nm-*-sparsity.cu, spmm-nm-tall-warp.cu): block rows, warp rows, and the pipeline depths
+ * Compiled tiled instances (native/kernels/spmm-nm-*-sparsity.cu): block rows, warp rows, and the pipeline depths
  * compiled for 16-kept-row stages (`stages`) and for the longer stages of weights whose 24 or 32 kept rows span at
  * most 64 rows of A (`longStages`: 12:32, density ≥ ½).
  */
@@ -43,8 +43,6 @@ export const TILED_CONFIGS: readonly TiledConfig[] = [
   { bm: 32, wm: 32, slices: 1, stages: [4, 3], longStages: [4, 2], efficiency: 0.85 },
   // Two warp groups split each stage's kept rows (8 warps per 32-row block): twice the warps per SM for small grids.
   { bm: 32, wm: 32, slices: 2, stages: [4, 3], longStages: [2], efficiency: 0.6 },
-  // 4 warps of 128 × 32 (16 × 8 per thread, up to 255 registers): half the fragment loads and index work per FMA.
-  { bm: 128, wm: 128, slices: 1, stages: [3, 2], longStages: [2], efficiency: 1 },
 ];
 
 /** A compiled tiled configuration: block rows, warp rows, K slices and the compiled pipeline depths. */
@@ -64,9 +62,9 @@ function tiledThreads(config: TiledConfig): number {
   return (config.bm / config.wm) * (TILE_N / WARP_N) * 32 * config.slices;
 }
 
-/** Blocks of a tiled configuration an SM holds at once (its launch bounds: ≤ 128 registers per thread, ≤ 255 for 128-row warps). */
+/** Blocks of a tiled configuration an SM holds at once (its launch bounds: ≤ 128 registers per thread). */
 function residentBlocks(config: TiledConfig): number {
-  return tiledThreads(config) >= 256 || config.wm === 128 ? 2 : 4;
+  return tiledThreads(config) >= 256 ? 2 : 4;
 }
 
 /** The pipeline depths compiled for a configuration at the weights' stage size. */

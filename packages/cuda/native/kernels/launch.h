@@ -19,10 +19,7 @@ struct TiledConfig {
 /// Deep (4 stages, spmm-nm-low-sparsity.cu) and shallow (3 or 2 stages, spmm-nm-high-sparsity.cu) pipelines.
 cudaError_t launchTiledDeep(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
 cudaError_t launchTiledShallow(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
-/// The 4-warp 128-row block with 128 × 32 warp tiles (spmm-nm-tall-warp.cu): 2 or 3 stages.
-cudaError_t launchTiledTall(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream);
 inline cudaError_t launchTiled(const TiledConfig& config, const TiledArgs& args, int splitK, cudaStream_t stream) {
-  if (config.wm == 128) return launchTiledTall(config, args, splitK, stream);
   return config.stages >= 4 ? launchTiledDeep(config, args, splitK, stream) : launchTiledShallow(config, args, splitK, stream);
 }
 /// Threads per block of a tiled configuration.

@@ -5,9 +5,7 @@
 //            their tiles at the end
 //   warp   : WM × 32 tile of C; the 32 columns are one warp-column, so every lane uses the same index
 //            (a broadcast read of sA) — this is why V must be a multiple of 32
-//   thread : TM × 8 register tile (TM = WM / 8), rows {q·32 + laneM·4 + i} for quads q < TM/4, columns laneN·8 + j;
-//            TM = 16 (the 128×32 warp tile of the 4-warp 128-row block) halves the fragment loads and index work
-//            per FMA against TM = 8, at 2 blocks × 4 warps per SM
+//   thread : TM × 8 register tile (TM = WM / 8), rows {laneM·4 + i} (+ WM/2), columns laneN·8 + j
 //
 // Each stage stages, with cp.async into STAGES rotating shared-memory buffers:
 //   sA[srows][BM]  : the A rows (columns of A = rows of At) named by the stage's row list. The host built that list
@@ -34,13 +32,12 @@ struct TiledShape {
   static constexpr int kWarpsN = kTileN / kWarpN;  // 4
   static constexpr int kTileThreads = kWarpsM * kWarpsN * 32;  // threads that cover the C tile once
   static constexpr int kThreads = kTileThreads * SLICES;       // SLICES warp groups split each stage's kept rows
-  static constexpr int TM = WM / 8;                // 16, 8 or 4 rows per thread: TM / 4 quads 32 rows apart
+  static constexpr int TM = WM / 8;                // 8 or 4 rows per thread
   static constexpr int TN = 8;                     // columns per thread
-  static_assert(WM == 128 || WM == 64 || WM == 32, "warp tile is 128×32, 64×32 or 32×32");
+  static_assert(WM == 64 || WM == 32, "warp tile is 64×32 or 32×32");
   static_assert(BM % WM == 0, "block rows must be whole warps");
-  /// Blocks per SM the register budget is capped for: ≤ 128 registers per thread, or ≤ 255 for the 16-row thread
-  /// tile (128 accumulators; its 4-warp blocks still fit two per SM).
-  static constexpr int kMinBlocks = kThreads >= 256 || TM == 16 ? 2 : 4;
+  /// Blocks per SM the register budget is capped for (≤ 128 registers per thread).
+  static constexpr int kMinBlocks = kThreads >= 256 ? 2 : 4;
 };
 
 /// Shared bytes one stage takes: sA + sB + sSlot (all 16-byte aligned).
@@ -117,9 +114,6 @@ struct TiledLoader {
   }
 };
 
-/// Row of a warp tile that register row i of lane row laneM holds: quads of 4 rows, 32 rows apart.
-__device__ __forceinline__ int threadRow(int laneM, int i) { return (i / 4) * 32 + laneM * 4 + i % 4; }
-
 /// Float4 v of a thread's TM × 8 tile: row v / 2, columns (v % 2)·4 … +3.
 template <int TM>
 __device__ __forceinline__ float4 rowQuad(const float (&rC)[TM][8], int v) {
@@ -176,7 +170,7 @@ __device__ __forceinline__ void clusterReduceStore(const TiledArgs& p, const flo
     const int u = idx % S::kTileThreads;
     const int warp = u / 32, lane = u % 32;
     const int i = v / 2;
-    const int m = m0 + (warp / S::kWarpsN) * WM + threadRow(lane / 4, i);
+    const int m = m0 + (warp / S::kWarpsN) * WM + (lane / 4) * 4 + (i < 4 ? i : WM / 2 + i - 4);
     const int n = n0 + (warp % S::kWarpsN) * kWarpN + (lane % 4) * 8 + (v % 2) * 4;
     storeQuad(p, m, n, sum);
   }
@@ -266,21 +260,21 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
       auto loadFragments = [&](int buffer, int ks) {
         // Byte ks % 4 of the word, zero-extended by one byte permute.
         const int slot = static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
-        float4 a[TM / 4];
-        if constexpr (KS > kStageKept || TM == 16) {
+        float4 a0, a1;
+        if constexpr (KS > kStageKept) {
           // Explicit shared addresses: one shift-add per kept row (the compiler's own form takes two). Measured on
           // the H100: +5 % at 32 kept rows per stage, +1.5 % at 24, −1 % at 16 (so 16 keeps the compiler's form).
           const uint32_t rowA = aThread + (static_cast<uint32_t>(slot) << kRowShift);
-#pragma unroll
-          for (int q = 0; q < TM / 4; ++q) a[q] = loadShared16(rowA + q * 32 * 4);
+          a0 = loadShared16(rowA);
+          if constexpr (TM == 8) a1 = loadShared16(rowA + WM / 2 * 4);
         } else {
           const float* rowA = sA + slot * BM + aOff;
-#pragma unroll
-          for (int q = 0; q < TM / 4; ++q) a[q] = *reinterpret_cast<const float4*>(rowA + q * 32);
+          a0 = *reinterpret_cast<const float4*>(rowA);
+          if constexpr (TM == 8) a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
         }
-#pragma unroll
-        for (int q = 0; q < TM / 4; ++q) {
-          rA[buffer][q * 4] = a[q].x; rA[buffer][q * 4 + 1] = a[q].y; rA[buffer][q * 4 + 2] = a[q].z; rA[buffer][q * 4 + 3] = a[q].w;
+        rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
+        if constexpr (TM == 8) {
+          rA[buffer][4] = a1.x; rA[buffer][5] = a1.y; rA[buffer][6] = a1.z; rA[buffer][7] = a1.w;
         }
         const float4 b0 = *reinterpret_cast<const float4*>(sBg + ks * kTileN + bOff);
         const float4 b1 = *reinterpret_cast<const float4*>(sBg + ks * kTileN + bOff + 4);
@@ -330,12 +324,12 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
 #endif
   if (slice > 0) return;
 
-  // Epilogue: rows threadRow(laneM, i) of the warp tile, columns bOff + j.
+  // Epilogue: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j.
   const int nBase = n0 + bOff;
   const bool vectorStore = !p.atomic && (p.N % 4 == 0);
 #pragma unroll
   for (int i = 0; i < TM; ++i) {
-    const int m = m0 + warpM * WM + threadRow(laneM, i);
+    const int m = m0 + aOff + (i < 4 ? i : WM / 2 + i - 4);
     if (m >= p.M) continue;
     float* gC = p.C + static_cast<size_t>(m) * p.N;
 #pragma unroll
