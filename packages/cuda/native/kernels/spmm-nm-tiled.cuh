@@ -63,7 +63,7 @@ struct TiledLoader {
   static constexpr int kPassesB = KS / kRowsPerPassB;
   static_assert(kMaxStageRows % kRowsPerPass == 0 && KS % kRowsPerPassB == 0, "whole passes");
   static_assert(kPerThread * kRowsPerWarp <= 32, "one row number per lane");
-  int rowOfLane;           // row of At for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
+  int rowOfLane;           // row list entry for pass lane / kRowsPerWarp, row lane % kRowsPerWarp of this warp (-2: none)
   const float* aColumn;    // At + this thread's 16-byte column (clamped inside At; aBytes masks it)
   uint32_t aBytes;         // 16, or 0 past lda (ragged M: zero fill)
   uint32_t aShared;        // byte offset of this thread's first chunk in a stage's sA
@@ -89,14 +89,17 @@ struct TiledLoader {
     const int r = ((threadIdx.x / 32) * 32 + pass * S::kThreads) / kChunksA + lane % kRowsPerWarp;
     const int32_t* rows = p.rows + (static_cast<size_t>(tileN) * p.stages + stage) * p.srows;
     const int row = (valid && pass < kPerThread && r < p.srows) ? __ldg(rows + r) : -2;
-    rowOfLane = row == -1 ? p.zeroRow : row;  // once per stage, so the copies need no zero-fill select
+    rowOfLane = row;  // read at the next issue(): the load's latency hides behind this stage's FMAs
   }
 
   /// `stage` is the shared-memory address of the stage's buffer.
   __device__ __forceinline__ void issue(const TiledArgs& p, uint32_t stage, int tileN, int s) const {
+    // -1 (K padding) copies the zero row: one select per stage, so the copies need no zero-fill select. Done here,
+    // not in fetchRows, so that nothing waits on the row list's load until the next stage.
+    const int rowNumber = rowOfLane == -1 ? p.zeroRow : rowOfLane;
 #pragma unroll
     for (int u = 0; u < kPerThread; ++u) {
-      const int k = __shfl_sync(0xffffffffu, rowOfLane, u * kRowsPerWarp + (threadIdx.x % 32) / kChunksA);
+      const int k = __shfl_sync(0xffffffffu, rowNumber, u * kRowsPerWarp + (threadIdx.x % 32) / kChunksA);
       if (k < 0) continue;  // unused slot or past the list: nothing reads it
       const char* row = reinterpret_cast<const char*>(aColumn) + static_cast<uint64_t>(static_cast<uint32_t>(k)) * p.ldaBytes;
       cpAsync16Shared(stage + aShared + u * kRowsPerPass * BM * 4, row, aBytes);
@@ -246,11 +249,7 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
     // Groups of kGroup kept rows (16, or 8 when KS = 24 keeps the warp's slots only 8-byte aligned): the warp's
     // slots of a group in registers (one broadcast 16- or 8-byte load).
     constexpr int kGroup = kSliceKept % 16 == 0 ? 16 : 8;
-    // Groups are a loop, not unrolled: one group (≈ 1100 instructions at 16 kept rows) is what the instruction cache
-    // holds while every warp of the SM runs somewhere in it (Nsight Compute, 16:32 with two unrolled groups: "no
-    // instruction" stalls at each 128-byte line of the FMA block).
-#pragma unroll 1
-    for (int g = 0; g < kSliceKept / kGroup; ++g) {
+    auto multiplyGroup = [&](int g) {
       unsigned words[4];
       if constexpr (kGroup == 16) {
         const uint4 w4 = *reinterpret_cast<const uint4*>(sSlot + g * 16);
@@ -293,6 +292,16 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
 #pragma unroll
           for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
       }
+    };
+    if constexpr (kGroup == 8) {
+      // 24 kept rows: three groups of 8 as a loop. Unrolled, the stage's FMA block outgrows the instruction cache
+      // (Nsight Compute: "no instruction" stalls at each 128-byte line); looped, 12:32 ran 1–4 % faster on the H100
+      // (results/experiments-2026-11-24/group-loop/), while two groups of 16 (32 kept rows) ran 3 % slower looped.
+#pragma unroll 1
+      for (int g = 0; g < kSliceKept / kGroup; ++g) multiplyGroup(g);
+    } else {
+#pragma unroll
+      for (int g = 0; g < kSliceKept / kGroup; ++g) multiplyGroup(g);
     }
   }
   cpAsyncWait<0>();
