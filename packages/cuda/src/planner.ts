@@ -42,7 +42,7 @@ export const TILED_CONFIGS: readonly TiledConfig[] = [
   { bm: 64, wm: 32, slices: 1, stages: [4, 3], longStages: [3], efficiency: 0.75 },
   { bm: 32, wm: 32, slices: 1, stages: [4, 3], longStages: [4, 2], efficiency: 0.85 },
   // Two warp groups split each stage's kept rows (8 warps per 32-row block): twice the warps per SM for small grids.
-  { bm: 32, wm: 32, slices: 2, stages: [4, 3], longStages: [2], efficiency: 0.6 },
+  { bm: 32, wm: 32, slices: 2, stages: [4, 3], longStages: [2], efficiency: 0.7 },
 ];
 
 /** A compiled tiled configuration: block rows, warp rows, K slices and the compiled pipeline depths. */
@@ -232,23 +232,30 @@ function heuristicTiledPlan(shape: MatmulShape, weights: WeightsInfo, device: Cu
 const TILED_SPLITS: readonly number[] = [1, 2, 4, 8];
 
 /** Pipeline fill, prologue and epilogue of a tiled block, in stages ({@link tiledCost}). */
-const BLOCK_OVERHEAD_STAGES = 4;
+const BLOCK_OVERHEAD_STAGES = 3;
+/** The cluster reduction of split-K slices, in stages per resident tile ({@link tiledCost}). */
+const REDUCTION_STAGES = 1.5;
 
 /**
  * The cost model of tiled plans on devices with cluster split-K (sm_90), in row-stages of C on the busiest SM:
- * `⌈blocks / SMs⌉ · BM · (⌈stages / split⌉ + 4) / efficiency`, plus `resident blocks · BM` (about one stage of every
- * tile on the SM) when a cluster adds up split-K slices. It sees what the earlier rules missed: wave quantisation
+ * `max(⌈blocks / SMs⌉, resident) · BM · (⌈stages / split⌉ + 3) / efficiency`, plus `1.5 · resident blocks · BM`
+ * when a cluster adds up split-K slices. A block does not run faster alone: the busiest SM counts at least as many
+ * blocks as it holds, so a grid under one block per SM is no cheaper than one with a block in every slot (which is
+ * why split 4 beats split 2 at 256×4096×4096). It sees what the earlier rules missed: wave quantisation
  * (1024 × 5120 × 5120 is 320 tiles of 128 rows, 1.2 waves of two per SM: split 2 balances them) and cheap split-K.
- * Fitted on the H100 to 240 shapes (M = 256, 512, 1024 × the paper's 20 (N, K) pairs × 16/12/8/4:32, every tiled
- * candidate timed; results/cluster-split-k-07de0fb/): its choices run at 98 % of the fastest candidate (geometric
- * mean), the earlier rules at 91 %; re-timed with load-balancing cluster placement (results/confirm-a425b87/), 97.6 %.
+ * Fitted on the H100 to 240 shapes (M = 256, 512 with load-balancing cluster placement, results/confirm-a425b87/, and
+ * M = 1024, results/cluster-split-k-07de0fb/; × the paper's 20 (N, K) pairs × 16/12/8/4:32, every tiled candidate
+ * timed): its choices run at 98.7 % of the fastest candidate (geometric mean; the best of a grid over the overhead,
+ * reduction and efficiency constants), the model before it (a block alone counted as faster, 4 overhead stages, one
+ * stage per resident tile for the reduction) at 97.6 %, the rules without clusters at 91 %.
  */
 export function tiledCost(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, config: TiledConfig, split: number): number {
   const tiled = weights.tiled!;
   const blocks = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N) * split;
-  const perSm = Math.ceil(blocks / device.multiprocessors);
-  const reduction = split > 1 ? residentBlocks(config) * config.bm : 0;
-  return (perSm * config.bm * (Math.ceil(tiled.stages / split) + BLOCK_OVERHEAD_STAGES)) / config.efficiency + reduction;
+  const resident = residentBlocks(config);
+  const busiest = Math.max(Math.ceil(blocks / device.multiprocessors), resident);
+  const reduction = split > 1 ? REDUCTION_STAGES * resident * config.bm : 0;
+  return (busiest * config.bm * (Math.ceil(tiled.stages / split) + BLOCK_OVERHEAD_STAGES)) / config.efficiency + reduction;
 }
 
 /** The cheapest compiled tiled plan by {@link tiledCost}: every configuration × {@link TILED_SPLITS} (cluster-reduced). */

@@ -102,8 +102,8 @@ describe('cuda planner', () => {
     it('keeps whole-K 128-row tiles when the grid fills the GPU (4096³ 16:32: 1.551 ms, split 2 1.558)', () => {
       expect(planCuda({ m: 4096, n: 4096, k: 4096 }, wide(4096, 4096), hopper).native).toMatchObject({ bm: 128, splitK: 1, cluster: 0 });
     });
-    it('splits 128-row tiles in a cluster where they leave SMs idle (256×4096² 16:32: 0.112 ms, 32-row tiles 0.124)', () => {
-      expect(planCuda({ m: 256, n: 4096, k: 4096 }, wide(4096, 4096), hopper).native).toMatchObject({ bm: 128, splitK: 2, cluster: 1 });
+    it('splits 128-row tiles in a cluster until every block slot is busy (256×4096² 16:32: split 4 0.110 ms, split 2 0.113, 32-row tiles 0.124)', () => {
+      expect(planCuda({ m: 256, n: 4096, k: 4096 }, wide(4096, 4096), hopper).native).toMatchObject({ bm: 128, splitK: 4, cluster: 1 });
     });
     it('splits to even out the waves (1024×5120² 16:32: 320 tiles, 1.2 waves; split 2 0.611 ms, whole K 0.720)', () => {
       expect(planCuda({ m: 1024, n: 5120, k: 5120 }, wide(5120, 5120), hopper).native).toMatchObject({ bm: 128, splitK: 2, cluster: 1 });
