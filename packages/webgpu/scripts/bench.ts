@@ -243,6 +243,13 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
     const q: TilingPlan = { ...p, block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };
     for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: { keptChunk: 4 } });
   }
+  // Run 19: union stages of 16 kept rows that may still fit two workgroups per SM (≤ 24 KiB with one slot entry per
+  // vector): 8:32 in 64×128 tiles of two windows, 4:32 in 32×128 tiles of four windows; 8×4 invocation tiles.
+  if (p.variant === 'high-sparsity' && pattern.vectorLength % 32 === 0 && (pattern.keep * 4 === pattern.group || pattern.keep * 8 === pattern.group)) {
+    const m = pattern.keep * 4 === pattern.group ? 64 : 32;
+    const deep: TilingPlan = { ...p, block: { m, n: 128, k: (16 / pattern.keep) * pattern.group }, thread: { m: 8, n: 4 }, threads: (m / 8) * 32, stages: 2, splitK: 1 };
+    for (const keptChunk of [0, 4]) out.push({ plan: deep, options: { slotLayout: 'vector-offsets', keptChunk } });
+  }
   return out;
 }
 
@@ -260,11 +267,11 @@ async function tuneAndTime(
   for (const [i, { plan, options }] of candidates(backend, shape, pattern).entries()) {
     backend.kernelOptions = options;
     try {
-      const { name } = await backend.describeKernel(shape, weights, plan);
+      const { name, spec } = await backend.describeKernel(shape, weights, plan);
       if (i === 0) ownKernel = name;
       if (seen.has(name)) continue;
       seen.add(name);
-      if (logKernels) log(`  kernel ${name}`);
+      if (logKernels || explore) log(`  kernel ${name}${'sharedBytes' in spec && spec.sharedBytes ? ` (${spec.sharedBytes} B of workgroup memory)` : ''}`);
       const t = await backend.time(a, weights, { plan, warmup: 1, repeats: tuneRepeats });
       tuned.push({ plan, options, medianMs: t.medianMs, kernel: backend.lastKernel ?? '' });
     } catch (error) {

@@ -262,6 +262,23 @@ describe('tiled kernel variants', () => {
   });
 
   it.each([
+    ['8:32 two windows in 64-row tiles (64×32×64 here; the H100 candidate is 64×128×64)', 8, 64],
+    ['4:32 four windows in 32-row tiles (32×32×128 here; the H100 candidate is 32×128×128)', 4, 32],
+  ] as const)('union stages of 16 kept rows in 8×4 tiles, per-vector slot offsets, chunked and not: %s', async (_, keep, m) => {
+    if (!backend) return;
+    const shape = { m: 100, n: 170, k: 300 };
+    const pattern = { keep, group: 32, vectorLength: 32 };
+    const base = candidatePlans(shape, pattern, limits())[0];
+    const k = (16 / keep) * 32;
+    const plan: TilingPlan = { ...base, variant: 'high-sparsity', block: { m, n: 32, k }, thread: { m: 8, n: 4 }, threads: (m / 8) * 8, splitK: 1, stages: 2 };
+    for (const keptChunk of [0, 4]) {
+      const kernel = await runSparse(shape, pattern, plan, 31, { slotLayout: 'vector-offsets', keptChunk });
+      expect(kernel).toContain(`spmm-nm-high-sparsity ${m}×32×${k} (8×4/invocation`);
+      expect(kernel).not.toContain('row-slots');
+    }
+  });
+
+  it.each([
     ['120-row tiles (120×32, 60 invocations; the H100 candidate is 120×128)', 120, 32],
     ['96-column tiles (32×96, 48 invocations; the H100 candidate is 128×96: 3 vectors, swizzled runs of 8 vec4s)', 32, 96],
   ] as const)('16:32 V=32 %s, chunked and not, ragged M and N', async (_, m, n) => {
