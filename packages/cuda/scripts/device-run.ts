@@ -176,26 +176,32 @@ async function stress(backend: CudaBackend, cycles: number): Promise<void> {
   // The finalizer safety net: weights dropped without dispose() are freed when collected.
   let leakedBefore = 0;
   let leakedAfter = 0;
+  // Free memory after each of three rounds: a gap that stays the same from round to round is the allocator keeping
+  // pages, one that grows with every round would be weights the finalizer never freed.
+  const afterRounds: number[] = [];
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
     leakedBefore = backend.memInfo().free;
-    for (let i = 0; i < 200; i++) {
-      const w: CudaWeights | undefined = await backend.prepare(cases[0].sparse);
-      void w;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) {
+        const w: CudaWeights | undefined = await backend.prepare(cases[0].sparse);
+        void w;
+      }
+      const held = backend.memInfo().free;
+      // Weights are also tracked by the backend (dispose() frees them); drop those references to test the finalizer.
+      (backend as unknown as { live: Set<unknown> }).live.clear();
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      leakedAfter = backend.memInfo().free;
+      afterRounds.push(leakedAfter);
+      log(`finalizer round ${round + 1}: free ${mb(leakedBefore)} → ${mb(held)} with 200 undisposed weights → ${mb(leakedAfter)} after gc`);
     }
-    const held = backend.memInfo().free;
-    // Weights are also tracked by the backend (dispose() frees them); drop those references to test the finalizer.
-    (backend as unknown as { live: Set<unknown> }).live.clear();
-    for (let i = 0; i < 5; i++) {
-      gc();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    leakedAfter = backend.memInfo().free;
-    log(`finalizer: free ${mb(leakedBefore)} → ${mb(held)} with 200 undisposed weights → ${mb(leakedAfter)} after gc`);
   }
   const drift = before.free - after.free;
   log(`stress: ${cycles} prepare/matmul/dispose cycles in ${(ms / 1000).toFixed(1)} s; cudaMemGetInfo free ${mb(before.free)} → ${mb(after.free)} (drift ${mb(drift)})`);
-  save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter } : 'run node with --expose-gc' });
+  save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter, afterRounds } : 'run node with --expose-gc' });
 }
 
 /** One planner-chosen multiplication per pattern at 4096³, for `ncu --kernel-name regex:spmmNm`. */
