@@ -62,6 +62,13 @@ async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPla
 
 const withSplit = (plan: TilingPlan, splitK: number): TilingPlan => ({ ...plan, splitK });
 
+/** A forced register-prefetched plan, unsplit: the planner's first plan with this variant, block and invocation tile. */
+function forcedPlan(shape: MatmulShape, pattern: NMPattern, variant: TilingPlan['variant'], block: TilingPlan['block'], thread: TilingPlan['thread']): TilingPlan {
+  const base = candidatePlans(shape, pattern, limits())[0];
+  const threads = (block.m / thread.m) * (block.n / thread.n);
+  return { ...base, variant, block, thread, threads, splitK: 1, stages: 2 };
+}
+
 describe('backendPlan: the defaults measured on the H100', () => {
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
@@ -255,8 +262,7 @@ describe('tiled kernel variants', () => {
     if (!backend) return;
     const shape = { m: 100, n: 170, k: 300 };
     const pattern = { keep: 4, group: 32, vectorLength: 32 };
-    const base = candidatePlans(shape, pattern, limits())[0];
-    const plan: TilingPlan = { ...base, variant: 'high-sparsity', block: { m: 64, n: 32, k: 64 }, thread: { m: 8, n: 4 }, threads: 64, splitK: 1, stages: 2 };
+    const plan = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 64 }, { m: 8, n: 4 });
     const kernel = await runSparse(shape, pattern, plan, 27);
     expect(kernel).toContain('spmm-nm-high-sparsity 64×32×64 (8×4/invocation, 64 invocations) prefetch chunk 4');
   });
@@ -268,9 +274,8 @@ describe('tiled kernel variants', () => {
     if (!backend) return;
     const shape = { m: 100, n: 170, k: 300 };
     const pattern = { keep, group: 32, vectorLength: 32 };
-    const base = candidatePlans(shape, pattern, limits())[0];
     const k = (16 / keep) * 32;
-    const plan: TilingPlan = { ...base, variant: 'high-sparsity', block: { m, n: 32, k }, thread: { m: 8, n: 4 }, threads: (m / 8) * 8, splitK: 1, stages: 2 };
+    const plan = forcedPlan(shape, pattern, 'high-sparsity', { m, n: 32, k }, { m: 8, n: 4 });
     for (const keptChunk of [0, 4]) {
       const kernel = await runSparse(shape, pattern, plan, 31, { slotLayout: 'vector-offsets', keptChunk });
       expect(kernel).toContain(`spmm-nm-high-sparsity ${m}×32×${k} (8×4/invocation`);
@@ -285,8 +290,7 @@ describe('tiled kernel variants', () => {
     if (!backend) return;
     const shape = { m: 250, n: 200, k: 200 };
     const pattern = { keep: 16, group: 32, vectorLength: 32 };
-    const base = candidatePlans(shape, pattern, limits())[0];
-    const plan: TilingPlan = { ...base, variant: 'low-sparsity', block: { m, n, k: 32 }, thread: { m: 8, n: 8 }, threads: (m / 8) * (n / 8), splitK: 1, stages: 2 };
+    const plan = forcedPlan(shape, pattern, 'low-sparsity', { m, n, k: 32 }, { m: 8, n: 8 });
     for (const keptChunk of [0, 4]) {
       const kernel = await runSparse(shape, pattern, plan, 25, { columnMap: 'consecutive', keptChunk });
       expect(kernel).toContain(`${m}×${n}×32`);
