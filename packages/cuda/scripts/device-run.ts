@@ -307,9 +307,10 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       let tried = 1;
       // Labels name the split-K reduction of cluster plans (the planner's own plan is the first candidate).
       const labelOf = (tiling: TilingPlan | undefined, cluster: number) => planLabel(tiling) + (cluster ? ' cluster' : '');
-      const candidates: { plan: string; ms: number }[] = [{ plan: labelOf(planned.plan, backend.candidatePlans(a, nm)[0].native.cluster), ms: planned.medianMs }];
+      const plans = backend.candidatePlans(a, nm);
+      const candidates: { plan: string; ms: number }[] = [{ plan: labelOf(planned.plan, plans[0].native.cluster), ms: planned.medianMs }];
       if (spec.tune) {
-        for (const candidate of backend.candidatePlans(a, nm).slice(1)) {
+        for (const candidate of plans.slice(1)) {
           if (spec.tiledOnly && candidate.native.kernel > 1) continue;
           const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
           tried++;

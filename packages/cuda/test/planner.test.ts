@@ -98,7 +98,8 @@ describe('cuda planner', () => {
   describe('with cluster split-K (sm_90)', () => {
     const hopper = { ...h100, clusters: true };
     const wide = (k: number, n: number): WeightsInfo => ({ ...info(16, 32, k, n), tiled: { ks: 32, srows: 64, stages: (k / 32) * 16 / 32, slotStride: 128 } });
-    // Measured on the H100 at 07de0fb (results/cluster-split-k-07de0fb/): the plans the cost model picks, and the times.
+    // Measured on the H100: the plans the cost model picks, and the times (07de0fb, results/cluster-split-k-07de0fb/;
+    // 256×4096² at 0395b63, results/confirm-0395b63/).
     it('keeps whole-K 128-row tiles when the grid fills the GPU (4096³ 16:32: 1.551 ms, split 2 1.558)', () => {
       expect(planCuda({ m: 4096, n: 4096, k: 4096 }, wide(4096, 4096), hopper).native).toMatchObject({ bm: 128, splitK: 1, cluster: 0 });
     });

@@ -117,6 +117,11 @@ struct TiledLoader {
   }
 };
 
+/// Row of a WM-row warp tile that register row i of lane row laneM holds: laneM·4 + i, and the second half (i ≥ 4,
+/// TM = 8) WM/2 further down.
+template <int WM>
+__device__ __forceinline__ int threadRow(int laneM, int i) { return laneM * 4 + (i < 4 ? i : WM / 2 + i - 4); }
+
 /// Float4 v of a thread's TM × 8 tile: row v / 2, columns (v % 2)·4 … +3.
 template <int TM>
 __device__ __forceinline__ float4 rowQuad(const float (&rC)[TM][8], int v) {
@@ -173,7 +178,7 @@ __device__ __forceinline__ void clusterReduceStore(const TiledArgs& p, const flo
     const int u = idx % S::kTileThreads;
     const int warp = u / 32, lane = u % 32;
     const int i = v / 2;
-    const int m = m0 + (warp / S::kWarpsN) * WM + (lane / 4) * 4 + (i < 4 ? i : WM / 2 + i - 4);
+    const int m = m0 + (warp / S::kWarpsN) * WM + threadRow<WM>(lane / 4, i);
     const int n = n0 + (warp % S::kWarpsN) * kWarpN + (lane % 4) * 8 + (v % 2) * 4;
     storeQuad(p, m, n, sum);
   }
@@ -293,10 +298,12 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
           for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
       }
     };
-    if constexpr (kGroup == 8) {
-      // 24 kept rows: three groups of 8 as a loop. Unrolled, the stage's FMA block outgrows the instruction cache
-      // (Nsight Compute: "no instruction" stalls at each 128-byte line); looped, 12:32 ran 1–4 % faster on the H100
-      // (results/experiments-2026-11-24/group-loop/), while two groups of 16 (32 kept rows) ran 3 % slower looped.
+    if constexpr (kGroup == 8 && BM == 128) {
+      // 128-row blocks with 24 kept rows: three groups of 8 as a loop. Unrolled, the stage's FMA block outgrows the
+      // instruction cache (Nsight Compute: "no instruction" stalls at each 128-byte line); looped, 12:32 ran 1–4 %
+      // faster on the H100 (results/experiments-2026-11-24/group-loop/), while two groups of 16 (32 kept rows) ran
+      // 3 % slower looped, and so did the 32-row block at 24 kept rows (5–10 %: 16×11008 decode, M = 256 and 512
+      // paper rows on 32-row tiles, confirm-0395b63), whose smaller FMA block fits unrolled.
 #pragma unroll 1
       for (int g = 0; g < kSliceKept / kGroup; ++g) multiplyGroup(g);
     } else {
@@ -336,12 +343,12 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
 #endif
   if (slice > 0) return;
 
-  // Epilogue: rows laneM·4 + i (+ WM/2 for the second half), columns bOff + j.
+  // Epilogue: rows threadRow(laneM, i) of the warp tile, columns bOff + j.
   const int nBase = n0 + bOff;
   const bool vectorStore = !p.atomic && (p.N % 4 == 0);
 #pragma unroll
   for (int i = 0; i < TM; ++i) {
-    const int m = m0 + aOff + (i < 4 ? i : WM / 2 + i - 4);
+    const int m = m0 + warpM * WM + threadRow<WM>(laneM, i);
     if (m >= p.M) continue;
     float* gC = p.C + static_cast<size_t>(m) * p.N;
 #pragma unroll
