@@ -7,7 +7,7 @@
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
  *                  [--no-conformance] [--sweep | --explore] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
- * Tuning tries the backend's own plan (backendPlan of the planner's choice) and every other candidate plan of
+ * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
  * stage depths × both column maps, and kept-row chunks of 4 and 8 (N:M), the split map with both slot
  * layouts (N:M; differs from the default for union stages), and for M ≤ 16 decode thread tiles of 4, 8 and
@@ -200,7 +200,8 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
 }
 
 /**
- * `--explore`: the default kernel and candidates next to it, timed back to back. Every default (dense too) with split-K
+ * `--explore`: the default kernel and candidates next to it, timed back to back: the planner's plan unsized (run 21,
+ * where the default's split-K is sized to the device). Every default (dense too) with split-K
  * 2 and 3, without its wave tail and with other tails ({@link KernelOptions.tail}; runs 14 and 16). 16-kept-row
  * whole-window stages (default 96×128 8×8, chunks of 4, wave tail): 96×128 unchunked, the earlier 112×128 default
  * without and with its tail, 120×128, 80×128 and 128×128 chunked (run 17). 4:32 (union stages at 1/8 density):
@@ -208,21 +209,28 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * 8:32 in 64×128×64 and 4:32 in 32×128×128 tiles, 8×4, one slot entry per vector, chunked and not.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
-  const out: Candidate[] = [own];
-  if (shape.m <= 16) return out;
   const p = own.plan;
+  // The planner's plan as given (its split-K unsized), where the default differs from it (run 21: waveSplitK).
+  const out: Candidate[] = [own, { plan: p, options: {} }];
+  if (shape.m <= 16) return out;
   // Run 14: the default with split-K 2 and 3. At 4096³ the 112×128 grid is 1184 workgroups, 4.5 waves at two per SM
   // on 132 SMs; more slices even the waves at the cost of the reduce pass (the planner splits only grids below
   // 2 × 132 tiles, so tuning never tried this on large shapes).
-  if (p.variant !== 'general') for (const splitK of [2, 3]) out.push({ plan: { ...p, splitK }, options: {} });
-  // Run 16: the wave-tail split (the default where waveTail applies) against none, and other tails.
-  if (p.variant !== 'general') {
+  // Run 21: grids of at most a few waves (M ≤ 1024) every split-K to 8, against the default's device-sized one.
+  const splitKs = shape.m <= 1024 ? [1, 2, 3, 4, 5, 6, 8] : [2, 3];
+  if (p.variant !== 'general') for (const splitK of splitKs) out.push({ plan: { ...p, splitK }, options: {} });
+  // Run 16: the wave-tail split (the default where waveTail applies) against none, and other tails (grids of more
+  // than a wave: M > 1024 in the runs' shapes).
+  if (p.variant !== 'general' && shape.m > 1024) {
     out.push({ plan: p, options: { tail: false } });
     for (const [rows, splits] of [
       [4, 3],
       [5, 2],
       [1, 3],
       [2, 4],
+      [3, 4],
+      [6, 2],
+      [8, 2],
     ]) out.push({ plan: p, options: { tail: { rows, splits } } });
   }
   if (!pattern) return out;
@@ -246,7 +254,7 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   }
   // Run 19: union stages of 16 kept rows that may still fit two workgroups per SM (≤ 24 KiB with one slot entry per
   // vector): 8:32 in 64×128 tiles of two windows, 4:32 in 32×128 tiles of four windows; 8×4 invocation tiles.
-  if (p.variant === 'high-sparsity' && pattern.vectorLength % 32 === 0 && (pattern.keep * 4 === pattern.group || pattern.keep * 8 === pattern.group)) {
+  if (p.variant === 'high-sparsity' && shape.m > 1024 && pattern.vectorLength % 32 === 0 && (pattern.keep * 4 === pattern.group || pattern.keep * 8 === pattern.group)) {
     const m = pattern.keep * 4 === pattern.group ? 64 : 32;
     const deep: TilingPlan = { ...p, block: { m, n: 128, k: (16 / pattern.keep) * pattern.group }, thread: { m: 8, n: 4 }, threads: (m / 8) * 32, stages: 2, splitK: 1 };
     for (const keptChunk of [0, 4]) out.push({ plan: deep, options: { slotLayout: 'vector-offsets', keptChunk } });
@@ -265,11 +273,20 @@ async function tuneAndTime(
   const tuned: { plan: TilingPlan; options: KernelOptions; medianMs: number; kernel: string }[] = [];
   const seen = new Set<string>();
   let ownKernel = '';
-  for (const [i, { plan, options }] of candidates(backend, shape, pattern).entries()) {
+  let plannerKernel = '';
+  for (const [i, candidate] of candidates(backend, shape, pattern).entries()) {
+    const { options } = candidate;
+    let { plan } = candidate;
     backend.kernelOptions = options;
     try {
-      const { name, spec } = await backend.describeKernel(shape, weights, plan);
-      if (i === 0) ownKernel = name;
+      // The first candidate is the backend's own choice: described unforced, as a matmul without a plan runs it (its
+      // split-K sized to the device), then timed as that plan.
+      const { name, spec } = await backend.describeKernel(shape, weights, i === 0 ? undefined : plan);
+      if (i === 0) {
+        ownKernel = name;
+        if (spec.shader === 'tiled') plan = { ...plan, splitK: spec.splitK };
+      }
+      if (i === 1 && explore) plannerKernel = name;
       if (seen.has(name)) continue;
       seen.add(name);
       if (logKernels || explore) log(`  kernel ${name}${'sharedBytes' in spec && spec.sharedBytes ? ` (${spec.sharedBytes} B of workgroup memory)` : ''}`);
@@ -288,8 +305,11 @@ async function tuneAndTime(
   let verified: { samples: number; worstRatio: number } | undefined;
   const retimed: { kernel: string; medianMs: number; verified?: boolean }[] = [];
   const toRetime = tuned.slice(0, retimeCount);
-  const ownEntry = tuned.find((t) => t.kernel === ownKernel);
-  if (explore && ownEntry && !toRetime.includes(ownEntry)) toRetime.push(ownEntry);
+  // Explore re-times the default and the planner's unsized plan (the A/B of run 21) whatever their rank.
+  for (const kernel of [ownKernel, plannerKernel]) {
+    const entry = tuned.find((t) => t.kernel === kernel);
+    if (explore && entry && !toRetime.includes(entry)) toRetime.push(entry);
+  }
   for (const entry of toRetime) {
     backend.kernelOptions = entry.options;
     const t = await backend.time(a, weights, { plan: entry.plan, warmup: 3, repeats: finalRepeats });

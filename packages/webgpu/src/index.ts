@@ -8,6 +8,7 @@ export { GpuWeights } from './gpu-weights.js';
 export {
   backendPlan,
   type ColumnMap,
+  type KernelFootprint,
   type KernelOptions,
   type KernelSpec,
   kernelSpec,
@@ -19,6 +20,7 @@ export {
   UNION_WORTH_IT,
   type WaveTail,
   waveTail,
+  waveSplitK,
   wantsUnion,
   workgroupsPerUnit,
 } from './kernel-spec.js';

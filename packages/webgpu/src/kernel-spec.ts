@@ -182,6 +182,8 @@ export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined):
  * when the caller has built one for this plan (high sparsity). Falls back to the general kernel when the
  * plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
  * `thread.m` when it is a multiple of 4 dividing the row block (else the whole block: TM = M rounded to 4).
+ * `ownPlan`: the plan is the backend's own choice, not forced, so its split-K is sized to the device
+ * ({@link waveSplitK}) rather than taken as given.
  */
 export function kernelSpec(
   shape: MatmulShape,
@@ -190,6 +192,7 @@ export function kernelSpec(
   context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean; readonly multiprocessors?: number },
   unionRows?: number,
   options: KernelOptions = {},
+  ownPlan = false,
 ): KernelSpec {
   if (plan.variant === 'general') return generalSpec(shape, pattern);
   const keep = pattern?.keep ?? 1;
@@ -310,14 +313,16 @@ export function kernelSpec(
   stageWindows = depth;
 
   const stages = Math.ceil(windows / stageWindows);
-  let splitK = Math.max(1, Math.min(plan.splitK, stages));
-  while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
-  const stagesPerSplit = Math.ceil(stages / splitK);
-  splitK = Math.ceil(stages / stagesPerSplit);
   const sharedBytes = tiledSharedBytes(constants);
   const rowBlocks = Math.ceil(shape.m / bm);
   const colBlocks = Math.ceil(shape.n / bn);
-  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, sharedBytes, context, options.tail) : undefined;
+  const slots = waveSlots({ sharedBytes, invocations: constants.WG, accumulators: constants.TM * constants.TN }, context);
+  let splitK = Math.max(1, Math.min(plan.splitK, stages));
+  if (ownPlan && !decode && !context.software) splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
+  while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
+  const stagesPerSplit = Math.ceil(stages / splitK);
+  splitK = Math.ceil(stages / stagesPerSplit);
+  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail) : undefined;
   const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
   const grid = [colBlocks, gridRows, splitK] as const;
   if (grid.some((g) => g > context.maxWorkgroupsPerDimension)) return generalSpec(shape, pattern);
@@ -336,18 +341,70 @@ export function kernelSpec(
   };
 }
 
-/** Workgroups of a tiled kernel one compute unit runs at once, estimated from workgroup memory (see {@link waveTail}). */
-export function workgroupsPerUnit(sharedBytes: number, maxSharedMemoryBytes: number): number {
-  return Math.max(1, Math.min(2, Math.floor(maxSharedMemoryBytes / Math.max(1, sharedBytes))));
+/** What {@link workgroupsPerUnit} needs to know of a tiled kernel. */
+export interface KernelFootprint {
+  /** Workgroup memory per workgroup, bytes. */
+  readonly sharedBytes: number;
+  /** Invocations per workgroup. */
+  readonly invocations: number;
+  /** Accumulators per invocation (its register tile, TM · TN). */
+  readonly accumulators: number;
+}
+
+// A compute unit as an NVIDIA SM (Volta to Hopper) has it; WebGPU reports neither.
+const UNIT_INVOCATIONS = 2048;
+const UNIT_REGISTERS = 65536;
+
+/**
+ * Workgroups of a tiled kernel one compute unit runs at once (the wave tail's slots, see {@link waveTail}): the
+ * tightest of workgroup memory (`maxSharedMemoryBytes` per unit: the H100's Vulkan driver gives an SM 48 KiB, two
+ * workgroups of ≤ 24 KiB and one above, measured), 2048 invocations and 64 K registers at two per accumulator.
+ * WebGPU reports no register counts; the H100 driver's (tools/vkstats) were 127–154 for 8×8 tiles and 63–110 for 8×4,
+ * so 4:32 in 64×128 tiles of 8×4 (80 registers, 13.2 KB) runs three per SM, as does 2:4 with V = 1 in 64×128 tiles
+ * of 8×8 (128 invocations, 152 registers, 12.5 KB): their wave tails measured 8–32 % faster sized for three (run 21).
+ */
+export function workgroupsPerUnit(kernel: KernelFootprint, maxSharedMemoryBytes: number): number {
+  const byMemory = Math.floor(maxSharedMemoryBytes / Math.max(1, kernel.sharedBytes));
+  const byInvocations = Math.floor(UNIT_INVOCATIONS / kernel.invocations);
+  const byRegisters = Math.floor(UNIT_REGISTERS / (kernel.invocations * 2 * kernel.accumulators));
+  return Math.max(1, Math.min(byMemory, byInvocations, byRegisters));
+}
+
+/** Workgroup slots of the whole GPU for a tiled kernel: compute units × {@link workgroupsPerUnit}. */
+function waveSlots(kernel: KernelFootprint, context: Pick<GpuContext, 'limits'> & { readonly multiprocessors?: number }): number {
+  return (context.multiprocessors ?? context.limits.computeUnits) * workgroupsPerUnit(kernel, context.limits.maxSharedMemoryBytes);
+}
+
+/**
+ * Split-K of the backend's own plans, sized to the device. A grid of at most one wave of `slots` (compute units ×
+ * {@link workgroupsPerUnit}) takes the K slices (≤ 8, each ≥ 4 stages) of least cost in stage times,
+ * `⌈tiles · s / slots⌉ · (⌈stages / s⌉ + 1) + 3 · s` (no slice term for s = 1): the waves the slices make, each as long
+ * as a slice's stages, plus about three stages per slice for its partial C and the reduce pass. Larger grids run
+ * whole (the wave tail evens their last wave). The shared planner instead doubles split-K until its guess of compute
+ * units holds two tiles each, blind to how many workgroups an SM really runs and to the waves: fitted on the H100 to
+ * 66 problems with M ≤ 1024 (run 21, every split-K 1–6 and 8 timed), this model's choices run at 99 % of the fastest
+ * (98 % leaving each shape out of the fit), the planner's at 92 %.
+ */
+export function waveSplitK(tiles: number, stages: number, slots: number): number {
+  if (tiles > slots) return 1;
+  let best = 1;
+  let bestCost = Infinity;
+  for (let s = 1; s <= 8 && (s === 1 || stages / s >= 4); s++) {
+    const cost = Math.ceil((tiles * s) / slots) * (Math.ceil(stages / s) + 1) + (s > 1 ? 3 * s : 0);
+    if (cost < bestCost) {
+      best = s;
+      bestCost = cost;
+    }
+  }
+  return best;
 }
 
 /**
  * The default wave-tail split: only for grids of more than one wave whose last wave would leave at least half of
  * the workgroup slots idle (`slots` = compute units × workgroups per unit). The tail is the whole row blocks that
  * hold that last partial wave; it is split into as many copies as fill the slots (2 to 4), keeping ≥ 4 stages per
- * copy. Workgroups per unit come from workgroup memory and are at most 2: the H100's Vulkan driver gives an SM
- * 48 KiB of workgroup memory (two workgroups of ≤ 24 KiB, one above, measured) and our 8×8 register tiles leave
- * room for two. Measured on the H100 (runs 16–18, package README: 4096³ 16:32 2.497 ms with a tail, 2.792 without).
+ * copy. Workgroups per unit: {@link workgroupsPerUnit}. Measured on the H100 (runs 16–21, package README: 4096³
+ * 16:32 2.497 ms with a tail, 2.792 without; 4:32 in 64×128 tiles, three per SM, 0.870 ms against 0.943).
  */
 export function waveTail(rowBlocks: number, colBlocks: number, stages: number, slots: number): { rows: number; splits: number } | undefined {
   const tiles = rowBlocks * colBlocks;
@@ -367,12 +424,11 @@ function chooseTail(
   rowBlocks: number,
   colBlocks: number,
   stages: number,
-  sharedBytes: number,
-  context: Pick<GpuContext, 'limits' | 'maxBindingBytes'> & { readonly software?: boolean; readonly multiprocessors?: number },
+  slots: number,
+  context: Pick<GpuContext, 'maxBindingBytes'> & { readonly software?: boolean },
   forced: KernelOptions['tail'],
 ): WaveTail | undefined {
   if (forced === false || (forced === undefined && context.software)) return undefined;
-  const slots = (context.multiprocessors ?? context.limits.computeUnits) * workgroupsPerUnit(sharedBytes, context.limits.maxSharedMemoryBytes);
   const wanted = forced ?? waveTail(rowBlocks, colBlocks, stages, slots);
   if (!wanted) return undefined;
   const rows = Math.min(wanted.rows, rowBlocks);

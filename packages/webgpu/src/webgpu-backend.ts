@@ -116,6 +116,11 @@ export class WebGPUBackend implements NMBackend {
     return (await this.live()).context.device;
   }
 
+  /**
+   * Whether this backend runs the problem, and the plan it starts from: the shared planner's, as {@link backendPlan}
+   * adapts it. Split-K and the wave tail are sized to the device's workgroup slots when the kernel is built
+   * (`waveSplitK`, `waveTail` in kernel-spec.ts); `describeKernel` names the kernel that really runs.
+   */
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(NAME, this.capabilities, shape, pattern);
     if (reason) return { ok: false, reason };
@@ -303,7 +308,7 @@ export class WebGPUBackend implements NMBackend {
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
     if (wantsUnion(pattern, plan)) union = weights.unionRows(context, plan.block.n, planStageWindows(shape, pattern, plan));
-    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions);
+    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions, !forced);
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
     return {
       spec,

@@ -20,6 +20,7 @@ import {
   pipelineKey,
   planStageWindows,
   type SlotLayout,
+  waveSplitK,
   waveTail,
   type WebGPUBackend,
   workgroupsPerUnit,
@@ -155,8 +156,8 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 132 };
   const context: Parameters<typeof kernelSpec>[3] = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
   const p16 = { keep: 16, group: 32, vectorLength: 32 };
-  const spec = (shape: MatmulShape, pattern: NMPattern | undefined, options: KernelOptions = {}, ctx = context) => {
-    const s = kernelSpec(shape, pattern, backendPlan(candidatePlans(shape, pattern, ctx.limits)[0], pattern, false, { shape }), ctx, undefined, options);
+  const spec = (shape: MatmulShape, pattern: NMPattern | undefined, options: KernelOptions = {}, ctx = context, unionRows?: number) => {
+    const s = kernelSpec(shape, pattern, backendPlan(candidatePlans(shape, pattern, ctx.limits)[0], pattern, false, { shape }), ctx, unionRows, options);
     if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
     return s;
   };
@@ -171,9 +172,45 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(waveTail(33, 8, 128, 264)).toBeUndefined(); // exact waves
     expect(waveTail(19, 86, 7, 264)).toBeUndefined(); // 2 or 3 copies would leave < 4 stages each
     expect(waveTail(19, 86, 9, 264)).toEqual({ rows: 1, splits: 2 });
-    expect(workgroupsPerUnit(23296, 49152)).toBe(2);
-    expect(workgroupsPerUnit(25344, 49152)).toBe(1);
-    expect(workgroupsPerUnit(4096, 49152)).toBe(2);
+    // Run 21 (H100): 4:32 in 64×128×64 tiles of 8×4 (13200 B) and 2:4 V = 1 in 64×128×16 tiles of 8×8 with 128
+    // invocations (12544 B) run three per SM; sized for three, their tails were the fastest of eight.
+    expect(waveTail(64, 32, 64, 396)).toEqual({ rows: 3, splits: 4 });
+    expect(waveTail(80, 32, 64, 396)).toEqual({ rows: 6, splits: 2 });
+    expect(waveTail(16, 32, 64, 396)).toEqual({ rows: 4, splits: 3 });
+  });
+
+  it('waveSplitK: the K slices of least cost in stage times for grids of at most one wave (≤ 8, ≥ 4 stages each)', () => {
+    expect(waveSplitK(128, 64, 396)).toBe(3); // 256×4096² 4:32 in 64×128 tiles, three per SM (run 21: the fastest)
+    expect(waveSplitK(128, 64, 264)).toBe(2);
+    expect(waveSplitK(64, 256, 264)).toBe(4); // 256×4096² dense in 128×128 tiles
+    expect(waveSplitK(172, 128, 264)).toBe(3); // 256×11008×4096 8:32: two fuller waves beat one at 65 % (run 21)
+    expect(waveSplitK(16, 64, 264)).toBe(4); // more slices would cost more in partials than their waves save
+    expect(waveSplitK(16, 20, 264)).toBe(2); // ≥ 4 stages per slice
+    expect(waveSplitK(300, 64, 264)).toBe(1); // more than a wave: whole (the wave tail's case)
+  });
+  it('kernelSpec: the backend\'s own plan takes waveSplitK; a forced plan keeps its split-K', () => {
+    const p4 = { keep: 4, group: 32, vectorLength: 32 };
+    const shape = { m: 256, n: 4096, k: 4096 };
+    // As on the H100: the planner sees the vendor guess of 128 compute units, the wave sizing the adapter's 132.
+    const guess = { ...context, limits: { ...h100, computeUnits: 128 }, multiprocessors: 132 };
+    const plan = backendPlan(candidatePlans(shape, p4, guess.limits)[0], p4, false, { shape });
+    expect(plan.splitK).toBe(2); // the planner's 4, halved for 64-row tiles
+    const own = kernelSpec(shape, p4, plan, guess, 33, {}, true);
+    expect(own.splitK).toBe(3);
+    expect(own.name).toMatch(/64×128×64 .* split-K 3$/);
+    expect(kernelSpec(shape, p4, plan, guess, 33).splitK).toBe(2);
+    expect(kernelSpec(shape, p4, plan, { ...guess, software: true }, 33, {}, true).splitK).toBe(2); // CPU drivers: as planned
+  });
+  it('workgroupsPerUnit: the tightest of workgroup memory, invocations and registers (two per accumulator)', () => {
+    const perUnit = (sharedBytes: number, invocations: number, tm: number, tn: number) =>
+      workgroupsPerUnit({ sharedBytes, invocations, accumulators: tm * tn }, 49152);
+    expect(perUnit(23296, 224, 8, 8)).toBe(2); // 112×128 16:32: memory and registers
+    expect(perUnit(25344, 256, 8, 8)).toBe(1); // over 24 KiB
+    expect(perUnit(4096, 256, 8, 8)).toBe(2); // registers: 128 per invocation
+    expect(perUnit(13200, 256, 8, 4)).toBe(3); // 4:32 64×128×64: memory
+    expect(perUnit(12544, 128, 8, 8)).toBe(3); // 2:4 V = 1 64×128×16: memory
+    expect(perUnit(19904, 512, 8, 4)).toBe(2); // 8:32 128×128×32: memory and registers
+    expect(perUnit(1024, 1024, 4, 2)).toBe(2); // invocations
   });
   it('kernelSpec: 4096³ 16:32 on 132 SMs runs 41 row blocks plus 2 in 4 copies; off on request, on CPU drivers, for split-K and decode', () => {
     const big = { m: 4096, n: 4096, k: 4096 };
@@ -202,6 +239,17 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     // The partials share C's buffer: fewer copies when they would not fit the largest binding.
     const tight = { ...context, maxBindingBytes: 4096 * 4096 * 4 + 4 * 112 * 4096 * 4 };
     expect(spec(big, p16, { tail: { rows: 4, splits: 4 } }, tight).tail).toMatchObject({ splits: 2 });
+  });
+  it('kernelSpec: 4:32 in 64×128 tiles (three per SM) sizes its tail for 396 slots: 4096³ 3×4, 5120×4096² 6×2', () => {
+    const p4 = { keep: 4, group: 32, vectorLength: 32 };
+    // The longest union list 33 rows (32 and the zero row, as with the H100 run's random weights): 13200 B.
+    const s = spec({ m: 4096, n: 4096, k: 4096 }, p4, {}, context, 33);
+    expect(s.constants).toMatchObject({ BM: 64, BN: 128, TM: 8, TN: 4, WG: 256, UNION: true });
+    expect(s.sharedBytes).toBe(13200);
+    // 64 × 32 = 2048 tiles: on 264 slots the last wave (200) would be too full for a tail; on 396 it is 68 tiles.
+    expect(s.tail).toMatchObject({ rows: 3, splits: 4 });
+    expect(spec({ m: 5120, n: 4096, k: 4096 }, p4, {}, context, 33).tail).toMatchObject({ rows: 6, splits: 2 });
+    expect(spec({ m: 3072, n: 4096, k: 4096 }, p4, {}, context, 33).tail).toBeUndefined(); // 1536 tiles: the last wave 348 of 396
   });
 });
 
