@@ -1,5 +1,7 @@
+# Run 21 split-K fit: python3 fit-splitk.py (in this folder). planner-splitk.json: the planner's split-K per problem
+# (backendPlan of candidatePlans()[0] with 128 compute units), splitk-webgpu-bench.json: every split-K timed.
 import json,re,math,itertools,sys
-d=json.load(open('webgpu-bench.json'))
+d=json.load(open('splitk-webgpu-bench.json'))
 probs=[]
 for r in d['rows']:
     if r['backend']!='webgpu': continue
@@ -62,7 +64,7 @@ print('CV', math.exp(sum(cv)/len(cv)))
 for c in [(0,4,0),(0,4,8),(2,2,2),(0,2,4),(1,3,0),(0,3,0)]:
     print(c, round(score_fn(lambda p: choose(p,*c)),4))
 # planner
-ps=json.load(open('/tmp/ps.json'))
+ps=json.load(open('planner-splitk.json'))
 l=[]
 for p in probs:
     s=pick(p,ps[p['key']]); l.append(math.log(min(p['times'].values())/p['times'][s]))
