@@ -201,11 +201,12 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
 
 /**
  * `--explore`: the default kernel and candidates next to it, timed back to back: the planner's plan unsized (run 21,
- * where the default's split-K is sized to the device). Every default (dense too) with split-K
- * 2 and 3, without its wave tail and with other tails ({@link KernelOptions.tail}; runs 14 and 16). 16-kept-row
+ * where the default's split-K is sized to the device). Every default (dense too) with split-K 2 and 3 (M ≤ 1024:
+ * 1–6 and 8, run 21); for M > 1024 also without its wave tail and with seven others ({@link KernelOptions.tail};
+ * runs 14, 16 and 21). 16-kept-row
  * whole-window stages (default 96×128 8×8, chunks of 4, wave tail): 96×128 unchunked, the earlier 112×128 default
  * without and with its tail, 120×128, 80×128 and 128×128 chunked (run 17). 4:32 (union stages at 1/8 density):
- * 64×128×64 in 8×4 tiles with chunks of 4, every split-K. Union stages of 16 kept rows under 24 KiB (run 19–20, slower):
+ * 64×128×64 in 8×4 tiles with chunks of 4, every split-K. M > 1024: union stages of 16 kept rows under 24 KiB (run 19–20, slower):
  * 8:32 in 64×128×64 and 4:32 in 32×128×128 tiles, 8×4, one slot entry per vector, chunked and not.
  */
 function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {

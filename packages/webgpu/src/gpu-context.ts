@@ -1,4 +1,4 @@
-import type { DeviceLimits } from '@nmkit/format';
+import { BackendUnavailableError, type DeviceLimits } from '@nmkit/format';
 
 /** A device the backend runs on, with what the planner and the capability checks need to know about it. */
 export interface GpuContext {
@@ -39,13 +39,11 @@ export interface AcquireOptions {
   readonly powerPreference?: GPUPowerPreference;
 }
 
-/** Why no device could be made, kept for the provider's availability report. */
-export class NoGpuError extends Error {
-  constructor(
-    readonly reason: string,
-    readonly fix: string,
-  ) {
-    super(reason);
+/** Why no device could be made (no WebGPU, no adapter, a refused device); the provider reports it as unavailability. */
+export class NoGpuError extends BackendUnavailableError {
+  declare readonly fix: string;
+  constructor(reason: string, fix: string) {
+    super('webgpu', reason, fix);
   }
 }
 

@@ -26,5 +26,5 @@ export {
 } from './kernel-spec.js';
 export { buildUnionRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
-export { type AcquireOptions, acquireGpu, type GpuContext, knownComputeUnits, releaseNodeGpu } from './gpu-context.js';
+export { type AcquireOptions, acquireGpu, type GpuContext, knownComputeUnits, NoGpuError, releaseNodeGpu } from './gpu-context.js';
 export { scoped, throwIfFailed } from './error-scopes.js';

@@ -1,6 +1,6 @@
-import { DeviceError, LimitError, NMError, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
+import { BackendUnavailableError, DeviceError, LimitError, NMError, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebGPUBackend, pipelineKey, scoped, throwIfFailed, type WebGPUBackend } from '../src/index.js';
+import { createWebGPUBackend, NoGpuError, pipelineKey, scoped, throwIfFailed, type WebGPUBackend } from '../src/index.js';
 import { gpuBackendOrSkip } from './gpu-backend.js';
 
 let backend: WebGPUBackend | undefined;
@@ -102,6 +102,14 @@ describe('device behaviour', () => {
     expect((error as DeviceError).message).toMatch(/webgpu: WebGPU validation failed: .+/);
     // A clean submission passes.
     await throwIfFailed(scoped(device, () => device.queue.submit([])));
+  });
+
+  it('no GPU (acquireGpu, createGpuContext) is a typed BackendUnavailableError with its reason and fix', () => {
+    const error = new NoGpuError('no WebGPU adapter', 'install a Vulkan driver');
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(NMError.isInstance(error) && error.code).toBe('UNAVAILABLE');
+    expect(error).toMatchObject({ backend: 'webgpu', reason: 'no WebGPU adapter', fix: 'install a Vulkan driver' });
+    expect(error.message).toBe('Backend "webgpu" is unavailable: no WebGPU adapter. Fix: install a Vulkan driver');
   });
 
   it('pipeline cache key encodes every specialisation', () => {
