@@ -10,6 +10,7 @@ import {
   type DenseMatrix,
   DisposedError,
   density,
+  LimitError,
   type MatmulOptions,
   type MatmulShape,
   type NMBackend,
@@ -19,6 +20,7 @@ import {
   summarizeTimings,
   type TimingOptions,
   type TimingResult,
+  timingRuns,
   validateCompressed,
 } from '@nmkit/format';
 import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
@@ -36,9 +38,15 @@ interface Workspace {
   readonly c: Float32Array;
 }
 
+/** Most worker threads {@link createCpuBackend} starts: a guard against runaway values, far above today's core counts. */
+export const MAX_CPU_THREADS = 256;
+
 /** Options of {@link createCpuBackend}. */
 export interface CpuBackendOptions {
-  /** Worker threads (default: every core, `os.availableParallelism()`); 1 runs on the calling thread, no workers. */
+  /**
+   * Worker threads, an integer in [1, {@link MAX_CPU_THREADS}] (default: every core, `os.availableParallelism()`,
+   * capped at that limit); 1 runs on the calling thread, no workers.
+   */
   readonly threads?: number;
   /** Where the worker script is (default: `worker.js` beside this module; from TypeScript sources, `../dist/worker.js`). */
   readonly workerUrl?: URL | string;
@@ -98,7 +106,12 @@ export class CpuBackend implements NMBackend {
     const layout = validateCompressed(weights);
     const { rows, cols, pattern } = weights;
     const problem = capabilityProblem(this.name, CAPABILITIES, { m: 1, n: cols, k: rows }, pattern);
-    if (problem) throw new ShapeError(`cpu cannot hold weights ${rows}×${cols}: ${problem}.`);
+    if (problem) {
+      throw new LimitError(
+        `cpu cannot hold weights ${rows}×${cols}: ${problem}.`,
+        'split the weights into blocks of fewer rows or columns, or use another backend.',
+      );
+    }
     const shared = this.pool !== undefined;
     const kernel = cpuKernelFor(pattern);
     const arrays =
@@ -169,10 +182,14 @@ export class CpuBackend implements NMBackend {
   }
 
   async time(a: DenseMatrix, weights: CpuWeights, options: TimingOptions = {}): Promise<TimingResult> {
+    // Validate as matmul does before planning reads a.rows or weights.cols (a TypeError on null otherwise).
+    this.assertOpen();
+    assertRunnable(this.name, CAPABILITIES, a, weights);
+    const { warmup, repeats } = timingRuns(options);
     const plan = options.plan ?? planCpuTiling({ m: a.rows, n: weights.cols, k: a.cols }, weights.pattern, this.threads);
-    for (let i = 0; i < (options.warmup ?? 3); i++) await this.matmul(a, weights, { plan });
+    for (let i = 0; i < warmup; i++) await this.matmul(a, weights, { plan });
     const samples: number[] = [];
-    for (let i = 0; i < (options.repeats ?? 10); i++) {
+    for (let i = 0; i < repeats; i++) {
       const start = performance.now();
       await this.matmul(a, weights, { plan });
       samples.push(performance.now() - start);
@@ -210,17 +227,22 @@ export class CpuBackend implements NMBackend {
 
 /**
  * Creates the fast CPU backend: spawns its worker threads (Node) and waits until they are ready.
+ * @throws {LimitError} when `threads` is not an integer in [1, {@link MAX_CPU_THREADS}] (before any worker starts).
  * @throws {BackendUnavailableError} when the worker script cannot be loaded (with the path tried and the fix).
  * @example const cpu = await createCpuBackend({ threads: 2 });
  */
 export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
+  // Checked first: Infinity or 1e9 would otherwise spawn workers until the process runs out of memory.
+  if (options.threads !== undefined && !(Number.isSafeInteger(options.threads) && options.threads >= 1 && options.threads <= MAX_CPU_THREADS)) {
+    throw new LimitError(
+      `cpu: threads=${options.threads} is not an integer in [1, ${MAX_CPU_THREADS}].`,
+      `pass a whole number of threads from 1 to ${MAX_CPU_THREADS} (usually at most the core count), or leave it out to use every core.`,
+    );
+  }
   const node = await loadNodeBuiltins();
   const parallelThreshold = options.parallelThreshold ?? 2 ** 21;
   const cores = node ? (node.os.availableParallelism?.() ?? node.os.cpus().length) : 1;
-  const threads = Math.max(1, Math.floor(options.threads ?? cores));
-  if (options.threads !== undefined && !(options.threads >= 1)) {
-    throw new BackendUnavailableError('cpu', `threads=${options.threads} is not a positive number`, 'pass threads ≥ 1.');
-  }
+  const threads = options.threads ?? Math.max(1, Math.min(cores, MAX_CPU_THREADS));
   const model = node ? (node.os.cpus()[0]?.model?.trim() ?? 'unknown CPU') : 'JavaScript';
   if (!node || threads === 1) {
     const why = node ? '' : ' (no worker_threads here)';
@@ -259,7 +281,7 @@ function resolveWorkerUrl(node: NodeBuiltins, given: URL | string | undefined): 
 /**
  * A registry entry for the fast CPU backend with given options (priority 100). `create()` never throws: an
  * unavailable backend comes back with its reason and fix.
- * @example const registry = new BackendRegistry([createCpuProvider({ threads: 4 }), cpuReferenceProvider]);
+ * @example const registry = new BackendRegistry().register(createCpuProvider({ threads: 4 })).register(cpuReferenceProvider);
  */
 export function createCpuProvider(options: CpuBackendOptions = {}): BackendProvider {
   return {
@@ -278,7 +300,7 @@ export function createCpuProvider(options: CpuBackendOptions = {}): BackendProvi
 
 /**
  * Registry entry for the fast CPU backend with default options: every core, worker threads in Node.
- * @example const registry = new BackendRegistry([cpuProvider, cpuReferenceProvider]);
+ * @example const registry = new BackendRegistry().register(cpuProvider).register(cpuReferenceProvider);
  */
 export const cpuProvider: BackendProvider = createCpuProvider();
 

@@ -8,6 +8,7 @@ import {
   capabilityProblem,
   DEFAULT_DEVICE_LIMITS,
   type DenseMatrix,
+  DisposedError,
   type MatmulShape,
   type NMBackend,
   type NMPattern,
@@ -17,6 +18,7 @@ import {
   summarizeTimings,
   type TimingOptions,
   type TimingResult,
+  timingRuns,
   validateCompressed,
 } from '@nmkit/format';
 import { HostWeights } from './prepared.js';
@@ -34,12 +36,16 @@ const CAPABILITIES: BackendCapabilities = {
 /**
  * The oracle: N:M SpMM straight from the format's definition ({@link referenceSpmm}, float64 accumulation,
  * rounded to float32). Obviously correct and slow; every other backend is checked against it.
- * @example const c = await new CpuReferenceBackend().matmul(a, await backend.prepare(sparse));
+ * @example
+ * const ref = new CpuReferenceBackend();
+ * const c = await ref.matmul(a, await ref.prepare(sparse));
+ * await ref.dispose(); // later calls throw DisposedError
  */
 export class CpuReferenceBackend implements NMBackend {
   readonly name = 'cpu-ref';
   readonly device = 'JavaScript, one thread, float64 accumulation';
   readonly capabilities = CAPABILITIES;
+  private closed = false;
 
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern);
@@ -47,6 +53,7 @@ export class CpuReferenceBackend implements NMBackend {
   }
 
   async prepare(weights: CompressedNM): Promise<HostWeights> {
+    this.assertOpen();
     validateCompressed(weights);
     const copy: CompressedNM = { ...weights, pattern: { ...weights.pattern }, values: weights.values.slice(), indices: weights.indices.slice() };
     const bytes = copy.values.byteLength + copy.indices.byteLength;
@@ -54,21 +61,27 @@ export class CpuReferenceBackend implements NMBackend {
   }
 
   async prepareDense(weights: DenseMatrix): Promise<HostWeights> {
+    this.assertOpen();
     assertDenseMatrix(weights, 'B');
     const copy = { rows: weights.rows, cols: weights.cols, data: weights.data.slice() };
     return new HostWeights(this.name, 'dense', weights.rows, weights.cols, undefined, undefined, copy, copy.data.byteLength);
   }
 
   async matmul(a: DenseMatrix, weights: HostWeights): Promise<DenseMatrix> {
+    this.assertOpen();
     assertRunnable(this.name, CAPABILITIES, a, weights);
     const result = weights.sparse ? referenceSpmm(a, weights.sparse) : referenceDense(a, weights.dense!);
     return { rows: result.rows, cols: result.cols, data: Float32Array.from(result.values) };
   }
 
+  /** Times {@link matmul} on the host clock, with the contract's defaults (3 warm-up runs, 10 timed). */
   async time(a: DenseMatrix, weights: HostWeights, options: TimingOptions = {}): Promise<TimingResult> {
+    this.assertOpen();
+    assertRunnable(this.name, CAPABILITIES, a, weights);
+    const { warmup, repeats } = timingRuns(options);
     const samples: number[] = [];
-    for (let i = 0; i < (options.warmup ?? 1); i++) await this.matmul(a, weights);
-    for (let i = 0; i < (options.repeats ?? 3); i++) {
+    for (let i = 0; i < warmup; i++) await this.matmul(a, weights);
+    for (let i = 0; i < repeats; i++) {
       const start = performance.now();
       await this.matmul(a, weights);
       samples.push(performance.now() - start);
@@ -76,7 +89,14 @@ export class CpuReferenceBackend implements NMBackend {
     return summarizeTimings(samples, 'host');
   }
 
-  async dispose(): Promise<void> {}
+  /** Marks the backend disposed: it holds nothing else, but later calls throw DisposedError as the contract says. */
+  async dispose(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DisposedError('The cpu-ref backend');
+  }
 }
 
 /** Registry entry for the reference backend: always available, lowest priority. */

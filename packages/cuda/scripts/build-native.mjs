@@ -26,7 +26,7 @@ if (!process.argv.includes('--force') && !isStale()) {
 }
 const { cudaHome, nvcc } = findToolkit();
 if (!existsSync(nvcc)) {
-  say(`nvcc not found (not on PATH, nor at ${nvcc}): native build skipped (set CUDA_HOME to build it). The cuda backend will report itself unavailable.`);
+  say(`nvcc not found at ${nvcc}: native build skipped (set CUDA_HOME, or put nvcc on PATH, to build it). The cuda backend will report itself unavailable.`);
   process.exit(required ? 1 : 0);
 }
 

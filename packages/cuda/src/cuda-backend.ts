@@ -13,6 +13,7 @@ import {
   type NMBackend,
   type NMPattern,
   summarizeTimings,
+  timingRuns,
   type TimingOptions,
   type TimingResult,
   validateCompressed,
@@ -135,8 +136,7 @@ export class CudaBackend implements NMBackend {
 
   async time(a: DenseMatrix, weights: CudaWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const { handle, plan } = this.begin(a, weights, options);
-    const warmup = options.warmup ?? 3;
-    const repeats = options.repeats ?? 10;
+    const { warmup, repeats } = timingRuns(options);
     const samples = await this.call('time', () => this.context.time(handle, a.data, a.rows, a.cols, plan.native, warmup, repeats));
     return summarizeTimings(Array.from(samples), 'device', plan.tiling);
   }

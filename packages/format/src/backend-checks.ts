@@ -3,7 +3,7 @@ import { assertMatmulShapes } from './compressed.js';
 import type { DenseMatrix } from './dense.js';
 import { DisposedError, LimitError, NMError, ShapeError } from './errors.js';
 import { assertPattern, describePattern, type NMPattern } from './pattern.js';
-import type { MatmulShape } from './tiling-plan.js';
+import { assertMatmulDimensions, type MatmulShape } from './tiling-plan.js';
 
 /**
  * The checks every backend shares: a valid pattern within the declared capabilities, and every buffer within
@@ -17,7 +17,7 @@ export function capabilityProblem(
 ): string | undefined {
   const { m, n, k } = shape;
   for (const [name, value] of [['M', m], ['N', n], ['K', k]] as const) {
-    if (!Number.isSafeInteger(value) || value < 1) return `${name}=${value} is not a positive integer`;
+    if (!Number.isSafeInteger(value) || value < 1) return `${name}=${value}: every dimension must be an integer ≥ 1`;
     if (value > capabilities.limits.maxDimension) {
       return `${name}=${value} exceeds ${backend}'s largest dimension ${capabilities.limits.maxDimension}`;
     }
@@ -52,8 +52,9 @@ export function capabilityProblem(
 
 /**
  * Validates a multiplication's operands before any device work: A's shape and data, weights owned by this
- * backend and not disposed, K matching, and every limit.
- * @throws {ShapeError | DisposedError | LimitError}
+ * backend and not disposed, K matching, every dimension ≥ 1, and every limit.
+ * @throws {ShapeError} for foreign weights, a K mismatch or an empty dimension; {@link DisposedError};
+ * {@link LimitError} for a problem over the backend's limits.
  */
 export function assertRunnable(
   backend: string,
@@ -72,11 +73,13 @@ export function assertRunnable(
   }
   if (weights.disposed) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on ${backend}`);
   assertMatmulShapes(a, weights, weights.kind === 'nm' ? `B (${describePattern(weights.pattern)})` : 'B');
+  // An empty A (M = 0) is a valid DenseMatrix but not a runnable product: a shape problem, not a device limit.
+  assertMatmulDimensions({ m: a.rows, n: weights.cols, k: a.cols }, backend);
   const problem = capabilityProblem(backend, capabilities, { m: a.rows, n: weights.cols, k: a.cols }, weights.pattern);
   if (problem) {
     throw new LimitError(
       `${backend} cannot run A ${a.rows}×${a.cols} · B ${weights.rows}×${weights.cols}: ${problem}.`,
-      'split the problem (fewer rows of A per call) or use another backend.',
+      'split the problem into smaller products (fewer rows of A or columns of B per call), or use another backend.',
     );
   }
 }

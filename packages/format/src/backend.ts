@@ -1,5 +1,6 @@
 import type { CompressedNM } from './compressed.js';
 import type { DenseMatrix } from './dense.js';
+import { LimitError } from './errors.js';
 import type { NMPattern } from './pattern.js';
 import type { MatmulShape, TilingPlan } from './tiling-plan.js';
 
@@ -53,9 +54,9 @@ export interface MatmulOptions {
 
 /** Options of {@link NMBackend.time}. */
 export interface TimingOptions extends MatmulOptions {
-  /** Untimed runs first (default 3). */
+  /** Untimed runs first, an integer ≥ 0 (default 3). */
   readonly warmup?: number;
-  /** Timed runs (default 10). */
+  /** Timed runs, an integer ≥ 1 (default 10). */
   readonly repeats?: number;
 }
 
@@ -76,7 +77,7 @@ export interface TimingResult {
  * `validateCompressed` and `assertMatmulShapes`) before anything reaches a device.
  *
  * @example
- * const backend = await resolveBackend(registry);
+ * const { backend } = await new BackendRegistry().register(cpuProvider).register(cpuReferenceProvider).resolve();
  * const weights = await backend.prepare(pruneByMagnitude(b, nmPattern(8, 32, 32)));
  * const c = await backend.matmul(a, weights);
  * weights.dispose();
@@ -117,12 +118,45 @@ export interface BackendProvider {
   create(): Promise<BackendAvailability>;
 }
 
-/** Summarises timing samples (median, min, max). */
+/** Untimed runs {@link NMBackend.time} does when {@link TimingOptions.warmup} is not given. */
+export const DEFAULT_WARMUP_RUNS = 3;
+
+/** Timed runs {@link NMBackend.time} does when {@link TimingOptions.repeats} is not given. */
+export const DEFAULT_TIMED_RUNS = 10;
+
+/**
+ * The warm-up and timed run counts of {@link NMBackend.time}: the contract's defaults (3 and 10) filled in, and
+ * checked, so a backend never times zero runs (a NaN median) or spins forever.
+ * @throws {LimitError} when `warmup` is not an integer ≥ 0 or `repeats` not an integer ≥ 1.
+ * @example timingRuns({ repeats: 5 }) // { warmup: 3, repeats: 5 }
+ */
+export function timingRuns(options: TimingOptions = {}): { warmup: number; repeats: number } {
+  const warmup = options.warmup ?? DEFAULT_WARMUP_RUNS;
+  const repeats = options.repeats ?? DEFAULT_TIMED_RUNS;
+  if (!Number.isSafeInteger(warmup) || warmup < 0) {
+    throw new LimitError(`TimingOptions.warmup=${warmup} is not an integer ≥ 0.`, 'pass a whole number of warm-up runs, such as 3.');
+  }
+  if (!Number.isSafeInteger(repeats) || repeats < 1) {
+    throw new LimitError(
+      `TimingOptions.repeats=${repeats} is not an integer ≥ 1: at least one timed run is needed for a median.`,
+      'pass a whole number of timed runs, such as 10.',
+    );
+  }
+  return { warmup, repeats };
+}
+
+/**
+ * Summarises timing samples (median, min, max).
+ * @throws {LimitError} when there are no samples (no median exists).
+ */
 export function summarizeTimings(
   samplesMs: readonly number[],
   clock: 'device' | 'host',
   plan?: TilingPlan,
 ): TimingResult {
+  if (samplesMs.length === 0) {
+    throw new LimitError('summarizeTimings needs at least one sample, got none.', 'time at least one run (repeats ≥ 1).');
+  }
   const sorted = [...samplesMs].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
   const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

@@ -87,13 +87,13 @@ export function validateCompressed(matrix: CompressedNM): CompressedLayout {
   if (values.length !== layout.valuesLength) {
     throw new FormatError(
       `Compressed values have ${values.length} elements; a ${where} needs ${layout.keptRows}×${cols} = ${layout.valuesLength}.`,
-      'build the matrix with compressNM() or pruneByMagnitude().',
+      'build the matrix with pruneByMagnitude() or compressWithMask().',
     );
   }
   if (indices.length !== layout.indicesLength) {
     throw new FormatError(
       `Compressed indices have ${indices.length} entries; a ${where} needs ${layout.keptRows}×${layout.vectors} = ${layout.indicesLength}.`,
-      'build the matrix with compressNM() or pruneByMagnitude().',
+      'build the matrix with pruneByMagnitude() or compressWithMask().',
     );
   }
   const { keep, group, vectorLength } = pattern;

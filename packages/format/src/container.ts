@@ -27,8 +27,13 @@ import { MAX_GROUP } from './pattern.js';
  * | 64 | … | values (float32), then indices (uint8); nothing after |
  */
 export const CONTAINER_MAGIC = Uint8Array.of(0x89, 0x4e, 0x4d, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a);
+/** Format version written at offset 8; {@link loadCompressed} reads only this version. */
 export const CONTAINER_VERSION = 1;
+/** Size of the fixed header in bytes; the payload starts right after it. */
 export const CONTAINER_HEADER_BYTES = 64;
+
+/** Largest value of the header's uint32 fields (rows K, cols N, vectorLength). */
+const UINT32_MAX = 0xffff_ffff;
 
 const DTYPE_FLOAT32 = 1;
 const INDEX_UINT8 = 1;
@@ -42,10 +47,22 @@ export interface LoadOptions {
 
 /**
  * Serialises a compressed matrix (validated first) into container bytes.
+ * @throws {ContainerError} when K, N or the vector length does not fit the header's uint32 fields.
  * @example await fs.writeFile('layer0.nmk', saveCompressed(sparse));
  */
 export function saveCompressed(matrix: CompressedNM): Uint8Array {
   const layout = validateCompressed(matrix);
+  // K, N and V are stored as uint32: a larger value would wrap and write a file loadCompressed() rejects.
+  const uint32Fields = [
+    ['rows (K)', matrix.rows, 'split the matrix into blocks of fewer rows.'],
+    ['cols (N)', matrix.cols, 'split the matrix into blocks of fewer columns.'],
+    ['vectorLength', matrix.pattern.vectorLength, `save it with vectorLength = cols (${matrix.cols}): any V ≥ N is one vector, the same matrix.`],
+  ] as const;
+  for (const [field, value, fix] of uint32Fields) {
+    if (value > UINT32_MAX) {
+      throw new ContainerError(`Cannot save: ${field} = ${value} exceeds the container's uint32 limit of ${UINT32_MAX}.`, fix);
+    }
+  }
   const valuesBytes = layout.valuesLength * 4;
   const out = new Uint8Array(CONTAINER_HEADER_BYTES + valuesBytes + layout.indicesLength);
   const view = new DataView(out.buffer);

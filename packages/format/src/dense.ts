@@ -1,4 +1,4 @@
-import { ShapeError } from './errors.js';
+import { LimitError, ShapeError } from './errors.js';
 
 /**
  * A dense row-major float32 matrix: element (r, c) is `data[r * cols + c]`.
@@ -13,12 +13,16 @@ export interface DenseMatrix {
 /**
  * Wraps (or allocates, zero-filled) a row-major matrix after checking that `data` has rows·cols elements.
  * @throws {ShapeError} when the dimensions are not non-negative integers or the length does not match.
+ * @throws {LimitError} when rows·cols elements are more than a Float32Array can hold here.
  */
 export function denseMatrix(rows: number, cols: number, data?: Float32Array): DenseMatrix {
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
-    throw new ShapeError(`Matrix dimensions must be non-negative integers, got ${rows}×${cols}.`);
+    throw new ShapeError(
+      `Matrix dimensions must be non-negative integers, got ${rows}×${cols}.`,
+      'pass whole numbers of rows and columns.',
+    );
   }
-  const buffer = data ?? new Float32Array(rows * cols);
+  const buffer = data ?? allocateElements(rows, cols);
   if (!(buffer instanceof Float32Array)) {
     throw new ShapeError(`Matrix data must be a Float32Array, got ${describeValue(buffer)}.`);
   }
@@ -52,6 +56,21 @@ export function assertDenseMatrix(value: DenseMatrix, name: string): void {
     throw new ShapeError(
       `Operand ${name} is ${rows}×${cols} (${rows * cols} elements) but its data has ${data.length}.`,
       'pass row-major data of length rows·cols.',
+    );
+  }
+}
+
+/** A zero-filled Float32Array of rows·cols elements; the engine's RangeError becomes a LimitError naming the size. */
+function allocateElements(rows: number, cols: number): Float32Array {
+  const elements = rows * cols;
+  try {
+    return new Float32Array(elements);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // The largest typed array depends on the engine (2³² elements in Node 20) and on free memory.
+    throw new LimitError(
+      `A ${rows}×${cols} matrix needs ${elements} float32 elements, more than a Float32Array can hold here (${error.message}).`,
+      'split the matrix into smaller blocks of rows or columns.',
     );
   }
 }

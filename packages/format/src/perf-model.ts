@@ -11,7 +11,10 @@ export interface DevicePeak {
   readonly bytesPerSecond: number;
 }
 
-/** NVIDIA H100 SXM: FP32 CUDA-core peak and measured device-to-device bandwidth (shared/notes/h100-figures.md). */
+/**
+ * NVIDIA H100 SXM: the FP32 CUDA-core peak from NVIDIA's H100 SXM specifications, and the device-to-device copy
+ * bandwidth measured on an H100 SXM (a little below the HBM3 peak of the spec sheet).
+ */
 export const H100_SXM: DevicePeak = { name: 'NVIDIA H100 SXM', flopsPerSecond: 66.9e12, bytesPerSecond: 3.0e12 };
 
 /** What the performance model says about one problem. */

@@ -1,6 +1,6 @@
 import type { CompressedNM } from './compressed.js';
 import { compressedLayout } from './compressed.js';
-import type { DenseMatrix } from './dense.js';
+import { type DenseMatrix, denseMatrix } from './dense.js';
 import type { NMPattern } from './pattern.js';
 
 /**
@@ -18,12 +18,17 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A rows×cols matrix of uniform values in [-1, 1). */
+/**
+ * A rows×cols matrix of uniform values in [-1, 1).
+ * @throws {ShapeError} when the dimensions are not non-negative integers.
+ * @throws {LimitError} when rows·cols elements are more than a Float32Array can hold here.
+ */
 export function randomDense(rows: number, cols: number, seed = 1): DenseMatrix {
+  const matrix = denseMatrix(rows, cols); // validates the dimensions and allocates
   const rand = seededRandom(seed);
-  const data = new Float32Array(rows * cols);
+  const data = matrix.data;
   for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
-  return { rows, cols, data };
+  return matrix;
 }
 
 /**

@@ -98,8 +98,11 @@ export function compareWithReference(got: Float32Array, ref: ReferenceResult, te
     let bad: boolean;
     let bound = 0;
     if (!Number.isFinite(expected) || !Number.isFinite(ref.magnitudes[i])) {
-      // Inf − Inf yields NaN in any order of summation, and a float32 sum can overflow where float64 did not.
-      bad = Number.isNaN(expected) ? !Number.isNaN(value) : Number.isFinite(ref.magnitudes[i]) && value !== expected;
+      // Inf − Inf yields NaN in any order of summation, so the float64 sum already says NaN or which infinity:
+      // NaN must stay NaN and ±Inf must be the same infinity (0 or −Inf where +Inf is expected is wrong).
+      if (Number.isNaN(expected)) bad = !Number.isNaN(value);
+      else bad = !Number.isFinite(expected) && value !== expected;
+      if (bad) worstRatio = Number.POSITIVE_INFINITY;
     } else {
       bound = gamma * ref.magnitudes[i] + 1e-30;
       const error = Math.abs(value - expected);

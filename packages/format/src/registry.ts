@@ -51,10 +51,19 @@ export class BackendRegistry {
       if (result.available) return { backend: result.backend, skipped };
       skipped.push({ name: provider.name, priority: provider.priority, available: false, reason: result.reason, fix: result.fix });
     }
-    const reasons = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+    const reasons = skipped.map((s) => `${s.name}: ${s.reason}`);
+    // Name what was asked for but never registered, and what is, so a typo or a missing register() call shows.
+    const unregistered = only ? only.filter((name) => !this.providers.some((p) => p.name === name)) : [];
+    if (unregistered.length > 0) {
+      const registered = this.names();
+      reasons.push(
+        `${unregistered.map((name) => `"${name}"`).join(', ')} ${unregistered.length === 1 ? 'is' : 'are'} not registered ` +
+          `(registered: ${registered.length > 0 ? registered.map((name) => `"${name}"`).join(', ') : 'none'})`,
+      );
+    }
     throw new BackendUnavailableError(
       only ? only.join('|') : 'any',
-      reasons || 'no backend is registered',
+      reasons.join('; ') || (only ? 'the list of requested backends is empty' : 'no backend is registered'),
       'install a backend package (@nmkit/cpu-ref works everywhere) and register its provider.',
     );
   }

@@ -1,4 +1,4 @@
-import { LimitError } from './errors.js';
+import { LimitError, ShapeError } from './errors.js';
 import { density, type NMPattern } from './pattern.js';
 
 /** The GEMM's dimensions: C[M×N] = A[M×K] · B[K×N]. */
@@ -185,10 +185,28 @@ function chooseSplitK(shape: MatmulShape, plan: TilingPlan, limits: DeviceLimits
   return split;
 }
 
-function assertShape(shape: MatmulShape): void {
+/**
+ * Checks that every dimension of C = A·B is an integer ≥ 1: a product with an empty dimension has nothing to plan
+ * or run, which is a wrong shape, not a limit.
+ * @param who what is refusing, for the message (e.g. a backend's name).
+ * @throws {ShapeError} naming A's and B's shapes and the dimension that is not an integer ≥ 1.
+ * @example assertMatmulDimensions({ m: 0, n: 8, k: 16 }, 'planTiling') // ShapeError: … M=0 …
+ */
+export function assertMatmulDimensions(shape: MatmulShape, who: string): void {
   for (const key of ['m', 'n', 'k'] as const) {
-    if (!Number.isSafeInteger(shape[key]) || shape[key] < 1) {
-      throw new LimitError(`Shape ${shape.m}×${shape.n}×${shape.k}: ${key.toUpperCase()} must be a positive integer.`);
-    }
+    const value = shape[key];
+    if (Number.isSafeInteger(value) && value >= 1) continue;
+    const whole = Number.isSafeInteger(value);
+    throw new ShapeError(
+      `${who} cannot multiply A ${shape.m}×${shape.k} by B ${shape.k}×${shape.n}: ${key.toUpperCase()}=${value}, ` +
+        'but every dimension of C = A·B must be an integer ≥ 1.',
+      whole
+        ? 'skip empty products (C is M×N zeros when K = 0, and has no elements when M or N is 0).'
+        : 'pass whole numbers of rows and columns.',
+    );
   }
+}
+
+function assertShape(shape: MatmulShape): void {
+  assertMatmulDimensions(shape, 'The tiling planner');
 }

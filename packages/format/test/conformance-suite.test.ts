@@ -20,7 +20,7 @@ import { conformanceCases } from '../src/conformance/index.js';
  * The suite must be able to fail: these backends each break one rule on purpose, and the suite has to notice.
  * (`honest` is the control: it must pass everything.)
  */
-type Flaw = 'honest' | 'dense-math' | 'drops-last-column' | 'no-validation' | 'sloppy-rounding';
+type Flaw = 'honest' | 'dense-math' | 'drops-last-column' | 'no-validation' | 'sloppy-rounding' | 'flushes-inf' | 'flips-inf';
 
 const capabilities: BackendCapabilities = {
   dtypes: ['float32'],
@@ -55,6 +55,8 @@ function flawedBackend(flaw: Flaw): NMBackend {
       const data = Float32Array.from(ref.values);
       if (flaw === 'drops-last-column') for (let m = 0; m < a.rows; m++) data[m * sparse.cols + sparse.cols - 1] = 0;
       if (flaw === 'sloppy-rounding') for (let i = 0; i < data.length; i++) data[i] *= 1 + 1e-4;
+      if (flaw === 'flushes-inf') for (let i = 0; i < data.length; i++) if (Math.abs(data[i]) === Number.POSITIVE_INFINITY) data[i] = 0;
+      if (flaw === 'flips-inf') for (let i = 0; i < data.length; i++) if (Math.abs(data[i]) === Number.POSITIVE_INFINITY) data[i] = -data[i];
       return { rows: a.rows, cols: sparse.cols, data };
     },
     async time() {
@@ -95,6 +97,11 @@ describe('the conformance suite', () => {
   it('catches missing validation', async () => {
     const failed = await failures('no-validation');
     expect(failed).toEqual(expect.arrayContaining(['bad-input/corrupt-indices', 'bad-input/foreign-weights', 'bad-input/disposed-weights']));
+  });
+
+  it('catches a backend that returns 0 or the wrong-signed infinity where ±Inf is expected', async () => {
+    expect(await failures('flushes-inf')).toEqual(['special-values/nan-inf-propagate']);
+    expect(await failures('flips-inf')).toEqual(['special-values/nan-inf-propagate']);
   });
 
   it('catches errors beyond float32 rounding', async () => {

@@ -63,6 +63,14 @@ describe('container file', () => {
     expect(() => loadCompressed(bytes)).toThrow(message);
   });
 
+  it('refuses to save a vector length that does not fit the uint32 header field, and round-trips the largest that does', () => {
+    const wide = randomCompressed(8, 4, { keep: 2, group: 4, vectorLength: 2 ** 32 }, 4);
+    expect(() => saveCompressed(wide)).toThrow(ContainerError);
+    expect(() => saveCompressed(wide)).toThrow(/vectorLength = 4294967296 exceeds the container's uint32 limit of 4294967295/);
+    const widest = { ...wide, pattern: { ...wide.pattern, vectorLength: 2 ** 32 - 1 } };
+    expect(loadCompressed(saveCompressed(widest)).pattern.vectorLength).toBe(2 ** 32 - 1);
+  });
+
   it('rejects a checksummed payload whose indices break the format', () => {
     const m = sample();
     m.indices[0] = 200;

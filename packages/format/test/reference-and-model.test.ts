@@ -48,6 +48,25 @@ describe('compareWithReference', () => {
     got[0] = Number.NaN;
     expect(compareWithReference(got, poisoned, 64).ok).toBe(true);
   });
+
+  it('requires the same infinity where the reference has ±Inf', () => {
+    const poisoned = { ...ref, values: ref.values.slice(), magnitudes: ref.magnitudes.slice() };
+    poisoned.values[3] = Number.POSITIVE_INFINITY;
+    poisoned.magnitudes[3] = Number.POSITIVE_INFINITY;
+    const got = Float32Array.from(ref.values);
+    for (const wrong of [0, Number.NEGATIVE_INFINITY, Number.NaN]) {
+      got[3] = wrong;
+      const result = compareWithReference(got, poisoned, 64);
+      expect(result.ok, `got ${wrong} where +Inf is expected`).toBe(false);
+      expect(result.firstMismatch?.slice(0, 4)).toEqual([0, 3, wrong, Number.POSITIVE_INFINITY]);
+    }
+    got[3] = Number.POSITIVE_INFINITY;
+    expect(compareWithReference(got, poisoned, 64).ok).toBe(true);
+    poisoned.values[3] = Number.NEGATIVE_INFINITY;
+    expect(compareWithReference(got, poisoned, 64).ok).toBe(false);
+    got[3] = Number.NEGATIVE_INFINITY;
+    expect(compareWithReference(got, poisoned, 64).ok).toBe(true);
+  });
 });
 
 describe('performance model', () => {

@@ -32,6 +32,19 @@ describe('BackendRegistry', () => {
     await expect(registry.resolve()).rejects.toThrow('cuda: no cuda device; webgpu: no webgpu device');
   });
 
+  it('names the requested backends that are not registered, and the registered ones', async () => {
+    const registry = new BackendRegistry().register(provider('cpu-ref', 0, true)).register(provider('webgpu', 200, false));
+    const error = await registry.resolve(['cuda']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toContain('"cuda" is not registered (registered: "webgpu", "cpu-ref")');
+    expect((error as Error).message).not.toContain('no backend is registered');
+    // A registered but unavailable backend keeps its own reason next to the missing one.
+    await expect(registry.resolve(['webgpu', 'cuda', 'metal'])).rejects.toThrow(
+      'webgpu: no webgpu device; "cuda", "metal" are not registered (registered: "webgpu", "cpu-ref")',
+    );
+    await expect(new BackendRegistry().resolve(['cuda'])).rejects.toThrow('"cuda" is not registered (registered: none)');
+  });
+
   it('can be restricted to named backends', async () => {
     const registry = new BackendRegistry().register(provider('cuda', 300, true)).register(provider('cpu', 100, true));
     expect((await registry.resolve(['cpu'])).backend.name).toBe('cpu');

@@ -27,7 +27,7 @@ export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): P
 
 /**
  * Registry entry for the WebGPU backend (priority 200: after CUDA, before the CPU backends).
- * @example const registry = new BackendRegistry([webgpuProvider, cpuReferenceProvider]);
+ * @example const registry = new BackendRegistry().register(webgpuProvider).register(cpuReferenceProvider);
  */
 export const webgpuProvider: BackendProvider = {
   name: 'webgpu',

@@ -18,6 +18,7 @@ import {
   type PreparedWeights,
   planTiling,
   summarizeTimings,
+  timingRuns,
   type TilingPlan,
   type TimingOptions,
   type TimingResult,
@@ -179,8 +180,7 @@ export class WebGPUBackend implements NMBackend {
     const session = await this.live();
     const { device, timestamps } = session.context;
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    const warmup = options.warmup ?? 3;
-    const repeats = Math.max(1, options.repeats ?? 10);
+    const { warmup, repeats } = timingRuns(options);
     return this.guard(session, async () => {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
       const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
@@ -197,7 +197,11 @@ export class WebGPUBackend implements NMBackend {
         await throwIfFailed(errors);
         let samples: number[];
         if (timestamps) {
-          samples = await timeWithQueries(device, run, repeats, owned);
+          samples = [];
+          // A query set holds at most 4096 timestamps (WebGPU): long runs are timed in batches.
+          for (let done = 0; done < repeats; done += MAX_TIMED_PER_BATCH) {
+            samples.push(...(await timeWithQueries(device, run, Math.min(MAX_TIMED_PER_BATCH, repeats - done), owned)));
+          }
         } else {
           samples = [];
           for (let i = 0; i < repeats; i++) {
@@ -416,6 +420,9 @@ function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUCompu
   }
   pass.end();
 }
+
+/** Passes timed per query set: two timestamps each, within WebGPU's 4096 queries per set. */
+const MAX_TIMED_PER_BATCH = 2048;
 
 /** Device time of each of `repeats` passes, from timestamp queries written at the start and end of each pass. */
 async function timeWithQueries(device: GPUDevice, run: Run, repeats: number, owned: GPUBuffer[]): Promise<number[]> {

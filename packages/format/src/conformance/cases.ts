@@ -25,6 +25,7 @@ export type ConformanceScale = 'full' | 'quick';
 export const CONFORMANCE_PATTERNS: readonly (readonly [number, number])[] = [
   [1, 2], [2, 4], [4, 8], [16, 32], [12, 32], [8, 32], [4, 32], [1, 32], [3, 7], [5, 5],
 ];
+/** Vector lengths every pattern is run with: element-wise, narrower than a warp, and one to four warps wide. */
 export const CONFORMANCE_VECTOR_LENGTHS: readonly number[] = [1, 4, 32, 64, 128];
 
 /** Builds the case list. */
