@@ -16,6 +16,13 @@ export function diagnoseProbe(probe: NativeProbe): { reason: string; fix: string
         fix: 'install an NVIDIA GPU driver that supports CUDA 13 (R580 or newer), or use the webgpu or cpu backend on machines without an NVIDIA GPU.',
       };
     }
+    if (!probe.errorCode && probe.deviceCount > 0) {
+      // The runtime started but the requested index is past the visible devices.
+      return {
+        reason: `${probe.error} (${probe.deviceCount} visible)`,
+        fix: `choose a device index from 0 to ${probe.deviceCount - 1} (createCudaBackend({ device }) or NMKIT_CUDA_DEVICE), and check CUDA_VISIBLE_DEVICES.`,
+      };
+    }
     if (probe.errorCode === 100 || probe.deviceCount === 0) {
       return {
         reason: `no CUDA-capable device: ${probe.errorCode ? code : probe.error}`,

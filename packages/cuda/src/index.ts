@@ -22,7 +22,7 @@ export {
   tiledCost,
   type WeightsInfo,
 } from './planner.js';
-export { createCudaBackend, cudaProvider, DEVICE_ENV } from './provider.js';
+export { type CudaBackendOptions, createCudaBackend, createCudaProvider, cudaProvider, DEVICE_ENV } from './provider.js';
 export {
   hasTiledPath,
   MAX_STAGE_ROWS,

@@ -6,15 +6,26 @@ import { loadAddon } from './native-loader.js';
 /** Environment variable choosing the device index (default 0). */
 export const DEVICE_ENV = 'NMKIT_CUDA_DEVICE';
 
+/** Options of {@link createCudaBackend}. */
+export interface CudaBackendOptions {
+  /** CUDA device index (default: `NMKIT_CUDA_DEVICE`, else 0). */
+  readonly device?: number;
+}
+
 /**
  * Creates the CUDA backend, or says why it cannot run here: addon missing or unloadable, no driver (cudaGetDeviceCount
- * error 35 on machines without one), no device, or a GPU older than sm_80. Never throws.
- * @example const got = await createCudaBackend(); if (!got.available) console.log(got.reason, got.fix);
+ * error 35 on machines without one), no such device, or a GPU older than sm_80. Never throws.
+ * @example const got = await createCudaBackend({ device: 1 }); if (!got.available) console.log(got.reason, got.fix);
  */
-export async function createCudaBackend(): Promise<BackendAvailability> {
+export async function createCudaBackend(options: CudaBackendOptions = {}): Promise<BackendAvailability> {
+  const fromEnv = process.env[DEVICE_ENV];
+  const device = options.device ?? (fromEnv === undefined || fromEnv === '' ? 0 : Number(fromEnv));
+  if (!Number.isSafeInteger(device) || device < 0) {
+    const source = options.device !== undefined ? 'options.device' : DEVICE_ENV;
+    return { available: false, reason: `${source}=${options.device ?? fromEnv} is not a device index`, fix: 'pass an integer ≥ 0 (0 is the first GPU, as nvidia-smi lists them).' };
+  }
   const load = loadAddon();
   if (!load.ok) return { available: false, reason: load.reason, fix: load.fix };
-  const device = Number(process.env[DEVICE_ENV] ?? 0) || 0;
   try {
     const probe = load.addon.probe(device);
     const problem = diagnoseProbe(probe);
@@ -30,7 +41,15 @@ export async function createCudaBackend(): Promise<BackendAvailability> {
 }
 
 /**
- * Registry entry of the CUDA backend (priority 300: tried first).
+ * A registry entry for the CUDA backend on a given device (priority 300: tried first). `create()` never throws.
+ * @example new BackendRegistry().register(createCudaProvider({ device: 1 })).register(cpuProvider)
+ */
+export function createCudaProvider(options: CudaBackendOptions = {}): BackendProvider {
+  return { name: 'cuda', priority: 300, create: () => createCudaBackend(options) };
+}
+
+/**
+ * Registry entry of the CUDA backend on the default device (`NMKIT_CUDA_DEVICE`, else 0).
  * @example new BackendRegistry().register(cudaProvider).register(cpuProvider)
  */
-export const cudaProvider: BackendProvider = { name: 'cuda', priority: 300, create: createCudaBackend };
+export const cudaProvider: BackendProvider = createCudaProvider();

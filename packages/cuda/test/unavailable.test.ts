@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { cpuReferenceProvider } from '@nmkit/cpu-ref';
 import { BackendRegistry, nmPattern, randomCompressed, randomDense } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
-import { addonCandidates, cudaProvider, diagnoseProbe, loadAddon, type NativeProbe } from '../src/index.js';
+import { addonCandidates, createCudaBackend, createCudaProvider, cudaProvider, diagnoseProbe, loadAddon, type NativeProbe } from '../src/index.js';
 
 const noDevice: NativeProbe = {
   ok: false,
@@ -43,6 +43,20 @@ describe('cuda availability', () => {
     expect(problem?.fix).toMatch(/driver|webgpu|cpu/);
     expect(diagnoseProbe({ ...noDevice, ok: true, errorCode: 0, error: '', name: 'Old GPU', computeCapability: '7.5' })?.reason).toContain('7.5');
     expect(diagnoseProbe({ ...noDevice, ok: true, errorCode: 0, error: '', name: 'H100', computeCapability: '9.0' })).toBeUndefined();
+    const pastEnd = diagnoseProbe({ ...noDevice, errorCode: 0, error: 'no CUDA device with index 3', deviceCount: 2 });
+    expect(pastEnd?.reason).toBe('no CUDA device with index 3 (2 visible)');
+    expect(pastEnd?.fix).toMatch(/from 0 to 1/);
+  });
+
+  it('a device index that is not an integer ≥ 0 is an unavailability with the fix, before the addon loads', async () => {
+    for (const device of [-1, 1.5, Number.NaN]) {
+      const got = await createCudaBackend({ device });
+      expect(got.available).toBe(false);
+      if (got.available) continue;
+      expect(got.reason).toBe(`options.device=${device} is not a device index`);
+      expect(got.fix).toMatch(/integer ≥ 0/);
+    }
+    expect(createCudaProvider({ device: 1 })).toMatchObject({ name: 'cuda', priority: 300 });
   });
 
   it('diagnoses a missing addon with every path it tried', () => {
