@@ -249,6 +249,12 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
       [128, 128],
     ]) out.push({ plan: tile(m, n), options: chunked });
   }
+  // Run 23: 8:32 union stages of one window in 64×128 tiles of 8×4 (≤ 14 KB: three per SM) against 128×128 (slower:
+  // 1.994 against 1.614 ms at 4096³, 2.229 against 2.032 at 2048×11008×4096).
+  if (p.variant === 'high-sparsity' && pattern.keep * 4 === pattern.group && pattern.vectorLength % 4 === 0) {
+    const q: TilingPlan = { ...p, block: { m: 64, n: 128, k: pattern.group }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };
+    for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: {} });
+  }
   if (p.variant === 'high-sparsity' && pattern.keep * 8 === pattern.group && pattern.vectorLength % 4 === 0) {
     const q: TilingPlan = { ...p, block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };
     for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: { keptChunk: 4 } });
