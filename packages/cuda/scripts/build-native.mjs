@@ -2,7 +2,7 @@
 // Builds the CUDA addon with node-gyp when nvcc is present; otherwise explains and exits 0, so installing or
 // building the package never fails for lack of CUDA (the backend then reports itself unavailable at run time).
 //   NMKIT_CUDA_SKIP_BUILD=1   skip on purpose
-//   CUDA_HOME / CUDA_PATH     toolkit location (default: the toolkit of the nvcc on PATH, else /usr/local/cuda)
+//   CUDA_HOME / CUDA_PATH     toolkit location (default: /usr/local/cuda when it has nvcc, else the nvcc on PATH's)
 //   NMKIT_CUDA_REQUIRE_BUILD=1  fail (exit 1) when the build fails, for CI jobs that must produce the addon
 //   --force                    rebuild even when build/Release/nmkit_cuda.node is newer than every source (default: skip)
 import { spawnSync } from 'node:child_process';

@@ -361,7 +361,7 @@ const UNIT_REGISTERS = 65536;
  * workgroups of ≤ 24 KiB and one above, measured), 2048 invocations and 64 K registers at two per accumulator.
  * WebGPU reports no register counts; the H100 driver's (tools/vkstats) were 127–154 for 8×8 tiles and 63–110 for 8×4,
  * so 4:32 in 64×128 tiles of 8×4 (80 registers, 13.2 KB) runs three per SM, as does 2:4 with V = 1 in 64×128 tiles
- * of 8×8 (128 invocations, 152 registers, 12.5 KB): their wave tails measured 8–32 % faster sized for three (run 21).
+ * of 8×8 (128 invocations, 152 registers, 12.5 KB): their wave tails measured 3–32 % faster sized for three (run 21).
  */
 export function workgroupsPerUnit(kernel: KernelFootprint, maxSharedMemoryBytes: number): number {
   const byMemory = Math.floor(maxSharedMemoryBytes / Math.max(1, kernel.sharedBytes));
@@ -382,8 +382,9 @@ function waveSlots(kernel: KernelFootprint, context: Pick<GpuContext, 'limits'> 
  * as a slice's stages, plus about three stages per slice for its partial C and the reduce pass. Larger grids run
  * whole (the wave tail evens their last wave). The shared planner instead doubles split-K until its guess of compute
  * units holds two tiles each, blind to how many workgroups an SM really runs and to the waves: fitted on the H100 to
- * 66 problems with M ≤ 1024 (run 21, every split-K 1–6 and 8 timed), this model's choices run at 99 % of the fastest
- * (98 % leaving each shape out of the fit), the planner's at 92 %.
+ * 66 problems with M ≤ 1024 (run 21, every split-K 1–6 and 8 timed; results/raw-run21-h100/fit-splitk.py), this
+ * model's choices run at 98.8 % of the fastest split (97.9 % leaving each shape out of the fit; the five grids over a
+ * wave counted without their tail), the planner's at 92 %.
  */
 export function waveSplitK(tiles: number, stages: number, slots: number): number {
   if (tiles > slots) return 1;

@@ -82,3 +82,13 @@ for c in [(1,3,0),(0,4,0),(0,3,0),(1,2,0),(2,3,0),(1,4,0)]:
     print(c, round(score_fn(lambda p: choose2(p,*c)),4))
 for p in probs:
     if p['tiles']>p['slots']: print('big', p['key'], p['tiles'], p['slots'])
+print('---- the implemented model (waveSplitK: grids over one wave run whole; s = 1..8; c0 = 1, c1 = 3, c2 = 0)')
+print('in-sample', round(score_fn(lambda p: choose2(p, 1, 3, 0)), 4))
+cv2 = []
+for sh in shapes:
+    train = [p for p in allp if not p['key'].startswith(sh + ' ')]
+    test = [p for p in allp if p['key'].startswith(sh + ' ')]
+    sc = lambda ps, c: sum(math.log(min(p['times'].values()) / p['times'][pick(p, choose2(p, *c))]) for p in ps) / len(ps)
+    bestc = max(grid, key=lambda c: sc(train, c))
+    cv2 += [math.log(min(p['times'].values()) / p['times'][pick(p, choose2(p, *bestc))]) for p in test]
+print('leave-one-shape-out', round(math.exp(sum(cv2) / len(cv2)), 4))
