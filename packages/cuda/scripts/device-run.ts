@@ -5,12 +5,13 @@
  *   node build/device/device-run.mjs MODE[,MODE…]|all [outDir]
  *
  * Modes: conformance, candidates (every candidate plan forced on ragged shapes), concurrency, stress, bench, decode,
- * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every tiled candidate timed), floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
+ * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every tiled candidate timed), planned (the same rows, the planner's
+ * plan only), floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
  * concurrency, stress, bench, decode.
  *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CompressedNM,
@@ -30,6 +31,7 @@ import { type CudaBackend, type CudaWeights, createCudaBackend } from '../src/in
 
 const mode = process.argv[2] ?? 'all';
 const outDir = process.argv[3] ?? process.env.OUT ?? '.';
+mkdirSync(outDir, { recursive: true });
 const log = (line: string) => console.log(line);
 const save = (name: string, data: unknown) => writeFileSync(join(outDir, name), typeof data === 'string' ? data : JSON.stringify(data, null, 1));
 
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     else if (m === 'decode') await bench(backend, 'decode', decodeRows(), meta);
     else if (m === 'paper') await bench(backend, 'paper', paperRows(), meta);
     else if (m === 'shapes') await bench(backend, 'shapes', listedRows(process.env.NMKIT_SHAPES ?? ''), meta);
+    else if (m === 'planned') await bench(backend, 'planned', listedRows(process.env.NMKIT_SHAPES ?? '').map((r) => ({ ...r, tune: false })), meta);
     else if (m === 'profile') await profile(backend);
     else if (m === 'floor') await bench(backend, 'floor', [{ m: 1, n: 32, k: 64, pattern: nmPattern(4, 32, 32), tune: true }], meta);
     else log(`unknown mode ${m}`);
@@ -204,15 +207,20 @@ async function stress(backend: CudaBackend, cycles: number): Promise<void> {
   save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter, afterRounds } : 'run node with --expose-gc' });
 }
 
-/** One planner-chosen multiplication per pattern at 4096³, for `ncu --kernel-name regex:spmmNm`. */
+/**
+ * One planner-chosen multiplication per pattern at M×4096×4096 (NMKIT_PROFILE_M, default 4096), for
+ * `ncu --kernel-name regex:spmmNm` (or `regex:'transpose|spmmNm'` to see the transpose's share).
+ */
 async function profile(backend: CudaBackend): Promise<void> {
-  const a = randomDense(4096, 4096, 1);
-  for (const [keep, group] of [[16, 32], [4, 32]]) {
-    const sparse = randomCompressed(4096, 4096, nmPattern(keep, group, 32), 2);
-    const w = await backend.prepare(sparse);
-    await backend.matmul(a, w);
-    log(`profiled ${keep}:${group}`);
-    w.dispose();
+  for (const m of (process.env.NMKIT_PROFILE_M ?? '4096').split(',').map(Number)) {
+    const a = randomDense(m, 4096, 1);
+    for (const [keep, group] of [[16, 32], [4, 32]]) {
+      const sparse = randomCompressed(4096, 4096, nmPattern(keep, group, 32), 2);
+      const w = await backend.prepare(sparse);
+      await backend.matmul(a, w);
+      log(`profiled ${m}x4096x4096 ${keep}:${group}`);
+      w.dispose();
+    }
   }
 }
 
