@@ -182,8 +182,8 @@ export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined):
  * when the caller has built one for this plan (high sparsity). Falls back to the general kernel when the
  * plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
  * `thread.m` when it is a multiple of 4 dividing the row block (else the whole block: TM = M rounded to 4).
- * `ownPlan`: the plan is the backend's own choice, not forced, so its split-K is sized to the device
- * ({@link waveSplitK}) rather than taken as given.
+ * `splitKSizing`: `'plan'` takes the plan's split-K as given (a forced plan); `'waves'` sizes it to the device's
+ * waves ({@link waveSplitK}), for the backend's own plans.
  */
 export function kernelSpec(
   shape: MatmulShape,
@@ -192,7 +192,7 @@ export function kernelSpec(
   context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean; readonly multiprocessors?: number },
   unionRows?: number,
   options: KernelOptions = {},
-  ownPlan = false,
+  splitKSizing: 'plan' | 'waves' = 'plan',
 ): KernelSpec {
   if (plan.variant === 'general') return generalSpec(shape, pattern);
   const keep = pattern?.keep ?? 1;
@@ -318,7 +318,7 @@ export function kernelSpec(
   const colBlocks = Math.ceil(shape.n / bn);
   const slots = waveSlots({ sharedBytes, invocations: constants.WG, accumulators: constants.TM * constants.TN }, context);
   let splitK = Math.max(1, Math.min(plan.splitK, stages));
-  if (ownPlan && !decode && !context.software) splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
+  if (splitKSizing === 'waves' && !decode && !context.software) splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
   splitK = Math.ceil(stages / stagesPerSplit);

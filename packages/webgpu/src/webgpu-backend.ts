@@ -312,7 +312,7 @@ export class WebGPUBackend implements NMBackend {
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
     if (wantsUnion(pattern, plan)) union = weights.unionRows(context, plan.block.n, planStageWindows(shape, pattern, plan));
-    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions, !forced);
+    const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions, forced ? 'plan' : 'waves');
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
     return {
       spec,

@@ -195,11 +195,11 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     const guess = { ...context, limits: { ...h100, computeUnits: 128 }, multiprocessors: 132 };
     const plan = backendPlan(candidatePlans(shape, p4, guess.limits)[0], p4, false, { shape });
     expect(plan.splitK).toBe(2); // the planner's 4, halved for 64-row tiles
-    const own = kernelSpec(shape, p4, plan, guess, 33, {}, true);
+    const own = kernelSpec(shape, p4, plan, guess, 33, {}, 'waves');
     expect(own.splitK).toBe(3);
     expect(own.name).toMatch(/64×128×64 .* split-K 3$/);
     expect(kernelSpec(shape, p4, plan, guess, 33).splitK).toBe(2);
-    expect(kernelSpec(shape, p4, plan, { ...guess, software: true }, 33, {}, true).splitK).toBe(2); // CPU drivers: as planned
+    expect(kernelSpec(shape, p4, plan, { ...guess, software: true }, 33, {}, 'waves').splitK).toBe(2); // CPU drivers: as planned
   });
   it('workgroupsPerUnit: the tightest of workgroup memory, invocations and registers (two per accumulator)', () => {
     const perUnit = (sharedBytes: number, invocations: number, tm: number, tn: number) =>
