@@ -1,4 +1,6 @@
 import { BackendUnavailableError, DeviceError, LimitError, NMError, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebGPUBackend, NoGpuError, pipelineKey, scoped, throwIfFailed, type WebGPUBackend } from '../src/index.js';
 import { gpuBackendOrSkip } from './gpu-backend.js';
@@ -102,6 +104,26 @@ describe('device behaviour', () => {
     expect((error as DeviceError).message).toMatch(/webgpu: WebGPU validation failed: .+/);
     // A clean submission passes.
     await throwIfFailed(scoped(device, () => device.queue.submit([])));
+  });
+
+  it('no Vulkan driver: real Dawn finds no adapter and createWebGPUBackend reports the reason, without throwing', () => {
+    // A separate process, because Dawn reads the driver list once per process: the built package (turbo builds
+    // before testing) with the Vulkan loader pointed at a driver file that does not exist.
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `import { createWebGPUBackend, releaseNodeGpu } from ${JSON.stringify(entry)};
+      const r = await createWebGPUBackend();
+      if (r.available) await r.backend.dispose();
+      releaseNodeGpu();
+      console.log(JSON.stringify({ available: r.available, reason: r.reason, fix: r.fix }));`;
+    const missing = '/nonexistent/nmkit-no-driver.json';
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, VK_DRIVER_FILES: missing, VK_ICD_FILENAMES: missing, VK_ADD_DRIVER_FILES: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(result).toMatchObject({ available: false, reason: expect.stringMatching(/no WebGPU adapter/), fix: expect.stringMatching(/lavapipe/) });
   });
 
   it('no GPU (acquireGpu, createGpuContext) is a typed BackendUnavailableError with its reason and fix', () => {
