@@ -6,7 +6,8 @@
  *
  * Modes: conformance, candidates (every candidate plan forced on ragged shapes), concurrency, stress, bench, decode,
  * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every tiled candidate timed), planned (the same rows, the planner's
- * plan only), floor (a launch that moves almost nothing: the timing floor), profile (for ncu); `all` = conformance,
+ * plan only), floor (a launch that moves almost nothing: the timing floor), profile (for ncu), tall (A with more row
+ * tiles than a grid dimension holds: split launches and the transpose's grid-stride loop); `all` = conformance,
  * concurrency, stress, bench, decode.
  *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     else if (m === 'shapes') await bench(backend, 'shapes', listedRows(process.env.NMKIT_SHAPES ?? ''), meta);
     else if (m === 'planned') await bench(backend, 'planned', listedRows(process.env.NMKIT_SHAPES ?? '').map((r) => ({ ...r, tune: false })), meta);
     else if (m === 'profile') await profile(backend);
+    else if (m === 'tall') await tall(backend);
     else if (m === 'floor') await bench(backend, 'floor', [{ m: 1, n: 32, k: 64, pattern: nmPattern(4, 32, 32), tune: true }], meta);
     else log(`unknown mode ${m}`);
     log(`[${m}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -205,6 +207,48 @@ async function stress(backend: CudaBackend, cycles: number): Promise<void> {
   const drift = before.free - after.free;
   log(`stress: ${cycles} prepare/matmul/dispose cycles in ${(ms / 1000).toFixed(1)} s; cudaMemGetInfo free ${mb(before.free)} → ${mb(after.free)} (drift ${mb(drift)})`);
   save('stress.json', { cycles, ms, before, after, driftBytes: drift, finalizer: gc ? { before: leakedBefore, after: leakedAfter, afterRounds } : 'run node with --expose-gc' });
+}
+
+/**
+ * `tall`: A taller than one launch's grid covers (65535 blocks along y / z), each result compared entry by entry with
+ * cuBLAS on the decompressed weights: the tiled kernel forced to 32-row tiles (2.2 M rows: two launches), the
+ * planner's tiled plans over a float4 transpose (4.3 M rows, K = 4) and a scalar one (2.2 M rows, K = 3), and the
+ * streaming kernel (V = 1, 1.1 M rows).
+ */
+async function tall(backend: CudaBackend): Promise<void> {
+  const cases: { m: number; n: number; k: number; pattern: NMPattern; rowTile?: number }[] = [
+    { m: 2_200_000, n: 32, k: 32, pattern: nmPattern(16, 32, 32), rowTile: 32 },
+    { m: 4_300_000, n: 32, k: 4, pattern: nmPattern(2, 4, 32) },
+    { m: 2_200_000, n: 32, k: 3, pattern: nmPattern(2, 4, 32) },
+    { m: 1_100_000, n: 16, k: 8, pattern: nmPattern(2, 4, 1) },
+  ];
+  const rows: object[] = [];
+  for (const { m, n, k, pattern, rowTile } of cases) {
+    const a = randomDense(m, k, m + k);
+    const sparse = randomCompressed(k, n, pattern, n + k);
+    const nm = await backend.prepare(sparse);
+    const cublas = await backend.prepareDense(decompress(sparse));
+    try {
+      const forced = rowTile ? backend.candidatePlans(a, nm).find((p) => p.native.kernel <= 1 && p.native.bm === rowTile && p.native.splitK === 1) : undefined;
+      if (rowTile && !forced) throw new Error(`no ${rowTile}-row tiled candidate for ${m}x${n}x${k}`);
+      const c = await backend.matmul(a, nm, forced ? { plan: forced.tiling } : {});
+      const ref = await backend.matmul(a, cublas);
+      let maxDiff = 0;
+      let maxRef = 0;
+      for (let i = 0; i < ref.data.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(c.data[i] - ref.data[i]));
+        maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
+      }
+      const ok = Number.isFinite(maxDiff) && maxDiff <= 1e-5 * Math.max(1, maxRef);
+      const plan = planLabel(forced?.tiling ?? backend.candidatePlans(a, nm)[0].tiling);
+      rows.push({ m, n, k, pattern: describePattern(pattern), plan, ok, maxDiff, maxRef });
+      log(`tall ${m}x${n}x${k} ${describePattern(pattern)} [${plan}] ${ok ? 'ok' : 'WRONG'} max |diff| ${maxDiff.toExponential(2)} (max |C| ${maxRef.toFixed(2)})`);
+    } finally {
+      nm.dispose();
+      cublas.dispose();
+    }
+  }
+  save('tall.json', rows);
 }
 
 /**

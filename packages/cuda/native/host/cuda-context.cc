@@ -151,8 +151,19 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
     const int splits = (windows + args.windowsPerSplit - 1) / args.windowsPerSplit;
     args.atomic = splits > 1;
     if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
-    if (narrow) check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, plan.slices, args, splits, stream_), "spmm-nm-narrow launch");
-    else check(launchStream(plan.rowsPerBlock, args, splits, stream_), "spmm-nm-stream launch");
+    if (narrow) {  // M ≤ 16: one row block
+      check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, plan.slices, args, splits, stream_), "spmm-nm-narrow launch");
+      return;
+    }
+    // Row blocks are the grid's z dimension: a taller A runs as several launches over row ranges.
+    const int rowsPerLaunch = kMaxGridYZ * plan.rowsPerBlock;
+    for (int m0 = 0; m0 < m; m0 += rowsPerLaunch) {
+      StreamArgs part = args;
+      part.A = b.a + static_cast<size_t>(m0) * k;
+      part.M = std::min(rowsPerLaunch, m - m0);
+      part.C = b.c + static_cast<size_t>(m0) * n;
+      check(launchStream(plan.rowsPerBlock, part, splits, stream_), "spmm-nm-stream launch");
+    }
     return;
   }
   if (!s.tiled) throw CudaFailure("tiled plan for weights without re-tiled indices (V not a multiple of 32)", -1);
@@ -172,7 +183,17 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
                  perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
-  check(launchTiled(config, args, splits, stream_), "spmm-nm-tiled launch");
+  // Row tiles are the grid's y dimension: a taller A runs as several launches, each over a column range of Aᵀ (the
+  // row stride stays; `lda` is what the range may read, for the ragged-edge masks) and the matching rows of C.
+  const int rowsPerLaunch = kMaxGridYZ * plan.bm;
+  for (int m0 = 0; m0 < m; m0 += rowsPerLaunch) {
+    TiledArgs part = args;
+    part.At = b.at + m0;
+    part.lda = b.lda - m0;
+    part.M = std::min(rowsPerLaunch, m - m0);
+    part.C = b.c + static_cast<size_t>(m0) * n;
+    check(launchTiled(config, part, splits, stream_), "spmm-nm-tiled launch");
+  }
 }
 
 void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {

@@ -44,6 +44,10 @@ cudaError_t launchNarrow(int rowsPerBlock, bool transposed, int warps, const Str
 /// Columns of C per narrow block: one warp-column.
 constexpr int kNarrowColumns = 32;
 
+/// Most blocks along a grid's y or z dimension (x takes 2³¹ − 1): launches over more row tiles than this are split
+/// (cuda-context.cc), and the transpose steps over the rest.
+constexpr int kMaxGridYZ = 65535;
+
 /// At = Aᵀ (K × lda), zero in columns M..lda-1.
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream);
 /// Keeps the GPU busy for `microseconds` so that the launches enqueued behind it run back to back when timed.

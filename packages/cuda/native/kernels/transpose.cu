@@ -5,24 +5,32 @@
 // Two kernels: with K a multiple of 4 (rows of A 16-byte aligned) each thread moves float4s both ways, two loads in
 // flight before the tile is written; otherwise a scalar 32×32 tile. The transpose is pure memory traffic (read A,
 // write Aᵀ), so what matters is how many bytes each SM has in flight.
+#include <algorithm>
+
 #include "launch.h"
 
 namespace nmkit {
 
+// Both kernels step over column tiles of Aᵀ (rows of A) by gridDim.y: the grid's y dimension holds at most 65535
+// blocks, fewer than the tiles of a tall A.
 __global__ void transposeKernel(const float* __restrict__ a, int m, int k, float* __restrict__ at, int lda) {
   __shared__ float tile[32][33];
   const int k0 = blockIdx.x * 32;
-  const int m0 = blockIdx.y * 32;
+  const int tiles = (lda + 31) / 32;
+  for (int tileM = blockIdx.y; tileM < tiles; tileM += gridDim.y) {
+    const int m0 = tileM * 32;
 #pragma unroll
-  for (int r = threadIdx.y; r < 32; r += 8) {
-    const int row = m0 + r, col = k0 + threadIdx.x;
-    tile[r][threadIdx.x] = (row < m && col < k) ? a[static_cast<size_t>(row) * k + col] : 0.f;
-  }
-  __syncthreads();
+    for (int r = threadIdx.y; r < 32; r += 8) {
+      const int row = m0 + r, col = k0 + threadIdx.x;
+      tile[r][threadIdx.x] = (row < m && col < k) ? a[static_cast<size_t>(row) * k + col] : 0.f;
+    }
+    __syncthreads();
 #pragma unroll
-  for (int r = threadIdx.y; r < 32; r += 8) {
-    const int row = k0 + r, col = m0 + threadIdx.x;  // At[row][col] = A[col][row]
-    if (row <= k && col < lda) at[static_cast<size_t>(row) * lda + col] = tile[threadIdx.x][r];
+    for (int r = threadIdx.y; r < 32; r += 8) {
+      const int row = k0 + r, col = m0 + threadIdx.x;  // At[row][col] = A[col][row]
+      if (row <= k && col < lda) at[static_cast<size_t>(row) * lda + col] = tile[threadIdx.x][r];
+    }
+    __syncthreads();  // the tile is rewritten by the next step
   }
 }
 
@@ -35,44 +43,48 @@ __global__ void __launch_bounds__(kVecThreads) transposeVec4Kernel(const float* 
   // Row stride 33: the scalar writes of a float4 (8 threads per row of A, 4 rows per warp) and the column reads
   // (16 float4 columns × 2 rows of At per warp) are at most two-way bank conflicts.
   __shared__ float tile[kVecTileM][kVecTileK + 1];
-  const int k0 = blockIdx.x * kVecTileK;
-  const int m0 = blockIdx.y * kVecTileM;
-  const int t = threadIdx.x;
   constexpr int kPasses = kVecTileM * kVecTileK / 4 / kVecThreads;  // 2
-  float4 v[kPasses];
+  const int k0 = blockIdx.x * kVecTileK;
+  const int t = threadIdx.x;
+  const int tiles = (lda + kVecTileM - 1) / kVecTileM;
+  for (int tileM = blockIdx.y; tileM < tiles; tileM += gridDim.y) {
+    const int m0 = tileM * kVecTileM;
+    float4 v[kPasses];
 #pragma unroll
-  for (int p = 0; p < kPasses; ++p) {  // both loads issue before either is used
-    const int idx = t + p * kVecThreads;
-    const int row = m0 + idx / (kVecTileK / 4), col = k0 + (idx % (kVecTileK / 4)) * 4;
-    // K % 4 == 0: a float4 of a row is wholly inside or wholly past K (row K of At is the zero row).
-    v[p] = (row < m && col < k) ? __ldg(reinterpret_cast<const float4*>(a + static_cast<size_t>(row) * k + col)) : make_float4(0.f, 0.f, 0.f, 0.f);
-  }
-#pragma unroll
-  for (int p = 0; p < kPasses; ++p) {
-    const int idx = t + p * kVecThreads;
-    const int r = idx / (kVecTileK / 4), c = (idx % (kVecTileK / 4)) * 4;
-    tile[r][c] = v[p].x; tile[r][c + 1] = v[p].y; tile[r][c + 2] = v[p].z; tile[r][c + 3] = v[p].w;
-  }
-  __syncthreads();
-#pragma unroll
-  for (int p = 0; p < kPasses; ++p) {
-    const int idx = t + p * kVecThreads;
-    const int r = idx / (kVecTileM / 4), c = (idx % (kVecTileM / 4)) * 4;  // row of At in the tile, first column
-    const int row = k0 + r, col = m0 + c;
-    // lda % 4 == 0: a float4 of At is wholly inside or wholly past lda.
-    if (row <= k && col < lda) {
-      *reinterpret_cast<float4*>(at + static_cast<size_t>(row) * lda + col) = make_float4(tile[c][r], tile[c + 1][r], tile[c + 2][r], tile[c + 3][r]);
+    for (int p = 0; p < kPasses; ++p) {  // both loads issue before either is used
+      const int idx = t + p * kVecThreads;
+      const int row = m0 + idx / (kVecTileK / 4), col = k0 + (idx % (kVecTileK / 4)) * 4;
+      // K % 4 == 0: a float4 of a row is wholly inside or wholly past K (row K of At is the zero row).
+      v[p] = (row < m && col < k) ? __ldg(reinterpret_cast<const float4*>(a + static_cast<size_t>(row) * k + col)) : make_float4(0.f, 0.f, 0.f, 0.f);
     }
+#pragma unroll
+    for (int p = 0; p < kPasses; ++p) {
+      const int idx = t + p * kVecThreads;
+      const int r = idx / (kVecTileK / 4), c = (idx % (kVecTileK / 4)) * 4;
+      tile[r][c] = v[p].x; tile[r][c + 1] = v[p].y; tile[r][c + 2] = v[p].z; tile[r][c + 3] = v[p].w;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int p = 0; p < kPasses; ++p) {
+      const int idx = t + p * kVecThreads;
+      const int r = idx / (kVecTileM / 4), c = (idx % (kVecTileM / 4)) * 4;  // row of At in the tile, first column
+      const int row = k0 + r, col = m0 + c;
+      // lda % 4 == 0: a float4 of At is wholly inside or wholly past lda.
+      if (row <= k && col < lda) {
+        *reinterpret_cast<float4*>(at + static_cast<size_t>(row) * lda + col) = make_float4(tile[c][r], tile[c + 1][r], tile[c + 2][r], tile[c + 3][r]);
+      }
+    }
+    __syncthreads();  // the tile is rewritten by the next step
   }
 }
 
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream) {
   if (k % 4 == 0 && lda % 4 == 0) {
-    const dim3 grid((k + 1 + kVecTileK - 1) / kVecTileK, (lda + kVecTileM - 1) / kVecTileM);
+    const dim3 grid((k + 1 + kVecTileK - 1) / kVecTileK, std::min((lda + kVecTileM - 1) / kVecTileM, kMaxGridYZ));
     transposeVec4Kernel<<<grid, kVecThreads, 0, stream>>>(a, m, k, at, lda);
     return cudaGetLastError();
   }
-  const dim3 grid((k + 1 + 31) / 32, (lda + 31) / 32);  // k + 1 rows of At: row k is the zero row
+  const dim3 grid((k + 1 + 31) / 32, std::min((lda + 31) / 32, kMaxGridYZ));  // k + 1 rows of At: row k is the zero row
   transposeKernel<<<grid, dim3(32, 8), 0, stream>>>(a, m, k, at, lda);
   return cudaGetLastError();
 }
