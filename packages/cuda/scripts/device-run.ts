@@ -210,6 +210,20 @@ async function stress(backend: CudaBackend, cycles: number): Promise<void> {
 }
 
 /**
+ * Entry-by-entry agreement of an N:M result with cuBLAS on the decompressed weights: the largest difference within
+ * 1e-4 · max(1, max |C|) · √(K / 64) (the two sum the same products in different orders); NaN anywhere fails.
+ */
+function agreesWithCublas(c: DenseMatrix, cublas: DenseMatrix, k: number): { maxDiff: number; maxRef: number; ok: boolean } {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < cublas.data.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(c.data[i] - cublas.data[i]));
+    maxRef = Math.max(maxRef, Math.abs(cublas.data[i]));
+  }
+  return { maxDiff, maxRef, ok: maxDiff <= 1e-4 * Math.max(1, maxRef) * Math.sqrt(k / 64) };
+}
+
+/**
  * `tall`: A taller than one launch's grid covers (65535 blocks along y / z), each result compared entry by entry with
  * cuBLAS on the decompressed weights: the tiled kernel forced to 32-row tiles (2.2 M rows: two launches), the
  * planner's tiled plans over a float4 transpose (4.3 M rows, K = 4) and a scalar one (2.2 M rows, K = 3), and the
@@ -232,14 +246,7 @@ async function tall(backend: CudaBackend): Promise<void> {
       const forced = rowTile ? backend.candidatePlans(a, nm).find((p) => p.native.kernel <= 1 && p.native.bm === rowTile && p.native.splitK === 1) : undefined;
       if (rowTile && !forced) throw new Error(`no ${rowTile}-row tiled candidate for ${m}x${n}x${k}`);
       const c = await backend.matmul(a, nm, forced ? { plan: forced.tiling } : {});
-      const ref = await backend.matmul(a, cublas);
-      let maxDiff = 0;
-      let maxRef = 0;
-      for (let i = 0; i < ref.data.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(c.data[i] - ref.data[i]));
-        maxRef = Math.max(maxRef, Math.abs(ref.data[i]));
-      }
-      const ok = Number.isFinite(maxDiff) && maxDiff <= 1e-5 * Math.max(1, maxRef);
+      const { maxDiff, maxRef, ok } = agreesWithCublas(c, await backend.matmul(a, cublas), k);
       const plan = planLabel(forced?.tiling ?? backend.candidatePlans(a, nm)[0].tiling);
       rows.push({ m, n, k, pattern: describePattern(pattern), plan, ok, maxDiff, maxRef });
       log(`tall ${m}x${n}x${k} ${describePattern(pattern)} [${plan}] ${ok ? 'ok' : 'WRONG'} max |diff| ${maxDiff.toExponential(2)} (max |C| ${maxRef.toFixed(2)})`);
@@ -340,15 +347,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
     try {
       // Verify before timing: the N:M kernel against cuBLAS on the decompressed weights.
       const cRef = await backend.matmul(a, cublas);
-      const agreement = (c: DenseMatrix) => {
-        let maxDiff = 0;
-        let maxRef = 0;
-        for (let i = 0; i < cRef.data.length; i++) {
-          maxDiff = Math.max(maxDiff, Math.abs(c.data[i] - cRef.data[i]));
-          maxRef = Math.max(maxRef, Math.abs(cRef.data[i]));
-        }
-        return { maxDiff, maxRef, ok: maxDiff <= 1e-4 * Math.max(1, maxRef) * Math.sqrt(k / 64) };
-      };
+      const agreement = (c: DenseMatrix) => agreesWithCublas(c, cRef, k);
       const { maxDiff, maxRef, ok: plannedOk } = agreement(await backend.matmul(a, nm));
       let verified = plannedOk;
       const shapeKey = `${m}x${n}x${k}`;

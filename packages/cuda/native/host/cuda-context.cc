@@ -131,6 +131,18 @@ void Context::release(Buffers& b) {
   b = Buffers{};
 }
 
+namespace {
+
+/// Calls launch(firstRow, rows) for consecutive row ranges of at most kMaxGridYZ blocks of `rowsPerBlock` rows each:
+/// one range, the whole of A, unless A has more row blocks than a grid's y or z dimension holds.
+template <class Launch>
+void forEachRowRange(int m, int rowsPerBlock, Launch launch) {
+  const int rowsPerLaunch = kMaxGridYZ * rowsPerBlock;
+  for (int m0 = 0; m0 < m; m0 += rowsPerLaunch) launch(m0, std::min(rowsPerLaunch, m - m0));
+}
+
+}  // namespace
+
 void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k) {
   const UploadDesc& s = w.shape;
   const int n = s.cols;
@@ -155,15 +167,14 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
       check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, plan.slices, args, splits, stream_), "spmm-nm-narrow launch");
       return;
     }
-    // Row blocks are the grid's z dimension: a taller A runs as several launches over row ranges.
-    const int rowsPerLaunch = kMaxGridYZ * plan.rowsPerBlock;
-    for (int m0 = 0; m0 < m; m0 += rowsPerLaunch) {
+    // Row blocks are the grid's z dimension: a taller A runs as several launches over row ranges of A and C.
+    forEachRowRange(m, plan.rowsPerBlock, [&](int m0, int rows) {
       StreamArgs part = args;
       part.A = b.a + static_cast<size_t>(m0) * k;
-      part.M = std::min(rowsPerLaunch, m - m0);
+      part.M = rows;
       part.C = b.c + static_cast<size_t>(m0) * n;
       check(launchStream(plan.rowsPerBlock, part, splits, stream_), "spmm-nm-stream launch");
-    }
+    });
     return;
   }
   if (!s.tiled) throw CudaFailure("tiled plan for weights without re-tiled indices (V not a multiple of 32)", -1);
@@ -185,15 +196,14 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
   // Row tiles are the grid's y dimension: a taller A runs as several launches, each over a column range of Aᵀ (the
   // row stride stays; `lda` is what the range may read, for the ragged-edge masks) and the matching rows of C.
-  const int rowsPerLaunch = kMaxGridYZ * plan.bm;
-  for (int m0 = 0; m0 < m; m0 += rowsPerLaunch) {
+  forEachRowRange(m, plan.bm, [&](int m0, int rows) {
     TiledArgs part = args;
     part.At = b.at + m0;
     part.lda = b.lda - m0;
-    part.M = std::min(rowsPerLaunch, m - m0);
+    part.M = rows;
     part.C = b.c + static_cast<size_t>(m0) * n;
     check(launchTiled(config, part, splits, stream_), "spmm-nm-tiled launch");
-  }
+  });
 }
 
 void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {
