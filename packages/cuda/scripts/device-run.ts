@@ -37,7 +37,9 @@ const log = (line: string) => console.log(line);
 const save = (name: string, data: unknown) => writeFileSync(join(outDir, name), typeof data === 'string' ? data : JSON.stringify(data, null, 1));
 
 async function main(): Promise<void> {
-  const got = await createCudaBackend();
+  // NMKIT_CUDA_STAGING (union | per-vector): force the tiled kernels' row-list layout, for A/B runs.
+  const staging = process.env.NMKIT_CUDA_STAGING as 'union' | 'per-vector' | undefined;
+  const got = await createCudaBackend({ staging: staging || 'auto' });
   if (!got.available) {
     log(`cuda unavailable: ${got.reason} (fix: ${got.fix})`);
     process.exitCode = 1;
@@ -265,7 +267,9 @@ async function tall(backend: CudaBackend): Promise<void> {
 async function profile(backend: CudaBackend): Promise<void> {
   for (const m of (process.env.NMKIT_PROFILE_M ?? '4096').split(',').map(Number)) {
     const a = randomDense(m, 4096, 1);
-    for (const [keep, group] of [[16, 32], [4, 32]]) {
+    // NMKIT_PROFILE_KEEP: the kept rows of 32 to profile (default 16 and 4).
+    for (const keep of (process.env.NMKIT_PROFILE_KEEP ?? '16,4').split(',').map(Number)) {
+      const group = 32;
       const sparse = randomCompressed(4096, 4096, nmPattern(keep, group, 32), 2);
       const w = await backend.prepare(sparse);
       await backend.matmul(a, w);

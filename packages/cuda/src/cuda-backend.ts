@@ -21,7 +21,7 @@ import {
 import { CudaWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativeProbe } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
-import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, stageKeptRows } from './retile.js';
+import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
 
 /**
  * The CUDA backend: FP32 N:M SpMM kernels on CUDA cores and cuBLAS SGEMM (FP32, no TF32) as the dense baseline.
@@ -45,6 +45,8 @@ export class CudaBackend implements NMBackend {
     addon: NativeAddon,
     readonly probe: NativeProbe,
     deviceIndex = 0,
+    /** How prepare() stages A for the tiled kernels ({@link retileForKernels}); `auto` decides per weights. */
+    private readonly staging: Staging | 'auto' = 'auto',
   ) {
     this.context = new addon.Context(deviceIndex);
     this.device = `${probe.name} (sm_${probe.computeCapability.replace('.', '')}, ${probe.multiprocessors} SMs, driver ${formatVersion(probe.driverVersion)})`;
@@ -55,7 +57,7 @@ export class CudaBackend implements NMBackend {
       maxGroup: 256,
       vectorLengths: 'any',
       fastPaths:
-        'tiled kernels (block/warp/thread tiles, cp.async pipeline, union row lists) for V a multiple of 32 and any group ≤ 256; ' +
+        'tiled kernels (block/warp/thread tiles, cp.async pipeline, union or per-vector row lists) for V a multiple of 32 and any group ≤ 256; ' +
         'decode paths for M ≤ 16 (streaming kernel to M = 4, then the 32-row tile with split-K); K-sliced 32-row blocks for small grids; ' +
         'split-K through thread-block clusters on sm_90 (atomics before); a streaming general kernel for every other pattern',
       limits: { maxBufferBytes: Math.min(probe.totalMemory / 2, 2 ** 34), maxDimension: 2 ** 31 - 1 },
@@ -91,7 +93,7 @@ export class CudaBackend implements NMBackend {
     this.assertOpen();
     const layout = validateCompressed(weights);
     const { pattern } = weights;
-    const tile = hasTiledPath(pattern) ? retileForKernels(weights) : undefined;
+    const tile = hasTiledPath(pattern) ? retileForKernels(weights, this.staging) : undefined;
     const { values, ldb } = padValues(weights, tile ? tile.stages * tile.ks : layout.keptRows);
     const info: WeightsInfo = {
       pattern: { ...pattern },
@@ -112,7 +114,16 @@ export class CudaBackend implements NMBackend {
         keptRows: layout.keptRows,
         vectors: layout.vectors,
         indices: weights.indices.slice(),
-        tile: tile && { ks: tile.ks, srows: tile.srows, stages: tile.stages, tilesN: tile.tilesN, slotStride: tile.slotStride, rows: tile.rows, slots: tile.slots },
+        tile: tile && {
+          ks: tile.ks,
+          srows: tile.srows,
+          stages: tile.stages,
+          tilesN: tile.tilesN,
+          slotStride: tile.slotStride,
+          rows: tile.rows,
+          slots: tile.slots,
+          perVector: tile.staging === 'per-vector',
+        },
       }),
     );
     return this.track(new CudaWeights(this.name, 'nm', weights.rows, weights.cols, info.pattern, native, info, (w) => this.live.delete(w)));

@@ -49,7 +49,7 @@ export interface NativeUpload {
   readonly vectors?: number;
   readonly indices?: Uint8Array;
   /** The re-tiled index layout the tiled kernel reads (see retile.ts). */
-  readonly tile?: Pick<TiledLayout, 'ks' | 'srows' | 'stages' | 'tilesN' | 'slotStride' | 'rows' | 'slots'> | null;
+  readonly tile?: (Pick<TiledLayout, 'ks' | 'srows' | 'stages' | 'tilesN' | 'slotStride' | 'rows' | 'slots'> & { readonly perVector: boolean }) | null;
 }
 
 /** Device buffers of uploaded weights; `free()` is idempotent, and a finalizer frees them if JS forgets. */

@@ -2,6 +2,7 @@ import type { BackendAvailability, BackendProvider } from '@nmkit/format';
 import { CudaBackend } from './cuda-backend.js';
 import { diagnoseProbe } from './diagnose.js';
 import { loadAddon } from './native-loader.js';
+import type { Staging } from './retile.js';
 
 /** Environment variable choosing the device index (default 0). */
 export const DEVICE_ENV = 'NMKIT_CUDA_DEVICE';
@@ -10,6 +11,11 @@ export const DEVICE_ENV = 'NMKIT_CUDA_DEVICE';
 export interface CudaBackendOptions {
   /** CUDA device index (default: `NMKIT_CUDA_DEVICE`, else 0). */
   readonly device?: number;
+  /**
+   * How `prepare()` lays out the tiled kernels' row lists: `auto` (default) picks per weights, `union` or
+   * `per-vector` force one (for experiments; see retile.ts `Staging`).
+   */
+  readonly staging?: Staging | 'auto';
 }
 
 /**
@@ -24,13 +30,17 @@ export async function createCudaBackend(options: CudaBackendOptions = {}): Promi
     const source = options.device !== undefined ? 'options.device' : DEVICE_ENV;
     return { available: false, reason: `${source}=${options.device ?? fromEnv} is not a device index`, fix: 'pass an integer ≥ 0 (0 is the first GPU, as nvidia-smi lists them).' };
   }
+  const staging = options.staging ?? 'auto';
+  if (!['auto', 'union', 'per-vector'].includes(staging)) {
+    return { available: false, reason: `options.staging=${String(staging)} is not a staging mode`, fix: "pass 'auto' (the default), 'union' or 'per-vector'." };
+  }
   const load = loadAddon();
   if (!load.ok) return { available: false, reason: load.reason, fix: load.fix };
   try {
     const probe = load.addon.probe(device);
     const problem = diagnoseProbe(probe);
     if (problem) return { available: false, ...problem };
-    return { available: true, backend: new CudaBackend(load.addon, probe, device) };
+    return { available: true, backend: new CudaBackend(load.addon, probe, device, staging) };
   } catch (error) {
     return {
       available: false,

@@ -29,7 +29,20 @@ export interface TiledLayout {
   readonly slots: Uint8Array;
   /** Mean staged rows per (tile, stage) over the dense rows the stage spans: the fraction of A the kernel loads. */
   readonly loadedFraction: number;
+  /** Mean length of a (tile, stage)'s row list, zero rows included: the rows a stage copies on average. */
+  readonly meanRows: number;
+  /** How the row lists are built ({@link Staging}). */
+  readonly staging: Staging;
 }
+
+/**
+ * How a stage's row list is built. `union`: the sorted union of the rows any warp-column of the tile uses, each kept
+ * row finding its row through a slot (the fewest rows staged: at 4:32 about 41 % of the rows the stage spans).
+ * `per-vector`: every warp-column's own kept rows in order (entry c·ks + r is kept row r of warp-column c, a row two
+ * warp-columns use is staged twice), so the kernel reads each fragment at a fixed offset and decodes no slots; it
+ * stages 4·ks rows, which at 16 kept rows per stage fits the 64-row lists.
+ */
+export type Staging = 'union' | 'per-vector';
 
 /** True when the tiled kernels can run this pattern: every warp-column of 32 lies inside one vector. */
 export function hasTiledPath(pattern: NMPattern): boolean {
@@ -64,17 +77,32 @@ export function stageKeptRows(pattern: NMPattern): number {
 }
 
 /**
- * {@link retileIndices} with the stage size the kernels take for these weights: {@link stageKeptRows} where every
- * stage's row list then fits 64 rows, else 16.
- * @example retileForKernels(pruneByMagnitude(b, nmPattern(2, 4, 32))).ks // 32
+ * Per-vector staging is chosen (`auto`) where the union lists already hold at least this share of the 4·16 rows
+ * per-vector lists stage: there the union saves few copies, and dropping the slot decode saves more. Measured on the
+ * H100 (results/experiments-2026-11-24/per-vector/): random 4:32 and 8:32 masks at V = 32 fill 83 % and 68 % of
+ * the lists and ran 0.2–2.4 % faster per-vector; at V = 64 and more, warp-columns share vectors, the union is half
+ * the size or less and per-vector lists would copy every row two or more times.
  */
-export function retileForKernels(matrix: CompressedNM): TiledLayout {
+export const PER_VECTOR_MIN_FILL = 0.6;
+
+/**
+ * {@link retileIndices} with the stage size the kernels take for these weights: {@link stageKeptRows} where every
+ * stage's row list then fits 64 rows, else 16 kept rows, then staged as `staging` says. `auto` (the default) takes
+ * per-vector lists at 16 kept rows where the union fills at least {@link PER_VECTOR_MIN_FILL} of them; long stages
+ * (24 or 32 kept rows) always stage the union (per-vector lists would pass 64 rows).
+ * @example retileForKernels(pruneByMagnitude(b, nmPattern(2, 4, 32))).ks // 32
+ * @example retileForKernels(randomCompressed(4096, 512, nmPattern(4, 32, 32))).staging // 'per-vector'
+ */
+export function retileForKernels(matrix: CompressedNM, staging: Staging | 'auto' = 'auto'): TiledLayout {
   const ks = stageKeptRows(matrix.pattern);
   if (ks !== STAGE_KEPT) {
     const long = retileIndices(matrix, ks);
     if (long.srows <= MAX_STAGE_ROWS) return long;
   }
-  return retileIndices(matrix, STAGE_KEPT);
+  if (staging === 'per-vector') return retileIndices(matrix, STAGE_KEPT, 'per-vector');
+  const union = retileIndices(matrix, STAGE_KEPT);
+  if (staging === 'union' || union.meanRows < PER_VECTOR_MIN_FILL * STAGE_KEPT * WARPS_N) return union;
+  return retileIndices(matrix, STAGE_KEPT, 'per-vector');
 }
 
 /**
@@ -84,7 +112,7 @@ export function retileForKernels(matrix: CompressedNM): TiledLayout {
  * the union is much smaller than the rows the stage spans, so only the used rows of A are staged.
  * @example const layout = retileIndices(pruneByMagnitude(b, nmPattern(4, 32, 32))); layout.loadedFraction // ≈ 0.4
  */
-export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT): TiledLayout {
+export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT, staging: Staging = 'union'): TiledLayout {
   const { rows: K, cols: N, pattern, indices } = matrix;
   const { keep, group, vectorLength } = pattern;
   if (!hasTiledPath(pattern)) throw new RangeError(`retileIndices needs V a multiple of ${WARP_N}, got V=${vectorLength}`);
@@ -99,9 +127,9 @@ export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT): TiledLayou
   let srows = 1;
   let loaded = 0;
   let spanned = 0;
+  let listed = 0;
   for (let tile = 0; tile < tilesN; tile++) {
     for (let stage = 0; stage < stages; stage++) {
-      const set = new Set<number>();
       for (let r = 0; r < ks; r++) {
         const w = stage * ks + r;
         for (let c = 0; c < WARPS_N; c++) {
@@ -112,16 +140,17 @@ export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT): TiledLayou
             if (k < K) row = k;
           }
           used[c * ks + r] = row;
-          set.add(row);
         }
       }
-      const list = Int32Array.from(set).sort();
+      const list = staging === 'per-vector' ? used.slice() : Int32Array.from(new Set(used)).sort();
       if (list.length > 255) throw new RangeError(`a stage stages ${list.length} rows; slots are bytes (≤ 255)`);
       const slotOf = new Map<number, number>();
-      for (let i = 0; i < list.length; i++) slotOf.set(list[i], i);
+      if (staging === 'union') for (let i = 0; i < list.length; i++) slotOf.set(list[i], i);
       const base = (tile * stages + stage) * slotStride;
-      for (let i = 0; i < ks * WARPS_N; i++) slots[base + i] = slotOf.get(used[i])!;
+      // Per-vector slots are the identity (the kernel does not read them; they keep the layout self-describing).
+      for (let i = 0; i < ks * WARPS_N; i++) slots[base + i] = staging === 'union' ? slotOf.get(used[i])! : i;
       lists.push(list);
+      listed += list.length;
       srows = Math.max(srows, list.length);
       const first = Math.min(stage * ks, layout.keptRows - 1);
       const last = Math.min((stage + 1) * ks, layout.keptRows) - 1;
@@ -132,7 +161,7 @@ export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT): TiledLayou
   }
   const rows = new Int32Array(tilesN * stages * srows).fill(UNUSED_ROW);
   for (let i = 0; i < lists.length; i++) rows.set(lists[i], i * srows);
-  return { ks, srows, stages, tilesN, slotStride, rows, slots, loadedFraction: loaded / spanned };
+  return { ks, srows, stages, tilesN, slotStride, rows, slots, loadedFraction: loaded / spanned, meanRows: listed / lists.length, staging };
 }
 
 /**

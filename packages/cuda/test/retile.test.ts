@@ -1,10 +1,14 @@
 import { type CompressedNM, compressedLayout, nmPattern, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
-import { padValues, retileForKernels, retileIndices, stageKeptRows, TILE_N, UNUSED_ROW, WARP_N, ZERO_ROW } from '../src/index.js';
+import { PER_VECTOR_MIN_FILL, padValues, retileForKernels, retileIndices, type Staging, stageKeptRows, TILE_N, UNUSED_ROW, WARP_N, ZERO_ROW } from '../src/index.js';
 
-/** What the tiled kernel computes, on the CPU, from the layout the kernels get (no group, no original indices). */
-function emulateTiled(a: { rows: number; cols: number; data: Float32Array }, matrix: CompressedNM): Float64Array {
-  const layout = retileForKernels(matrix);
+/**
+ * What the tiled kernel computes, on the CPU, from the layout the kernels get (no group, no original indices). Union
+ * staging finds a kept row's staged row through its slot; per-vector staging reads staged row warpCol·ks + r, as the
+ * kernel does, without the slots.
+ */
+function emulateTiled(a: { rows: number; cols: number; data: Float32Array }, matrix: CompressedNM, staging: Staging = 'union'): Float64Array {
+  const layout = retileForKernels(matrix, staging);
   const { values, ldb } = padValues(matrix, layout.stages * layout.ks);
   const M = a.rows;
   const N = matrix.cols;
@@ -16,7 +20,8 @@ function emulateTiled(a: { rows: number; cols: number; data: Float32Array }, mat
         const w = stage * layout.ks + r;
         for (let col = tile * TILE_N; col < Math.min(N, (tile + 1) * TILE_N); col++) {
           const warpCol = Math.floor((col - tile * TILE_N) / WARP_N);
-          const slot = layout.slots[(tile * layout.stages + stage) * layout.slotStride + warpCol * layout.ks + r];
+          const slot =
+            layout.staging === 'per-vector' ? warpCol * layout.ks + r : layout.slots[(tile * layout.stages + stage) * layout.slotStride + warpCol * layout.ks + r];
           const row = list[slot];
           expect(row).not.toBe(UNUSED_ROW);
           for (let m = 0; m < M; m++) {
@@ -50,7 +55,49 @@ describe('host-side index re-tiling', () => {
       const want = referenceSpmm(a, matrix).values;
       for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 9);
     });
+    it(`computes the reference product from per-vector row lists (${name})`, () => {
+      const matrix = randomCompressed(K, N, nmPattern(keep, group, V), 13);
+      const a = randomDense(M, K, 14);
+      const got = emulateTiled(a, matrix, 'per-vector');
+      const want = referenceSpmm(a, matrix).values;
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 9);
+    });
   }
+
+  it('per-vector staging lists each warp-column\'s 16 kept rows in order (64 rows, duplicates kept)', () => {
+    const matrix = randomCompressed(512, 256, nmPattern(4, 32, 32), 7);
+    const union = retileIndices(matrix, 16);
+    const perVector = retileIndices(matrix, 16, 'per-vector');
+    expect(perVector.staging).toBe('per-vector');
+    expect(perVector.srows).toBe(64);
+    expect(union.srows).toBeLessThanOrEqual(64);
+    // Every union list entry's row appears in the per-vector list of the same (tile, stage), and vice versa.
+    for (let i = 0; i < perVector.tilesN * perVector.stages; i++) {
+      const pv = new Set(perVector.rows.subarray(i * 64, (i + 1) * 64));
+      const un = new Set([...union.rows.subarray(i * union.srows, (i + 1) * union.srows)].filter((row) => row !== UNUSED_ROW));
+      expect(pv).toEqual(un);
+    }
+    // More rows staged than the union (a row two vectors use travels twice): 16 of 32 per window against about 13.
+    expect(perVector.loadedFraction).toBeCloseTo(0.5, 2);
+    expect(union.loadedFraction).toBeLessThan(0.45);
+  });
+
+  it('picks per-vector lists where the union fills most of them (4:32 and 8:32 at V = 32), else the union', () => {
+    expect(retileForKernels(randomCompressed(1024, 512, nmPattern(4, 32, 32), 3)).staging).toBe('per-vector');
+    expect(retileForKernels(randomCompressed(1024, 512, nmPattern(8, 32, 32), 3)).staging).toBe('per-vector');
+    // V = 128: the four warp-columns of a tile share one vector, the union is a quarter of the per-vector lists.
+    const shared = retileForKernels(randomCompressed(1024, 512, nmPattern(4, 32, 128), 3));
+    expect(shared.staging).toBe('union');
+    expect(shared.meanRows).toBeLessThan(PER_VECTOR_MIN_FILL * 64);
+    expect(retileForKernels(randomCompressed(1024, 512, nmPattern(4, 32, 32), 3), 'union').staging).toBe('union');
+  });
+
+  it('keeps union staging for long stages (per-vector lists would pass 64 rows)', () => {
+    const matrix = randomCompressed(256, 128, nmPattern(16, 32, 32), 3);
+    const layout = retileForKernels(matrix, 'per-vector');
+    expect(layout.ks).toBe(32);
+    expect(layout.staging).toBe('union');
+  });
 
   it('stages only the union of rows the block uses: ≈41 % of A at 4:32 with 4 vectors per block', () => {
     const matrix = randomCompressed(4096, 512, nmPattern(4, 32, 32), 5);

@@ -59,6 +59,14 @@ describe('cuda availability', () => {
     expect(createCudaProvider({ device: 1 })).toMatchObject({ name: 'cuda', priority: 300 });
   });
 
+  it('an unknown staging mode is an unavailability naming it and the modes, before the addon loads', async () => {
+    const got = await createCudaBackend({ staging: 'gather' as 'auto' });
+    expect(got.available).toBe(false);
+    if (got.available) return;
+    expect(got.reason).toBe('options.staging=gather is not a staging mode');
+    expect(got.fix).toMatch(/'auto'.*'union'.*'per-vector'/);
+  });
+
   it('diagnoses a missing addon with every path it tried', () => {
     const load = loadAddon(['/nonexistent/a/nmkit_cuda.node', '/nonexistent/b/nmkit_cuda.node']);
     expect(load.ok).toBe(false);

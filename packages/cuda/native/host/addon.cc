@@ -201,6 +201,7 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
         d.stages = intField(t, "stages");
         d.tilesN = intField(t, "tilesN");
         d.slotStride = intField(t, "slotStride");
+        d.perVector = t.Get("perVector").ToBoolean().Value();
         auto rows = t.Get("rows").As<Napi::Int32Array>();
         d.rowLists = rows.Data();
         d.rowListCount = rows.ElementLength();

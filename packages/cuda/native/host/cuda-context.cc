@@ -191,7 +191,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
                       -1);
   }
   TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
-                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1};
+                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1, s.perVector ? 1 : 0};
   if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
   // Row tiles are the grid's y dimension: a taller A runs as several launches, each over a column range of Aᵀ (the

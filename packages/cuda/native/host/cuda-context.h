@@ -52,6 +52,7 @@ struct UploadDesc {
   size_t indexCount = 0;
   bool tiled = false;                   // re-tiled metadata present (V a multiple of 32)
   int ks = 0, srows = 0, stages = 0, tilesN = 0, slotStride = 0;
+  bool perVector = false;               // per-vector row lists (TiledArgs::perVector), else union lists with slots
   const int32_t* rowLists = nullptr;
   size_t rowListCount = 0;
   const uint8_t* slots = nullptr;

@@ -44,6 +44,8 @@ struct TiledArgs {
   int zeroRow;            // K: the zero row of At that -1 entries copy (so a copy needs no zero-fill select)
   int cluster;            // > 1 (sm_90): the split-K blocks of a tile form one cluster and add their tiles through
                           // distributed shared memory, each storing 1/cluster of the sum (no memset, no atomics)
+  int perVector;          // 1: per-vector row lists (srows = 4·ks, staged row c·ks + r = kept row r of warp-column c;
+                          // slots unused), 0: union lists with slots
 };
 
 /// Arguments of the streaming kernel (spmm-nm-stream.cu, the general path) and the narrow decode kernel

@@ -188,7 +188,10 @@ __device__ __forceinline__ void clusterReduceStore(const TiledArgs& p, const flo
 }
 #endif
 
-template <int BM, int WM, int STAGES, int KS, int SLICES = 1>
+/// PER_VECTOR: the stage's row list is each warp-column's own KS rows in kept order (staged row c·KS + r is kept row r
+/// of warp-column c, duplicates included; retile.ts `per-vector` staging), so the A fragment of a kept row sits at a
+/// fixed offset and the FMA loop reads no slots. Otherwise the list is the block's union and the slots say where.
+template <int BM, int WM, int STAGES, int KS, int SLICES = 1, bool PER_VECTOR = false>
 __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledShape<BM, WM, SLICES>::kMinBlocks) spmmNmTiled(TiledArgs p) {
   using S = TiledShape<BM, WM, SLICES>;
   constexpr int TM = S::TM;
@@ -250,6 +253,8 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
     // This thread's A fragment of staged row `slot` is at aThread + slot · BM · 4 (shared-memory address).
     const uint32_t aThread = smemAddress + (s % STAGES) * stageBytes + aOff * 4;
     const uint8_t* sSlot = reinterpret_cast<const uint8_t*>(sB + KS * kTileN) + warpN * KS + slice * kSliceKept;
+    // Per-vector staging: this thread's fragment of the slice's first kept row (the rest follow every BM floats).
+    const float* sAMine = sA + (warpN * KS + slice * kSliceKept) * BM + aOff;
     // Register double buffering: fragments of kept row ks+1 load while row ks multiplies.
     float rA[2][TM];
     float rB[2][8];
@@ -257,8 +262,10 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
     // slots of a group in registers (one broadcast 16- or 8-byte load).
     constexpr int kGroup = kSliceKept % 16 == 0 ? 16 : 8;
     auto multiplyGroup = [&](int g) {
-      unsigned words[4];
-      if constexpr (kGroup == 16) {
+      unsigned words[4] = {0u, 0u, 0u, 0u};
+      if constexpr (PER_VECTOR) {
+        // no slots: kept row r of this warp-column is staged row warpN·KS + r
+      } else if constexpr (kGroup == 16) {
         const uint4 w4 = *reinterpret_cast<const uint4*>(sSlot + g * 16);
         words[0] = w4.x; words[1] = w4.y; words[2] = w4.z; words[3] = w4.w;
       } else {
@@ -267,10 +274,14 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
       }
       const float* sBg = sB + (slice * kSliceKept + g * kGroup) * kTileN;
       auto loadFragments = [&](int buffer, int ks) {
-        // Byte ks % 4 of the word, zero-extended by one byte permute.
-        const int slot = static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
+        // Byte ks % 4 of the word, zero-extended by one byte permute (union staging only).
+        const int slot = PER_VECTOR ? 0 : static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
         float4 a0, a1;
-        if constexpr (KS > kStageKept) {
+        if constexpr (PER_VECTOR) {
+          const float* rowA = sAMine + (g * kGroup + ks) * BM;
+          a0 = *reinterpret_cast<const float4*>(rowA);
+          if constexpr (TM == 8) a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+        } else if constexpr (KS > kStageKept) {
           // Explicit shared addresses: one shift-add per kept row (the compiler's own form takes two). Measured on
           // the H100: +5 % at 32 kept rows per stage, +1.5 % at 24, −1 % at 16 (so 16 keeps the compiler's form).
           const uint32_t rowA = aThread + (static_cast<uint32_t>(slot) << kRowShift);
