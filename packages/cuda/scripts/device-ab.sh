@@ -5,7 +5,7 @@
 #   VARIANTS="base new" B=new ROUNDS=2 PROFILE="new" SASS="new" bash packages/cuda/scripts/device-ab.sh
 # Times the planner's plan of NMKIT_SHAPES (default 4096³, 256×4096², 2048×11008×4096) at 16/12/8/4:32 for every
 # variant, runs conformance and every forced candidate on $B, optionally ncu kernel durations and instruction counts
-# (PROFILE) and SASS (SASS), and leaves everything in $OUT/ab.tgz. A variant may also set environment variables in
+# (PROFILE, plus any ncu METRICS) and SASS (SASS), and leaves everything in $OUT/ab.tgz. A variant may also set environment variables in
 # .gpu/ab/NAME.env (e.g. NMKIT_CUDA_STAGING=per-vector), read before each of its runs.
 source .gpu/prelude.sh
 AB=$PWD/.gpu/ab
@@ -23,7 +23,7 @@ done; done
 (variantEnv $B; NMKIT_CUDA_ADDON=$AB/$B.node NMKIT_COMMIT=$B node build/device/device-run.js conformance,candidates $R/$B-check > $R/$B-check.log 2>&1)
 NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 for v in ${PROFILE:-}; do
-  (variantEnv $v; NMKIT_PROFILE_M=4096,256 NMKIT_CUDA_ADDON=$AB/$v.node $NCU --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__inst_executed_pipe_fma.sum \
+  (variantEnv $v; NMKIT_PROFILE_M=4096,256 NMKIT_CUDA_ADDON=$AB/$v.node $NCU --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__inst_executed_pipe_fma.sum${METRICS:+,$METRICS} \
     --kernel-name regex:'transpose|spmmNm' node build/device/device-run.js profile $R/prof-$v > $R/ncu-$v.txt 2>&1)
 done
 CUOBJ=$(command -v cuobjdump || echo /usr/local/cuda/bin/cuobjdump)

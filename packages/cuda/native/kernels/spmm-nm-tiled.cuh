@@ -117,6 +117,22 @@ struct TiledLoader {
   }
 };
 
+/// Order of a thread's TM × 8 FMAs per kept row (step t → row, column). It changes only which operands consecutive
+/// FFMAs share, and with it ptxas's register allocation and the register-read conflicts Nsight Compute reports as
+/// dispatch stalls (results/experiments-2026-11-24/fma-order/ has six orders measured).
+enum FmaOrder { kRowsOuter, kRowsZigZag, kColumnsZigZag };
+template <FmaOrder ORDER, int TM>
+__device__ __forceinline__ constexpr int fmaRow(int t) {
+  if (ORDER == kColumnsZigZag) return (t / TM) % 2 ? TM - 1 - t % TM : t % TM;
+  return t / 8;
+}
+template <FmaOrder ORDER, int TM>
+__device__ __forceinline__ constexpr int fmaColumn(int t) {
+  if (ORDER == kColumnsZigZag) return t / TM;
+  if (ORDER == kRowsZigZag) return (t / 8) % 2 ? 7 - t % 8 : t % 8;
+  return t % 8;
+}
+
 /// Offset of register row i of a thread tile from the thread's first row (laneM·4 of its warp tile): i, and the
 /// second half (i ≥ 4, TM = 8) WM/2 further down. (Written as an offset from the thread's first row on purpose: the
 /// epilogue adds it to aOff, which the main loop keeps live; recomputing the row from laneM made the compiler
@@ -201,6 +217,11 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
   constexpr int kSliceKept = KS / SLICES;
   static_assert(SLICES == 1 || kSliceKept % 8 == 0, "a slice holds whole groups of 8 kept rows");
   constexpr int kRowShift = BM == 128 ? 9 : BM == 64 ? 8 : 7;  // log2 of a staged row's bytes (BM · 4)
+  // FMA order (fmaRow / fmaColumn): columns zig-zag for the 128-row blocks at 16 and 32 kept rows, rows zig-zag at
+  // 24. Measured on the H100 against rows outer (results/experiments-2026-11-24/fma-order/): 4096³ 16:32 −3.9 %,
+  // 12:32 −1.4 %, 8:32 −5.1 %, 4:32 −4.7 %; dispatch stalls per issued instruction 0.44 → 0.30, 0.41 → 0.36 and
+  // 0.59 → 0.34. The 32- and 64-row blocks ran the same either way and keep rows outer.
+  constexpr FmaOrder kFmaOrder = BM == 128 ? (KS == kMidStageKept ? kRowsZigZag : kColumnsZigZag) : kRowsOuter;
   static_assert((1 << kRowShift) == BM * 4, "BM is 32, 64 or 128");
   extern __shared__ __align__(16) char smem[];
   const int stageBytes = tiledStageBytes(BM, p.srows, p.ks, p.slotStride);
@@ -306,9 +327,10 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
       for (int ks = 0; ks < kGroup; ++ks) {
         if (ks + 1 < kGroup) loadFragments((ks + 1) & 1, ks + 1);
 #pragma unroll
-        for (int i = 0; i < TM; ++i)
-#pragma unroll
-          for (int j = 0; j < 8; ++j) rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
+        for (int t = 0; t < TM * 8; ++t) {
+          const int i = fmaRow<kFmaOrder, TM>(t), j = fmaColumn<kFmaOrder, TM>(t);
+          rC[i][j] = fmaf(rA[ks & 1][i], rB[ks & 1][j], rC[i][j]);
+        }
       }
     };
     if constexpr (kGroup == 8 && BM == 128) {
