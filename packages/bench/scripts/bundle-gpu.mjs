@@ -22,6 +22,22 @@ const packages = resolve(bench, '..');
 const out = join(bench, 'gpu-bundle');
 const say = (text) => process.stderr.write(`[bundle-gpu] ${text}\n`);
 
+// The bundle inlines each package's dist/, so a dist/ older than its src/ would ship old code under the new commit
+// (build-info.json would name a commit whose code is not in the bundle): refuse, and say how to rebuild.
+const stale = [];
+for (const name of readdirSync(packages)) {
+  const dist = join(packages, name, 'dist/index.js');
+  const src = join(packages, name, 'src');
+  if (!existsSync(dist) || !existsSync(src)) continue;
+  const built = statSync(dist).mtimeMs;
+  const newer = readdirSync(src, { recursive: true }).filter((f) => statSync(join(src, String(f))).mtimeMs > built);
+  if (newer.length > 0) stale.push(`${name} (src/${newer[0]} is newer than dist/)`);
+}
+if (stale.length > 0) {
+  say(`stale build: ${stale.join(', ')}. Run \`npx pnpm@12.21.0 -r --filter "./packages/*" run build\` first.`);
+  process.exit(1);
+}
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
