@@ -33,6 +33,14 @@ for (const name of readdirSync(packages)) {
   const newer = readdirSync(src, { recursive: true }).filter((f) => statSync(join(src, String(f))).mtimeMs > built);
   if (newer.length > 0) stale.push(`${name} (src/${newer[0]} is newer than dist/)`);
 }
+// The same for the CUDA addon, which is copied as built: it must be newer than every native source.
+const addon = join(packages, 'cuda/build/Release/nmkit_cuda.node');
+const nativeDir = join(packages, 'cuda/native');
+if (existsSync(addon) && existsSync(nativeDir)) {
+  const built = statSync(addon).mtimeMs;
+  const newer = readdirSync(nativeDir, { recursive: true }).find((f) => statSync(join(nativeDir, String(f))).mtimeMs > built);
+  if (newer) stale.push(`cuda addon (native/${newer} is newer than build/Release/nmkit_cuda.node)`);
+}
 if (stale.length > 0) {
   say(`stale build: ${stale.join(', ')}. Run \`npx pnpm@12.21.0 -r --filter "./packages/*" run build\` first.`);
   process.exit(1);
@@ -98,7 +106,6 @@ if (existsSync(cpuWorker)) {
   say(`no ${relative(bench, cpuWorker)}: the cpu backend will be unavailable in the bundle (build @nmkit/cpu-ref first)`);
 }
 
-const addon = join(packages, 'cuda/build/Release/nmkit_cuda.node');
 if (existsSync(addon)) copyFileSync(addon, join(out, 'nmkit_cuda.node'));
 else say(`no ${relative(bench, addon)}: the cuda backend will be unavailable in the bundle (pnpm --filter @nmkit/cuda build)`);
 

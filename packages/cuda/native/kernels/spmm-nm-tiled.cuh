@@ -220,7 +220,8 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
   // FMA order (fmaRow / fmaColumn): columns zig-zag for the 128-row blocks at 16 and 32 kept rows, rows zig-zag at
   // 24. Measured on the H100 against rows outer (results/experiments-2026-11-24/fma-order/): 4096³ 16:32 −3.9 %,
   // 12:32 −1.4 %, 8:32 −5.1 %, 4:32 −4.7 %; dispatch stalls per issued instruction 0.44 → 0.30, 0.41 → 0.36 and
-  // 0.59 → 0.34. The 32- and 64-row blocks ran the same either way and keep rows outer.
+  // 0.59 → 0.34. The 32-row blocks (M = 16) ran the same either way; they and the 64-row blocks (not compared) keep
+  // rows outer.
   constexpr FmaOrder kFmaOrder = BM == 128 ? (KS == kMidStageKept ? kRowsZigZag : kColumnsZigZag) : kRowsOuter;
   static_assert((1 << kRowShift) == BM * 4, "BM is 32, 64 or 128");
   extern __shared__ __align__(16) char smem[];
@@ -283,35 +284,35 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
     // slots of a group in registers (one broadcast 16- or 8-byte load).
     constexpr int kGroup = kSliceKept % 16 == 0 ? 16 : 8;
     auto multiplyGroup = [&](int g) {
-      unsigned words[4] = {0u, 0u, 0u, 0u};
-      if constexpr (PER_VECTOR) {
-        // no slots: kept row r of this warp-column is staged row warpN·KS + r
-      } else if constexpr (kGroup == 16) {
+      unsigned words[4];  // union staging only (per-vector staging reads no slots)
+      if constexpr (!PER_VECTOR && kGroup == 16) {
         const uint4 w4 = *reinterpret_cast<const uint4*>(sSlot + g * 16);
         words[0] = w4.x; words[1] = w4.y; words[2] = w4.z; words[3] = w4.w;
-      } else {
+      } else if constexpr (!PER_VECTOR) {
         const uint2 w2 = *reinterpret_cast<const uint2*>(sSlot + g * 8);
         words[0] = w2.x; words[1] = w2.y; words[2] = 0; words[3] = 0;
       }
       const float* sBg = sB + (slice * kSliceKept + g * kGroup) * kTileN;
       auto loadFragments = [&](int buffer, int ks) {
-        // Byte ks % 4 of the word, zero-extended by one byte permute (union staging only).
-        const int slot = PER_VECTOR ? 0 : static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
         float4 a0, a1;
         if constexpr (PER_VECTOR) {
           const float* rowA = sAMine + (g * kGroup + ks) * BM;
           a0 = *reinterpret_cast<const float4*>(rowA);
           if constexpr (TM == 8) a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
-        } else if constexpr (KS > kStageKept) {
-          // Explicit shared addresses: one shift-add per kept row (the compiler's own form takes two). Measured on
-          // the H100: +5 % at 32 kept rows per stage, +1.5 % at 24, −1 % at 16 (so 16 keeps the compiler's form).
-          const uint32_t rowA = aThread + (static_cast<uint32_t>(slot) << kRowShift);
-          a0 = loadShared16(rowA);
-          if constexpr (TM == 8) a1 = loadShared16(rowA + WM / 2 * 4);
         } else {
-          const float* rowA = sA + slot * BM + aOff;
-          a0 = *reinterpret_cast<const float4*>(rowA);
-          if constexpr (TM == 8) a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+          // Byte ks % 4 of the word, zero-extended by one byte permute.
+          const int slot = static_cast<int>(__byte_perm(words[ks / 4], 0u, 0x4440u | (ks % 4)));
+          if constexpr (KS > kStageKept) {
+            // Explicit shared addresses: one shift-add per kept row (the compiler's own form takes two). Measured on
+            // the H100: +5 % at 32 kept rows per stage, +1.5 % at 24, −1 % at 16 (so 16 keeps the compiler's form).
+            const uint32_t rowA = aThread + (static_cast<uint32_t>(slot) << kRowShift);
+            a0 = loadShared16(rowA);
+            if constexpr (TM == 8) a1 = loadShared16(rowA + WM / 2 * 4);
+          } else {
+            const float* rowA = sA + slot * BM + aOff;
+            a0 = *reinterpret_cast<const float4*>(rowA);
+            if constexpr (TM == 8) a1 = *reinterpret_cast<const float4*>(rowA + WM / 2);
+          }
         }
         rA[buffer][0] = a0.x; rA[buffer][1] = a0.y; rA[buffer][2] = a0.z; rA[buffer][3] = a0.w;
         if constexpr (TM == 8) {
