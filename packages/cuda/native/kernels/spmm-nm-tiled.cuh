@@ -119,16 +119,17 @@ struct TiledLoader {
 
 /// Order of a thread's TM × 8 FMAs per kept row (step t → row, column). It changes only which operands consecutive
 /// FFMAs share, and with it ptxas's register allocation and the register-read conflicts Nsight Compute reports as
-/// dispatch stalls (results/experiments-2026-11-24/fma-order/ has six orders measured).
-enum FmaOrder { kRowsOuter, kRowsZigZag, kColumnsZigZag };
+/// dispatch stalls (results/experiments-2026-11-24/fma-order/ and fma-order-pairs/ have nine orders measured).
+/// kColumnPairs: two columns at a time, their rows zig-zagging down and up (each A value used twice in a row).
+enum FmaOrder { kRowsOuter, kRowsZigZag, kColumnPairs };
 template <FmaOrder ORDER, int TM>
 __device__ __forceinline__ constexpr int fmaRow(int t) {
-  if (ORDER == kColumnsZigZag) return (t / TM) % 2 ? TM - 1 - t % TM : t % TM;
+  if (ORDER == kColumnPairs) return (t / (2 * TM)) % 2 ? TM - 1 - (t % (2 * TM)) / 2 : (t % (2 * TM)) / 2;
   return t / 8;
 }
 template <FmaOrder ORDER, int TM>
 __device__ __forceinline__ constexpr int fmaColumn(int t) {
-  if (ORDER == kColumnsZigZag) return t / TM;
+  if (ORDER == kColumnPairs) return (t / (2 * TM)) * 2 + t % 2;
   if (ORDER == kRowsZigZag) return (t / 8) % 2 ? 7 - t % 8 : t % 8;
   return t % 8;
 }
@@ -217,12 +218,13 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
   constexpr int kSliceKept = KS / SLICES;
   static_assert(SLICES == 1 || kSliceKept % 8 == 0, "a slice holds whole groups of 8 kept rows");
   constexpr int kRowShift = BM == 128 ? 9 : BM == 64 ? 8 : 7;  // log2 of a staged row's bytes (BM · 4)
-  // FMA order (fmaRow / fmaColumn): columns zig-zag for the 128-row blocks at 16 and 32 kept rows, rows zig-zag at
-  // 24. Measured on the H100 against rows outer (results/experiments-2026-11-24/fma-order/): 4096³ 16:32 −3.9 %,
-  // 12:32 −1.4 %, 8:32 −5.1 %, 4:32 −4.7 %; dispatch stalls per issued instruction 0.44 → 0.30, 0.41 → 0.36 and
-  // 0.59 → 0.34. The 32-row blocks (M = 16) ran the same either way; they and the 64-row blocks (not compared) keep
-  // rows outer.
-  constexpr FmaOrder kFmaOrder = BM == 128 ? (KS == kMidStageKept ? kRowsZigZag : kColumnsZigZag) : kRowsOuter;
+  // FMA order (fmaRow / fmaColumn): column pairs for the 128-row blocks at 16 and 32 kept rows, rows zig-zag at 24.
+  // Measured on the H100 (results/experiments-2026-11-24/fma-order/, then fma-order-pairs/): against rows outer,
+  // columns zig-zag took 4096³ 16:32 −3.9 %, 8:32 −5.1 %, 4:32 −4.7 % (dispatch stalls per issued instruction
+  // 0.44 → 0.30 and 0.59 → 0.34) and rows zig-zag 12:32 −1.4 %; column pairs then −0.7 / −1.2 / −0.7 % more (and 7 %
+  // slower at 24 kept rows). The 32-row blocks (M = 16) ran the same either way; they and the 64-row blocks (not
+  // compared) keep rows outer.
+  constexpr FmaOrder kFmaOrder = BM == 128 ? (KS == kMidStageKept ? kRowsZigZag : kColumnPairs) : kRowsOuter;
   static_assert((1 << kRowShift) == BM * 4, "BM is 32, 64 or 128");
   extern __shared__ __align__(16) char smem[];
   const int stageBytes = tiledStageBytes(BM, p.srows, p.ks, p.slotStride);
