@@ -20,7 +20,7 @@ import {
 } from '@nmkit/format';
 import { CudaWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativeProbe } from './native-types.js';
-import { type CudaDevice, type CudaPlan, cudaCandidatePlans, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
+import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
 import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
 
 /**
@@ -60,7 +60,7 @@ export class CudaBackend implements NMBackend {
         'tiled kernels (block/warp/thread tiles, cp.async pipeline, union or per-vector row lists) for V a multiple of 32 and any group ≤ 256; ' +
         'decode paths for M ≤ 16 (streaming kernel to M = 4, then the 32-row tile with split-K); K-sliced 32-row blocks for small grids; ' +
         'split-K through thread-block clusters on sm_90 (atomics before); a streaming general kernel for every other pattern',
-      limits: { maxBufferBytes: Math.min(probe.totalMemory / 2, 2 ** 34), maxDimension: 2 ** 31 - 1 },
+      limits: { maxBufferBytes: Math.min(probe.totalMemory / 2, 2 ** 34), maxDimension: MAX_DIMENSION },
       timing: 'device',
       denseBaseline: 'cuBLAS SGEMM (FP32, CUBLAS_DEFAULT_MATH, no TF32)',
     };

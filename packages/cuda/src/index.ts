@@ -13,6 +13,7 @@ export {
   cudaCandidatePlans,
   DECODE_ROWS,
   MAX_CLUSTER_SPLITS,
+  MAX_DIMENSION,
   nativeFromTiling,
   planCuda,
   STREAM_COLUMNS,

@@ -13,6 +13,13 @@ export interface CudaDevice {
   readonly clusters?: boolean;
 }
 
+/**
+ * Largest M, N or K the addon takes. The tiled kernel steps through Aᵀ with a 32-bit byte stride (4 · M rounded up to
+ * 16), and the host walks tall A in row ranges of up to 65535 blocks with `int` offsets; 2²⁹ keeps both well inside
+ * 32 bits. An A that tall with K ≥ 8 is over the 16 GiB buffer limit anyway.
+ */
+export const MAX_DIMENSION = 2 ** 29;
+
 /** Most split-K slices one cluster reduction takes (native kMaxClusterSplits: the portable cluster size). */
 export const MAX_CLUSTER_SPLITS = 8;
 

@@ -99,10 +99,12 @@ export function retileForKernels(matrix: CompressedNM, staging: Staging | 'auto'
     const long = retileIndices(matrix, ks);
     if (long.srows <= MAX_STAGE_ROWS) return long;
   }
-  if (staging === 'per-vector') return retileIndices(matrix, STAGE_KEPT, 'per-vector');
-  const union = retileIndices(matrix, STAGE_KEPT);
+  // One walk of the indices serves both stagings: the union's fill decides, the same kept rows build either layout.
+  const kept = keptRowsByStage(matrix, STAGE_KEPT);
+  if (staging === 'per-vector') return perVectorLayout(kept);
+  const union = unionLayout(kept);
   if (staging === 'union' || union.meanRows < PER_VECTOR_MIN_FILL * STAGE_KEPT * WARPS_N) return union;
-  return retileIndices(matrix, STAGE_KEPT, 'per-vector');
+  return perVectorLayout(kept);
 }
 
 /**
@@ -113,6 +115,23 @@ export function retileForKernels(matrix: CompressedNM, staging: Staging | 'auto'
  * @example const layout = retileIndices(pruneByMagnitude(b, nmPattern(4, 32, 32))); layout.loadedFraction // ≈ 0.4
  */
 export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT, staging: Staging = 'union'): TiledLayout {
+  const kept = keptRowsByStage(matrix, ks);
+  return staging === 'per-vector' ? perVectorLayout(kept) : unionLayout(kept);
+}
+
+/** The dense row of A each (tile, stage, warp-column, kept row) multiplies: one walk of the format's indices. */
+interface KeptRows {
+  readonly ks: number;
+  readonly stages: number;
+  readonly tilesN: number;
+  readonly K: number;
+  /** `[tilesN][stages][WARPS_N · ks]`: entry `c·ks + r` is kept row r of warp-column c, or {@link ZERO_ROW}. */
+  readonly rows: Int32Array;
+  /** Per stage, the dense rows of A it spans (at least 1): the denominator of {@link TiledLayout.loadedFraction}. */
+  readonly spanned: number;
+}
+
+function keptRowsByStage(matrix: CompressedNM, ks: number): KeptRows {
   const { rows: K, cols: N, pattern, indices } = matrix;
   const { keep, group, vectorLength } = pattern;
   if (!hasTiledPath(pattern)) throw new RangeError(`retileIndices needs V a multiple of ${WARP_N}, got V=${vectorLength}`);
@@ -120,48 +139,85 @@ export function retileIndices(matrix: CompressedNM, ks = STAGE_KEPT, staging: St
   const layout = compressedLayout(K, N, pattern);
   const stages = Math.ceil(layout.keptRows / ks);
   const tilesN = Math.ceil(N / TILE_N);
-  const slotStride = Math.ceil((ks * WARPS_N) / 16) * 16;
-  const lists: Int32Array[] = [];
-  const slots = new Uint8Array(tilesN * stages * slotStride);
-  const used = new Int32Array(ks * WARPS_N);
-  let srows = 1;
-  let loaded = 0;
-  let spanned = 0;
-  let listed = 0;
+  const perStage = ks * WARPS_N;
+  const rows = new Int32Array(tilesN * stages * perStage).fill(ZERO_ROW);
   for (let tile = 0; tile < tilesN; tile++) {
-    for (let stage = 0; stage < stages; stage++) {
-      for (let r = 0; r < ks; r++) {
-        const w = stage * ks + r;
-        for (let c = 0; c < WARPS_N; c++) {
-          const col = (tile * WARPS_N + c) * WARP_N;
-          let row = ZERO_ROW;
-          if (w < layout.keptRows && col < N) {
-            const k = Math.floor(w / keep) * group + indices[w * layout.vectors + Math.floor(col / vectorLength)];
-            if (k < K) row = k;
-          }
-          used[c * ks + r] = row;
-        }
+    for (let c = 0; c < WARPS_N; c++) {
+      const col = (tile * WARPS_N + c) * WARP_N;
+      if (col >= N) continue;
+      const vector = Math.floor(col / vectorLength);
+      for (let w = 0; w < layout.keptRows; w++) {
+        const k = Math.floor(w / keep) * group + indices[w * layout.vectors + vector];
+        const stage = Math.floor(w / ks);
+        if (k < K) rows[(tile * stages + stage) * perStage + c * ks + (w - stage * ks)] = k;
       }
-      const list = staging === 'per-vector' ? used.slice() : Int32Array.from(new Set(used)).sort();
-      if (list.length > 255) throw new RangeError(`a stage stages ${list.length} rows; slots are bytes (≤ 255)`);
-      const slotOf = new Map<number, number>();
-      if (staging === 'union') for (let i = 0; i < list.length; i++) slotOf.set(list[i], i);
-      const base = (tile * stages + stage) * slotStride;
-      // Per-vector slots are the identity (the kernel does not read them; they keep the layout self-describing).
-      for (let i = 0; i < ks * WARPS_N; i++) slots[base + i] = staging === 'union' ? slotOf.get(used[i])! : i;
-      lists.push(list);
-      listed += list.length;
-      srows = Math.max(srows, list.length);
-      const first = Math.min(stage * ks, layout.keptRows - 1);
-      const last = Math.min((stage + 1) * ks, layout.keptRows) - 1;
-      const span = Math.min(K, (Math.floor(last / keep) + 1) * group) - Math.floor(first / keep) * group;
-      loaded += list.filter((row) => row >= 0).length;
-      spanned += Math.max(1, span);
     }
   }
-  const rows = new Int32Array(tilesN * stages * srows).fill(UNUSED_ROW);
-  for (let i = 0; i < lists.length; i++) rows.set(lists[i], i * srows);
-  return { ks, srows, stages, tilesN, slotStride, rows, slots, loadedFraction: loaded / spanned, meanRows: listed / lists.length, staging };
+  let spanned = 0;
+  for (let stage = 0; stage < stages; stage++) {
+    const first = stage * ks;
+    const last = Math.min((stage + 1) * ks, layout.keptRows) - 1;
+    spanned += Math.max(1, Math.min(K, (Math.floor(last / keep) + 1) * group) - Math.floor(first / keep) * group);
+  }
+  return { ks, stages, tilesN, K, rows, spanned: spanned * tilesN };
+}
+
+/** Bytes of slots per (tile, stage): one per kept row and warp-column, rounded up to 16 for the kernel's vector loads. */
+function slotStrideOf(ks: number): number {
+  return Math.ceil((ks * WARPS_N) / 16) * 16;
+}
+
+/** Every warp-column's kept rows in order ({@link Staging} `per-vector`); the slots are the identity. */
+function perVectorLayout(kept: KeptRows): TiledLayout {
+  const { ks, stages, tilesN, rows } = kept;
+  const srows = ks * WARPS_N;
+  if (srows > 255) throw new RangeError(`a stage stages ${srows} rows; slots are bytes (≤ 255)`);
+  const slotStride = slotStrideOf(ks);
+  // The kernel does not read per-vector slots; the identity keeps the layout self-describing.
+  const slots = new Uint8Array(tilesN * stages * slotStride);
+  for (let i = 0; i < tilesN * stages; i++) for (let j = 0; j < srows; j++) slots[i * slotStride + j] = j;
+  let loaded = 0;
+  for (const row of rows) if (row >= 0) loaded++;
+  return { ks, srows, stages, tilesN, slotStride, rows: rows.slice(), slots, loadedFraction: loaded / kept.spanned, meanRows: srows, staging: 'per-vector' };
+}
+
+/** The sorted union of each (tile, stage)'s kept rows ({@link Staging} `union`) and every kept row's slot in it. */
+function unionLayout(kept: KeptRows): TiledLayout {
+  const { ks, stages, tilesN, K, rows } = kept;
+  const perStage = ks * WARPS_N;
+  const slotStride = slotStrideOf(ks);
+  const count = tilesN * stages;
+  const slots = new Uint8Array(count * slotStride);
+  const lists = new Int32Array(count * perStage);
+  const lengths = new Uint8Array(count);
+  // slotOfRow[row + 1] is the row's slot in the current stage's list (index 0: the zero row); only rows of the
+  // current list are looked up, so stale entries from earlier stages are never read.
+  const slotOfRow = new Int32Array(K + 1);
+  const sorted = new Int32Array(perStage);
+  let srows = 1;
+  let loaded = 0;
+  let listed = 0;
+  for (let i = 0; i < count; i++) {
+    const used = rows.subarray(i * perStage, (i + 1) * perStage);
+    sorted.set(used);
+    sorted.sort();
+    let length = 0;
+    for (let j = 0; j < perStage; j++) {
+      if (length > 0 && sorted[j] === lists[i * perStage + length - 1]) continue;
+      lists[i * perStage + length] = sorted[j];
+      slotOfRow[sorted[j] + 1] = length;
+      if (sorted[j] >= 0) loaded++;
+      length++;
+    }
+    if (length > 255) throw new RangeError(`a stage stages ${length} rows; slots are bytes (≤ 255)`);
+    for (let j = 0; j < perStage; j++) slots[i * slotStride + j] = slotOfRow[used[j] + 1];
+    lengths[i] = length;
+    listed += length;
+    srows = Math.max(srows, length);
+  }
+  const staged = new Int32Array(count * srows).fill(UNUSED_ROW);
+  for (let i = 0; i < count; i++) staged.set(lists.subarray(i * perStage, i * perStage + lengths[i]), i * srows);
+  return { ks, srows, stages, tilesN, slotStride, rows: staged, slots, loadedFraction: loaded / kept.spanned, meanRows: listed / count, staging: 'union' };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { LimitError, nmPattern } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
-import { cudaCandidatePlans, nativeFromTiling, planCuda, type WeightsInfo } from '../src/index.js';
+import { cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, planCuda, type WeightsInfo } from '../src/index.js';
 
 const h100 = { multiprocessors: 132, sharedPerBlockOptin: 232448 };
 const info = (keep: number, group: number, k: number, n: number, v = 32): WeightsInfo => {
@@ -11,6 +11,12 @@ const info = (keep: number, group: number, k: number, n: number, v = 32): Weight
 };
 
 describe('cuda planner', () => {
+  it('declares a largest dimension whose strides and row offsets fit the addon\'s 32-bit arithmetic', () => {
+    const widestLda = Math.ceil(MAX_DIMENSION / 16) * 16; // the narrow kernel pads Aᵀ rows to MT = 16
+    expect(widestLda * 4).toBeLessThan(2 ** 32); // TiledArgs.ldaBytes is a uint32
+    expect(MAX_DIMENSION + 65535 * 128).toBeLessThan(2 ** 31); // forEachRowRange's next offset, an int
+  });
+
   it('sends M ≤ 16 to the narrow decode kernel with K whole while the columns fill the SMs', () => {
     for (const m of [1, 4, 8, 16]) {
       const plan = planCuda({ m, n: 4096, k: 4096 }, info(8, 32, 4096, 4096), h100);
