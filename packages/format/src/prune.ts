@@ -107,6 +107,78 @@ export function compressWithMask(
 }
 
 /**
+ * Compresses weights that are already pruned to `pattern`, their pruned entries zero (e.g. exported from a pruned
+ * PyTorch or ONNX model; transpose an out × in weight first with {@link transposeDense}). Lossless: every nonzero of B
+ * is kept. In each (window, vector) the rows with a nonzero (or NaN) in any of the vector's columns are kept, and a
+ * window with fewer keeps all-zero rows (lowest offsets first) to make up `keep`.
+ * @throws {MaskError} naming the first window and vector with more than `keep` nonzero rows (the weights are not
+ * pruned to this pattern: check `keep:group` and `V`, or prune with {@link pruneByMagnitude}).
+ * @example const sparse = compressPruned(transposeDense(linearWeight), nmPattern(2, 4)); // element-wise 2:4
+ */
+export function compressPruned(b: DenseMatrix, pattern: NMPattern): CompressedNM {
+  assertDenseMatrix(b, 'B');
+  compressedLayout(b.rows, b.cols, pattern);
+  const { keep, group, vectorLength } = pattern;
+  const chosen = new Int32Array(keep);
+  const nonzero = new Uint8Array(group);
+  return buildCompressed(b, pattern, (window, vector) => {
+    const r0 = window * group;
+    const realRows = Math.min(group, b.rows - r0);
+    const c0 = vector * vectorLength;
+    const c1 = Math.min(b.cols, c0 + vectorLength);
+    let count = 0;
+    nonzero.fill(0);
+    for (let i = 0; i < realRows; i++) {
+      const rowBase = (r0 + i) * b.cols;
+      for (let c = c0; c < c1; c++) {
+        if (b.data[rowBase + c] !== 0) {
+          nonzero[i] = 1;
+          count++;
+          break;
+        }
+      }
+    }
+    if (count > keep) {
+      const rows: number[] = [];
+      for (let i = 0; i < realRows; i++) if (nonzero[i]) rows.push(r0 + i);
+      throw new MaskError(
+        `B is not pruned to ${describePattern(pattern)}: window ${window} (rows ${r0}–${r0 + realRows - 1}), vector ${vector} ` +
+          `(columns ${c0}–${c1 - 1}) has nonzeros in ${count} rows (${rows.join(', ')}); the pattern keeps ${keep}.`,
+        window,
+        vector,
+        `check keep:group and V (element-wise N:M is V = 1; an out × in weight needs transposeDense first), or prune with pruneByMagnitude(), which drops the smallest rows.`,
+      );
+    }
+    let j = 0;
+    for (let i = 0; i < group && j < keep; i++) if (i < realRows && nonzero[i]) chosen[j++] = i;
+    // Make up `keep` with all-zero rows (real rows, then K padding), lowest offsets first; then sort ascending.
+    for (let i = 0; i < group && j < keep; i++) if (i >= realRows || !nonzero[i]) chosen[j++] = i;
+    chosen.sort();
+    return chosen;
+  });
+}
+
+/**
+ * The transpose of a dense matrix (cols × rows), in cache-sized tiles. Weights stored out × in (PyTorch `nn.Linear`,
+ * ONNX `Gemm` with `transB = 1`, safetensors of those) are N×K; the format's B is K×N.
+ * @example const b = transposeDense(denseMatrix(outFeatures, inFeatures, weight)); // K×N
+ */
+export function transposeDense(m: DenseMatrix): DenseMatrix {
+  assertDenseMatrix(m, 'matrix');
+  const { rows, cols, data } = m;
+  const out = new Float32Array(rows * cols);
+  const tile = 32;
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    const r1 = Math.min(rows, r0 + tile);
+    for (let c0 = 0; c0 < cols; c0 += tile) {
+      const c1 = Math.min(cols, c0 + tile);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = data[r * cols + c];
+    }
+  }
+  return { rows: cols, cols: rows, data: out };
+}
+
+/**
  * The 0/1 mask (K×N) of the rows a compressed matrix keeps: the inverse of {@link compressWithMask}.
  */
 export function maskOf(matrix: CompressedNM): Uint8Array {

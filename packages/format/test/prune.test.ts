@@ -1,13 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  compressPruned,
   compressWithMask,
   decompress,
+  denseMatrix,
   MaskError,
   maskOf,
   nmPattern,
   pruneByMagnitude,
   randomDense,
+  ShapeError,
+  transposeDense,
   validateCompressed,
 } from '../src/index.js';
 
@@ -100,5 +104,84 @@ describe('compressWithMask', () => {
     expect(() => compressWithMask(b, new Uint8Array(31), nmPattern(2, 4))).toThrow(/31 entries/);
     const bad = new Array(32).fill(2);
     expect(() => compressWithMask(b, bad, nmPattern(2, 4))).toThrow(/0\/1/);
+  });
+});
+
+describe('compressPruned', () => {
+  it('compresses already-pruned weights losslessly, with the same selection pruning made (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.constantFrom([1, 4, 1], [2, 4, 1], [2, 4, 4], [3, 7, 2], [8, 32, 32], [4, 8, 3]),
+        fc.integer({ min: 1, max: 1000 }),
+        (rows, cols, [keep, group, v], seed) => {
+          const pattern = nmPattern(keep, group, v);
+          const original = pruneByMagnitude(randomDense(rows, cols, seed), pattern);
+          const pruned = decompress(original);
+          const again = compressPruned(pruned, pattern);
+          validateCompressed(again);
+          expect(again.indices).toEqual(original.indices);
+          expect(again.values).toEqual(original.values);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('makes up a window with fewer nonzero rows from its lowest zero rows, K padding last', () => {
+    // 6×1, 2:4: window 0 has one nonzero row (2) → rows 0 and 2; window 1 (rows 4–5, padded) is all zero → 0, 1.
+    const b = denseMatrix(6, 1, Float32Array.of(0, 0, 5, 0, 0, 0));
+    const sparse = compressPruned(b, nmPattern(2, 4));
+    expect(Array.from(sparse.indices)).toEqual([0, 2, 0, 1]);
+    expect(Array.from(sparse.values)).toEqual([0, 5, 0, 0]);
+    // 5×1, 3:4: the short last window (row 4) keeps its real row, then K padding.
+    const ragged = compressPruned(denseMatrix(5, 1, Float32Array.of(1, 2, 3, 0, 7)), nmPattern(3, 4));
+    expect(Array.from(ragged.indices)).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(decompress(ragged).data).toEqual(Float32Array.of(1, 2, 3, 0, 7));
+  });
+
+  it('refuses weights with more nonzero rows than the pattern keeps, naming the window, vector and rows', () => {
+    // 8×4, 2:4 V=2: vector 1 (columns 2–3) of window 1 has nonzeros in rows 4, 6 and 7; a NaN counts as nonzero.
+    const data = new Float32Array(32);
+    data[0] = data[4] = 1; // window 0: rows 0, 1
+    data[16 + 2] = 1;
+    data[24 + 3] = Number.NaN;
+    data[28 + 2] = -2;
+    try {
+      compressPruned(denseMatrix(8, 4, data), nmPattern(2, 4, 2));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(MaskError);
+      expect((error as MaskError).window).toBe(1);
+      expect((error as MaskError).vector).toBe(1);
+      expect((error as Error).message).toMatch(/window 1 \(rows 4–7\), vector 1 \(columns 2–3\) has nonzeros in 3 rows \(4, 6, 7\)/);
+      expect((error as Error).message).toMatch(/transposeDense/);
+    }
+  });
+
+  it('treats -0 as zero', () => {
+    const sparse = compressPruned(denseMatrix(4, 1, Float32Array.of(-0, 3, -0, -0)), nmPattern(1, 4));
+    expect(Array.from(sparse.indices)).toEqual([1]);
+  });
+});
+
+describe('transposeDense', () => {
+  it('turns an out × in weight into K×N', () => {
+    const w = denseMatrix(2, 3, Float32Array.of(1, 2, 3, 4, 5, 6));
+    const t = transposeDense(w);
+    expect([t.rows, t.cols]).toEqual([3, 2]);
+    expect(Array.from(t.data)).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+
+  it('round-trips across tile edges', () => {
+    const m = randomDense(70, 33, 5);
+    expect(transposeDense(transposeDense(m))).toEqual(m);
+    const t = transposeDense(m);
+    expect(t.data[17 * 70 + 65]).toBe(m.data[65 * 33 + 17]);
+  });
+
+  it('validates its operand', () => {
+    expect(() => transposeDense({ rows: 2, cols: 2, data: new Float32Array(3) })).toThrow(ShapeError);
   });
 });
