@@ -134,9 +134,35 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     }
     w.dispose();
   }
+  // One window per split over K = 4 · 65,600: more split-K slices than a grid's y holds (65,535), so the streaming and
+  // narrow launchers send them as two launches (forEachSplitRange).
+  const manySplits: [number, number, NMPattern, TilingPlan][] = [
+    [16, 160, nmPattern(2, 4, 1), forcedRowBlockPlan('general', 16, 128, 4, 256)],
+    [3, 64, nmPattern(2, 4, 32), forcedRowBlockPlan('decode', 4, 32, 4, 256)],
+  ];
+  for (const [i, [m, n, pattern, plan]] of manySplits.entries()) {
+    const k = 4 * 65_600;
+    const sparse = randomCompressed(k, n, pattern, 500 + i);
+    const a = randomDense(m, k, 600 + i);
+    const w = await backend.prepare(sparse);
+    const label = `${planLabel(plan)} (65,600 splits)`;
+    try {
+      check(await backend.matmul(a, w, { plan }), a, sparse, label);
+      results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: true });
+    } catch (error) {
+      results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: false, error: String(error) });
+      log(`FAIL ${m}x${n}x${k} ${describePattern(pattern)} ${label}: ${error}`);
+    }
+    w.dispose();
+  }
   const passed = results.filter((r) => r.ok).length;
   log(`candidates: ${passed}/${results.length} forced plans correct`);
   save('candidates.json', { passed, total: results.length, results });
+}
+
+/** A forced streaming (`general`, 128 columns) or narrow (`decode`, 32 columns) plan of `k` rows of K per split. */
+function forcedRowBlockPlan(variant: 'general' | 'decode', rows: number, columns: number, k: number, threads: number): TilingPlan {
+  return { variant, block: { m: rows, n: columns, k }, warp: { m: rows, n: columns }, thread: { m: rows, n: 1 }, splitK: 1, stages: 1, threads };
 }
 
 async function concurrency(backend: CudaBackend): Promise<void> {

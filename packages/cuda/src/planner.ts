@@ -14,11 +14,12 @@ export interface CudaDevice {
 }
 
 /**
- * Largest M, N or K the addon takes. The tiled kernel steps through Aᵀ with a 32-bit byte stride (4 · M rounded up to
- * 16), and the host walks tall A in row ranges of up to 65535 blocks with `int` offsets; 2²⁹ keeps both well inside
- * 32 bits. An A that tall with K ≥ 8 is over the 16 GiB buffer limit anyway.
+ * Largest M, N or K the addon takes, so its 32-bit index arithmetic cannot overflow: the tiled kernel steps through
+ * Aᵀ with a `uint32` byte stride (4 · M rounded up to 16 ≤ 2³⁰) and places a thread's B copies at `row · ldb` in `int`
+ * (row ≤ 7: 7 · 2²⁸ < 2³¹); the host walks tall A in row ranges of up to 65535 blocks with `int` offsets. An A that
+ * tall with K > 16 is over the 16 GiB buffer limit anyway.
  */
-export const MAX_DIMENSION = 2 ** 29;
+export const MAX_DIMENSION = 2 ** 28;
 
 /** Most split-K slices one cluster reduction takes (native kMaxClusterSplits: the portable cluster size). */
 export const MAX_CLUSTER_SPLITS = 8;

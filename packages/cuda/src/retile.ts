@@ -124,11 +124,14 @@ interface KeptRows {
   readonly ks: number;
   readonly stages: number;
   readonly tilesN: number;
-  readonly K: number;
   /** `[tilesN][stages][WARPS_N · ks]`: entry `c·ks + r` is kept row r of warp-column c, or {@link ZERO_ROW}. */
   readonly rows: Int32Array;
   /** Per stage, the dense rows of A it spans (at least 1): the denominator of {@link TiledLayout.loadedFraction}. */
   readonly spanned: number;
+  /** The first dense row of A each stage spans (its first window's first row). */
+  readonly stageBase: Int32Array;
+  /** The most dense rows any stage spans: every kept row of a stage lies in `[stageBase, stageBase + maxSpan)`. */
+  readonly maxSpan: number;
 }
 
 function keptRowsByStage(matrix: CompressedNM, ks: number): KeptRows {
@@ -147,19 +150,26 @@ function keptRowsByStage(matrix: CompressedNM, ks: number): KeptRows {
       if (col >= N) continue;
       const vector = Math.floor(col / vectorLength);
       for (let w = 0; w < layout.keptRows; w++) {
-        const k = Math.floor(w / keep) * group + indices[w * layout.vectors + vector];
+        const offset = indices[w * layout.vectors + vector];
+        if (offset >= group) throw new RangeError(`index ${offset} of kept row ${w}, vector ${vector} is not < group ${group} (validateCompressed() names such errors)`);
+        const k = Math.floor(w / keep) * group + offset;
         const stage = Math.floor(w / ks);
         if (k < K) rows[(tile * stages + stage) * perStage + c * ks + (w - stage * ks)] = k;
       }
     }
   }
   let spanned = 0;
+  let maxSpan = 1;
+  const stageBase = new Int32Array(stages);
   for (let stage = 0; stage < stages; stage++) {
     const first = stage * ks;
     const last = Math.min((stage + 1) * ks, layout.keptRows) - 1;
-    spanned += Math.max(1, Math.min(K, (Math.floor(last / keep) + 1) * group) - Math.floor(first / keep) * group);
+    stageBase[stage] = Math.floor(first / keep) * group;
+    const windowsSpan = (Math.floor(last / keep) + 1) * group - stageBase[stage];
+    maxSpan = Math.max(maxSpan, windowsSpan);
+    spanned += Math.max(1, Math.min(K, stageBase[stage] + windowsSpan) - stageBase[stage]);
   }
-  return { ks, stages, tilesN, K, rows, spanned: spanned * tilesN };
+  return { ks, stages, tilesN, rows, spanned: spanned * tilesN, stageBase, maxSpan };
 }
 
 /** Bytes of slots per (tile, stage): one per kept row and warp-column, rounded up to 16 for the kernel's vector loads. */
@@ -183,34 +193,36 @@ function perVectorLayout(kept: KeptRows): TiledLayout {
 
 /** The sorted union of each (tile, stage)'s kept rows ({@link Staging} `union`) and every kept row's slot in it. */
 function unionLayout(kept: KeptRows): TiledLayout {
-  const { ks, stages, tilesN, K, rows } = kept;
+  const { ks, stages, tilesN, rows, stageBase } = kept;
   const perStage = ks * WARPS_N;
   const slotStride = slotStrideOf(ks);
   const count = tilesN * stages;
   const slots = new Uint8Array(count * slotStride);
   const lists = new Int32Array(count * perStage);
   const lengths = new Uint8Array(count);
-  // slotOfRow[row + 1] is the row's slot in the current stage's list (index 0: the zero row); only rows of the
-  // current list are looked up, so stale entries from earlier stages are never read.
-  const slotOfRow = new Int32Array(K + 1);
+  // slotOfRow[row - base + 1] is the row's slot in the current stage's list (index 0: the zero row), base the stage's
+  // first spanned row, so the table is one stage long, not K; only rows of the current list are looked up, so stale
+  // entries from earlier stages are never read.
+  const slotOfRow = new Int32Array(kept.maxSpan + 1);
   const sorted = new Int32Array(perStage);
   let srows = 1;
   let loaded = 0;
   let listed = 0;
   for (let i = 0; i < count; i++) {
     const used = rows.subarray(i * perStage, (i + 1) * perStage);
+    const offset = 1 - stageBase[i % stages]; // table index of a row; the zero row (-1) is index 0
     sorted.set(used);
     sorted.sort();
     let length = 0;
     for (let j = 0; j < perStage; j++) {
       if (length > 0 && sorted[j] === lists[i * perStage + length - 1]) continue;
       lists[i * perStage + length] = sorted[j];
-      slotOfRow[sorted[j] + 1] = length;
+      slotOfRow[sorted[j] < 0 ? 0 : sorted[j] + offset] = length;
       if (sorted[j] >= 0) loaded++;
       length++;
     }
     if (length > 255) throw new RangeError(`a stage stages ${length} rows; slots are bytes (≤ 255)`);
-    for (let j = 0; j < perStage; j++) slots[i * slotStride + j] = slotOfRow[used[j] + 1];
+    for (let j = 0; j < perStage; j++) slots[i * slotStride + j] = slotOfRow[used[j] < 0 ? 0 : used[j] + offset];
     lengths[i] = length;
     listed += length;
     srows = Math.max(srows, length);

@@ -15,6 +15,8 @@ describe('cuda planner', () => {
     const widestLda = Math.ceil(MAX_DIMENSION / 16) * 16; // the narrow kernel pads Aᵀ rows to MT = 16
     expect(widestLda * 4).toBeLessThan(2 ** 32); // TiledArgs.ldaBytes is a uint32
     expect(MAX_DIMENSION + 65535 * 128).toBeLessThan(2 ** 31); // forEachRowRange's next offset, an int
+    const ldb = Math.ceil(MAX_DIMENSION / 4) * 4;
+    expect(7 * ldb + (ldb - 4)).toBeLessThan(2 ** 31); // the tiled kernel's B copy offset (tid / 32) · ldb + column, an int
   });
 
   it('sends M ≤ 16 to the narrow decode kernel with K whole while the columns fill the SMs', () => {

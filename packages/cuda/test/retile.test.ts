@@ -165,6 +165,25 @@ describe('host-side index re-tiling', () => {
     expect(values[kept * ldb]).toBe(0);
   });
 
+  it('refuses an index outside its window instead of staging a row of another stage', () => {
+    const matrix = randomCompressed(64, 64, nmPattern(4, 32, 32), 2);
+    const broken = { ...matrix, indices: matrix.indices.slice() };
+    broken.indices[3] = 40; // kept row 1 of vector 1: offset 40 ≥ group 32
+    expect(() => retileForKernels(broken)).toThrow(/index 40 of kept row 1, vector 1 is not < group 32/);
+  });
+
+  it('re-tiles a tall K (its row-to-slot table spans one stage, not K)', () => {
+    // 1:256 over K = 2²⁰: a union stage spans 16 windows (4096 rows of A). N = 32: warp-columns 1–3 stage the zero row.
+    const matrix = randomCompressed(2 ** 20, 32, nmPattern(1, 256, 32), 4);
+    const layout = retileIndices(matrix, 16);
+    expect(layout.stages).toBe(256);
+    expect(layout.srows).toBe(17);
+    for (let s = 0; s < layout.stages; s++) {
+      const list = layout.rows.subarray(s * layout.srows, (s + 1) * layout.srows);
+      for (let r = 0; r < 16; r++) expect(list[layout.slots[s * layout.slotStride + r]]).toBe(s * 4096 + r * 256 + matrix.indices[s * 16 + r]);
+    }
+  });
+
   it('refuses vector lengths that are not multiples of 32', () => {
     expect(() => retileIndices(randomCompressed(32, 16, nmPattern(2, 4, 16), 1))).toThrow(/multiple of 32/);
   });

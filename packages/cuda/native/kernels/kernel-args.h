@@ -63,6 +63,7 @@ struct StreamArgs {
   int atomic;
   const float* At;         // transposed narrow kernel: Aᵀ, (K + 1) × lda, row K all zeros (else null)
   int lda;
+  int firstSplit;          // split of blockIdx.y = 0: more splits than a grid's y holds go out as several launches
 };
 
 }  // namespace nmkit

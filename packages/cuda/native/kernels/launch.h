@@ -44,9 +44,23 @@ cudaError_t launchNarrow(int rowsPerBlock, bool transposed, int warps, const Str
 /// Columns of C per narrow block: one warp-column.
 constexpr int kNarrowColumns = 32;
 
-/// Most blocks along a grid's y or z dimension (x takes 2³¹ − 1): launches over more row tiles than this are split
-/// (cuda-context.cc), and the transpose steps over the rest.
+/// Most blocks along a grid's y or z dimension (x takes 2³¹ − 1): launches over more row tiles (cuda-context.cc) or
+/// split-K slices ({@link forEachSplitRange}) than this are split, and the transpose steps over the rest.
 constexpr int kMaxGridYZ = 65535;
+
+/// Launches `launch(args, splitsInGrid)` over consecutive ranges of at most kMaxGridYZ split-K slices (a grid's y),
+/// each with `args.firstSplit` set to its first slice; returns the first launch error.
+template <class Launch>
+cudaError_t forEachSplitRange(const StreamArgs& args, int splits, Launch launch) {
+  for (int first = 0; first < splits; first += kMaxGridYZ) {
+    StreamArgs part = args;
+    part.firstSplit = first;
+    launch(part, splits - first < kMaxGridYZ ? splits - first : kMaxGridYZ);
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
 
 /// At = Aᵀ (K × lda), zero in columns M..lda-1.
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream);

@@ -30,7 +30,7 @@ __global__ void __launch_bounds__(WARPS * 32, (MT >= 16 ? 1 : 2) * (8 / WARPS)) 
   const bool active = n < p.ldb;  // columns N..ldb-1 hold zeros
   const int vector = min(n0, p.N - 1) / p.vectorLength;
   const int windows = p.keptRows / p.keep;
-  const int win0 = blockIdx.y * p.windowsPerSplit;
+  const int win0 = (p.firstSplit + blockIdx.y) * p.windowsPerSplit;
   const int row0 = win0 * p.keep;
   const int row1 = min(windows, win0 + p.windowsPerSplit) * p.keep;
   const int chunks = max(0, (row1 - row0 + kChunkRows - 1) / kChunkRows);
@@ -123,9 +123,10 @@ template <int MT, bool Transposed, int WARPS>
 cudaError_t launchNarrowInstance(const StreamArgs& args, int splits, cudaStream_t stream) {
   if (args.vectorLength % kNarrowColumns != 0) return cudaErrorInvalidValue;  // one vector per block
   if (Transposed && (args.At == nullptr || args.lda % MT != 0)) return cudaErrorInvalidValue;
-  const dim3 grid((args.ldb + kNarrowColumns - 1) / kNarrowColumns, splits, (args.M + MT - 1) / MT);
-  spmmNmNarrow<MT, Transposed, WARPS><<<grid, WARPS * 32, 0, stream>>>(args);
-  return cudaGetLastError();
+  return forEachSplitRange(args, splits, [&](const StreamArgs& part, int gridSplits) {
+    const dim3 grid((args.ldb + kNarrowColumns - 1) / kNarrowColumns, gridSplits, (args.M + MT - 1) / MT);
+    spmmNmNarrow<MT, Transposed, WARPS><<<grid, WARPS * 32, 0, stream>>>(part);
+  });
 }
 
 template <int WARPS>

@@ -18,7 +18,7 @@ template <int MT, bool OneVector>
 __global__ void __launch_bounds__(kStreamThreads) spmmNmStream(StreamArgs p) {
   extern __shared__ float smem[];
   const int windows = p.keptRows / p.keep;
-  const int win0 = blockIdx.y * p.windowsPerSplit;
+  const int win0 = (p.firstSplit + blockIdx.y) * p.windowsPerSplit;
   const int win1 = min(windows, win0 + p.windowsPerSplit);
   const int sliceRows = p.windowsPerSplit * p.group;
   float* sA = smem;                    // [MT][sliceRows]
@@ -113,9 +113,10 @@ cudaError_t launchStreamInstance(const StreamArgs& args, int splits, cudaStream_
     if (e != cudaSuccess) return e;
     configured[one] = optin;
   }
-  const dim3 grid((args.ldb + kStreamColumns - 1) / kStreamColumns, splits, (args.M + MT - 1) / MT);
-  kernel<<<grid, kStreamThreads, bytes, stream>>>(args);
-  return cudaGetLastError();
+  return forEachSplitRange(args, splits, [&](const StreamArgs& part, int gridSplits) {
+    const dim3 grid((args.ldb + kStreamColumns - 1) / kStreamColumns, gridSplits, (args.M + MT - 1) / MT);
+    kernel<<<grid, kStreamThreads, bytes, stream>>>(part);
+  });
 }
 
 cudaError_t launchStream(int rowsPerBlock, const StreamArgs& args, int splits, cudaStream_t stream) {
