@@ -12,15 +12,11 @@ import { describePattern, type NMPattern } from './pattern.js';
 export function pruneByMagnitude(b: DenseMatrix, pattern: NMPattern): CompressedNM {
   assertDenseMatrix(b, 'B');
   compressedLayout(b.rows, b.cols, pattern);
-  const { keep, group, vectorLength } = pattern;
+  const { keep, group } = pattern;
   const scores = new Float64Array(group);
   const order = new Int32Array(group);
   const chosen = new Int32Array(keep);
-  return buildCompressed(b, pattern, (window, vector) => {
-    const r0 = window * group;
-    const realRows = Math.min(group, b.rows - r0);
-    const c0 = vector * vectorLength;
-    const c1 = Math.min(b.cols, c0 + vectorLength);
+  return buildCompressed(b, pattern, ({ r0, realRows, c0, c1 }) => {
     for (let i = 0; i < group; i++) {
       let score = i < realRows ? 0 : -1; // padding rows lose to any real row
       if (i < realRows) {
@@ -59,11 +55,7 @@ export function compressWithMask(
   }
   const { keep, group, vectorLength } = pattern;
   const chosen = new Int32Array(keep);
-  return buildCompressed(b, pattern, (window, vector) => {
-    const r0 = window * group;
-    const realRows = Math.min(group, b.rows - r0);
-    const c0 = vector * vectorLength;
-    const c1 = Math.min(b.cols, c0 + vectorLength);
+  return buildCompressed(b, pattern, ({ window, vector, r0, realRows, c0, c1 }) => {
     const where = `window ${window} (rows ${r0}–${r0 + realRows - 1}), vector ${vector} (columns ${c0}–${c1 - 1})`;
     let count = 0;
     for (let i = 0; i < realRows; i++) {
@@ -118,14 +110,10 @@ export function compressWithMask(
 export function compressPruned(b: DenseMatrix, pattern: NMPattern): CompressedNM {
   assertDenseMatrix(b, 'B');
   compressedLayout(b.rows, b.cols, pattern);
-  const { keep, group, vectorLength } = pattern;
+  const { keep, group } = pattern;
   const chosen = new Int32Array(keep);
   const nonzero = new Uint8Array(group);
-  return buildCompressed(b, pattern, (window, vector) => {
-    const r0 = window * group;
-    const realRows = Math.min(group, b.rows - r0);
-    const c0 = vector * vectorLength;
-    const c1 = Math.min(b.cols, c0 + vectorLength);
+  return buildCompressed(b, pattern, ({ window, vector, r0, realRows, c0, c1 }) => {
     let count = 0;
     nonzero.fill(0);
     for (let i = 0; i < realRows; i++) {
@@ -204,25 +192,33 @@ function maskBit(mask: ArrayLike<number | boolean>, i: number, where: string): b
   throw new ShapeError(`Mask entry ${i} (in ${where}) is ${String(v)}; a mask holds only 0/1 or booleans.`);
 }
 
+/** One (window, vector) of B: its rows `r0 … r0 + realRows − 1` (fewer than `group` in a short last window), columns `c0 … c1 − 1`. */
+interface WindowBlock {
+  readonly window: number;
+  readonly vector: number;
+  readonly r0: number;
+  readonly realRows: number;
+  readonly c0: number;
+  readonly c1: number;
+}
+
 /** Gathers values for a selection chosen per (window, vector); `select` returns ascending in-window offsets. */
-function buildCompressed(
-  b: DenseMatrix,
-  pattern: NMPattern,
-  select: (window: number, vector: number) => Int32Array,
-): CompressedNM {
+function buildCompressed(b: DenseMatrix, pattern: NMPattern, select: (block: WindowBlock) => Int32Array): CompressedNM {
   const layout = compressedLayout(b.rows, b.cols, pattern);
   const { keep, group, vectorLength } = pattern;
   const values = new Float32Array(layout.valuesLength);
   const indices = new Uint8Array(layout.indicesLength);
   for (let window = 0; window < layout.windows; window++) {
+    const r0 = window * group;
+    const realRows = Math.min(group, b.rows - r0);
     for (let vector = 0; vector < layout.vectors; vector++) {
-      const offsets = select(window, vector);
       const c0 = vector * vectorLength;
       const c1 = Math.min(b.cols, c0 + vectorLength);
+      const offsets = select({ window, vector, r0, realRows, c0, c1 });
       for (let j = 0; j < keep; j++) {
         const w = window * keep + j;
         indices[w * layout.vectors + vector] = offsets[j];
-        const row = window * group + offsets[j];
+        const row = r0 + offsets[j];
         if (row >= b.rows) continue; // padding: values stay 0
         values.set(b.data.subarray(row * b.cols + c0, row * b.cols + c1), w * b.cols + c0);
       }
