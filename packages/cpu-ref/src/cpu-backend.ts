@@ -27,6 +27,7 @@ import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
 import { CpuWeights } from './cpu-weights.js';
 import { type KernelJob, tileCount } from './kernels/kernel-job.js';
 import { allocateFloats, copyFloats, keptRowTable, packDenseStrips, packNMStrips } from './kernels/pack.js';
+import { NR } from './kernels/micro-kernel.js';
 import { runTile } from './kernels/run-tile.js';
 import { stripMap } from './kernels/strips.js';
 import { loadNodeBuiltins, type NodeBuiltins } from './node-modules.js';
@@ -68,6 +69,30 @@ const CAPABILITIES: BackendCapabilities = {
 };
 
 /**
+ * Why B packed for the strip kernels would not fit the buffer limit: every vector's last strip is padded to
+ * {@link NR} columns, so packed B can be up to 8× the compressed values (N < 8, or V just past a multiple of 8).
+ */
+function packedProblem(shape: MatmulShape, pattern: NMPattern | undefined): string | undefined {
+  if (pattern && cpuKernelFor(pattern) !== 'spmm-nm-strips') return undefined; // the general kernel reads values as given
+  const rows = pattern ? Math.ceil(shape.k / pattern.group) * pattern.keep : shape.k;
+  const bytes = stripMap(shape.n, pattern ? pattern.vectorLength : shape.n).strips * rows * NR * 4;
+  if (bytes <= CAPABILITIES.limits.maxBufferBytes) return undefined;
+  return `B packed into strips of ${NR} columns (each vector's last strip zero-padded) needs ${bytes} bytes, over cpu's buffer limit of ${CAPABILITIES.limits.maxBufferBytes} bytes`;
+}
+
+/** Refuses weights that (compressed or packed) would not fit the buffer limit, before anything is allocated. */
+function assertWeightsFit(rows: number, cols: number, pattern: NMPattern | undefined): void {
+  const shape = { m: 1, n: cols, k: rows };
+  const problem = capabilityProblem('cpu', CAPABILITIES, shape, pattern) ?? packedProblem(shape, pattern);
+  if (problem) {
+    throw new LimitError(
+      `cpu cannot hold weights ${rows}×${cols}: ${problem}.`,
+      'split the weights into blocks of fewer rows or columns, or use another backend.',
+    );
+  }
+}
+
+/**
  * The fast CPU backend: N:M SpMM (and a dense baseline) with cache blocks over M, N and K, 4×8 register tiles
  * fed by A panels gathered at each vector's kept rows, and every core through persistent `worker_threads`
  * sharing A, B and C in SharedArrayBuffers. Where worker threads do not exist (browsers) it runs the same
@@ -97,7 +122,7 @@ export class CpuBackend implements NMBackend {
   }
 
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
-    const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern);
+    const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern) ?? packedProblem(shape, pattern);
     return reason ? { ok: false, reason } : { ok: true, plan: planCpuTiling(shape, pattern, this.threads) };
   }
 
@@ -105,13 +130,7 @@ export class CpuBackend implements NMBackend {
     this.assertOpen();
     const layout = validateCompressed(weights);
     const { rows, cols, pattern } = weights;
-    const problem = capabilityProblem(this.name, CAPABILITIES, { m: 1, n: cols, k: rows }, pattern);
-    if (problem) {
-      throw new LimitError(
-        `cpu cannot hold weights ${rows}×${cols}: ${problem}.`,
-        'split the weights into blocks of fewer rows or columns, or use another backend.',
-      );
-    }
+    assertWeightsFit(rows, cols, pattern);
     const shared = this.pool !== undefined;
     const kernel = cpuKernelFor(pattern);
     const arrays =
@@ -124,6 +143,7 @@ export class CpuBackend implements NMBackend {
   async prepareDense(weights: DenseMatrix): Promise<CpuWeights> {
     this.assertOpen();
     assertDenseMatrix(weights, 'B');
+    assertWeightsFit(weights.rows, weights.cols, undefined);
     const shared = this.pool !== undefined;
     const rowTable = new Int32Array(shared ? new SharedArrayBuffer(0) : new ArrayBuffer(0));
     const arrays = { kernel: cpuKernelFor(undefined), packed: packDenseStrips(weights, shared), rowTable, bRows: weights.rows };
@@ -167,18 +187,18 @@ export class CpuBackend implements NMBackend {
     // because allocating (and first touching) fresh shared memory each call costs more than the copies.
     const inShared = isShared(a.data);
     const space = this.takeWorkspace(inShared ? 0 : a.data.length, shape.m * shape.n);
-    try {
-      let sharedA = a.data;
-      if (!inShared) {
-        sharedA = space.a.subarray(0, a.data.length);
-        sharedA.set(a.data);
-      }
-      const job: KernelJob = { ...base, a: sharedA, c: space.c.subarray(0, shape.m * shape.n) };
-      await pool.run(job, tileCount(job));
-      return { rows: shape.m, cols: shape.n, data: job.c.slice() };
-    } finally {
-      this.returnWorkspace(space);
+    let sharedA = a.data;
+    if (!inShared) {
+      sharedA = space.a.subarray(0, a.data.length);
+      sharedA.set(a.data);
     }
+    const job: KernelJob = { ...base, a: sharedA, c: space.c.subarray(0, shape.m * shape.n) };
+    // A workspace is recycled only after a product that succeeded: after a failure (a worker died, the pool was
+    // disposed) a worker may still be writing into it.
+    await pool.run(job, tileCount(job));
+    const c = job.c.slice();
+    this.returnWorkspace(space);
+    return { rows: shape.m, cols: shape.n, data: c };
   }
 
   async time(a: DenseMatrix, weights: CpuWeights, options: TimingOptions = {}): Promise<TimingResult> {

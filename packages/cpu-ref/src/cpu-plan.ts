@@ -36,7 +36,6 @@ export function cpuKernelFor(pattern: NMPattern | undefined): KernelName {
 export function planCpuTiling(shape: MatmulShape, pattern: NMPattern | undefined, threads: number): TilingPlan {
   const kernel = cpuKernelFor(pattern);
   const unit = pattern ? pattern.vectorLength : NR;
-  const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
   let tileRows = Math.min(64, roundUp(shape.m, MR));
   let tileCols = Math.min(unit * Math.max(1, Math.floor(256 / unit)), roundUp(shape.n, unit));
   let blockK: number;
@@ -92,6 +91,12 @@ export function cpuBlocking(plan: TilingPlan, shape: MatmulShape, pattern: NMPat
   if (problems.length > 0) {
     throw new LimitError(`${where}: ${problems.join('; ')}.`, 'use planCpuTiling() or backend.check(), or fix the plan fields above.');
   }
-  const stageRows = pattern ? (plan.block.k / pattern.group) * pattern.keep : plan.block.k;
-  return { kernel, tileRows: plan.block.m, tileCols: plan.block.n, stageRows };
+  // A block larger than the problem covers all of it: clamp, so scratch sized by the block stays problem-sized.
+  const blockK = Math.min(plan.block.k, pattern ? roundUp(shape.k, pattern.group) : shape.k);
+  const stageRows = pattern ? (blockK / pattern.group) * pattern.keep : blockK;
+  return { kernel, tileRows: Math.min(plan.block.m, roundUp(shape.m, MR)), tileCols: Math.min(plan.block.n, roundUp(shape.n, unit)), stageRows };
+}
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
 }

@@ -5,7 +5,13 @@ import type { NodeBuiltins } from './node-modules.js';
 import type { JobMessage, WorkerReply } from './worker-protocol.js';
 
 interface PendingJob {
+  /** Workers that have not replied yet: the job settles only when every one has (none still touches its arrays). */
   remaining: number;
+  /** The job's tile counter: set past the last tile when a worker fails, so the others stop early. */
+  readonly counter: Int32Array;
+  readonly tiles: number;
+  /** The first worker error, if any: the job rejects with it once every worker has replied. */
+  error?: Error;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -73,7 +79,7 @@ export class WorkerPool {
     const used = Math.max(1, Math.min(this.workers.length, tiles));
     if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
     return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { remaining: used, resolve, reject });
+      this.pending.set(id, { remaining: used, counter, tiles, resolve, reject });
       const message: JobMessage = { id, job, counter, tiles };
       for (let i = 0; i < used; i++) this.workers[i].postMessage(message);
     });
@@ -92,12 +98,15 @@ export class WorkerPool {
     const job = this.pending.get(reply.id);
     if (!job) return; // already failed or disposed
     if (reply.type === 'error') {
-      this.finish(reply.id);
-      job.reject(new DeviceError('cpu', `a worker thread failed: ${reply.message}`));
-    } else if (--job.remaining === 0) {
-      this.finish(reply.id);
-      job.resolve();
+      job.error ??= new DeviceError('cpu', `a worker thread failed: ${reply.message}`);
+      Atomics.store(job.counter, 0, job.tiles);
     }
+    // Settle only when every worker has replied: rejecting on the first error would hand the job's shared A and C
+    // back for reuse while other workers still write tiles into them.
+    if (--job.remaining > 0) return;
+    this.finish(reply.id);
+    if (job.error) job.reject(job.error);
+    else job.resolve();
   }
 
   private finish(id: number): void {

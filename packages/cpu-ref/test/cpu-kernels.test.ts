@@ -94,6 +94,36 @@ describe.each([
   });
 });
 
+describe('plans and weights beyond the problem or the limits', () => {
+  let cpu: CpuBackend;
+  beforeAll(async () => {
+    cpu = await createCpuBackend({ threads: 2, parallelThreshold: 0 });
+  });
+  afterAll(() => cpu.dispose());
+
+  it('runs a forced plan whose blocks exceed the problem as one block (no block-sized scratch)', async () => {
+    const b = randomCompressed(64, 40, PATTERNS[0], 3);
+    const a = randomDense(5, 64, 4);
+    const weights = await cpu.prepare(b);
+    const plan = planCpuTiling({ m: 5, n: 40, k: 64 }, PATTERNS[0], 2);
+    // 2⁴⁰ rows of K per stage would ask for a 4·2³⁸-float panel if taken literally.
+    const huge = { ...plan, block: { m: 4 * 2 ** 38, n: 32 * 2 ** 30, k: 32 * 2 ** 35 } };
+    const c = await cpu.matmul(a, weights, { plan: huge });
+    expect(compareWithReference(c.data, referenceSpmm(a, b), 64).firstMismatch).toBeUndefined();
+  });
+
+  it('refuses weights whose packed strips would pass the buffer limit, before packing them', async () => {
+    // N = 1: every kept row becomes an 8-column strip, 8× the values; 2²⁶ rows × 32 B = 2³¹ B > 2³¹ − 1.
+    const shape = { m: 1, n: 1, k: 2 ** 26 };
+    expect(cpu.check(shape, undefined)).toMatchObject({ ok: false, reason: /packed into strips of 8 columns.*2147483648 bytes/ });
+    await expect(cpu.prepareDense({ rows: 2 ** 26, cols: 1, data: new Float32Array(2 ** 26) })).rejects.toMatchObject({
+      code: 'LIMIT',
+      message: /weights 67108864×1: B packed into strips/,
+    });
+    expect(cpu.check({ m: 1, n: 8, k: 2 ** 20 }, undefined).ok).toBe(true);
+  });
+});
+
 describe('planCpuTiling', () => {
   it('plans whole vectors and windows, 4×8 register tiles, enough tiles for every thread', () => {
     const pattern = { keep: 8, group: 32, vectorLength: 32 };

@@ -56,6 +56,20 @@ describe('worker pool', () => {
     await pool.dispose();
   });
 
+  it('settles a failed job only after every worker has replied, and stops the others early', async () => {
+    // Settling at the first error would hand the job's shared A and C back for reuse while a worker still writes them.
+    const node = (await loadNodeBuiltins())!;
+    const pool = await WorkerPool.start(node, 2, new URL(`file://${fixture('uneven-worker.mjs')}`));
+    try {
+      const job = tinyJob('gemm-dense-strips');
+      await expect(pool.run(job, 1000)).rejects.toMatchObject({ code: 'DEVICE', message: /the first tile failed/ });
+      expect(job.c[0]).toBe(42); // the slow worker had finished before the job rejected
+      expect(job.c[1]).toBe(1); // and it saw the tile counter pushed past the last tile
+    } finally {
+      await pool.dispose();
+    }
+  });
+
   it('refuses operands outside shared memory', async () => {
     const node = (await loadNodeBuiltins())!;
     const pool = await WorkerPool.start(node, 1, distWorker);

@@ -55,8 +55,8 @@ export function referenceDense(a: DenseMatrix, b: DenseMatrix): ReferenceResult 
   const magnitudes = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let k = 0; k < K; k++) {
+      // No skip of zero entries of A: 0 · ±Inf and 0 · NaN are NaN, as in every dense kernel.
       const av = a.data[m * K + k];
-      if (av === 0) continue;
       for (let n = 0; n < N; n++) {
         const p = av * b.data[k * N + n];
         values[m * N + n] += p;

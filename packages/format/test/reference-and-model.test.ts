@@ -26,6 +26,14 @@ describe('referenceSpmm', () => {
   });
 });
 
+describe('referenceDense', () => {
+  it('multiplies zeros of A by ±Inf and NaN of B as IEEE does (NaN), like every dense kernel', () => {
+    const a = { rows: 1, cols: 2, data: Float32Array.of(0, 1) };
+    const b = { rows: 2, cols: 3, data: Float32Array.of(Number.POSITIVE_INFINITY, Number.NaN, 5, 2, 2, 2) };
+    expect(Array.from(referenceDense(a, b).values)).toEqual([Number.NaN, Number.NaN, 2]);
+  });
+});
+
 describe('compareWithReference', () => {
   const a = randomDense(4, 64, 1);
   const sparse = randomCompressed(64, 8, nmPattern(2, 4, 4), 2);
