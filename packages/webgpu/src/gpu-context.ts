@@ -126,7 +126,8 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
   const limits: DeviceLimits = {
     maxSharedMemoryBytes: device.limits.maxComputeWorkgroupStorageSize,
     // CPU drivers compile big register tiles for seconds (LLVM) and gain nothing from them: small tiles.
-    maxThreadsPerBlock: software ? 64 : device.limits.maxComputeInvocationsPerWorkgroup,
+    // The kernels are @workgroup_size(WG) along x: both limits bind.
+    maxThreadsPerBlock: software ? 64 : Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX),
     subgroupSize: subgroupSize > 0 ? subgroupSize : 1,
     computeUnits: options.computeUnits ?? (discrete ? 128 : 16),
   };
@@ -135,7 +136,8 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     device,
     limits,
     multiprocessors: options.computeUnits ?? knownComputeUnits(adapterInfo) ?? limits.computeUnits,
-    maxBindingBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
+    // The shaders index bindings with u32 element offsets: capped at 2³² − 4 bytes (Dawn reports at most that today).
+    maxBindingBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, 2 ** 32 - 4),
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     timestamps: device.features.has('timestamp-query'),
     software,

@@ -537,7 +537,34 @@ export function planStageWindows(shape: MatmulShape, pattern: NMPattern | undefi
 export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan): boolean {
   if (!pattern || plan.variant !== 'high-sparsity') return false;
   const v = pattern.vectorLength;
+  // Tiled blocks span whole vec4 columns (block.n a positive multiple of 4); no lists for a plan that cannot run tiled.
+  if (!(plan.block.n > 0 && plan.block.n % 4 === 0)) return false;
   return v % 4 === 0 && (plan.block.n % v === 0 || v % plan.block.n === 0);
+}
+
+const PLAN_VARIANTS: readonly TilingPlan['variant'][] = ['dense', 'low-sparsity', 'high-sparsity', 'decode', 'general'];
+
+/**
+ * What is wrong with a caller's forced plan (`MatmulOptions.plan`), or `undefined`: a known variant, and tile sizes,
+ * split-K and stages that are integers (≥ 1; stages ≥ 0). A well-formed plan the tiled kernel cannot express still
+ * runs, on the general kernel.
+ */
+export function forcedPlanProblem(plan: TilingPlan): string | undefined {
+  if (typeof plan !== 'object' || plan === null) return `a plan must be a TilingPlan object, got ${String(plan)}`;
+  if (!PLAN_VARIANTS.includes(plan.variant)) return `variant ${JSON.stringify(plan.variant)} is not one of ${PLAN_VARIANTS.join(', ')}`;
+  if (plan.variant === 'general') return undefined;
+  const fields: [string, unknown, number][] = [
+    ['block.m', plan.block?.m, 1],
+    ['block.n', plan.block?.n, 1],
+    ['block.k', plan.block?.k, 1],
+    ['thread.m', plan.thread?.m, 1],
+    ['thread.n', plan.thread?.n, 1],
+    ['splitK', plan.splitK, 1],
+    ['stages', plan.stages, 0],
+  ];
+  const bad = fields.filter(([, value, min]) => !Number.isSafeInteger(value) || (value as number) < min);
+  if (bad.length === 0) return undefined;
+  return bad.map(([name, value, min]) => `${name}=${String(value)} must be an integer ≥ ${min}`).join('; ');
 }
 
 function roundUp(value: number, multiple: number): number {

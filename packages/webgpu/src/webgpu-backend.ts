@@ -29,6 +29,7 @@ import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-co
 import { createFilled, GpuWeights } from './gpu-weights.js';
 import {
   backendPlan,
+  forcedPlanProblem,
   generalPlan,
   generalSpec,
   type KernelOptions,
@@ -41,6 +42,17 @@ import { PipelineCache } from './pipelines.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
+
+/** Refuses a malformed forced plan (`MatmulOptions.plan`) before any buffer is made. */
+function assertPlan(shape: MatmulShape, plan: TilingPlan | undefined): void {
+  const problem = plan && forcedPlanProblem(plan);
+  if (problem) {
+    throw new LimitError(
+      `webgpu cannot run the forced plan for ${shape.m}×${shape.n}×${shape.k}: ${problem}.`,
+      'use the plan check(shape, pattern) returns, or leave options.plan unset.',
+    );
+  }
+}
 
 /** One encoded multiplication: pipelines, bind groups and grid, ready to record into a compute pass. */
 interface Run {
@@ -149,6 +161,7 @@ export class WebGPUBackend implements NMBackend {
     const session = await this.live();
     const device = session.context.device;
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
+    assertPlan(shape, options.plan);
     return this.guard(session, async () => {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
       const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
@@ -180,6 +193,7 @@ export class WebGPUBackend implements NMBackend {
     const session = await this.live();
     const { device, timestamps } = session.context;
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
+    assertPlan(shape, options.plan);
     const { warmup, repeats } = timingRuns(options);
     return this.guard(session, async () => {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
@@ -225,6 +239,7 @@ export class WebGPUBackend implements NMBackend {
    * Builds the union lists the plan needs, as a first matmul would.
    */
   async describeKernel(shape: MatmulShape, weights: PreparedWeights, plan?: TilingPlan): Promise<{ name: string; spec: KernelSpec }> {
+    assertPlan(shape, plan);
     const session = await this.live();
     const { spec } = this.resolveSpec(session, shape, weights as GpuWeights, plan);
     return { name: spec.name, spec };

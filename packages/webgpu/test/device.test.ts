@@ -88,6 +88,32 @@ describe('device behaviour', () => {
     expect((error as LimitError).message).toMatch(/exceed the device's largest storage binding/);
   });
 
+  it('a malformed forced plan is a LimitError naming its fields, before anything reaches the GPU', async () => {
+    if (!backend) return;
+    const high = { keep: 1, group: 8, vectorLength: 4 };
+    const sparse = randomCompressed(64, 16, high, 9);
+    const a = randomDense(4, 64, 10);
+    const weights = await backend.prepare(sparse);
+    const plan = backend.check({ m: 4, n: 16, k: 64 }, high);
+    if (!plan.ok) throw new Error(plan.reason);
+    // block.n = 0 once sent the union-list builder into an endless loop (Math.ceil(n / 0) column blocks).
+    for (const [forced, message] of [
+      [{ ...plan.plan, variant: 'high-sparsity', block: { ...plan.plan.block, n: 0 } }, /block\.n=0 must be an integer ≥ 1/],
+      [{ ...plan.plan, splitK: Number.NaN, block: { ...plan.plan.block, m: -64 } }, /block\.m=-64 .*splitK=NaN/],
+      [{ ...plan.plan, variant: 'sparse' }, /variant "sparse" is not one of/],
+    ] as const) {
+      const error = await backend.matmul(a, weights, { plan: forced as never }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LimitError);
+      expect((error as LimitError).message).toMatch(message);
+    }
+    // A well-formed plan the tiled kernel cannot express still runs (general kernel) and is right.
+    const odd = { ...plan.plan, block: { ...plan.plan.block, n: 2 }, thread: { m: 4, n: 2 } };
+    const c = await backend.matmul(a, weights, { plan: odd });
+    const ref = referenceSpmm(a, sparse);
+    for (let i = 0; i < c.data.length; i++) expect(Math.abs(c.data[i] - ref.values[i])).toBeLessThan(1e-4);
+    weights.dispose();
+  });
+
   it('WebGPU validation errors inside a scoped submission become a DeviceError with Dawn\'s message', async () => {
     if (!backend) return;
     const device = await backend.gpuDevice();
