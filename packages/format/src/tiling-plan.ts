@@ -135,10 +135,14 @@ export function candidatePlans(shape: MatmulShape, pattern: NMPattern | undefine
       'use a backend with more shared memory, or the general kernel.',
     );
   }
-  // Prefer the largest tile that still gives every compute unit a block; otherwise the one with the most blocks.
+  // Prefer a tile that stages whole windows over one that fell back to the general kernel (a large tile cannot hold
+  // a long window, e.g. 32:64 in 48 KB, where a smaller one can); then the largest tile that still gives every
+  // compute unit a block; otherwise the one with the most blocks.
+  const tiled = plans.filter((p) => p.variant !== 'general');
+  const pool = tiled.length > 0 ? tiled : plans;
   const blocks = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n) * p.splitK;
-  const filling = plans.filter((p) => blocks(p) >= limits.computeUnits);
-  const ranked = filling.length > 0 ? filling.reverse() : plans.sort((x, y) => blocks(y) - blocks(x));
+  const filling = pool.filter((p) => blocks(p) >= limits.computeUnits);
+  const ranked = filling.length > 0 ? filling.reverse() : [...pool].sort((x, y) => blocks(y) - blocks(x));
   const rest = plans.filter((p) => !ranked.includes(p));
   return [...ranked, ...rest];
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   candidatePlans,
   compareWithReference,
+  DEFAULT_DEVICE_LIMITS,
   decompress,
   H100_SXM,
   nmPattern,
@@ -92,6 +93,19 @@ describe('performance model', () => {
 });
 
 describe('tiling planner', () => {
+  it('stages whole long windows in a smaller tile before falling back to the general kernel', () => {
+    const limits = { ...DEFAULT_DEVICE_LIMITS, maxSharedMemoryBytes: 48 * 1024, maxThreadsPerBlock: 1024, computeUnits: 132 };
+    for (const [keep, group] of [[32, 64], [48, 96], [8, 128], [1, 256]] as const) {
+      const pattern = nmPattern(keep, group, 32);
+      const plan = planTiling({ m: 4096, n: 4096, k: 4096 }, pattern, limits);
+      expect(plan.variant).not.toBe('general'); // a 128×128 tile cannot hold a window of 64+ rows twice; 64×128 can
+      expect(plan.block.k % group).toBe(0);
+      expect(sharedMemoryBytes(plan, pattern)).toBeLessThanOrEqual(limits.maxSharedMemoryBytes);
+    }
+    // Nothing tiled fits a 256-row window of 128 kept rows in 48 KB: the general kernel, sliced.
+    expect(planTiling({ m: 4096, n: 4096, k: 4096 }, nmPattern(128, 256, 32), limits).variant).toBe('general');
+  });
+
   const h100 = { maxSharedMemoryBytes: 232448, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 132 };
   const webgpuDefault = { maxSharedMemoryBytes: 16384, maxThreadsPerBlock: 256, subgroupSize: 32, computeUnits: 16 };
 

@@ -279,6 +279,16 @@ describe('tiled kernel variants', () => {
     if (family !== 'spmm-nm-decode' && pattern.vectorLength % 4 === 0) expect([...kernels].some((k) => k.includes('prefetch')), 'a register-prefetch run').toBe(true);
   });
 
+  it.each([
+    ['32:64 V=32', { keep: 32, group: 64, vectorLength: 32 }],
+    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }],
+    ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }],
+  ] as const)('long windows (%s) run tiled with the planner\'s own plan, not the general kernel', async (_, pattern) => {
+    if (!backend) return;
+    const kernel = await runSparse({ m: 70, n: 200, k: 600 }, pattern, undefined, 11);
+    expect(kernel).toMatch(/^spmm-nm-(low|high)-sparsity /);
+  });
+
   it('union rows: the high-sparsity kernel stages fewer A rows than the stage holds', async () => {
     if (!backend) return;
     const shape = { m: 64, n: 256, k: 512 };
