@@ -70,7 +70,8 @@ const CAPABILITIES: BackendCapabilities = {
 
 /**
  * Why B packed for the strip kernels would not fit the buffer limit: every vector's last strip is padded to
- * {@link NR} columns, so packed B can be up to 8× the compressed values (N < 8, or V just past a multiple of 8).
+ * {@link NR} columns, so packed B can be up to 8× the compressed values when N is below 8 (at V ≥ 8, up to 16/9×
+ * for V = 9; V < 8 runs the general kernel on the values as given).
  */
 function packedProblem(shape: MatmulShape, pattern: NMPattern | undefined): string | undefined {
   if (pattern && cpuKernelFor(pattern) !== 'spmm-nm-strips') return undefined; // the general kernel reads values as given

@@ -172,7 +172,7 @@ describe('host-side index re-tiling', () => {
     expect(() => retileForKernels(broken)).toThrow(/index 40 of kept row 1, vector 1 is not < group 32/);
   });
 
-  it('re-tiles a tall K (its row-to-slot table spans one stage, not K)', () => {
+  it('re-tiles a tall K: 256 stages over 2²⁰ rows, every slot naming its row', () => {
     // 1:256 over K = 2²⁰: a union stage spans 16 windows (4096 rows of A). N = 32: warp-columns 1–3 stage the zero row.
     const matrix = randomCompressed(2 ** 20, 32, nmPattern(1, 256, 32), 4);
     const layout = retileIndices(matrix, 16);

@@ -136,7 +136,7 @@ function describeContext(device: GPUDevice, info: GPUAdapterInfo | undefined, op
     device,
     limits,
     multiprocessors: options.computeUnits ?? knownComputeUnits(adapterInfo) ?? limits.computeUnits,
-    // The shaders index bindings with u32 element offsets: capped at 2³² − 4 bytes (Dawn reports at most that today).
+    // Binding sizes are u32 byte counts in Vulkan and WGSL's arrayLength: capped at 2³² − 4 bytes (Dawn reports less today).
     maxBindingBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, 2 ** 32 - 4),
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     timestamps: device.features.has('timestamp-query'),

@@ -106,9 +106,12 @@ describe('device behaviour', () => {
       expect(error).toBeInstanceOf(LimitError);
       expect((error as LimitError).message).toMatch(message);
     }
-    // A well-formed plan the tiled kernel cannot express still runs (general kernel) and is right.
-    const odd = { ...plan.plan, block: { ...plan.plan.block, n: 2 }, thread: { m: 4, n: 2 } };
+    // A well-formed high-sparsity plan the tiled kernel cannot express (block.n = 2: not whole vec4 columns) builds no
+    // union lists, runs on the general kernel and is right.
+    const odd = { ...plan.plan, variant: 'high-sparsity' as const, block: { ...plan.plan.block, n: 2 }, thread: { m: 4, n: 2 } };
+    expect((await backend.describeKernel({ m: 4, n: 16, k: 64 }, weights, odd)).spec.shader).toBe('general');
     const c = await backend.matmul(a, weights, { plan: odd });
+    expect(backend.lastKernel).toBe('spmm-nm-general');
     const ref = referenceSpmm(a, sparse);
     for (let i = 0; i < c.data.length; i++) expect(Math.abs(c.data[i] - ref.values[i])).toBeLessThan(1e-4);
     weights.dispose();
