@@ -199,14 +199,7 @@ export function kernelSpec(
   const group = pattern?.group ?? 1;
   const vec = pattern?.vectorLength ?? 1;
   const decode = plan.variant === 'decode';
-  const bm = decode ? Math.min(16, roundUp(Math.max(1, Math.min(shape.m, plan.block.m)), 4)) : plan.block.m;
-  const tm = decode ? (plan.thread.m % 4 === 0 && bm % plan.thread.m === 0 ? plan.thread.m : bm) : plan.thread.m;
-  const bn = plan.block.n;
-  const tn = decode ? 4 : plan.thread.n;
-  const threads = (bm / tm) * (bn / tn);
-  const expressible =
-    tm % 4 === 0 && (tn === 4 || tn === 8) && (tm * tn) / 4 <= 16 && bm % tm === 0 && bn % tn === 0 &&
-    Number.isInteger(threads) && threads <= context.limits.maxThreadsPerBlock;
+  const { bm, tm, bn, tn, threads, expressible } = tileShape(shape, plan, context.limits.maxThreadsPerBlock);
   if (!expressible) return generalSpec(shape, pattern);
 
   const slotMode: 0 | 1 | 2 = !pattern ? 0 : vec % 4 === 0 ? 1 : 2;
@@ -534,12 +527,32 @@ export function planStageWindows(shape: MatmulShape, pattern: NMPattern | undefi
 }
 
 /** Whether a plan asks for the union-row variant and the tile allows it (each column block within whole vectors). */
-export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan): boolean {
+export function wantsUnion(
+  pattern: NMPattern | undefined,
+  plan: TilingPlan,
+  tile?: { readonly shape: MatmulShape; readonly maxThreadsPerBlock: number },
+): boolean {
   if (!pattern || plan.variant !== 'high-sparsity') return false;
-  const v = pattern.vectorLength;
-  // Tiled blocks span whole vec4 columns (block.n a positive multiple of 4); no lists for a plan that cannot run tiled.
+  // No lists for a tile the kernel cannot express (given the shape and limits; else at least whole vec4 columns):
+  // it runs the general kernel, which reads none.
   if (!(plan.block.n > 0 && plan.block.n % 4 === 0)) return false;
+  if (tile && !tileShape(tile.shape, plan, tile.maxThreadsPerBlock).expressible) return false;
+  const v = pattern.vectorLength;
   return v % 4 === 0 && (plan.block.n % v === 0 || v % plan.block.n === 0);
+}
+
+/** The workgroup and invocation tiles a plan asks of the tiled kernel, and whether the kernel can express them. */
+function tileShape(shape: MatmulShape, plan: TilingPlan, maxThreadsPerBlock: number) {
+  const decode = plan.variant === 'decode';
+  const bm = decode ? Math.min(16, roundUp(Math.max(1, Math.min(shape.m, plan.block.m)), 4)) : plan.block.m;
+  const tm = decode ? (plan.thread.m % 4 === 0 && bm % plan.thread.m === 0 ? plan.thread.m : bm) : plan.thread.m;
+  const bn = plan.block.n;
+  const tn = decode ? 4 : plan.thread.n;
+  const threads = (bm / tm) * (bn / tn);
+  const expressible =
+    tm % 4 === 0 && (tn === 4 || tn === 8) && (tm * tn) / 4 <= 16 && bm % tm === 0 && bn % tn === 0 && bn > 0 &&
+    Number.isInteger(threads) && threads <= maxThreadsPerBlock;
+  return { bm, tm, bn, tn, threads, expressible };
 }
 
 const PLAN_VARIANTS: readonly TilingPlan['variant'][] = ['dense', 'low-sparsity', 'high-sparsity', 'decode', 'general'];
