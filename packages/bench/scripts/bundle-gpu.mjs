@@ -24,23 +24,21 @@ const say = (text) => process.stderr.write(`[bundle-gpu] ${text}\n`);
 
 // The bundle inlines each package's dist/, so a dist/ older than its src/ would ship old code under the new commit
 // (build-info.json would name a commit whose code is not in the bundle): refuse, and say how to rebuild.
+/** The first file under `sourceDir` modified after `builtFile`, or undefined (also when either is missing). */
+const newerSource = (sourceDir, builtFile) => {
+  if (!existsSync(sourceDir) || !existsSync(builtFile)) return undefined;
+  const built = statSync(builtFile).mtimeMs;
+  return readdirSync(sourceDir, { recursive: true }).find((f) => statSync(join(sourceDir, String(f))).mtimeMs > built);
+};
 const stale = [];
 for (const name of readdirSync(packages)) {
-  const dist = join(packages, name, 'dist/index.js');
-  const src = join(packages, name, 'src');
-  if (!existsSync(dist) || !existsSync(src)) continue;
-  const built = statSync(dist).mtimeMs;
-  const newer = readdirSync(src, { recursive: true }).filter((f) => statSync(join(src, String(f))).mtimeMs > built);
-  if (newer.length > 0) stale.push(`${name} (src/${newer[0]} is newer than dist/)`);
+  const newer = newerSource(join(packages, name, 'src'), join(packages, name, 'dist/index.js'));
+  if (newer) stale.push(`${name} (src/${newer} is newer than dist/)`);
 }
 // The same for the CUDA addon, which is copied as built: it must be newer than every native source.
 const addon = join(packages, 'cuda/build/Release/nmkit_cuda.node');
-const nativeDir = join(packages, 'cuda/native');
-if (existsSync(addon) && existsSync(nativeDir)) {
-  const built = statSync(addon).mtimeMs;
-  const newer = readdirSync(nativeDir, { recursive: true }).find((f) => statSync(join(nativeDir, String(f))).mtimeMs > built);
-  if (newer) stale.push(`cuda addon (native/${newer} is newer than build/Release/nmkit_cuda.node)`);
-}
+const newerNative = newerSource(join(packages, 'cuda/native'), addon);
+if (newerNative) stale.push(`cuda addon (native/${newerNative} is newer than build/Release/nmkit_cuda.node)`);
 if (stale.length > 0) {
   say(`stale build: ${stale.join(', ')}. Run \`npx pnpm@12.21.0 -r --filter "./packages/*" run build\` first.`);
   process.exit(1);

@@ -112,6 +112,17 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     [3, 4100, 96, nmPattern(16, 32, 32)],
   ];
   const results: { shape: string; pattern: string; plan: string; ok: boolean; error?: string }[] = [];
+  /** Runs one forced plan, checks it against the reference and records the outcome. */
+  const tryPlan = async (a: DenseMatrix, w: CudaWeights, sparse: CompressedNM, plan: TilingPlan, label: string) => {
+    const entry = { shape: `${a.rows}x${sparse.cols}x${a.cols}`, pattern: describePattern(sparse.pattern), plan: label };
+    try {
+      check(await backend.matmul(a, w, { plan }), a, sparse, label);
+      results.push({ ...entry, ok: true });
+    } catch (error) {
+      results.push({ ...entry, ok: false, error: String(error) });
+      log(`FAIL ${entry.shape} ${entry.pattern} ${label}: ${error}`);
+    }
+  };
   for (const [i, [m, n, k, pattern]] of specs.entries()) {
     const sparse = randomCompressed(k, n, pattern, 300 + i);
     const a = randomDense(m, k, 400 + i);
@@ -122,11 +133,7 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
         const label = planLabel(plan.tiling) + (reduction ? ` ${reduction}` : '');
         if (reduction) backend.splitKReduction = reduction;
         try {
-          check(await backend.matmul(a, w, { plan: plan.tiling }), a, sparse, label);
-          results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: true });
-        } catch (error) {
-          results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: false, error: String(error) });
-          log(`FAIL ${m}x${n}x${k} ${describePattern(pattern)} ${label}: ${error}`);
+          await tryPlan(a, w, sparse, plan.tiling, label);
         } finally {
           backend.splitKReduction = 'cluster';
         }
@@ -145,14 +152,7 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     const sparse = randomCompressed(k, n, pattern, 500 + i);
     const a = randomDense(m, k, 600 + i);
     const w = await backend.prepare(sparse);
-    const label = `${planLabel(plan)} (65,600 splits)`;
-    try {
-      check(await backend.matmul(a, w, { plan }), a, sparse, label);
-      results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: true });
-    } catch (error) {
-      results.push({ shape: `${m}x${n}x${k}`, pattern: describePattern(pattern), plan: label, ok: false, error: String(error) });
-      log(`FAIL ${m}x${n}x${k} ${describePattern(pattern)} ${label}: ${error}`);
-    }
+    await tryPlan(a, w, sparse, plan, `${planLabel(plan)} (65,600 splits)`);
     w.dispose();
   }
   const passed = results.filter((r) => r.ok).length;

@@ -126,7 +126,7 @@ interface KeptRows {
   readonly tilesN: number;
   /** `[tilesN][stages][WARPS_N · ks]`: entry `c·ks + r` is kept row r of warp-column c, or {@link ZERO_ROW}. */
   readonly rows: Int32Array;
-  /** Per stage, the dense rows of A it spans (at least 1): the denominator of {@link TiledLayout.loadedFraction}. */
+  /** Dense rows of A the stages span (at least 1 each), summed over every (tile, stage): the denominator of {@link TiledLayout.loadedFraction}. */
   readonly spanned: number;
   /** The first dense row of A each stage spans (its first window's first row). */
   readonly stageBase: Int32Array;
@@ -177,7 +177,7 @@ function slotStrideOf(ks: number): number {
   return Math.ceil((ks * WARPS_N) / 16) * 16;
 }
 
-/** Every warp-column's kept rows in order ({@link Staging} `per-vector`); the slots are the identity. */
+/** Every warp-column's kept rows in order ({@link Staging} `per-vector`); the slots are the identity. Takes `kept.rows` as its row lists (no copy). */
 function perVectorLayout(kept: KeptRows): TiledLayout {
   const { ks, stages, tilesN, rows } = kept;
   const srows = ks * WARPS_N;
@@ -188,7 +188,7 @@ function perVectorLayout(kept: KeptRows): TiledLayout {
   for (let i = 0; i < tilesN * stages; i++) for (let j = 0; j < srows; j++) slots[i * slotStride + j] = j;
   let loaded = 0;
   for (const row of rows) if (row >= 0) loaded++;
-  return { ks, srows, stages, tilesN, slotStride, rows: rows.slice(), slots, loadedFraction: loaded / kept.spanned, meanRows: srows, staging: 'per-vector' };
+  return { ks, srows, stages, tilesN, slotStride, rows, slots, loadedFraction: loaded / kept.spanned, meanRows: srows, staging: 'per-vector' };
 }
 
 /** The sorted union of each (tile, stage)'s kept rows ({@link Staging} `union`) and every kept row's slot in it. */

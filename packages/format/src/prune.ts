@@ -137,10 +137,10 @@ export function compressPruned(b: DenseMatrix, pattern: NMPattern): CompressedNM
         `check keep:group and V (element-wise N:M is V = 1; an out × in weight needs transposeDense first), or prune with pruneByMagnitude(), which drops the smallest rows.`,
       );
     }
+    // The nonzero rows, then all-zero rows (real ones, then K padding: nonzero is 0 past realRows) up to `keep`.
     let j = 0;
-    for (let i = 0; i < group && j < keep; i++) if (i < realRows && nonzero[i]) chosen[j++] = i;
-    // Make up `keep` with all-zero rows (real rows, then K padding), lowest offsets first; then sort ascending.
-    for (let i = 0; i < group && j < keep; i++) if (i >= realRows || !nonzero[i]) chosen[j++] = i;
+    for (let i = 0; i < group && j < keep; i++) if (nonzero[i]) chosen[j++] = i;
+    for (let i = 0; i < group && j < keep; i++) if (!nonzero[i]) chosen[j++] = i;
     chosen.sort();
     return chosen;
   });

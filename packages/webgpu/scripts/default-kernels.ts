@@ -22,7 +22,7 @@ for (const row of run.rows) {
   const pattern = BENCH_PATTERNS[row.pattern];
   const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape });
   let aRows: number | undefined;
-  if (wantsUnion(pattern, plan)) {
+  if (wantsUnion(pattern, plan, shape, limits.maxThreadsPerBlock)) {
     const b = randomCompressed(k, n, pattern!, 2);
     aRows = buildUnionRows(b.indices, k, n, pattern!, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
   }

@@ -526,17 +526,13 @@ export function planStageWindows(shape: MatmulShape, pattern: NMPattern | undefi
   return Math.min(stageWindows, Math.ceil(shape.k / group));
 }
 
-/** Whether a plan asks for the union-row variant and the tile allows it (each column block within whole vectors). */
-export function wantsUnion(
-  pattern: NMPattern | undefined,
-  plan: TilingPlan,
-  tile?: { readonly shape: MatmulShape; readonly maxThreadsPerBlock: number },
-): boolean {
+/**
+ * Whether a plan asks for the union-row variant and the tile allows it: the tiled kernel can express the tile (else
+ * it runs the general kernel, which reads no lists) and each column block lies within whole vectors.
+ */
+export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan, shape: MatmulShape, maxThreadsPerBlock: number): boolean {
   if (!pattern || plan.variant !== 'high-sparsity') return false;
-  // No lists for a tile the kernel cannot express (given the shape and limits; else at least whole vec4 columns):
-  // it runs the general kernel, which reads none.
-  if (!(plan.block.n > 0 && plan.block.n % 4 === 0)) return false;
-  if (tile && !tileShape(tile.shape, plan, tile.maxThreadsPerBlock).expressible) return false;
+  if (!tileShape(shape, plan, maxThreadsPerBlock).expressible) return false;
   const v = pattern.vectorLength;
   return v % 4 === 0 && (plan.block.n % v === 0 || v % plan.block.n === 0);
 }
