@@ -33,12 +33,13 @@ import {
   type PreparedWeights,
   performanceModel,
   H100_SXM,
+  nmPattern,
   randomCompressed,
   randomDense,
   seededRandom,
   type TilingPlan,
 } from '@nmkit/format';
-import { backendPlan, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend } from '../src/index.js';
+import { backendPlan, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend, windowPartKept } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
 import { BENCH_PATTERNS } from './bench-patterns.js';
 
@@ -58,6 +59,12 @@ const shapes: MatmulShape[] = option('--shapes', quick ? '256x512x512' : '4096x4
   });
 const PATTERNS = BENCH_PATTERNS;
 const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
+/** A `--patterns` name: one of BENCH_PATTERNS, or `keep:group` (V = 32) / `keep:group:V`. */
+function patternNamed(name: string): NMPattern | undefined {
+  if (name in PATTERNS) return PATTERNS[name];
+  const [keep, group, vectorLength = 32] = name.split(':').map(Number);
+  return nmPattern(keep, group, vectorLength);
+}
 const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
 const explore = flag('--explore');
@@ -141,7 +148,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   const own: Candidate = { plan: backendPlan(base[0], pattern, false, { shape }), options: {} };
   const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
-  if (explore) return exploreCandidates(shape, pattern, own, splits);
+  if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);
   if (!sweep) {
     const plans = base.flatMap((p) => splits(p).flatMap((splitK) => [1, 2].map((stages) => ({ ...p, splitK, stages }))));
     return [own, ...plans.map((plan) => ({ plan, options: {} }))];
@@ -209,11 +216,37 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
  * 64×128×64 in 8×4 tiles with chunks of 4, every split-K. M > 1024: union stages of 16 kept rows under 24 KiB (run 19–20, slower):
  * 8:32 in 64×128×64 and 4:32 in 32×128×128 tiles, 8×4, one slot entry per vector, chunked and not.
  */
-function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[]): Candidate[] {
+function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, own: Candidate, splits: (p: TilingPlan) => number[], planned: TilingPlan): Candidate[] {
   const p = own.plan;
   // The planner's plan as given (its split-K unsized), where the default differs from it (run 21: waveSplitK).
   const out: Candidate[] = [own, { plan: p, options: {} }];
   if (shape.m <= 16) return out;
+  const partKept = pattern && windowPartKept(pattern);
+  if (pattern && partKept) {
+    // Run 29: long windows in parts (the default: 64×128 tiles of 8×4, parts of 8–16 kept rows) against whole
+    // windows in the planner's tile (the default before), and other tiles and part sizes.
+    const stage = (kept: number) => Math.ceil((kept * pattern.group) / pattern.keep);
+    const tile = (m: number, n: number, tm: number, tn: number, kept: number, splitK = p.splitK): TilingPlan => ({
+      ...p,
+      block: { m, n, k: stage(kept) },
+      thread: { m: tm, n: tn },
+      threads: (m / tm) * (n / tn),
+      splitK,
+    });
+    out.push({ plan: { ...planned, stages: 2 }, options: {} });
+    out.push({ plan: p, options: { keptChunk: 0 } });
+    const half = partKept % 2 === 0 && partKept / 2 >= 4 ? partKept / 2 : undefined;
+    for (const splitK of splits(p)) {
+      out.push({ plan: tile(96, 128, 8, 8, partKept, splitK), options: { columnMap: 'consecutive', keptChunk: 4 } });
+      out.push({ plan: tile(64, 128, 8, 8, partKept, splitK), options: {} });
+      out.push({ plan: tile(128, 128, 8, 8, partKept, splitK), options: {} });
+      if (half) {
+        out.push({ plan: tile(64, 128, 8, 4, half, splitK), options: {} });
+        out.push({ plan: tile(128, 128, 8, 4, half, splitK), options: {} });
+      }
+    }
+    return out;
+  }
   // Run 14: the default with split-K 2 and 3. At 4096³ the 112×128 grid is 1184 workgroups, 4.5 waves at two per SM
   // on 132 SMs; more slices even the waves at the cost of the reduce pass (the planner splits only grids below
   // 2 × 132 tiles, so tuning never tried this on large shapes).
@@ -399,7 +432,7 @@ async function main() {
         log(`${label} ${name}: skipped (over the ${budgetS} s budget)`);
         continue;
       }
-      const pattern = PATTERNS[name];
+      const pattern = patternNamed(name);
       const b = pattern ? randomCompressed(shape.k, shape.n, pattern, 2) : (denseB ??= randomDense(shape.k, shape.n, 2));
       const weights = pattern ? await backend.prepare(b as CompressedNM) : await backend.prepareDense(b as DenseMatrix);
       try {

@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { planTiling, randomCompressed } from '@nmkit/format';
-import { backendPlan, buildUnionRows, kernelSpec, planStageWindows, wantsUnion } from '../src/index.js';
+import { backendPlan, buildUnionRows, kernelSpec, planStageKept, wantsUnion } from '../src/index.js';
 import { BENCH_PATTERNS } from './bench-patterns.js';
 
 const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -23,8 +23,8 @@ for (const row of run.rows) {
   const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape });
   let aRows: number | undefined;
   if (wantsUnion(pattern, plan, shape, limits.maxThreadsPerBlock)) {
-    const b = randomCompressed(k, n, pattern!, 2);
-    aRows = buildUnionRows(b.indices, k, n, pattern!, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
+    const b = randomCompressed(k, n, pattern, 2);
+    aRows = buildUnionRows(b.indices, k, n, pattern, plan.block.n, planStageKept(shape, pattern, plan)).aRows;
   }
   const spec = kernelSpec(shape, pattern, plan, context, aRows);
   const hit = row.tuned.find((t: { kernel: string }) => t.kernel === spec.name);

@@ -65,13 +65,13 @@ export class GpuWeights implements PreparedWeights {
     return this.resident;
   }
 
-  /** The union lists for a tile width and stage depth on `context`'s device (high-sparsity kernel). */
-  unionRows(context: GpuContext, blockN: number, stageWindows: number) {
+  /** The union lists for a tile width and kept rows per stage on `context`'s device (union-row kernels). */
+  unionRows(context: GpuContext, blockN: number, stageKept: number) {
     const resident = this.upload(context);
-    const key = `${blockN}/${stageWindows}`;
+    const key = `${blockN}/${stageKept}`;
     let entry = resident.unions.get(key);
     if (!entry) {
-      const host = buildUnionRows(this.hostIndices, this.rows, this.cols, this.pattern!, blockN, stageWindows);
+      const host = buildUnionRows(this.hostIndices, this.rows, this.cols, this.pattern!, blockN, stageKept);
       entry = {
         host,
         rows: createFilled(context.device, host.rows, `union rows ${key}`),

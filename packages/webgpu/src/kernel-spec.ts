@@ -243,12 +243,19 @@ export function kernelSpec(
   const windows = Math.ceil(shape.k / group);
   // Slots are bytes: a stage holds at most 256 dense rows of K (the planner never asks for more).
   let stageWindows = planStageWindows(shape, pattern, plan);
-  let union = pattern !== undefined && unionRows !== undefined && unionRows <= UNION_WORTH_IT * stageWindows * group;
+  // Window parts (long windows): a stage is `parts`-th of every window, by kept rank, and always a union stage (the
+  // lists are what make a part of a window a set of A rows). Else whole windows, union where it saves rows.
+  const parts = pattern ? pattern.keep / planStageKept(shape, pattern, plan) : 1;
+  let union = pattern !== undefined && unionRows !== undefined && (parts > 1 || unionRows <= UNION_WORTH_IT * stageWindows * group);
   const constantsFor = (sw: number): TiledConstants => {
+    const partStages = union && parts > 1;
+    const kept = partStages ? keep / parts : sw * keep;
     const aRows = union ? unionRows! : sw * group;
-    const colMap = colMapFor(union);
-    const slots = slotsFor(union, colMap);
-    const trips = [aRows * (bm / 4), sw * keep * (bn / 4), slotMode === 0 ? 0 : sw * keep * slots.perRow].map((n) => Math.ceil(n / threads));
+    // Part-window stages hold as many kept rows as whole-window ones at low sparsity: their map, slots and chunks.
+    const unionChoices = union && !partStages;
+    const colMap = colMapFor(unionChoices);
+    const slots = slotsFor(unionChoices, colMap);
+    const trips = [aRows * (bm / 4), kept * (bn / 4), slotMode === 0 ? 0 : kept * slots.perRow].map((n) => Math.ceil(n / threads));
     // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
     // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
     const prefetch = plan.stages >= 2 && trips.every((t) => t <= MAX_PREFETCH_TRIPS);
@@ -262,8 +269,8 @@ export function kernelSpec(
     KEEP: keep,
     GROUP: group,
     VEC: vec,
-    BK: sw * group,
-    KEPT: sw * keep,
+    BK: partStages ? Math.ceil(group / parts) : sw * group,
+    KEPT: kept,
     A_ROWS: aRows,
     SLOT_MODE: slotMode,
     UNION: union,
@@ -279,7 +286,7 @@ export function kernelSpec(
     A_TRIPS: prefetch ? (prefetchA ? trips[0] : 0) : 1,
     B_TRIPS: prefetch ? (prefetchB ? trips[1] : 0) : 1,
     S_TRIPS: prefetch ? (prefetchB ? Math.max(1, trips[2]) : 0) : 1,
-    KCHUNK: chunkFor(sw * keep, union, colMap),
+    KCHUNK: chunkFor(kept, unionChoices, colMap),
     PAD_WORDS: slotMode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
     UNROLL: !context.software,
     TAIL: false,
@@ -305,7 +312,8 @@ export function kernelSpec(
   if (!fits(constants)) return generalSpec(shape, pattern);
   stageWindows = depth;
 
-  const stages = Math.ceil(windows / stageWindows);
+  const partStages = union && parts > 1;
+  const stages = partStages ? windows * parts : Math.ceil(windows / stageWindows);
   const sharedBytes = tiledSharedBytes(constants);
   const rowBlocks = Math.ceil(shape.m / bm);
   const colBlocks = Math.ceil(shape.n / bn);
@@ -319,7 +327,15 @@ export function kernelSpec(
   const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
   const grid = [colBlocks, gridRows, splitK] as const;
   if (grid.some((g) => g > context.maxWorkgroupsPerDimension)) return generalSpec(shape, pattern);
-  const family = !pattern ? 'matmul-dense-tiled' : decode ? 'spmm-nm-decode' : union ? 'spmm-nm-high-sparsity' : 'spmm-nm-low-sparsity';
+  const family = !pattern
+    ? 'matmul-dense-tiled'
+    : decode
+      ? 'spmm-nm-decode'
+      : partStages
+        ? `spmm-nm-window-parts 1/${parts}`
+        : union
+          ? 'spmm-nm-high-sparsity'
+          : 'spmm-nm-low-sparsity';
   if (tail) constants = { ...constants, TAIL: true };
   return {
     shader: 'tiled',
@@ -452,6 +468,8 @@ export function backendPlan(
   software: boolean,
   options: { deep?: boolean; shape?: Pick<MatmulShape, 'm'> } = {},
 ): TilingPlan {
+  const parts = longWindowPlan(plan, pattern, software);
+  if (parts) return { ...parts, stages: software ? 1 : 2 };
   if (plan.variant === 'general') return plan;
   if (software) return { ...plan, stages: 1 };
   // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
@@ -512,6 +530,25 @@ export function backendPlan(
   return { ...plan, stages: 2, thread, threads, splitK, block: { m, n, k } };
 }
 
+/**
+ * Long windows ({@link windowPartKept}: ≥ 64 rows keeping more than 16) with V % 4 == 0: stages of a part of every
+ * window (union lists of the part's rows) in 64×128 tiles of 8×4 invocation tiles (64×32 on CPU drivers, which get
+ * 64 invocations), whatever the planner's tile, which must stage whole windows (tiny tiles, or the general kernel).
+ * Only where the tile holds whole vectors or lies inside one; not decode.
+ */
+function longWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean): TilingPlan | undefined {
+  if (!pattern || plan.variant === 'decode' || plan.variant === 'dense') return undefined;
+  const kept = windowPartKept(pattern);
+  const tile = { m: 64, n: software ? 32 : 128 };
+  const v = pattern.vectorLength;
+  if (kept === undefined || v % 4 !== 0 || (tile.n % v !== 0 && v % tile.n !== 0)) return undefined;
+  const k = Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
+  const thread = { m: 8, n: 4 };
+  // A subgroup of 32 invocations is a strip of invocation tiles along N.
+  const warp = { m: thread.m, n: Math.min(tile.n, 32 * thread.n) };
+  return { ...plan, variant: 'high-sparsity', block: { ...tile, k }, warp, thread, threads: (tile.m / thread.m) * (tile.n / thread.n), splitK: Math.max(1, plan.splitK) };
+}
+
 /** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */
 const TALL_TILE_ROWS = 96;
 
@@ -527,10 +564,35 @@ export function planStageWindows(shape: MatmulShape, pattern: NMPattern | undefi
 }
 
 /**
+ * Kept (compressed) rows per stage for a plan: whole windows ({@link planStageWindows} · keep), or, for a union plan
+ * (high-sparsity variant) whose stage is shorter than one window (`block.k < group`), a part of every window: the
+ * largest divisor of `keep` not above `block.k · keep / group` (at least 1). The union lists are built for it.
+ * @example planStageKept(shape, nmPattern(32, 64, 32), { ...plan, variant: 'high-sparsity', block: { m: 64, n: 128, k: 32 } }) // 16
+ */
+export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan): number {
+  const { keep, group } = pattern;
+  if (plan.variant !== 'high-sparsity' || plan.block.k >= group) return planStageWindows(shape, pattern, plan) * keep;
+  let kept = Math.max(1, Math.floor((plan.block.k * keep) / group));
+  while (keep % kept !== 0) kept--;
+  return kept;
+}
+
+/**
+ * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): the largest divisor of
+ * `keep` from 8 to 16, for windows of ≥ 64 rows keeping more than 16; `undefined` where whole windows are staged
+ * (short windows, few kept rows, or no such divisor).
+ */
+export function windowPartKept(pattern: NMPattern): number | undefined {
+  if (pattern.group < 64 || pattern.keep <= 16) return undefined;
+  for (let kept = 16; kept >= 8; kept--) if (pattern.keep % kept === 0) return kept;
+  return undefined;
+}
+
+/**
  * Whether a plan asks for the union-row variant and the tile allows it: the tiled kernel can express the tile (else
  * it runs the general kernel, which reads no lists) and each column block lies within whole vectors.
  */
-export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan, shape: MatmulShape, maxThreadsPerBlock: number): boolean {
+export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan, shape: MatmulShape, maxThreadsPerBlock: number): pattern is NMPattern {
   if (!pattern || plan.variant !== 'high-sparsity') return false;
   if (!tileShape(shape, plan, maxThreadsPerBlock).expressible) return false;
   const v = pattern.vectorLength;

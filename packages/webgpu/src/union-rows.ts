@@ -1,6 +1,6 @@
 import type { NMPattern } from '@nmkit/format';
 
-/** Per-column-block union lists of the high-sparsity kernel, built once per (weights, tile width, stage depth). */
+/** Per-column-block union lists of the union-row kernels, built once per (weights, tile width, stage depth). */
 export interface UnionRows {
   /** Longest list over all (column block, stage) plus one: the staged A tile's row count. The last row is
    * always unused (zero), for kept rows past the end of B to read. */
@@ -15,10 +15,12 @@ export interface UnionRows {
 const UNUSED = 0xffffffff;
 
 /**
- * Builds the union lists: for every column block of `blockN` columns and every stage of `stageWindows`
- * windows, the sorted set of K rows that some vector of the block keeps, and each kept row's position in it.
- * Needs each block to cover whole vectors (blockN % V == 0) or to lie inside one (V % blockN == 0).
- * @example buildUnionRows(weights.indices, 4096, 4096, nmPattern(8, 32, 32), 128, 2).aRows // ≤ 64
+ * Builds the union lists: for every column block of `blockN` columns and every stage of `stageKept` kept rows, the
+ * sorted set of K rows that some vector of the block keeps there, and each kept row's position in it. A stage is
+ * whole windows (`stageKept` a multiple of `keep`) or, for long windows, a part of one (`stageKept` divides `keep`:
+ * kept rows [p·stageKept, (p+1)·stageKept) of the window, by rank, for every vector). Needs each block to cover whole
+ * vectors (blockN % V == 0) or to lie inside one (V % blockN == 0).
+ * @example buildUnionRows(weights.indices, 4096, 4096, nmPattern(8, 32, 32), 128, 16).aRows // ≤ 65
  */
 export function buildUnionRows(
   indices: Uint8Array,
@@ -26,43 +28,49 @@ export function buildUnionRows(
   n: number,
   pattern: NMPattern,
   blockN: number,
-  stageWindows: number,
+  stageKept: number,
 ): UnionRows {
   const { keep, group, vectorLength } = pattern;
+  if (stageKept % keep !== 0 && keep % stageKept !== 0) {
+    throw new RangeError(`a stage of ${stageKept} kept rows is neither whole windows nor a part of one (keep ${keep})`);
+  }
   const windows = Math.ceil(k / group);
+  const keptRows = windows * keep;
   const vectors = Math.ceil(n / vectorLength);
-  const stages = Math.ceil(windows / stageWindows);
+  const stages = Math.ceil(keptRows / stageKept);
   const colBlocks = Math.ceil(n / blockN);
-  const stageRows = stageWindows * group;
+  const spanRows = Math.ceil(stageKept / keep) * group; // dense rows of K one stage can reach
   const slots = new Uint8Array(indices.length);
   const lists: Int32Array[] = [];
-  const mark = new Int32Array(stageRows);
+  const mark = new Int32Array(spanRows);
   let aRows = 0;
   for (let block = 0; block < colBlocks; block++) {
     const v0 = Math.floor((block * blockN) / vectorLength);
     const v1 = Math.floor((Math.min(n, block * blockN + blockN) - 1) / vectorLength);
     for (let stage = 0; stage < stages; stage++) {
       mark.fill(-1);
-      const w0 = stage * stageWindows * keep;
-      const w1 = Math.min(windows, (stage + 1) * stageWindows) * keep;
+      const w0 = stage * stageKept;
+      const w1 = Math.min(keptRows, w0 + stageKept);
+      const firstWindow = Math.floor(w0 / keep);
+      const rowOf = (w: number) => (Math.floor(w / keep) - firstWindow) * group;
       for (let w = w0; w < w1; w++) {
-        const base = Math.floor((w - w0) / keep) * group;
+        const base = rowOf(w);
         for (let v = v0; v <= v1; v++) mark[base + indices[w * vectors + v]] = 0;
       }
       // Sorted by row, so staging reads A in ascending K.
       const list: number[] = [];
-      for (let r = 0; r < stageRows; r++) {
+      for (let r = 0; r < spanRows; r++) {
         if (mark[r] === 0) {
           mark[r] = list.length;
           list.push(r);
         }
       }
       for (let w = w0; w < w1; w++) {
-        const base = Math.floor((w - w0) / keep) * group;
+        const base = rowOf(w);
         for (let v = v0; v <= v1; v++) slots[w * vectors + v] = mark[base + indices[w * vectors + v]];
       }
       aRows = Math.max(aRows, list.length);
-      lists.push(Int32Array.from(list, (r) => stage * stageRows + r));
+      lists.push(Int32Array.from(list, (r) => firstWindow * group + r));
     }
   }
   aRows += 1;

@@ -35,7 +35,7 @@ import {
   type KernelOptions,
   type KernelSpec,
   kernelSpec,
-  planStageWindows,
+  planStageKept,
   wantsUnion,
 } from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
@@ -326,7 +326,7 @@ export class WebGPUBackend implements NMBackend {
     const plan = forced ?? this.planFor(shape, pattern);
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
-    if (wantsUnion(pattern, plan, shape, context.limits.maxThreadsPerBlock)) union = weights.unionRows(context, plan.block.n, planStageWindows(shape, pattern, plan));
+    if (wantsUnion(pattern, plan, shape, context.limits.maxThreadsPerBlock)) union = weights.unionRows(context, plan.block.n, planStageKept(shape, pattern, plan));
     const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions, forced ? 'plan' : 'waves');
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
     return {

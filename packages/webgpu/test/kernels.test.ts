@@ -18,7 +18,7 @@ import {
   kernelSpec,
   knownComputeUnits,
   pipelineKey,
-  planStageWindows,
+  planStageKept,
   type SlotLayout,
   waveSplitK,
   waveTail,
@@ -117,7 +117,7 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     const base = candidatePlans(shape, pattern, h100)[0];
     const plan = wide ? { ...base, stages: 2 } : backendPlan(base, pattern, false);
     const b = randomCompressed(1024, 256, pattern, 2); // union lists of a smaller matrix: only their length matters
-    const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, planStageWindows(shape, pattern, plan)).aRows;
+    const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, planStageKept(shape, pattern, plan)).aRows;
     const s = kernelSpec(shape, pattern, plan, context, aRows, options);
     if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
     return s;
@@ -280,13 +280,39 @@ describe('tiled kernel variants', () => {
   });
 
   it.each([
-    ['32:64 V=32', { keep: 32, group: 64, vectorLength: 32 }],
-    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }],
-    ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }],
-  ] as const)('long windows (%s) run tiled with the planner\'s own plan, not the general kernel', async (_, pattern) => {
+    ['32:64 V=32', { keep: 32, group: 64, vectorLength: 32 }, /^spmm-nm-window-parts 1\/2 64×32×32 /],
+    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }, /^spmm-nm-window-parts 1\/2 64×32×48 /],
+    ['64:128 V=16', { keep: 64, group: 128, vectorLength: 16 }, /^spmm-nm-window-parts 1\/4 64×32×32 /],
+    ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }, /^spmm-nm-(low|high)-sparsity /],
+  ] as const)('long windows (%s) run tiled by default: parts of windows where they keep > 16 rows, else whole ones', async (_, pattern, kernel) => {
     if (!backend) return;
-    const kernel = await runSparse({ m: 70, n: 200, k: 600 }, pattern, undefined, 11);
-    expect(kernel).toMatch(/^spmm-nm-(low|high)-sparsity /);
+    expect(await runSparse({ m: 70, n: 200, k: 600 }, pattern, undefined, 11)).toMatch(kernel);
+  });
+
+  it.each([
+    // [what, pattern, block.k, kept rows per stage, shape]
+    ['32:64 halves', { keep: 32, group: 64, vectorLength: 32 }, 32, 16, { m: 70, n: 200, k: 600 }],
+    ['32:64 quarters, K inside one window', { keep: 32, group: 64, vectorLength: 32 }, 16, 8, { m: 33, n: 70, k: 50 }],
+    ['24:96 thirds (block.k 40 → 10 kept, rounded down to a divisor: 8)', { keep: 24, group: 96, vectorLength: 32 }, 40, 8, { m: 65, n: 96, k: 500 }],
+    ['64:128 V=64 (a tile inside one vector), eighths', { keep: 64, group: 128, vectorLength: 64 }, 16, 8, { m: 40, n: 150, k: 300 }],
+    ['20:64 V=4 (eight vectors per tile), fifths', { keep: 20, group: 64, vectorLength: 4 }, 13, 4, { m: 20, n: 45, k: 200 }],
+  ] as const)('window-part stages, forced: %s, single-buffered with split-K and register-prefetched', async (_, pattern, k, kept, shape) => {
+    if (!backend) return;
+    const parts = pattern.keep / kept;
+    const plan = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k }, { m: 8, n: 4 });
+    expect(planStageKept(shape, pattern, plan)).toBe(kept);
+    const kernels = [await runSparse(shape, pattern, plan, 41), await runSparse(shape, pattern, { ...plan, splitK: 3, stages: 1 }, 43)];
+    expect(kernels.every((kernel) => kernel.startsWith(`spmm-nm-window-parts 1/${parts} `)), kernels.join('\n')).toBe(true);
+    expect(kernels[1]).toMatch(/split-K [23]$/);
+  });
+
+  it('window-part stages with a forced wave tail and uneven stages per copy', async () => {
+    if (!backend) return;
+    const shape = { m: 150, n: 64, k: 330 };
+    const pattern = { keep: 32, group: 64, vectorLength: 32 };
+    const plan = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 32 }, { m: 8, n: 4 });
+    const kernel = await runSparse(shape, pattern, plan, 45, { tail: { rows: 2, splits: 3 } });
+    expect(kernel).toMatch(/^spmm-nm-window-parts 1\/2 .* tail 2×3$/);
   });
 
   it('union rows: the high-sparsity kernel stages fewer A rows than the stage holds', async () => {

@@ -14,7 +14,7 @@ import { compareWithReference, referenceDense, referenceSpmm } from '../referenc
 export interface ConformanceCase {
   /** Stable id, used in reports and in a backend's list of known gaps. */
   readonly id: string;
-  readonly group: 'hand-checked' | 'patterns' | 'ragged' | 'decode' | 'special-values' | 'bad-input' | 'dense' | 'concurrency';
+  readonly group: 'hand-checked' | 'patterns' | 'ragged' | 'long-windows' | 'decode' | 'special-values' | 'bad-input' | 'dense' | 'concurrency';
   run(backend: NMBackend): Promise<void>;
 }
 
@@ -84,6 +84,19 @@ export function conformanceCases(scale: ConformanceScale = 'full'): ConformanceC
   ];
   for (const [name, m, n, k, pattern] of ragged) {
     cases.push(randomCase(`ragged/${name}`, 'ragged', { m, n, k }, pattern, seed++));
+  }
+
+  // Windows longer than a tile stages at once: backends cut them across stages (WebGPU by kept rank, in parts of
+  // 8 to 16 kept rows; CUDA through its row lists). 100:256 splits into tenths; 17:64 has no such part (whole windows).
+  const longWindows: [string, number, number, number, NMPattern][] = [
+    ['32:64/V=32', 37, 101, 64 * 5 + 3, { keep: 32, group: 64, vectorLength: 32 }],
+    ['24:96/V=4', 37, 45, 96 * 3 + 17, { keep: 24, group: 96, vectorLength: 4 }],
+    ['64:128/V=64', 20, 133, 128 * 2 + 50, { keep: 64, group: 128, vectorLength: 64 }],
+    ['100:256/V=32', 9, 70, 256 * 2 + 1, { keep: 100, group: 256, vectorLength: 32 }],
+    ['17:64/V=32', 30, 70, 64 * 3 - 5, { keep: 17, group: 64, vectorLength: 32 }],
+  ];
+  for (const [name, m, n, k, pattern] of longWindows) {
+    cases.push(randomCase(`long-windows/${name}`, 'long-windows', { m, n, k }, pattern, seed++));
   }
 
   for (const m of [1, 2, 8, 16, 17]) {
