@@ -221,28 +221,17 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   // The planner's plan as given (its split-K unsized), where the default differs from it (run 21: waveSplitK).
   const out: Candidate[] = [own, { plan: p, options: {} }];
   if (shape.m <= 16) return out;
-  const partKept = pattern && windowPartKept(pattern);
-  if (pattern && partKept) {
-    // Run 29: long windows in parts (the default: 64×128 tiles of 8×4, parts of 8–16 kept rows) against whole
-    // windows in the planner's tile (the default before), and other tiles and part sizes.
+  if (pattern && windowPartKept(pattern)) {
+    // Runs 29–30: long windows in parts (the default: windowPartKept rows per stage in 8×4 invocation tiles) against
+    // whole windows in the planner's tile (the default before), and every part of 4 to 16 kept rows in 64×128 and
+    // 128×128 tiles of 8×4 (run 29 also timed 8×8 tiles of 64, 96 and 128 rows: 6–60 % slower than 8×4).
     const stage = (kept: number) => Math.ceil((kept * pattern.group) / pattern.keep);
-    const tile = (m: number, n: number, tm: number, tn: number, kept: number, splitK = p.splitK): TilingPlan => ({
-      ...p,
-      block: { m, n, k: stage(kept) },
-      thread: { m: tm, n: tn },
-      threads: (m / tm) * (n / tn),
-      splitK,
-    });
     out.push({ plan: { ...planned, stages: 2 }, options: {} });
-    out.push({ plan: p, options: { keptChunk: 0 } });
-    const half = partKept % 2 === 0 && partKept / 2 >= 4 ? partKept / 2 : undefined;
-    for (const splitK of splits(p)) {
-      out.push({ plan: tile(96, 128, 8, 8, partKept, splitK), options: { columnMap: 'consecutive', keptChunk: 4 } });
-      out.push({ plan: tile(64, 128, 8, 8, partKept, splitK), options: {} });
-      out.push({ plan: tile(128, 128, 8, 8, partKept, splitK), options: {} });
-      if (half) {
-        out.push({ plan: tile(64, 128, 8, 4, half, splitK), options: {} });
-        out.push({ plan: tile(128, 128, 8, 4, half, splitK), options: {} });
+    for (let kept = 4; kept <= 16; kept++) {
+      if (pattern.keep % kept !== 0) continue;
+      for (const m of [64, 128]) {
+        const q: TilingPlan = { ...p, block: { m, n: 128, k: stage(kept) }, thread: { m: 8, n: 4 }, threads: (m / 8) * 32 };
+        for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: {} });
       }
     }
     return out;

@@ -531,15 +531,17 @@ export function backendPlan(
 }
 
 /**
- * Long windows ({@link windowPartKept}: ≥ 64 rows keeping more than 16) with V % 4 == 0: stages of a part of every
- * window (union lists of the part's rows) in 64×128 tiles of 8×4 invocation tiles (64×32 on CPU drivers, which get
- * 64 invocations), whatever the planner's tile, which must stage whole windows (tiny tiles, or the general kernel).
- * Only where the tile holds whole vectors or lies inside one; not decode.
+ * Long windows ({@link windowPartKept}) with V % 4 == 0: stages of a part of every window (union lists of the part's
+ * rows), whatever the planner's tile (which must stage whole windows: tiny tiles, or the general kernel), in 8×4
+ * invocation tiles: 64×128 tiles at density > 1/4, 128×128 (512 invocations) at ≤ 1/4, as 8:32's union stages (H100
+ * run 29: 24:96 1.77 against 1.90 ms in 64×128); 64×32 on CPU drivers (64 invocations). Only where the tile holds
+ * whole vectors or lies inside one; not decode.
  */
 function longWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean): TilingPlan | undefined {
   if (!pattern || plan.variant === 'decode' || plan.variant === 'dense') return undefined;
   const kept = windowPartKept(pattern);
-  const tile = { m: 64, n: software ? 32 : 128 };
+  const sparse = pattern.keep * 4 <= pattern.group;
+  const tile = software ? { m: 64, n: 32 } : { m: sparse ? 128 : 64, n: 128 };
   const v = pattern.vectorLength;
   if (kept === undefined || v % 4 !== 0 || (tile.n % v !== 0 && v % tile.n !== 0)) return undefined;
   const k = Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
@@ -578,13 +580,16 @@ export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: Tili
 }
 
 /**
- * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): the largest divisor of
- * `keep` from 8 to 16, for windows of ≥ 64 rows keeping more than 16; `undefined` where whole windows are staged
- * (short windows, few kept rows, or no such divisor).
+ * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): for windows of ≥ 64 rows
+ * keeping more than 16, the largest divisor of `keep` from 8 to 16 (from 4 to 8 at density ≤ 1/4, as 8:32's union
+ * stages of one window); `undefined` where whole windows are staged (short windows, few kept rows, no such divisor).
+ * H100 run 29 (4096³ and 256×4096²): 32:64 and 64:128 in halves and quarters of 16 kept rows 3.16–3.38 ms at 4096³,
+ * against 7.43 and 38.2 ms in whole windows; 24:96 in quarters (6 kept rows) 1.77 ms against 2.10 in halves, 5.64 whole.
  */
 export function windowPartKept(pattern: NMPattern): number | undefined {
   if (pattern.group < 64 || pattern.keep <= 16) return undefined;
-  for (let kept = 16; kept >= 8; kept--) if (pattern.keep % kept === 0) return kept;
+  const [low, high] = pattern.keep * 4 <= pattern.group ? [4, 8] : [8, 16];
+  for (let kept = high; kept >= low; kept--) if (pattern.keep % kept === 0) return kept;
   return undefined;
 }
 

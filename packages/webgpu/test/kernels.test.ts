@@ -22,6 +22,7 @@ import {
   type SlotLayout,
   waveSplitK,
   waveTail,
+  windowPartKept,
   type WebGPUBackend,
   workgroupsPerUnit,
 } from '../src/index.js';
@@ -75,6 +76,27 @@ describe('backendPlan: the defaults measured on the H100', () => {
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
     backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
+  it('long windows: parts of 8–16 kept rows in 64×128 tiles of 8×4, of 4–8 in 128×128 at density ≤ 1/4; else whole windows', () => {
+    expect([[32, 64], [64, 128], [24, 96], [48, 64], [100, 256], [17, 64], [16, 64], [16, 32]].map(([keep, group]) => windowPartKept({ keep, group, vectorLength: 32 })))
+      .toEqual([16, 16, 8, 16, 10, undefined, undefined, undefined]);
+    const p3264 = { keep: 32, group: 64, vectorLength: 32 };
+    const half = plan(big, p3264);
+    expect(half).toMatchObject({ variant: 'high-sparsity', block: { m: 64, n: 128, k: 32 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 });
+    expect(planStageKept(big, p3264, half)).toBe(16);
+    expect(plan(big, { keep: 24, group: 96, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, thread: { m: 8, n: 4 }, threads: 512 });
+    // No part of 17 kept rows; 128-column tiles neither hold whole vectors of 48 nor lie inside one; decode as it was.
+    for (const pattern of [{ keep: 17, group: 64, vectorLength: 32 }, { keep: 32, group: 64, vectorLength: 48 }]) {
+      expect(plan(big, pattern).variant).not.toBe('high-sparsity');
+    }
+    expect(plan({ m: 8, n: 4096, k: 4096 }, p3264).variant).toBe('decode');
+    // The spec: one stage per half window (128 stages of 16 kept rows), a union stage of the lists' longest row count.
+    const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+    const s = kernelSpec(big, p3264, half, context, 41);
+    expect(s.shader === 'tiled' && [s.stages, s.constants.KEPT, s.constants.A_ROWS, s.constants.UNION]).toEqual([128, 16, 41, true]);
+    expect(s.name).toMatch(/^spmm-nm-window-parts 1\/2 64×128×32 \(8×4\/invocation, 256 invocations\) prefetch chunk 4 /);
+    // Lists too long for the workgroup memory (whole windows, larger still, do not fit either): the general kernel.
+    expect(kernelSpec(big, p3264, half, { ...context, limits: { ...h100, maxSharedMemoryBytes: 16384 } }, 65).shader).toBe('general');
+  });
   it('dense: 128×128 tiles, 16-row register-prefetched stages', () => {
     expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 16 }, stages: 2, threads: 256 });
   });
@@ -281,7 +303,7 @@ describe('tiled kernel variants', () => {
 
   it.each([
     ['32:64 V=32', { keep: 32, group: 64, vectorLength: 32 }, /^spmm-nm-window-parts 1\/2 64×32×32 /],
-    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }, /^spmm-nm-window-parts 1\/2 64×32×48 /],
+    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }, /^spmm-nm-window-parts 1\/3 64×32×32 /],
     ['64:128 V=16', { keep: 64, group: 128, vectorLength: 16 }, /^spmm-nm-window-parts 1\/4 64×32×32 /],
     ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }, /^spmm-nm-(low|high)-sparsity /],
   ] as const)('long windows (%s) run tiled by default: parts of windows where they keep > 16 rows, else whole ones', async (_, pattern, kernel) => {
