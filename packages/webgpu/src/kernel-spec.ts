@@ -298,7 +298,9 @@ export function kernelSpec(
   const fits = (c: TiledConstants) => tiledSharedBytes(c) <= context.limits.maxSharedMemoryBytes;
   const wanted = (c: TiledConstants) => fits(c) && (plan.stages < 2 || c.PREFETCH);
   let constants = constantsFor(stageWindows);
-  if (union && !wanted(constants)) {
+  // Window parts stay union stages even without register prefetch (whole windows would be larger still; decode
+  // stages of 32 kept rows, as 32:64's whole windows, are single-buffered).
+  if (union && !wanted(constants) && !(parts > 1 && fits(constants))) {
     union = false; // the union lists were built for this stage depth; shrinking it means staging whole windows
     constants = constantsFor(stageWindows);
   }
@@ -330,7 +332,7 @@ export function kernelSpec(
   const family = !pattern
     ? 'matmul-dense-tiled'
     : decode
-      ? 'spmm-nm-decode'
+      ? `spmm-nm-decode${partStages ? ` window-parts 1/${parts}` : ''}`
       : partStages
         ? `spmm-nm-window-parts 1/${parts}`
         : union
@@ -471,7 +473,9 @@ export function backendPlan(
   const parts = longWindowPlan(plan, pattern, software);
   if (parts) return { ...parts, stages: software ? 1 : 2 };
   if (plan.variant === 'general') return plan;
-  if (software) return { ...plan, stages: 1 };
+  // Decode of long windows keeps its tile and stages parts of windows (windowPartKept(·, true) kept rows).
+  const decodeParts = pattern && plan.variant === 'decode' ? windowPartDepth(pattern, plan.block.n, true) : undefined;
+  if (software) return decodeParts ? { ...plan, stages: 1, block: { ...plan.block, k: decodeParts } } : { ...plan, stages: 1 };
   // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
   // - deeper stages pay for the dense kernel (32 rows instead of 24: −10 %) and for decode, while N:M stages
   //   of ≥ 16 kept rows ran slower (12:32 at 24 kept rows 3.30 ms vs 1.97 ms at 12), chunked or not;
@@ -487,7 +491,7 @@ export function backendPlan(
   //   64×128 tiles of two windows in 8×4 tiles, chunks of 4 (run 10: −10 % at 4096³, −21 % at 2048×11008×4096);
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
-  let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
+  let k = decodeParts ?? (deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k);
   // Dense 128×128 tiles: 16-row stages (16.6 KB of workgroup memory: two workgroups per SM) beat 32-row ones
   // (33.3 KB: one) on the H100, run 9: 4.42 vs 5.23 ms at 4096³.
   const denseWide = !pattern && plan.variant !== 'decode' && plan.block.m === 128 && plan.block.n === 128 && plan.thread.m === 8 && plan.thread.n === 8;
@@ -531,24 +535,32 @@ export function backendPlan(
 }
 
 /**
- * Long windows ({@link windowPartKept}) with V % 4 == 0: stages of a part of every window (union lists of the part's
- * rows), whatever the planner's tile (which must stage whole windows: tiny tiles, or the general kernel), in 8×4
- * invocation tiles: 64×128 tiles at density > 1/4, 128×128 (512 invocations) at ≤ 1/4, as 8:32's union stages (H100
- * run 29: 24:96 1.77 against 1.90 ms in 64×128); 64×32 on CPU drivers (64 invocations). Only where the tile holds
- * whole vectors or lies inside one; not decode.
+ * Long windows ({@link windowPartKept}) with V % 4 == 0, not decode: stages of a part of every window (union lists of
+ * the part's rows), whatever the planner's tile (which must stage whole windows: tiny tiles, or the general kernel),
+ * in 128×128 tiles of 8×4 invocation tiles (512 invocations), as 8:32's union stages (H100 run 30: within 0–8 % of
+ * the fastest part and tile timed at 4096³ and 256×4096²; 64×128 tiles won by 3–5 % at some, lost by 8–16 % at
+ * others); 64×32 on CPU drivers (64 invocations). Only where the tile holds whole vectors or lies inside one.
  */
 function longWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean): TilingPlan | undefined {
-  if (!pattern || plan.variant === 'decode' || plan.variant === 'dense') return undefined;
-  const kept = windowPartKept(pattern);
-  const sparse = pattern.keep * 4 <= pattern.group;
-  const tile = software ? { m: 64, n: 32 } : { m: sparse ? 128 : 64, n: 128 };
-  const v = pattern.vectorLength;
-  if (kept === undefined || v % 4 !== 0 || (tile.n % v !== 0 && v % tile.n !== 0)) return undefined;
-  const k = Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
+  if (!pattern || plan.variant === 'dense' || plan.variant === 'decode') return undefined;
+  const tile = software ? { m: 64, n: 32 } : { m: 128, n: 128 };
+  const k = windowPartDepth(pattern, tile.n, false);
+  if (k === undefined) return undefined;
   const thread = { m: 8, n: 4 };
   // A subgroup of 32 invocations is a strip of invocation tiles along N.
   const warp = { m: thread.m, n: Math.min(tile.n, 32 * thread.n) };
   return { ...plan, variant: 'high-sparsity', block: { ...tile, k }, warp, thread, threads: (tile.m / thread.m) * (tile.n / thread.n), splitK: Math.max(1, plan.splitK) };
+}
+
+/**
+ * `block.k` of window-part stages of {@link windowPartKept} rows in tiles `tileN` columns wide (V % 4 == 0, and the
+ * tile holds whole vectors or lies inside one: union lists), or `undefined` for whole windows.
+ */
+function windowPartDepth(pattern: NMPattern, tileN: number, decode: boolean): number | undefined {
+  const kept = windowPartKept(pattern, decode);
+  const v = pattern.vectorLength;
+  if (kept === undefined || v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
+  return Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
 }
 
 /** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */
@@ -565,15 +577,20 @@ export function planStageWindows(shape: MatmulShape, pattern: NMPattern | undefi
   return Math.min(stageWindows, Math.ceil(shape.k / group));
 }
 
+/** A plan whose stages are parts of windows: a union-row (high-sparsity) or decode plan with `block.k < group`. */
+function partsPlan(plan: TilingPlan, pattern: NMPattern): boolean {
+  return (plan.variant === 'high-sparsity' || plan.variant === 'decode') && plan.block.k < pattern.group;
+}
+
 /**
  * Kept (compressed) rows per stage for a plan: whole windows ({@link planStageWindows} · keep), or, for a union plan
- * (high-sparsity variant) whose stage is shorter than one window (`block.k < group`), a part of every window: the
+ * (high-sparsity or decode variant) whose stage is shorter than one window (`block.k < group`), a part of every window: the
  * largest divisor of `keep` not above `block.k · keep / group` (at least 1). The union lists are built for it.
  * @example planStageKept(shape, nmPattern(32, 64, 32), { ...plan, variant: 'high-sparsity', block: { m: 64, n: 128, k: 32 } }) // 16
  */
 export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan): number {
   const { keep, group } = pattern;
-  if (plan.variant !== 'high-sparsity' || plan.block.k >= group) return planStageWindows(shape, pattern, plan) * keep;
+  if (!partsPlan(plan, pattern)) return planStageWindows(shape, pattern, plan) * keep;
   let kept = Math.max(1, Math.floor((plan.block.k * keep) / group));
   while (keep % kept !== 0) kept--;
   return kept;
@@ -581,24 +598,26 @@ export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: Tili
 
 /**
  * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): for windows of ≥ 64 rows
- * keeping more than 16, the largest divisor of `keep` from 8 to 16 (from 4 to 8 at density ≤ 1/4, as 8:32's union
- * stages of one window); `undefined` where whole windows are staged (short windows, few kept rows, no such divisor).
- * H100 run 29 (4096³ and 256×4096²): 32:64 and 64:128 in halves and quarters of 16 kept rows 3.16–3.38 ms at 4096³,
- * against 7.43 and 38.2 ms in whole windows; 24:96 in quarters (6 kept rows) 1.77 ms against 2.10 in halves, 5.64 whole.
+ * keeping more than 8, the largest divisor of `keep` from 4 to 8 (as 8:32's union stages of one window); decode
+ * (M ≤ 16, where A rows cost little and B streams) keeping more than 32, the largest from 16 to 32. `undefined` where
+ * whole windows are staged (short windows, few kept rows, or no such divisor).
+ * H100 runs 29–30: 4096³ 32:64, 64:128, 128:256 in parts of 8 kept rows 3.22 / 3.34 / 3.23 ms (16 rows: 3.35 / 3.16 /
+ * 4.01; whole windows 7.43 / 38.2 / 77.9 on the general kernel), 24:96 and 32:128 1.66 and 1.62 (whole: 5.64, 13.7).
  */
-export function windowPartKept(pattern: NMPattern): number | undefined {
-  if (pattern.group < 64 || pattern.keep <= 16) return undefined;
-  const [low, high] = pattern.keep * 4 <= pattern.group ? [4, 8] : [8, 16];
+export function windowPartKept(pattern: NMPattern, decode = false): number | undefined {
+  const [low, high] = decode ? [16, 32] : [4, 8];
+  if (pattern.group < 64 || pattern.keep <= high) return undefined;
   for (let kept = high; kept >= low; kept--) if (pattern.keep % kept === 0) return kept;
   return undefined;
 }
 
 /**
- * Whether a plan asks for the union-row variant and the tile allows it: the tiled kernel can express the tile (else
- * it runs the general kernel, which reads no lists) and each column block lies within whole vectors.
+ * Whether a plan asks for the union-row variant (high sparsity, or decode in window parts) and the tile allows it: the
+ * tiled kernel can express the tile (else it runs the general kernel, which reads no lists) and each column block
+ * lies within whole vectors.
  */
 export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan, shape: MatmulShape, maxThreadsPerBlock: number): pattern is NMPattern {
-  if (!pattern || plan.variant !== 'high-sparsity') return false;
+  if (!pattern || (plan.variant !== 'high-sparsity' && !partsPlan(plan, pattern))) return false;
   if (!tileShape(shape, plan, maxThreadsPerBlock).expressible) return false;
   const v = pattern.vectorLength;
   return v % 4 === 0 && (plan.block.n % v === 0 || v % plan.block.n === 0);

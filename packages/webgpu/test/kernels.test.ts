@@ -76,26 +76,36 @@ describe('backendPlan: the defaults measured on the H100', () => {
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
     backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
-  it('long windows: parts of 8–16 kept rows in 64×128 tiles of 8×4, of 4–8 in 128×128 at density ≤ 1/4; else whole windows', () => {
-    expect([[32, 64], [64, 128], [24, 96], [48, 64], [100, 256], [17, 64], [16, 64], [16, 32]].map(([keep, group]) => windowPartKept({ keep, group, vectorLength: 32 })))
-      .toEqual([16, 16, 8, 16, 10, undefined, undefined, undefined]);
+  it('long windows: parts of 4–8 kept rows in 128×128 tiles of 8×4, decode parts of 16–32 in its own tile; else whole windows', () => {
+    const part = (keep: number, group: number, decode = false) => windowPartKept({ keep, group, vectorLength: 32 }, decode);
+    expect([[32, 64], [64, 128], [24, 96], [48, 64], [100, 256], [16, 64], [17, 64], [8, 128], [16, 32]].map(([keep, group]) => part(keep, group)))
+      .toEqual([8, 8, 8, 8, 5, 8, undefined, undefined, undefined]);
+    expect([[32, 64], [64, 128], [48, 64], [128, 256]].map(([keep, group]) => part(keep, group, true))).toEqual([undefined, 32, 24, 32]);
     const p3264 = { keep: 32, group: 64, vectorLength: 32 };
-    const half = plan(big, p3264);
-    expect(half).toMatchObject({ variant: 'high-sparsity', block: { m: 64, n: 128, k: 32 }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 });
-    expect(planStageKept(big, p3264, half)).toBe(16);
-    expect(plan(big, { keep: 24, group: 96, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, thread: { m: 8, n: 4 }, threads: 512 });
-    // No part of 17 kept rows; 128-column tiles neither hold whole vectors of 48 nor lie inside one; decode as it was.
+    const quarters = plan(big, p3264);
+    expect(quarters).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128, k: 16 }, thread: { m: 8, n: 4 }, threads: 512, stages: 2 });
+    expect(planStageKept(big, p3264, quarters)).toBe(8);
+    expect(plan(big, { keep: 24, group: 96, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128, k: 32 }, thread: { m: 8, n: 4 } });
+    // No part of 17 kept rows; 128-column tiles neither hold whole vectors of 48 nor lie inside one.
     for (const pattern of [{ keep: 17, group: 64, vectorLength: 32 }, { keep: 32, group: 64, vectorLength: 48 }]) {
       expect(plan(big, pattern).variant).not.toBe('high-sparsity');
     }
-    expect(plan({ m: 8, n: 4096, k: 4096 }, p3264).variant).toBe('decode');
-    // The spec: one stage per half window (128 stages of 16 kept rows), a union stage of the lists' longest row count.
+    // Decode: its own tile; 64:128 in halves (32 kept rows per stage), 32:64 in whole windows as before.
+    const decode = { m: 8, n: 4096, k: 4096 };
+    const p64 = { keep: 64, group: 128, vectorLength: 32 };
+    expect(plan(decode, p64)).toMatchObject({ variant: 'decode', block: { k: 64 } });
+    expect(planStageKept(decode, p64, plan(decode, p64))).toBe(32);
+    expect(plan(decode, p3264).block.k).toBeGreaterThanOrEqual(64);
+    // The spec: four stages per window (256 stages of 8 kept rows), a union stage of the lists' longest row count.
     const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
-    const s = kernelSpec(big, p3264, half, context, 41);
-    expect(s.shader === 'tiled' && [s.stages, s.constants.KEPT, s.constants.A_ROWS, s.constants.UNION]).toEqual([128, 16, 41, true]);
-    expect(s.name).toMatch(/^spmm-nm-window-parts 1\/2 64×128×32 \(8×4\/invocation, 256 invocations\) prefetch chunk 4 /);
+    const s = kernelSpec(big, p3264, quarters, context, 21);
+    expect(s.shader === 'tiled' && [s.stages, s.constants.KEPT, s.constants.A_ROWS, s.constants.UNION]).toEqual([256, 8, 21, true]);
+    expect(s.name).toMatch(/^spmm-nm-window-parts 1\/4 128×128×16 \(8×4\/invocation, 512 invocations\) prefetch split-K 1/);
+    const d = kernelSpec(decode, p64, plan(decode, p64), context, 40);
+    expect(d.shader === 'tiled' && [d.stages, d.constants.KEPT, d.constants.UNION]).toEqual([64, 32, true]);
+    expect(d.name).toMatch(/^spmm-nm-decode window-parts 1\/2 /);
     // Lists too long for the workgroup memory (whole windows, larger still, do not fit either): the general kernel.
-    expect(kernelSpec(big, p3264, half, { ...context, limits: { ...h100, maxSharedMemoryBytes: 16384 } }, 65).shader).toBe('general');
+    expect(kernelSpec(big, p3264, quarters, { ...context, limits: { ...h100, maxSharedMemoryBytes: 8192 } }, 65).shader).toBe('general');
   });
   it('dense: 128×128 tiles, 16-row register-prefetched stages', () => {
     expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 16 }, stages: 2, threads: 256 });
@@ -302,13 +312,15 @@ describe('tiled kernel variants', () => {
   });
 
   it.each([
-    ['32:64 V=32', { keep: 32, group: 64, vectorLength: 32 }, /^spmm-nm-window-parts 1\/2 64×32×32 /],
-    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }, /^spmm-nm-window-parts 1\/3 64×32×32 /],
-    ['64:128 V=16', { keep: 64, group: 128, vectorLength: 16 }, /^spmm-nm-window-parts 1\/4 64×32×32 /],
-    ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }, /^spmm-nm-(low|high)-sparsity /],
-  ] as const)('long windows (%s) run tiled by default: parts of windows where they keep > 16 rows, else whole ones', async (_, pattern, kernel) => {
+    ['32:64 V=32', { keep: 32, group: 64, vectorLength: 32 }, 70, /^spmm-nm-window-parts 1\/4 64×32×16 /],
+    ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }, 70, /^spmm-nm-window-parts 1\/3 64×32×32 /],
+    ['64:128 V=16', { keep: 64, group: 128, vectorLength: 16 }, 70, /^spmm-nm-window-parts 1\/8 64×32×16 /],
+    ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }, 70, /^spmm-nm-(low|high)-sparsity /],
+    ['decode M=5 64:128 V=32', { keep: 64, group: 128, vectorLength: 32 }, 5, /^spmm-nm-decode window-parts 1\/2 /],
+    ['decode M=3 128:256 V=64', { keep: 128, group: 256, vectorLength: 64 }, 3, /^spmm-nm-decode window-parts 1\/4 /],
+  ] as const)('long windows (%s) run tiled by default: parts of windows where they keep > 8 rows (decode: > 32), else whole ones', async (_, pattern, m, kernel) => {
     if (!backend) return;
-    expect(await runSparse({ m: 70, n: 200, k: 600 }, pattern, undefined, 11)).toMatch(kernel);
+    expect(await runSparse({ m, n: 200, k: 600 }, pattern, undefined, 11)).toMatch(kernel);
   });
 
   it.each([
