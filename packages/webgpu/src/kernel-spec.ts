@@ -473,9 +473,13 @@ export function backendPlan(
   const parts = longWindowPlan(plan, pattern, software);
   if (parts) return { ...parts, stages: software ? 1 : 2 };
   if (plan.variant === 'general') return plan;
-  // Decode of long windows keeps its tile and stages parts of windows (windowPartKept(·, true) kept rows).
-  const decodeParts = pattern && plan.variant === 'decode' ? windowPartDepth(pattern, plan.block.n, true) : undefined;
-  if (software) return decodeParts ? { ...plan, stages: 1, block: { ...plan.block, k: decodeParts } } : { ...plan, stages: 1 };
+  // Decode of long windows stages parts of windows (windowPartKept(·, true) kept rows) in 128-column tiles (the
+  // planner narrows them to stage whole windows: 128:256 at M = 16 ran 32-column tiles, 0.160 against 0.053 ms for
+  // 64:128 in 128 columns, H100 run 31); CPU drivers keep the planner's width (64 invocations).
+  const decodeN = software ? plan.block.n : DECODE_PART_COLUMNS;
+  const decodeParts = pattern && plan.variant === 'decode' ? windowPartDepth(pattern, decodeN, true) : undefined;
+  const decodeBlock = decodeParts ? { ...plan.block, n: decodeN, k: decodeParts } : undefined;
+  if (software) return decodeBlock ? { ...plan, stages: 1, block: decodeBlock } : { ...plan, stages: 1 };
   // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
   // - deeper stages pay for the dense kernel (32 rows instead of 24: −10 %) and for decode, while N:M stages
   //   of ≥ 16 kept rows ran slower (12:32 at 24 kept rows 3.30 ms vs 1.97 ms at 12), chunked or not;
@@ -497,7 +501,7 @@ export function backendPlan(
   const denseWide = !pattern && plan.variant !== 'decode' && plan.block.m === 128 && plan.block.n === 128 && plan.thread.m === 8 && plan.thread.n === 8;
   if (denseWide && options.deep === undefined) k = 16;
   let thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
-  let { m, n } = plan.block;
+  let { m, n } = decodeBlock ?? plan.block;
   let threads = plan.threads;
   let splitK = plan.splitK;
   if (pattern && plan.variant !== 'decode') {
@@ -562,6 +566,9 @@ function windowPartDepth(pattern: NMPattern, tileN: number, decode: boolean): nu
   if (kept === undefined || v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
   return Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
 }
+
+/** Columns of decode tiles of window parts (the usual decode width). */
+const DECODE_PART_COLUMNS = 128;
 
 /** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */
 const TALL_TILE_ROWS = 96;

@@ -93,7 +93,9 @@ describe('backendPlan: the defaults measured on the H100', () => {
     // Decode: its own tile; 64:128 in halves (32 kept rows per stage), 32:64 in whole windows as before.
     const decode = { m: 8, n: 4096, k: 4096 };
     const p64 = { keep: 64, group: 128, vectorLength: 32 };
-    expect(plan(decode, p64)).toMatchObject({ variant: 'decode', block: { k: 64 } });
+    expect(plan(decode, p64)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 } });
+    // 128:256: the planner narrows the tile to stage whole windows; parts take the decode width back.
+    expect(plan(decode, { keep: 128, group: 256, vectorLength: 32 })).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 } });
     expect(planStageKept(decode, p64, plan(decode, p64))).toBe(32);
     expect(plan(decode, p3264).block.k).toBeGreaterThanOrEqual(64);
     // The spec: four stages per window (256 stages of 8 kept rows), a union stage of the lists' longest row count.
