@@ -503,7 +503,8 @@ export function backendPlan(
   let thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
   let { m, n } = decodeBlock ?? plan.block;
   let threads = plan.threads;
-  let splitK = plan.splitK;
+  // Decode parts in wider tiles than the planner's: as many more K slices (≤ 8) for the same fill of the device.
+  let splitK = decodeBlock ? Math.min(8, Math.max(plan.splitK, Math.round((plan.splitK * decodeBlock.n) / plan.block.n))) : plan.splitK;
   if (pattern && plan.variant !== 'decode') {
     const perColumn = pattern.vectorLength % 4 !== 0;
     const keptPerStage = Math.floor(k / pattern.group) * pattern.keep;

@@ -95,7 +95,10 @@ describe('backendPlan: the defaults measured on the H100', () => {
     const p64 = { keep: 64, group: 128, vectorLength: 32 };
     expect(plan(decode, p64)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 } });
     // 128:256: the planner narrows the tile to stage whole windows; parts take the decode width back.
-    expect(plan(decode, { keep: 128, group: 256, vectorLength: 32 })).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 } });
+    const p128 = { keep: 128, group: 256, vectorLength: 32 };
+    const narrow = candidatePlans(decode, p128, h100)[0];
+    expect(plan(decode, p128)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 }, splitK: Math.min(8, (narrow.splitK * 128) / narrow.block.n) });
+    expect(narrow.block.n).toBeLessThan(128);
     expect(planStageKept(decode, p64, plan(decode, p64))).toBe(32);
     expect(plan(decode, p3264).block.k).toBeGreaterThanOrEqual(64);
     // The spec: four stages per window (256 stages of 8 kept rows), a union stage of the lists' longest row count.
