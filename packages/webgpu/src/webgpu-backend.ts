@@ -117,7 +117,7 @@ export class WebGPUBackend implements NMBackend {
       vectorLengths: 'any',
       fastPaths:
         'tiled kernels for every pattern and V (one index per 4 columns when V % 4 == 0, per column otherwise); ' +
-        'union-row staging at ≤ 25 % density when V % 4 == 0; decode tiles for M ≤ 16; split-K for small M',
+        'union-row staging at ≤ 25 % density, and for long windows cut into parts, when V % 4 == 0; decode tiles for M ≤ 16; split-K for small M',
       limits: { maxBufferBytes: context.maxBindingBytes, maxDimension: context.maxWorkgroupsPerDimension * 16 },
       timing: context.timestamps ? 'device' : 'host',
       denseBaseline: 'dense WGSL tiled matmul (the N:M tiled kernel with every row kept)',

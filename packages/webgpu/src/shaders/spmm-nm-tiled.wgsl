@@ -14,8 +14,9 @@
 //   SLOT_MODE 0 dense (slot = kept row), 1 one slot per SLOT_COLS columns (4, VEC or BN; VEC % 4 == 0),
 //             2 one slot per column; SLOT_OFFSETS: a slot is the sA offset (row · (BM/4 + 1)) of the row it
 //             reads, else the row itself (multiplied at each use);
-//   UNION     high sparsity: stage only the A rows some vector of this column block uses (rows listed per
-//             block and stage in gUnion at prepare time; gSlots then holds positions in that list);
+//   UNION     stage only the A rows some vector of this column block uses (rows listed per block and stage in
+//             gUnion at prepare time; gSlots then holds positions in that list): high sparsity, and long windows
+//             cut into parts (a stage is KEPT kept rows by rank of every window, KEPT dividing KEEP; BK unused);
 //   grid z    split-K: each z slice covers stagesPerSplit stages and writes its own partial C.
 //   tail      (TAIL) wave-tail split: grid rows from tailRowBlock on are the last row blocks, each repeated tailSplits
 //             times, each copy covering tailStagesPerSplit stages; copy 0 writes C, copy s > 0 writes partial
