@@ -104,11 +104,7 @@ export const SUITES: Readonly<Record<Exclude<SuiteName, 'custom'>, Suite>> = {
     name: 'windows',
     description: 'window length at fixed sparsity: groups of 32 to 256 rows at 50 % and 75 %, V = 32, decode to 4096³',
     // Sized for a GPU (4096³ takes seconds per case on a 2-core CPU): pass --shapes there.
-    shapes: [
-      { m: 16, n: 4096, k: 4096 },
-      { m: 256, n: 4096, k: 4096 },
-      { m: 4096, n: 4096, k: 4096 },
-    ],
+    shapes: cross([16, 256, 4096], [[4096, 4096]]),
     patterns: [32, 64, 128, 256].flatMap((group) => [nmPattern(group / 2, group, 32), nmPattern(group / 4, group, 32)]),
     warmup: 3,
     repeats: 10,
