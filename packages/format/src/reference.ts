@@ -18,14 +18,46 @@ export interface ReferenceResult {
  * @example const { values } = referenceSpmm(a, pruneByMagnitude(b, nmPattern(2, 4)));
  */
 export function referenceSpmm(a: DenseMatrix, b: CompressedNM): ReferenceResult {
+  const layout = checkSpmm(a, b);
+  const magnitudes = new Float64Array(a.rows * b.cols);
+  return { rows: a.rows, cols: b.cols, values: spmmFloat64(a, b, layout, magnitudes), magnitudes };
+}
+
+/**
+ * C of {@link referenceSpmm} alone, without the error-bound magnitudes (half the memory): for running the oracle as a
+ * backend rather than checking another against it.
+ */
+export function referenceSpmmValues(a: DenseMatrix, b: CompressedNM): Float64Array {
+  return spmmFloat64(a, b, checkSpmm(a, b));
+}
+
+/** Dense C = A·B in float64 (the check of every N:M result against its decompressed weights). */
+export function referenceDense(a: DenseMatrix, b: DenseMatrix): ReferenceResult {
+  assertMatmulShapes(a, b);
+  const magnitudes = new Float64Array(a.rows * b.cols);
+  return { rows: a.rows, cols: b.cols, values: denseFloat64(a, b, magnitudes), magnitudes };
+}
+
+/** C of {@link referenceDense} alone, without the error-bound magnitudes. */
+export function referenceDenseValues(a: DenseMatrix, b: DenseMatrix): Float64Array {
+  assertMatmulShapes(a, b);
+  return denseFloat64(a, b);
+}
+
+/** Validates both operands (typed errors, before anything is allocated); the weights' layout. */
+function checkSpmm(a: DenseMatrix, b: CompressedNM): ReturnType<typeof validateCompressed> {
   const layout = validateCompressed(b);
   assertMatmulShapes(a, b);
+  return layout;
+}
+
+/** C = A·B over the kept rows in float64 (operands checked); adds Σ|terms| into `magnitudes` when given. */
+function spmmFloat64(a: DenseMatrix, b: CompressedNM, layout: ReturnType<typeof validateCompressed>, magnitudes?: Float64Array): Float64Array {
   const M = a.rows;
   const N = b.cols;
   const K = b.rows;
   const { keep, group, vectorLength } = b.pattern;
   const values = new Float64Array(M * N);
-  const magnitudes = new Float64Array(M * N);
   for (let w = 0; w < layout.keptRows; w++) {
     const base = Math.floor(w / keep) * group;
     for (let vector = 0; vector < layout.vectors; vector++) {
@@ -35,24 +67,22 @@ export function referenceSpmm(a: DenseMatrix, b: CompressedNM): ReferenceResult 
       for (let m = 0; m < M; m++) {
         const av = a.data[m * K + k];
         for (let c = vector * vectorLength; c < c1; c++) {
-          const bv = b.values[w * N + c];
-          values[m * N + c] += av * bv;
-          magnitudes[m * N + c] += Math.abs(av * bv);
+          const p = av * b.values[w * N + c];
+          values[m * N + c] += p;
+          if (magnitudes) magnitudes[m * N + c] += Math.abs(p);
         }
       }
     }
   }
-  return { rows: M, cols: N, values, magnitudes };
+  return values;
 }
 
-/** Dense C = A·B in float64 (the check of every N:M result against its decompressed weights). */
-export function referenceDense(a: DenseMatrix, b: DenseMatrix): ReferenceResult {
-  assertMatmulShapes(a, b);
+/** Dense C = A·B in float64 (operands checked); adds Σ|terms| into `magnitudes` when given. */
+function denseFloat64(a: DenseMatrix, b: DenseMatrix, magnitudes?: Float64Array): Float64Array {
   const M = a.rows;
   const N = b.cols;
   const K = a.cols;
   const values = new Float64Array(M * N);
-  const magnitudes = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let k = 0; k < K; k++) {
       // No skip of zero entries of A: 0 · ±Inf and 0 · NaN are NaN, as in every dense kernel.
@@ -60,11 +90,11 @@ export function referenceDense(a: DenseMatrix, b: DenseMatrix): ReferenceResult 
       for (let n = 0; n < N; n++) {
         const p = av * b.data[k * N + n];
         values[m * N + n] += p;
-        magnitudes[m * N + n] += Math.abs(p);
+        if (magnitudes) magnitudes[m * N + n] += Math.abs(p);
       }
     }
   }
-  return { rows: M, cols: N, values, magnitudes };
+  return values;
 }
 
 /** Outcome of comparing a float32 result with a reference. */

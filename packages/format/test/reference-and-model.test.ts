@@ -11,7 +11,10 @@ import {
   randomCompressed,
   randomDense,
   referenceDense,
+  referenceDenseValues,
   referenceSpmm,
+  referenceSpmmValues,
+  ShapeError,
   sharedMemoryBytes,
 } from '../src/index.js';
 
@@ -23,6 +26,21 @@ describe('referenceSpmm', () => {
       const ref = referenceSpmm(a, sparse);
       const dense = referenceDense(a, decompress(sparse));
       for (let i = 0; i < ref.values.length; i++) expect(ref.values[i]).toBeCloseTo(dense.values[i], 10);
+    }
+  });
+});
+
+describe('reference values without magnitudes', () => {
+  it('give the same C as the full references, and reject bad operands with typed errors before allocating', () => {
+    const sparse = randomCompressed(70, 33, nmPattern(3, 7, 5), 4);
+    const a = randomDense(9, 70, 5);
+    expect(referenceSpmmValues(a, sparse)).toEqual(referenceSpmm(a, sparse).values);
+    const dense = decompress(sparse);
+    expect(referenceDenseValues(a, dense)).toEqual(referenceDense(a, dense).values);
+    // A claims more rows than any array can hold: a ShapeError naming the operands, not a RangeError from new Float64Array.
+    const huge = { rows: 2 ** 40, cols: 70, data: a.data };
+    for (const run of [() => referenceSpmmValues(huge, sparse), () => referenceSpmm(huge, sparse), () => referenceDense(huge, dense)]) {
+      expect(run).toThrow(ShapeError);
     }
   });
 });
