@@ -40,43 +40,60 @@ export function buildUnionRows(
   const stages = Math.ceil(keptRows / stageKept);
   const colBlocks = Math.ceil(n / blockN);
   const spanRows = Math.ceil(stageKept / keep) * group; // dense rows of K one stage can reach
-  const slots = new Uint8Array(indices.length);
-  const lists: Int32Array[] = [];
-  const mark = new Int32Array(spanRows);
-  let aRows = 0;
-  for (let block = 0; block < colBlocks; block++) {
-    const v0 = Math.floor((block * blockN) / vectorLength);
-    const v1 = Math.floor((Math.min(n, block * blockN + blockN) - 1) / vectorLength);
-    for (let stage = 0; stage < stages; stage++) {
-      mark.fill(-1);
-      const w0 = stage * stageKept;
-      const w1 = Math.min(keptRows, w0 + stageKept);
-      const firstWindow = Math.floor(w0 / keep);
-      const rowOf = (w: number) => (Math.floor(w / keep) - firstWindow) * group;
-      for (let w = w0; w < w1; w++) {
-        const base = rowOf(w);
-        for (let v = v0; v <= v1; v++) mark[base + indices[w * vectors + v]] = 0;
-      }
-      // Sorted by row, so staging reads A in ascending K.
-      const list: number[] = [];
-      for (let r = 0; r < spanRows; r++) {
-        if (mark[r] === 0) {
-          mark[r] = list.length;
-          list.push(r);
+  // mark[r]: the stage's dense row r is kept by some vector of the block (the pass's tag), then its list position.
+  const mark = new Int32Array(spanRows).fill(-1);
+  const position = new Int32Array(spanRows);
+  let tag = 0;
+  // Marks the rows one (block, stage) keeps; returns how many. Two passes over every (block, stage), the first for
+  // the longest list (the tile's row count), the second writing lists and slots into their final arrays: no list
+  // objects, whose count reaches millions at large K × N.
+  const markStage = (v0: number, v1: number, w0: number, w1: number): number => {
+    tag++;
+    let count = 0;
+    const firstWindow = Math.floor(w0 / keep);
+    for (let w = w0; w < w1; w++) {
+      const base = (Math.floor(w / keep) - firstWindow) * group;
+      for (let v = v0; v <= v1; v++) {
+        const r = base + indices[w * vectors + v];
+        if (mark[r] !== tag) {
+          mark[r] = tag;
+          count++;
         }
       }
-      for (let w = w0; w < w1; w++) {
-        const base = rowOf(w);
-        for (let v = v0; v <= v1; v++) slots[w * vectors + v] = mark[base + indices[w * vectors + v]];
-      }
-      aRows = Math.max(aRows, list.length);
-      lists.push(Int32Array.from(list, (r) => firstWindow * group + r));
     }
-  }
-  aRows += 1;
+    return count;
+  };
+  const forEachStage = (visit: (v0: number, v1: number, w0: number, w1: number, list: number) => void) => {
+    for (let block = 0; block < colBlocks; block++) {
+      const v0 = Math.floor((block * blockN) / vectorLength);
+      const v1 = Math.floor((Math.min(n, block * blockN + blockN) - 1) / vectorLength);
+      for (let stage = 0; stage < stages; stage++) {
+        const w0 = stage * stageKept;
+        visit(v0, v1, w0, Math.min(keptRows, w0 + stageKept), block * stages + stage);
+      }
+    }
+  };
+  let longest = 0;
+  forEachStage((v0, v1, w0, w1) => {
+    longest = Math.max(longest, markStage(v0, v1, w0, w1));
+  });
+  const aRows = longest + 1;
   const rows = new Uint32Array(colBlocks * stages * aRows).fill(UNUSED);
-  lists.forEach((list, i) => {
-    rows.set(list, i * aRows);
+  const slots = new Uint8Array(indices.length);
+  forEachStage((v0, v1, w0, w1, list) => {
+    markStage(v0, v1, w0, w1);
+    const firstWindow = Math.floor(w0 / keep);
+    // Sorted by row, so staging reads A in ascending K.
+    let length = 0;
+    for (let r = 0; r < spanRows; r++) {
+      if (mark[r] !== tag) continue;
+      position[r] = length;
+      rows[list * aRows + length++] = firstWindow * group + r;
+    }
+    for (let w = w0; w < w1; w++) {
+      const base = (Math.floor(w / keep) - firstWindow) * group;
+      for (let v = v0; v <= v1; v++) slots[w * vectors + v] = position[base + indices[w * vectors + v]];
+    }
   });
   return { aRows, rows, slots };
 }

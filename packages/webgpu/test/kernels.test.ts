@@ -145,6 +145,23 @@ describe('backendPlan: the defaults measured on the H100', () => {
   });
 });
 
+describe('buildUnionRows', () => {
+  it('lists the rows each block keeps per stage (whole windows or parts by kept rank) and each kept row\'s position', () => {
+    // One window of 8 rows, keep 4, two vectors of 2 columns: vector 0 keeps rows 0–3, vector 1 rows 4–7.
+    const indices = Uint8Array.from([0, 4, 1, 5, 2, 6, 3, 7]); // [kept row][vector]
+    const pattern = { keep: 4, group: 8, vectorLength: 2 };
+    const halves = buildUnionRows(indices, 8, 4, pattern, 4, 2);
+    expect(halves.aRows).toBe(5); // four rows and the zero row
+    expect(Array.from(halves.rows)).toEqual([0, 1, 4, 5, 0xffffffff, 2, 3, 6, 7, 0xffffffff]);
+    expect(Array.from(halves.slots)).toEqual([0, 2, 1, 3, 0, 2, 1, 3]);
+    // The whole window in one stage, per block of one vector each: [0, 1, 2, 3] and [4, 5, 6, 7].
+    const whole = buildUnionRows(indices, 8, 4, pattern, 2, 4);
+    expect(Array.from(whole.rows)).toEqual([0, 1, 2, 3, 0xffffffff, 4, 5, 6, 7, 0xffffffff]);
+    expect(Array.from(whole.slots)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(() => buildUnionRows(indices, 8, 4, pattern, 4, 3)).toThrow(RangeError);
+  });
+});
+
 describe('slot layout: the union stages keep the run-4 form (one sA row per 4 columns), the rest per-vector offsets', () => {
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
   const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
