@@ -33,7 +33,6 @@ import {
   type PreparedWeights,
   performanceModel,
   H100_SXM,
-  nmPattern,
   randomCompressed,
   randomDense,
   seededRandom,
@@ -41,7 +40,7 @@ import {
 } from '@nmkit/format';
 import { backendPlan, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend, windowPartKept } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
-import { BENCH_PATTERNS } from './bench-patterns.js';
+import { BENCH_PATTERNS, patternNamed } from './bench-patterns.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -59,12 +58,7 @@ const shapes: MatmulShape[] = option('--shapes', quick ? '256x512x512' : '4096x4
   });
 const PATTERNS = BENCH_PATTERNS;
 const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
-/** A `--patterns` name: one of BENCH_PATTERNS, or `keep:group` (V = 32) / `keep:group:V`. */
-function patternNamed(name: string): NMPattern | undefined {
-  if (name in PATTERNS) return PATTERNS[name];
-  const [keep, group, vectorLength = 32] = name.split(':').map(Number);
-  return nmPattern(keep, group, vectorLength);
-}
+
 const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
 const explore = flag('--explore');
@@ -145,7 +139,7 @@ interface Candidate {
 function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPattern | undefined): Candidate[] {
   const limits = backend.plannerLimits;
   const base = candidatePlans(shape, pattern, limits);
-  const own: Candidate = { plan: backendPlan(base[0], pattern, false, { shape }), options: {} };
+  const own: Candidate = { plan: backendPlan(base[0], pattern, false, { shape, limits }), options: {} };
   const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
   if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);

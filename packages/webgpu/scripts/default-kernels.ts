@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { planTiling, randomCompressed } from '@nmkit/format';
 import { backendPlan, buildUnionRows, kernelSpec, planStageKept, wantsUnion } from '../src/index.js';
-import { BENCH_PATTERNS } from './bench-patterns.js';
+import { patternNamed } from './bench-patterns.js';
 
 const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const limits = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
@@ -19,14 +19,15 @@ for (const row of run.rows) {
   if (row.backend !== 'webgpu') continue;
   const [m, n, k] = row.shape.split('×').map(Number);
   const shape = { m, n, k };
-  const pattern = BENCH_PATTERNS[row.pattern];
-  const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape });
+  const pattern = patternNamed(row.pattern);
+  const plan = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape, limits });
   let aRows: number | undefined;
-  if (wantsUnion(pattern, plan, shape, limits.maxThreadsPerBlock)) {
+  if (pattern && wantsUnion(pattern, plan, shape, limits.maxThreadsPerBlock)) {
     const b = randomCompressed(k, n, pattern, 2);
-    aRows = buildUnionRows(b.indices, k, n, pattern, plan.block.n, planStageKept(shape, pattern, plan)).aRows;
+    aRows = buildUnionRows(b.indices, k, n, pattern, plan.block.n, { keptPerStage: planStageKept(shape, pattern, plan) }).aRows;
   }
-  const spec = kernelSpec(shape, pattern, plan, context, aRows);
+  // Split-K sized to the device's waves, as the backend sizes its own plans (not the plan's).
+  const spec = kernelSpec(shape, pattern, plan, { ...context, multiprocessors: 132 }, aRows, {}, 'waves');
   const hit = row.tuned.find((t: { kernel: string }) => t.kernel === spec.name);
   out.push({ shape: row.shape, pattern: row.pattern, kernel: spec.name, tunedMs: hit?.medianMs ?? null, bestMs: row.medianMs });
   console.log(`${row.shape} ${row.pattern.padEnd(6)} ${hit ? hit.medianMs.toFixed(3) : '  n/a'} (best ${row.medianMs.toFixed(3)})  ${spec.name}`);

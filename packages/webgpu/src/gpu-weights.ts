@@ -1,7 +1,7 @@
 import type { CompressedNM, DenseMatrix, NMPattern, PreparedWeights } from '@nmkit/format';
 import { BufferUsage } from './gpu-flags.js';
 import type { GpuContext } from './gpu-context.js';
-import { buildUnionRows, type UnionRows } from './union-rows.js';
+import { buildUnionRows, type StageRows, type UnionRows } from './union-rows.js';
 
 /** Device buffers of one weight matrix on one device generation. */
 interface Resident {
@@ -66,12 +66,12 @@ export class GpuWeights implements PreparedWeights {
   }
 
   /** The union lists for a tile width and kept rows per stage on `context`'s device (union-row kernels). */
-  unionRows(context: GpuContext, blockN: number, stageKept: number) {
+  unionRows(context: GpuContext, blockN: number, stage: StageRows) {
     const resident = this.upload(context);
-    const key = `${blockN}/${stageKept}`;
+    const key = `${blockN}/${stage.keptPerStage}`;
     let entry = resident.unions.get(key);
     if (!entry) {
-      const host = buildUnionRows(this.hostIndices, this.rows, this.cols, this.pattern!, blockN, stageKept);
+      const host = buildUnionRows(this.hostIndices, this.rows, this.cols, this.pattern!, blockN, stage);
       entry = {
         host,
         rows: createFilled(context.device, host.rows, `union rows ${key}`),

@@ -6,7 +6,9 @@ export { createWebGPUBackend, type WebGPUBackendOptions, webgpuProvider } from '
 export { WebGPUBackend } from './webgpu-backend.js';
 export { GpuWeights } from './gpu-weights.js';
 export {
+  type BackendPlanOptions,
   backendPlan,
+  backendPlans,
   type ColumnMap,
   type KernelFootprint,
   type KernelOptions,
@@ -26,7 +28,7 @@ export {
   wantsUnion,
   workgroupsPerUnit,
 } from './kernel-spec.js';
-export { buildUnionRows, type UnionRows } from './union-rows.js';
+export { buildUnionRows, type StageRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
 export { type AcquireOptions, acquireGpu, type GpuContext, knownComputeUnits, NoGpuError, releaseNodeGpu } from './gpu-context.js';
 export { scoped, throwIfFailed } from './error-scopes.js';

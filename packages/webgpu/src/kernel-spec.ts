@@ -1,4 +1,4 @@
-import { type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
+import { DECODE_MAX_M, type DeviceLimits, type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
 import type { GpuContext } from './gpu-context.js';
 
 /** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
@@ -67,7 +67,7 @@ export interface KernelOptions {
   readonly slotLayout?: SlotLayout;
   /**
    * Unroll the stage's kept-row loop this many rows at a time (used when it divides the stage's kept rows; 0: the
-   * whole stage). Default: 4 for whole-window stages of 12 or 16 kept rows, of 8 with the consecutive map and 8 columns
+   * whole stage). Default: 4 for whole-window (or window-part) stages of 12 or 16 kept rows, of 8 with the consecutive map and 8 columns
    * per invocation, and for 4:32-density union stages of 8 kept rows in 8×4 tiles (measured faster on the H100), else 0.
    */
   readonly keptChunk?: number;
@@ -179,8 +179,8 @@ export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined):
  * Maps a shared {@link TilingPlan} onto the tiled WGSL kernel: tile sizes become override constants, the
  * stage depth shrinks (whole windows at a time) until the workgroup memory fits, the decode plan (M ≤ 16)
  * becomes a one-row-block tile with TM = M rounded up to 4. `unionRows` is the longest per-block union list
- * when the caller has built one for this plan (high sparsity). Falls back to the general kernel when the
- * plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
+ * when the caller has built one for this plan (high sparsity; window parts, which always stage union lists). Falls
+ * back to the general kernel when the plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
  * `thread.m` when it is a multiple of 4 dividing the row block (else the whole block: TM = M rounded to 4).
  * `splitKSizing`: `'plan'` takes the plan's split-K as given (a forced plan); `'waves'` sizes it to the device's
  * waves ({@link waveSplitK}), for the backend's own plans.
@@ -456,30 +456,66 @@ function chooseTail(
   return splits < 2 ? undefined : { rowBlock, firstRow, rows, splits, stagesPerSplit };
 }
 
+/** What {@link backendPlan} may know of the problem and the device. */
+export interface BackendPlanOptions {
+  /** Deepen the stage to the planner's target depth (default: dense and decode plans). */
+  readonly deep?: boolean;
+  /** The problem: the waste estimate of tall tiles (M), and with `limits` the fit of window-part plans. */
+  readonly shape?: MatmulShape;
+  /** The device's limits: window-part plans that cannot run on it give way to the next ({@link backendPlans}). */
+  readonly limits?: DeviceLimits;
+}
+
 /**
- * A shared plan as this backend runs it. On GPUs double buffering is register prefetch (`stages: 2`, one
- * workgroup buffer, where the planner budgets two), so the stage may be as deep as the planner's target depth
- * ({@link stageDepth}: ~32 kept rows at low sparsity, merged windows at high sparsity); {@link kernelSpec}
- * then shrinks it, whole windows at a time, to what really fits. CPU drivers: single-buffered, the planner's
- * depth (nothing to hide, and shorter shaders compile faster).
+ * A shared plan as this backend runs it: the first of {@link backendPlans} that the device can hold (with `shape` and
+ * `limits`; without them the first, as on a device with the H100's limits). On GPUs double buffering is register
+ * prefetch (`stages: 2`, one workgroup buffer, where the planner budgets two), so the stage may be as deep as the
+ * planner's target depth ({@link stageDepth}: ~32 kept rows at low sparsity, merged windows at high sparsity);
+ * {@link kernelSpec} then shrinks it, whole windows at a time, to what really fits. CPU drivers: single-buffered,
+ * the planner's depth (nothing to hide, and shorter shaders compile faster).
  * @example backendPlan(planTiling(shape, nmPattern(4, 32, 32), limits), nmPattern(4, 32, 32), false).block.k // 128
  */
-export function backendPlan(
-  plan: TilingPlan,
-  pattern: NMPattern | undefined,
-  software: boolean,
-  options: { deep?: boolean; shape?: Pick<MatmulShape, 'm'> } = {},
-): TilingPlan {
-  const parts = longWindowPlan(plan, pattern, software);
-  if (parts) return { ...parts, stages: software ? 1 : 2 };
+export function backendPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean, options: BackendPlanOptions = {}): TilingPlan {
+  const candidates = backendPlans(plan, pattern, software, options);
+  const { shape, limits } = options;
+  if (!pattern || !shape || !limits) return candidates[0];
+  return candidates.find((c) => !partsPlan(c, pattern) || partsFit(shape, pattern, c, limits, software)) ?? candidates[candidates.length - 1];
+}
+
+/**
+ * The plans this backend may run for a planner plan, best first. Long windows ({@link windowPartKept}, V % 4 == 0):
+ * window-part plans from the widest tile down (decode, M ≤ 16: in decode tiles), then the whole-window plan;
+ * everything else: the whole-window plan alone.
+ */
+export function backendPlans(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean, options: BackendPlanOptions = {}): TilingPlan[] {
+  const whole = wholeWindowPlan(plan, pattern, software, options);
+  if (!pattern || pattern.vectorLength % 4 !== 0 || plan.variant === 'dense') return [whole];
+  const m = options.shape?.m;
+  const decode = plan.variant === 'decode' || (plan.variant === 'general' && m !== undefined && m <= DECODE_MAX_M);
+  const parts = decode ? decodePartPlans(plan, pattern, software, options.shape) : longWindowPlans(plan, pattern, software);
+  return [...parts, whole];
+}
+
+/**
+ * Whether a window-part plan runs tiled on a device with `limits` whatever the weights: the tile is expressible and
+ * the workgroup memory holds the longest union list a part can have (`min(group, kept rows × vectors per tile)`,
+ * plus the zero row).
+ */
+function partsFit(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan, limits: DeviceLimits, software: boolean): boolean {
+  const { bn, expressible } = tileShape(shape, plan, limits.maxThreadsPerBlock);
+  if (!expressible) return false;
+  const v = pattern.vectorLength;
+  const vectors = bn % v === 0 ? bn / v : 1;
+  const longest = Math.min(pattern.group, planStageKept(shape, pattern, plan) * vectors) + 1;
+  const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 32 - 4, software };
+  const spec = kernelSpec(shape, pattern, plan, context, longest);
+  return spec.shader === 'tiled' && spec.constants.UNION;
+}
+
+/** The whole-window plan: the planner's tile as measured best on the H100 (see the list below). */
+function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean, options: BackendPlanOptions): TilingPlan {
   if (plan.variant === 'general') return plan;
-  // Decode of long windows stages parts of windows (windowPartKept(·, true) kept rows) in 128-column tiles (the
-  // planner narrows them to stage whole windows: 128:256 at M = 16 ran 32-column tiles, 0.160 against 0.053 ms for
-  // 64:128 in 128 columns, H100 run 31); CPU drivers keep the planner's width (64 invocations).
-  const decodeN = software ? plan.block.n : DECODE_PART_COLUMNS;
-  const decodeParts = pattern && plan.variant === 'decode' ? windowPartDepth(pattern, decodeN, true) : undefined;
-  const decodeBlock = decodeParts ? { ...plan.block, n: decodeN, k: decodeParts } : undefined;
-  if (software) return decodeBlock ? { ...plan, stages: 1, block: decodeBlock } : { ...plan, stages: 1 };
+  if (software) return { ...plan, stages: 1 };
   // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
   // - deeper stages pay for the dense kernel (32 rows instead of 24: −10 %) and for decode, while N:M stages
   //   of ≥ 16 kept rows ran slower (12:32 at 24 kept rows 3.30 ms vs 1.97 ms at 12), chunked or not;
@@ -495,16 +531,15 @@ export function backendPlan(
   //   64×128 tiles of two windows in 8×4 tiles, chunks of 4 (run 10: −10 % at 4096³, −21 % at 2048×11008×4096);
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
-  let k = decodeParts ?? (deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k);
+  let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
   // Dense 128×128 tiles: 16-row stages (16.6 KB of workgroup memory: two workgroups per SM) beat 32-row ones
   // (33.3 KB: one) on the H100, run 9: 4.42 vs 5.23 ms at 4096³.
   const denseWide = !pattern && plan.variant !== 'decode' && plan.block.m === 128 && plan.block.n === 128 && plan.thread.m === 8 && plan.thread.n === 8;
   if (denseWide && options.deep === undefined) k = 16;
   let thread = plan.variant === 'decode' ? { ...plan.thread, m: 4 } : plan.thread;
-  let { m, n } = decodeBlock ?? plan.block;
+  let { m, n } = plan.block;
   let threads = plan.threads;
-  // Decode parts in wider tiles than the planner's: as many more K slices (≤ 8) for the same fill of the device.
-  let splitK = decodeBlock ? Math.min(8, Math.max(plan.splitK, Math.round((plan.splitK * decodeBlock.n) / plan.block.n))) : plan.splitK;
+  let splitK = plan.splitK;
   if (pattern && plan.variant !== 'decode') {
     const perColumn = pattern.vectorLength % 4 !== 0;
     const keptPerStage = Math.floor(k / pattern.group) * pattern.keep;
@@ -536,25 +571,68 @@ export function backendPlan(
       threads = (m / thread.m) * (n / thread.n);
     }
   }
+  if (plan.variant === 'decode') {
+    // The decode tile as kernelSpec runs it: ≤ 16 rows (M rounded up to 4), 4×4 per invocation.
+    const rows = decodeTileRows(plan.block.m, options.shape?.m);
+    return { ...plan, stages: 2, thread: { m: 4, n: 4 }, threads: (rows / 4) * (n / 4), warp: subgroupTile(rows, n, 4, 4), splitK, block: { m, n, k } };
+  }
   return { ...plan, stages: 2, thread, threads, splitK, block: { m, n, k } };
 }
 
 /**
- * Long windows ({@link windowPartKept}) with V % 4 == 0, not decode: stages of a part of every window (union lists of
- * the part's rows), whatever the planner's tile (which must stage whole windows: tiny tiles, or the general kernel),
- * in 128×128 tiles of 8×4 invocation tiles (512 invocations), as 8:32's union stages (H100 run 30: within 0–8 % of
- * the fastest part and tile timed at 4096³ and 256×4096²; 64×128 tiles won by 3–5 % at some, lost by 8–16 % at
- * others); 64×32 on CPU drivers (64 invocations). Only where the tile holds whole vectors or lies inside one.
+ * Window-part plans for long windows ({@link windowPartKept}), not decode, widest tile first: stages of a part of every
+ * window (union lists of the part's rows), whatever the planner's tile (which must stage whole windows: tiny tiles, or
+ * the general kernel), in 8×4 invocation tiles of 128×128 (512 invocations, as 8:32's union stages; H100 run 30:
+ * within 0–8 % of the fastest part and tile at 4096³ and 256×4096², where 64×128 won by 3–8 % for some patterns and
+ * lost by 4–27 % for others), then 64×128 and 64×64 for devices with fewer invocations or less workgroup memory;
+ * 64×32 on CPU drivers (64 invocations). Only tiles that hold whole vectors or lie inside one.
  */
-function longWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, software: boolean): TilingPlan | undefined {
-  if (!pattern || plan.variant === 'dense' || plan.variant === 'decode') return undefined;
-  const tile = software ? { m: 64, n: 32 } : { m: 128, n: 128 };
-  const k = windowPartDepth(pattern, tile.n, false);
-  if (k === undefined) return undefined;
+function longWindowPlans(plan: TilingPlan, pattern: NMPattern, software: boolean): TilingPlan[] {
+  const tiles = software ? [{ m: 64, n: 32 }] : [{ m: 128, n: 128 }, { m: 64, n: 128 }, { m: 64, n: 64 }];
   const thread = { m: 8, n: 4 };
-  // A subgroup of 32 invocations is a strip of invocation tiles along N.
-  const warp = { m: thread.m, n: Math.min(tile.n, 32 * thread.n) };
-  return { ...plan, variant: 'high-sparsity', block: { ...tile, k }, warp, thread, threads: (tile.m / thread.m) * (tile.n / thread.n), splitK: Math.max(1, plan.splitK) };
+  return tiles.flatMap((tile) => {
+    const k = windowPartDepth(pattern, tile.n, false);
+    if (k === undefined) return [];
+    const warp = subgroupTile(tile.m, tile.n, thread.m, thread.n);
+    const threads = (tile.m / thread.m) * (tile.n / thread.n);
+    return [{ ...plan, variant: 'high-sparsity', block: { ...tile, k }, warp, thread, threads, splitK: Math.max(1, plan.splitK), stages: software ? 1 : 2 }];
+  });
+}
+
+/**
+ * Decode (M ≤ 16) window-part plans, widest tile first: parts of {@link windowPartKept}(·, true) kept rows in decode
+ * tiles of 128, 64 and 32 columns (the planner narrows decode tiles to stage whole windows: 128:256 at M = 16 ran
+ * 32 columns, 0.160 ms against 0.053 for 64:128 in 128 columns, H100 run 31), each with as many more K slices than
+ * the planner's (≤ 8, ≥ 4 stages each); the planner's width on CPU drivers. Also for a planner plan that fell back to
+ * the general kernel at M ≤ 16 (no decode tile held a whole window).
+ */
+function decodePartPlans(plan: TilingPlan, pattern: NMPattern, software: boolean, shape: MatmulShape | undefined): TilingPlan[] {
+  const decode = plan.variant === 'decode';
+  const widths = software ? [decode ? plan.block.n : 32] : [128, 64, 32];
+  const blockM = decode ? plan.block.m : Math.max(1, Math.min(shape?.m ?? DECODE_MAX_M, DECODE_MAX_M));
+  const rows = decodeTileRows(blockM, shape?.m);
+  return widths.flatMap((n) => {
+    const k = windowPartDepth(pattern, n, true);
+    if (k === undefined) return [];
+    // The planner's slices scaled to the wider tile (a general plan: 8), at least 4 stages each where K is known.
+    let splitK = decode ? Math.round((plan.splitK * n) / plan.block.n) : 8;
+    if (shape) splitK = Math.min(splitK, Math.floor((Math.ceil(shape.k / pattern.group) * pattern.group) / k / 4));
+    splitK = Math.max(1, Math.min(8, splitK));
+    const tile = { variant: 'decode' as const, block: { m: blockM, n, k }, thread: { m: 4, n: 4 }, threads: (rows / 4) * (n / 4) };
+    return [{ ...plan, ...tile, warp: subgroupTile(rows, n, 4, 4), splitK, stages: software ? 1 : 2 }];
+  });
+}
+
+/** Rows of a decode tile as kernelSpec runs it: the block's rows (at most M), rounded up to 4, at most 16. */
+function decodeTileRows(blockM: number, m: number | undefined): number {
+  return Math.min(16, roundUp(Math.max(1, Math.min(m ?? blockM, blockM)), 4));
+}
+
+/** The tile 32 consecutive invocations (an NVIDIA warp; they run along N) cover in a bm × bn tile of tm × tn each. */
+function subgroupTile(bm: number, bn: number, tm: number, tn: number): TilingPlan['warp'] {
+  const perRow = bn / tn;
+  if (perRow >= 32) return { m: tm, n: 32 * tn };
+  return { m: Math.min(bm, (32 / perRow) * tm), n: bn };
 }
 
 /**
@@ -567,9 +645,6 @@ function windowPartDepth(pattern: NMPattern, tileN: number, decode: boolean): nu
   if (kept === undefined || v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
   return Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
 }
-
-/** Columns of decode tiles of window parts (the usual decode width). */
-const DECODE_PART_COLUMNS = 128;
 
 /** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */
 const TALL_TILE_ROWS = 96;
@@ -624,7 +699,7 @@ export function windowPartKept(pattern: NMPattern, decode = false): number | und
  * tiled kernel can express the tile (else it runs the general kernel, which reads no lists) and each column block
  * lies within whole vectors.
  */
-export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan, shape: MatmulShape, maxThreadsPerBlock: number): pattern is NMPattern {
+export function wantsUnion(pattern: NMPattern | undefined, plan: TilingPlan, shape: MatmulShape, maxThreadsPerBlock: number): boolean {
   if (!pattern || (plan.variant !== 'high-sparsity' && !partsPlan(plan, pattern))) return false;
   if (!tileShape(shape, plan, maxThreadsPerBlock).expressible) return false;
   const v = pattern.vectorLength;

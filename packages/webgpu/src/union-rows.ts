@@ -11,16 +11,22 @@ export interface UnionRows {
   readonly slots: Uint8Array;
 }
 
+/** Which kept rows a stage covers: `keptPerStage` consecutive compressed rows (whole windows, or a part of each). */
+export interface StageRows {
+  /** A multiple of `keep` (whole windows) or a divisor of it (parts of every window, by kept rank). */
+  readonly keptPerStage: number;
+}
+
 /** Row marker for unused list entries: never < K, so the kernel stages a zero. */
 const UNUSED = 0xffffffff;
 
 /**
- * Builds the union lists: for every column block of `blockN` columns and every stage of `stageKept` kept rows, the
+ * Builds the union lists: for every column block of `blockN` columns and every stage of `keptPerStage` kept rows, the
  * sorted set of K rows that some vector of the block keeps there, and each kept row's position in it. A stage is
- * whole windows (`stageKept` a multiple of `keep`) or, for long windows, a part of one (`stageKept` divides `keep`:
- * kept rows [p·stageKept, (p+1)·stageKept) of the window, by rank, for every vector). Needs each block to cover whole
- * vectors (blockN % V == 0) or to lie inside one (V % blockN == 0).
- * @example buildUnionRows(weights.indices, 4096, 4096, nmPattern(8, 32, 32), 128, 16).aRows // ≤ 65
+ * whole windows (`keptPerStage` a multiple of `keep`) or, for long windows, a part of one (`keptPerStage` divides
+ * `keep`: kept rows [p·keptPerStage, (p+1)·keptPerStage) of the window, by rank, for every vector). Needs each block to
+ * cover whole vectors (blockN % V == 0) or to lie inside one (V % blockN == 0).
+ * @example buildUnionRows(weights.indices, 4096, 4096, nmPattern(8, 32, 32), 128, { keptPerStage: 16 }).aRows // ≤ 65
  */
 export function buildUnionRows(
   indices: Uint8Array,
@@ -28,7 +34,7 @@ export function buildUnionRows(
   n: number,
   pattern: NMPattern,
   blockN: number,
-  stageKept: number,
+  { keptPerStage: stageKept }: StageRows,
 ): UnionRows {
   const { keep, group, vectorLength } = pattern;
   if (stageKept % keep !== 0 && keep % stageKept !== 0) {

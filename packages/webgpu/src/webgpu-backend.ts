@@ -258,7 +258,7 @@ export class WebGPUBackend implements NMBackend {
     try {
       // Double buffering here lives in registers, not in a second workgroup buffer: ask for it on GPUs
       // (CPU drivers have no latency to hide and compile the longer shader slowly).
-      return backendPlan(planTiling(shape, pattern, this.limits), pattern, this.software, { shape });
+      return backendPlan(planTiling(shape, pattern, this.limits), pattern, this.software, { shape, limits: this.limits });
     } catch {
       return undefined;
     }
@@ -326,7 +326,7 @@ export class WebGPUBackend implements NMBackend {
     const plan = forced ?? this.planFor(shape, pattern);
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
-    if (wantsUnion(pattern, plan, shape, context.limits.maxThreadsPerBlock)) union = weights.unionRows(context, plan.block.n, planStageKept(shape, pattern, plan));
+    if (pattern && wantsUnion(pattern, plan, shape, context.limits.maxThreadsPerBlock)) union = weights.unionRows(context, plan.block.n, { keptPerStage: planStageKept(shape, pattern, plan) });
     const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions, forced ? 'plan' : 'waves');
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
     return {

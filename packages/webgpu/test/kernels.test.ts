@@ -1,5 +1,6 @@
 import {
   candidatePlans,
+  planTiling,
   compareWithReference,
   type DenseMatrix,
   type MatmulShape,
@@ -13,6 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   backendPlan,
+  backendPlans,
   buildUnionRows,
   type KernelOptions,
   kernelSpec,
@@ -145,20 +147,54 @@ describe('backendPlan: the defaults measured on the H100', () => {
   });
 });
 
+describe('window parts on smaller devices: never the general kernel where whole windows ran tiled', () => {
+  const limitSets = {
+    h100: { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 },
+    'WebGPU defaults': { maxSharedMemoryBytes: 16384, maxThreadsPerBlock: 256, subgroupSize: 32, computeUnits: 16 },
+    '32 KB, 256': { maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 256, subgroupSize: 32, computeUnits: 32 },
+    '32 KB, 1024': { maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 32 },
+  };
+  const patterns = [[32, 64], [64, 128], [24, 96], [128, 256], [100, 256], [16, 64], [32, 128], [64, 256]];
+  const shapes = [{ m: 1024, n: 1024, k: 1024 }, { m: 256, n: 4096, k: 4096 }, { m: 16, n: 4096, k: 4096 }, { m: 8, n: 4096, k: 4096 }];
+  it.each(Object.entries(limitSets))('%s', (_, limits) => {
+    const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 32 - 4, software: false };
+    let parts = 0;
+    for (const [keep, group] of patterns) {
+      for (const vectorLength of [4, 32, 64]) {
+        const pattern = { keep, group, vectorLength };
+        for (const shape of shapes) {
+          const planned = planTiling(shape, pattern, limits);
+          const whole = backendPlans(planned, pattern, false, { shape }).at(-1)!;
+          const chosen = backendPlan(planned, pattern, false, { shape, limits });
+          const kept = planStageKept(shape, pattern, chosen);
+          // A part plan is checked with the longest union list a part can have (the weights' real lists are shorter).
+          const longest = kept < keep ? Math.min(group, kept * Math.max(1, chosen.block.n / vectorLength)) + 1 : undefined;
+          if (longest) parts++;
+          const spec = kernelSpec(shape, pattern, chosen, context, longest);
+          const what = `${keep}:${group} V=${vectorLength} ${shape.m}×${shape.n}×${shape.k}: ${JSON.stringify(chosen.block)} ${chosen.variant}`;
+          if (kernelSpec(shape, pattern, whole, context).shader === 'tiled') expect(spec.shader, what).toBe('tiled');
+          if (shape.m <= 16) expect(['decode', 'general'], what).toContain(chosen.variant); // never a 64- or 128-row tile
+        }
+      }
+    }
+    expect(parts).toBeGreaterThan(20); // the part plans are really in play on every device
+  });
+});
+
 describe('buildUnionRows', () => {
   it('lists the rows each block keeps per stage (whole windows or parts by kept rank) and each kept row\'s position', () => {
     // One window of 8 rows, keep 4, two vectors of 2 columns: vector 0 keeps rows 0–3, vector 1 rows 4–7.
     const indices = Uint8Array.from([0, 4, 1, 5, 2, 6, 3, 7]); // [kept row][vector]
     const pattern = { keep: 4, group: 8, vectorLength: 2 };
-    const halves = buildUnionRows(indices, 8, 4, pattern, 4, 2);
+    const halves = buildUnionRows(indices, 8, 4, pattern, 4, { keptPerStage: 2 });
     expect(halves.aRows).toBe(5); // four rows and the zero row
     expect(Array.from(halves.rows)).toEqual([0, 1, 4, 5, 0xffffffff, 2, 3, 6, 7, 0xffffffff]);
     expect(Array.from(halves.slots)).toEqual([0, 2, 1, 3, 0, 2, 1, 3]);
     // The whole window in one stage, per block of one vector each: [0, 1, 2, 3] and [4, 5, 6, 7].
-    const whole = buildUnionRows(indices, 8, 4, pattern, 2, 4);
+    const whole = buildUnionRows(indices, 8, 4, pattern, 2, { keptPerStage: 4 });
     expect(Array.from(whole.rows)).toEqual([0, 1, 2, 3, 0xffffffff, 4, 5, 6, 7, 0xffffffff]);
     expect(Array.from(whole.slots)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
-    expect(() => buildUnionRows(indices, 8, 4, pattern, 4, 3)).toThrow(RangeError);
+    expect(() => buildUnionRows(indices, 8, 4, pattern, 4, { keptPerStage: 3 })).toThrow(RangeError);
   });
 });
 
@@ -171,7 +207,7 @@ describe('slot layout: the union stages keep the run-4 form (one sA row per 4 co
     const base = candidatePlans(shape, pattern, h100)[0];
     const plan = wide ? { ...base, stages: 2 } : backendPlan(base, pattern, false);
     const b = randomCompressed(1024, 256, pattern, 2); // union lists of a smaller matrix: only their length matters
-    const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, planStageKept(shape, pattern, plan)).aRows;
+    const aRows = buildUnionRows(b.indices, 1024, 256, pattern, plan.block.n, { keptPerStage: planStageKept(shape, pattern, plan) }).aRows;
     const s = kernelSpec(shape, pattern, plan, context, aRows, options);
     if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
     return s;
@@ -364,7 +400,8 @@ describe('tiled kernel variants', () => {
 
   it('window-part stages with a forced wave tail and uneven stages per copy', async () => {
     if (!backend) return;
-    const shape = { m: 150, n: 64, k: 330 };
+    // 7 windows in halves: 14 stages, copies of 5, 5 and 4.
+    const shape = { m: 150, n: 64, k: 400 };
     const pattern = { keep: 32, group: 64, vectorLength: 32 };
     const plan = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 32 }, { m: 8, n: 4 });
     const kernel = await runSparse(shape, pattern, plan, 45, { tail: { rows: 2, splits: 3 } });
