@@ -228,14 +228,7 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
         for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: {} });
       }
     }
-    // Run 34: parts of 16 kept rows in 16:32's tiles (8×8, consecutive map, chunks of 4): 80 and 96 rows, where the
-    // union tile may stay under the ~24 KiB per workgroup that lets an SM run two.
-    if (pattern.keep % 16 === 0) {
-      for (const m of [80, 96]) {
-        const q: TilingPlan = { ...p, block: { m, n: 128, k: stage(16) }, thread: { m: 8, n: 8 }, threads: (m / 8) * 16 };
-        for (const splitK of splits(q)) out.push({ plan: { ...q, splitK }, options: { columnMap: 'consecutive', keptChunk: 4 } });
-      }
-    }
+    // (Run 34 timed parts of 16 kept rows in 16:32's 8×8 tiles of 80 and 96 rows: 15–150 % slower; not explored since.)
     return out;
   }
   // Run 14: the default with split-K 2 and 3. At 4096³ the 112×128 grid is 1184 workgroups, 4.5 waves at two per SM
