@@ -580,15 +580,23 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
 }
 
 /**
- * Window-part plans for long windows ({@link windowPartKept}), not decode, widest tile first: stages of a part of every
+ * Window-part plans for long windows ({@link windowPartKept}), not decode, best tile first: stages of a part of every
  * window (union lists of the part's rows), whatever the planner's tile (which must stage whole windows: tiny tiles, or
  * the general kernel), in 8×4 invocation tiles of 128×128 (512 invocations, as 8:32's union stages; H100 run 30:
  * within 0–8 % of the fastest part and tile at 4096³ and 256×4096², where 64×128 won by 3–8 % for some patterns and
- * lost by 4–27 % for others), then 64×128 and 64×64 for devices with fewer invocations or less workgroup memory;
- * 64×32 on CPU drivers (64 invocations). Only tiles that hold whole vectors or lie inside one.
+ * lost by 4–27 % for others) or, for parts of 12 or 16, 64×128; then the other and 64×64 for devices with fewer
+ * invocations or less workgroup memory; 64×32 on CPU drivers (64 invocations). Only tiles that hold whole vectors or
+ * lie inside one.
  */
 function longWindowPlans(plan: TilingPlan, pattern: NMPattern, software: boolean): TilingPlan[] {
-  const tiles = software ? [{ m: 64, n: 32 }] : [{ m: 128, n: 128 }, { m: 64, n: 128 }, { m: 64, n: 64 }];
+  // Parts of 12 or 16 kept rows (kernelSpec chunks them by 4) ran 13–17 % faster in 64×128 tiles (run 35: 48:64,
+  // 96:128, 192:256), where the 512-invocation tile ran them slower chunked.
+  const chunked = [12, 16].includes(windowPartKept(pattern) ?? 0);
+  const tiles = software
+    ? [{ m: 64, n: 32 }]
+    : chunked
+      ? [{ m: 64, n: 128 }, { m: 128, n: 128 }, { m: 64, n: 64 }]
+      : [{ m: 128, n: 128 }, { m: 64, n: 128 }, { m: 64, n: 64 }];
   const thread = { m: 8, n: 4 };
   return tiles.flatMap((tile) => {
     const k = windowPartDepth(pattern, tile.n, false);
@@ -680,15 +688,17 @@ export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: Tili
 }
 
 /**
- * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): for windows of ≥ 64 rows
- * keeping more than 8, the largest divisor of `keep` from 4 to 8 (as 8:32's union stages of one window); decode
- * (M ≤ 16, where A rows cost little and B streams) keeping more than 32, the largest from 16 to 32. `undefined` where
- * whole windows are staged (short windows, few kept rows, or no such divisor).
- * H100 runs 29–30: 4096³ 32:64, 64:128, 128:256 in parts of 8 kept rows 3.22 / 3.34 / 3.23 ms (16 rows: 3.35 / 3.16 /
- * 4.01; whole windows 7.43 / 38.2 / 77.9 on the general kernel), 24:96 and 32:128 1.66 and 1.62 (whole: 5.64, 13.7).
+ * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): for windows of ≥ 64 rows,
+ * the largest divisor of `keep` from 4 up to `max(8, ⌊16 · keep / group⌋)` (8 kept rows up to density ½, then about
+ * 16 dense rows' worth: 10 at ⅝, 12 at ¾, 14 at ⅞), where the window keeps more than that; decode (M ≤ 16, where A
+ * rows cost little and B streams) keeping more than 32, the largest divisor from 16 to 32. `undefined` where whole
+ * windows are staged (short windows, few kept rows, or no such divisor).
+ * H100 runs 29–35 at 4096³: 32:64, 64:128, 128:256 in parts of 8 kept rows 3.22 / 3.34 / 3.23 ms (16 rows: 3.35 / 3.16
+ * / 4.01; whole windows 7.43 / 38.2 / 77.9 on the general kernel), 24:96 and 32:128 1.66 and 1.62 (whole: 5.64,
+ * 13.7); 40:64, 48:64, 56:64 in parts of 10, 12, 14: 3.85, 3.97, 4.86 (parts of 8: 3.96, 4.78, 5.32).
  */
 export function windowPartKept(pattern: NMPattern, decode = false): number | undefined {
-  const [low, high] = decode ? [16, 32] : [4, 8];
+  const [low, high] = decode ? [16, 32] : [4, Math.min(16, Math.max(8, Math.floor((16 * pattern.keep) / pattern.group)))];
   if (pattern.group < 64 || pattern.keep <= high) return undefined;
   for (let kept = high; kept >= low; kept--) if (pattern.keep % kept === 0) return kept;
   return undefined;

@@ -78,10 +78,13 @@ describe('backendPlan: the defaults measured on the H100', () => {
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
     backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
-  it('long windows: parts of 4–8 kept rows in 128×128 tiles of 8×4, decode parts of 16–32 in its own tile; else whole windows', () => {
+  it('long windows: parts of 4–8 kept rows (to 14 for dense windows) in 128×128 tiles of 8×4 (64×128 for 12), decode parts of 16–32; else whole windows', () => {
     const part = (keep: number, group: number, decode = false) => windowPartKept({ keep, group, vectorLength: 32 }, decode);
     expect([[32, 64], [64, 128], [24, 96], [48, 64], [100, 256], [16, 64], [17, 64], [8, 128], [16, 32]].map(([keep, group]) => part(keep, group)))
-      .toEqual([8, 8, 8, 8, 5, 8, undefined, undefined, undefined]);
+      .toEqual([8, 8, 8, 12, 5, 8, undefined, undefined, undefined]);
+    // Denser windows take longer parts (about 16 dense rows): 40:64 → 10, 56:64 → 14, 192:256 → 12 (16 · ¾).
+    expect([[40, 64], [56, 64], [192, 256]].map(([keep, group]) => part(keep, group))).toEqual([10, 14, 12]);
+    expect(plan(big, { keep: 48, group: 64, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128, k: 16 }, thread: { m: 8, n: 4 } });
     expect([[32, 64], [64, 128], [48, 64], [128, 256]].map(([keep, group]) => part(keep, group, true))).toEqual([undefined, 32, 24, 32]);
     const p3264 = { keep: 32, group: 64, vectorLength: 32 };
     const quarters = plan(big, p3264);

@@ -87,7 +87,7 @@ export function conformanceCases(scale: ConformanceScale = 'full'): ConformanceC
   }
 
   // Windows longer than a tile stages at once: backends cut them across stages (WebGPU by kept rank, in parts of 4
-  // to 8 kept rows, 16 to 32 for M ≤ 16; CUDA through its row lists). 100:256 at M = 9 runs decode parts (quarters);
+  // to 14 kept rows, 16 to 32 for M ≤ 16; CUDA through its row lists). 100:256 at M = 9 runs decode parts (quarters);
   // 17:64 has no such part (whole windows).
   const longWindows: [string, number, number, number, NMPattern][] = [
     ['32:64/V=32', 37, 101, 64 * 5 + 3, { keep: 32, group: 64, vectorLength: 32 }],
