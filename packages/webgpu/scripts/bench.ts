@@ -38,7 +38,7 @@ import {
   seededRandom,
   type TilingPlan,
 } from '@nmkit/format';
-import { backendPlan, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend, windowPartKept } from '../src/index.js';
+import { backendPlan, backendPlans, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend, windowPartKept } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
 import { BENCH_PATTERNS, patternNamed } from './bench-patterns.js';
 
@@ -214,6 +214,8 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   const p = own.plan;
   // The planner's plan as given (its split-K unsized), where the default differs from it (run 21: waveSplitK).
   const out: Candidate[] = [own, { plan: p, options: {} }];
+  // Run 36: every plan backendPlans offers (window parts in each tile or decode width, then whole windows).
+  for (const plan of backendPlans(planned, pattern, false, { shape })) out.push({ plan, options: {} });
   if (shape.m <= 16) return out;
   if (pattern && windowPartKept(pattern)) {
     // Runs 29–30: long windows in parts (the default: windowPartKept rows per stage in 8×4 invocation tiles) against
