@@ -216,6 +216,8 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   const out: Candidate[] = [own, { plan: p, options: {} }];
   // Run 36: every plan backendPlans offers (window parts in each tile or decode width, then whole windows).
   for (const plan of backendPlans(planned, pattern, false, { shape })) out.push({ plan, options: {} });
+  // Run 37: decode tiles of M ≤ 16 rows are 32–128 invocations; more K slices than the planner's 8 for occupancy.
+  if (p.variant === 'decode') for (const splitK of [4, 8, 16, 32, 64]) out.push({ plan: { ...p, splitK }, options: {} });
   if (shape.m <= 16) return out;
   if (pattern && windowPartKept(pattern)) {
     // Runs 29–30: long windows in parts (the default: windowPartKept rows per stage in 8×4 invocation tiles) against
