@@ -24,6 +24,7 @@ export {
   UNION_WORTH_IT,
   type WaveTail,
   waveTail,
+  decodeSplitK,
   waveSplitK,
   wantsUnion,
   workgroupsPerUnit,

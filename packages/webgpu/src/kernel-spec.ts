@@ -321,7 +321,9 @@ export function kernelSpec(
   const colBlocks = Math.ceil(shape.n / bn);
   const slots = waveSlots({ sharedBytes, invocations: constants.WG, accumulators: constants.TM * constants.TN }, context);
   let splitK = Math.max(1, Math.min(plan.splitK, stages));
-  if (splitKSizing === 'waves' && !decode && !context.software) splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
+  if (splitKSizing === 'waves' && !context.software) {
+    splitK = decode ? decodeSplitK(colBlocks, threads, stages) : waveSplitK(rowBlocks * colBlocks, stages, slots);
+  }
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
   splitK = Math.ceil(stages / stagesPerSplit);
@@ -409,6 +411,19 @@ export function waveSplitK(tiles: number, stages: number, slots: number): number
     }
   }
   return best;
+}
+
+/**
+ * Split-K of the backend's own decode plans (M ≤ 16): about 32 K invocations in flight over the grid (decode tiles are
+ * 32 to 128 invocations; the planner's ≤ 8 slices left an H100 with ~2 warps per SM at M = 1) and at least 4 stages
+ * per slice, at most 64 slices. Run 37 (H100, 4096 × 4096 and 11008 × 4096 at 8:32 and 4:32, M = 1 and 8, and
+ * 16:32 at M = 8; split-K 4 to 64): the fastest split in 5 of these 7 problems, within 8 % in the other two; at
+ * M = 16 the planner's 8 as before, or fewer where K has few stages (the fastest there was 4 for 4:32 and 8:32, by
+ * 5–27 %). M = 1 4:32 0.040 → 0.023 ms, M = 8 16:32 0.056 → 0.040.
+ */
+export function decodeSplitK(colBlocks: number, invocations: number, stages: number): number {
+  const fill = Math.round(32768 / Math.max(1, colBlocks * invocations));
+  return Math.max(1, Math.min(64, fill, Math.floor(stages / 4)));
 }
 
 /**
@@ -599,7 +614,7 @@ function longWindowPlans(plan: TilingPlan, pattern: NMPattern, software: boolean
       : [{ m: 128, n: 128 }, { m: 64, n: 128 }, { m: 64, n: 64 }];
   const thread = { m: 8, n: 4 };
   return tiles.flatMap((tile) => {
-    const k = windowPartDepth(pattern, tile.n, false);
+    const k = windowPartDepth(pattern, tile.n);
     if (k === undefined) return [];
     const warp = subgroupTile(tile.m, tile.n, thread.m, thread.n);
     const threads = (tile.m / thread.m) * (tile.n / thread.n);
@@ -608,7 +623,7 @@ function longWindowPlans(plan: TilingPlan, pattern: NMPattern, software: boolean
 }
 
 /**
- * Decode (M ≤ 16) window-part plans, widest tile first: parts of {@link windowPartKept}(·, true) kept rows in decode
+ * Decode (M ≤ 16) window-part plans, widest tile first: parts of {@link windowPartKept}(·, tile rows) kept rows in decode
  * tiles of 128, 64 and 32 columns (the planner narrows decode tiles to stage whole windows: 128:256 at M = 16 ran
  * 32 columns, 0.160 ms against 0.053 for 64:128 in 128 columns, H100 run 31), each with as many more K slices than
  * the planner's (≤ 8, ≥ 4 stages each); the planner's width on CPU drivers. Also for a planner plan that fell back to
@@ -620,9 +635,10 @@ function decodePartPlans(plan: TilingPlan, pattern: NMPattern, software: boolean
   const blockM = decode ? plan.block.m : Math.max(1, Math.min(shape?.m ?? DECODE_MAX_M, DECODE_MAX_M));
   const rows = decodeTileRows(blockM, shape?.m);
   return widths.flatMap((n) => {
-    const k = windowPartDepth(pattern, n, true);
+    const k = windowPartDepth(pattern, n, rows);
     if (k === undefined) return [];
-    // The planner's slices scaled to the wider tile (a general plan: 8), at least 4 stages each where K is known.
+    // The planner's slices scaled to the wider tile (a general plan: 8), at least 4 stages each where K is known (the
+    // backend sizes its own plans' slices again: decodeSplitK).
     let splitK = decode ? Math.round((plan.splitK * n) / plan.block.n) : 8;
     if (shape) splitK = Math.min(splitK, Math.floor((Math.ceil(shape.k / pattern.group) * pattern.group) / k / 4));
     splitK = Math.max(1, Math.min(8, splitK));
@@ -647,8 +663,8 @@ function subgroupTile(bm: number, bn: number, tm: number, tn: number): TilingPla
  * `block.k` of window-part stages of {@link windowPartKept} rows in tiles `tileN` columns wide (V % 4 == 0, and the
  * tile holds whole vectors or lies inside one: union lists), or `undefined` for whole windows.
  */
-function windowPartDepth(pattern: NMPattern, tileN: number, decode: boolean): number | undefined {
-  const kept = windowPartKept(pattern, decode);
+function windowPartDepth(pattern: NMPattern, tileN: number, decodeRows?: number): number | undefined {
+  const kept = windowPartKept(pattern, decodeRows);
   const v = pattern.vectorLength;
   if (kept === undefined || v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
   return Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
@@ -688,19 +704,22 @@ export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: Tili
 }
 
 /**
- * Kept rows per stage of a window-part plan for a long-window pattern ({@link backendPlan}): for windows of ≥ 64 rows,
- * the largest divisor of `keep` from 4 up to `max(8, ⌊16 · keep / group⌋)` (8 kept rows up to density ½, then about
- * 16 dense rows' worth: 10 at ⅝, 12 at ¾, 14 at ⅞), where the window keeps more than that; decode (M ≤ 16, where A
- * rows cost little and B streams) keeping more than 32, the largest divisor from 16 to 32. `undefined` where whole
- * windows are staged (short windows, few kept rows, or no such divisor).
+ * Kept rows per stage of a window-part plan ({@link backendPlan}), or `undefined` where whole windows are staged.
+ * - Long windows (≥ 64 rows): the largest divisor of `keep` from 4 up to `max(8, ⌊16 · keep / group⌋)` (8 kept rows
+ *   up to density ½, then about 16 dense rows' worth: 10 at ⅝, 12 at ¾, 14 at ⅞), where the window keeps more.
+ * - Decode tiles of `decodeRows` rows (4 to 16; any window length): more than `2 · decodeRows` kept rows per window do
+ *   not fit the prefetch registers (each of the tile's invocations loads `kept · 4 / decodeRows` vec4s of B per stage,
+ *   at most 8) and no whole window is shallower, so parts of the largest divisor from `decodeRows` to `2 · decodeRows`.
  * H100 runs 29–35 at 4096³: 32:64, 64:128, 128:256 in parts of 8 kept rows 3.22 / 3.34 / 3.23 ms (16 rows: 3.35 / 3.16
  * / 4.01; whole windows 7.43 / 38.2 / 77.9 on the general kernel), 24:96 and 32:128 1.66 and 1.62 (whole: 5.64,
- * 13.7); 40:64, 48:64, 56:64 in parts of 10, 12, 14: 3.85, 3.97, 4.86 (parts of 8: 3.96, 4.78, 5.32).
+ * 13.7); 40:64, 48:64, 56:64 in parts of 10, 12, 14: 3.85, 3.97, 4.86 (parts of 8: 3.96, 4.78, 5.32). Decode at M = 16
+ * (runs 31–36): 64:128 0.113 → 0.053 ms, 128:256 0.470 → 0.054, 48:64 0.180 → 0.086.
  */
-export function windowPartKept(pattern: NMPattern, decode = false): number | undefined {
-  const [low, high] = decode ? [16, 32] : [4, Math.min(16, Math.max(8, Math.floor((16 * pattern.keep) / pattern.group)))];
-  if (pattern.group < 64 || pattern.keep <= high) return undefined;
-  for (let kept = high; kept >= low; kept--) if (pattern.keep % kept === 0) return kept;
+export function windowPartKept(pattern: NMPattern, decodeRows?: number): number | undefined {
+  const { keep, group } = pattern;
+  const [low, high] = decodeRows !== undefined ? [Math.max(4, decodeRows), 2 * decodeRows] : [4, Math.min(16, Math.max(8, Math.floor((16 * keep) / group)))];
+  if ((decodeRows === undefined && group < 64) || keep <= high) return undefined;
+  for (let kept = high; kept >= low; kept--) if (keep % kept === 0) return kept;
   return undefined;
 }
 

@@ -22,6 +22,7 @@ import {
   pipelineKey,
   planStageKept,
   type SlotLayout,
+  decodeSplitK,
   waveSplitK,
   waveTail,
   windowPartKept,
@@ -79,13 +80,16 @@ describe('backendPlan: the defaults measured on the H100', () => {
     backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
   it('long windows: parts of 4–8 kept rows (to 14 for dense windows) in 128×128 tiles of 8×4 (64×128 for 12), decode parts of 16–32; else whole windows', () => {
-    const part = (keep: number, group: number, decode = false) => windowPartKept({ keep, group, vectorLength: 32 }, decode);
+    const part = (keep: number, group: number, decodeRows?: number) => windowPartKept({ keep, group, vectorLength: 32 }, decodeRows);
     expect([[32, 64], [64, 128], [24, 96], [48, 64], [100, 256], [16, 64], [17, 64], [8, 128], [16, 32]].map(([keep, group]) => part(keep, group)))
       .toEqual([8, 8, 8, 12, 5, 8, undefined, undefined, undefined]);
     // Denser windows take longer parts (about 16 dense rows): 40:64 → 10, 56:64 → 14, 192:256 → 12 (16 · ¾).
     expect([[40, 64], [56, 64], [192, 256]].map(([keep, group]) => part(keep, group))).toEqual([10, 14, 12]);
     expect(plan(big, { keep: 48, group: 64, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128, k: 16 }, thread: { m: 8, n: 4 } });
-    expect([[32, 64], [64, 128], [48, 64], [128, 256]].map(([keep, group]) => part(keep, group, true))).toEqual([undefined, 32, 24, 32]);
+    expect([[32, 64], [64, 128], [48, 64], [128, 256]].map(([keep, group]) => part(keep, group, 16))).toEqual([undefined, 32, 24, 32]);
+    // Decode tiles of 4 rows (M ≤ 4) hold 8 kept rows per stage in the prefetch registers: 16:32 and 12:32 in parts too.
+    expect([[16, 32], [12, 32], [8, 32], [32, 64]].map(([keep, group]) => part(keep, group, 4))).toEqual([8, 6, undefined, 8]);
+    expect(part(16, 32, 8)).toBeUndefined();
     const p3264 = { keep: 32, group: 64, vectorLength: 32 };
     const quarters = plan(big, p3264);
     expect(quarters).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128, k: 16 }, thread: { m: 8, n: 4 }, threads: 512, stages: 2 });
@@ -96,16 +100,21 @@ describe('backendPlan: the defaults measured on the H100', () => {
       expect(plan(big, pattern).variant).not.toBe('high-sparsity');
     }
     // Decode: its own tile; 64:128 in halves (32 kept rows per stage), 32:64 in whole windows as before.
-    const decode = { m: 8, n: 4096, k: 4096 };
+    const decode = { m: 16, n: 4096, k: 4096 };
     const p64 = { keep: 64, group: 128, vectorLength: 32 };
-    expect(plan(decode, p64)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 } });
+    expect(plan(decode, p64)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 }, thread: { m: 4, n: 4 }, threads: 128 });
     // 128:256: the planner narrows the tile to stage whole windows; parts take the decode width back.
     const p128 = { keep: 128, group: 256, vectorLength: 32 };
     const narrow = candidatePlans(decode, p128, h100)[0];
-    expect(plan(decode, p128)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 }, splitK: Math.min(8, (narrow.splitK * 128) / narrow.block.n) });
+    expect(plan(decode, p128)).toMatchObject({ variant: 'decode', block: { n: 128, k: 64 } });
     expect(narrow.block.n).toBeLessThan(128);
     expect(planStageKept(decode, p64, plan(decode, p64))).toBe(32);
     expect(plan(decode, p3264).block.k).toBeGreaterThanOrEqual(64);
+    // Fewer rows, shorter parts (the prefetch registers hold 2 · rows kept rows): 16 at M = 8, 8 at M = 1, 16:32 too.
+    expect(planStageKept({ ...decode, m: 8 }, p64, plan({ ...decode, m: 8 }, p64))).toBe(16);
+    const p16 = { keep: 16, group: 32, vectorLength: 32 };
+    expect(planStageKept({ ...decode, m: 1 }, p16, plan({ ...decode, m: 1 }, p16))).toBe(8);
+    expect(planStageKept(decode, p16, plan(decode, p16))).toBe(32); // M = 16: whole windows, two per stage
     // The spec: four stages per window (256 stages of 8 kept rows), a union stage of the lists' longest row count.
     const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
     const s = kernelSpec(big, p3264, quarters, context, 21);
@@ -116,6 +125,18 @@ describe('backendPlan: the defaults measured on the H100', () => {
     expect(d.name).toMatch(/^spmm-nm-decode window-parts 1\/2 /);
     // Lists too long for the workgroup memory (whole windows, larger still, do not fit either): the general kernel.
     expect(kernelSpec(big, p3264, quarters, { ...context, limits: { ...h100, maxSharedMemoryBytes: 8192 } }, 65).shader).toBe('general');
+  });
+  it('decode split-K: ~32 K invocations over the grid, ≥ 4 stages per slice, ≤ 64 slices (run 37)', () => {
+    // M = 1 (32 invocations per 4×128 tile) at N = 4096: 32 slices; M = 8 (64): 16; M = 16 (128): 8; fewer stages cap it.
+    expect([decodeSplitK(32, 32, 128), decodeSplitK(32, 64, 128), decodeSplitK(32, 128, 64), decodeSplitK(32, 128, 16)]).toEqual([32, 16, 8, 4]);
+    expect([decodeSplitK(86, 32, 64), decodeSplitK(1, 32, 4096), decodeSplitK(512, 128, 3)]).toEqual([12, 64, 1]);
+    // The backend's own decode plan takes it; a forced plan keeps its split-K.
+    const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+    const shape = { m: 1, n: 4096, k: 4096 };
+    const p8 = { keep: 8, group: 32, vectorLength: 32 };
+    const own = plan(shape, p8);
+    expect(kernelSpec(shape, p8, own, context, undefined, {}, 'waves').splitK).toBe(32);
+    expect(kernelSpec(shape, p8, { ...own, splitK: 3 }, context).splitK).toBe(3);
   });
   it('dense: 128×128 tiles, 16-row register-prefetched stages', () => {
     expect(plan(big, undefined)).toMatchObject({ block: { m: 128, n: 128, k: 16 }, stages: 2, threads: 256 });
@@ -377,9 +398,10 @@ describe('tiled kernel variants', () => {
     ['24:96 V=32', { keep: 24, group: 96, vectorLength: 32 }, 70, /^spmm-nm-window-parts 1\/3 64×32×32 /],
     ['64:128 V=16', { keep: 64, group: 128, vectorLength: 16 }, 70, /^spmm-nm-window-parts 1\/8 64×32×16 /],
     ['8:128 V=32', { keep: 8, group: 128, vectorLength: 32 }, 70, /^spmm-nm-(low|high)-sparsity /],
-    ['decode M=5 64:128 V=32', { keep: 64, group: 128, vectorLength: 32 }, 5, /^spmm-nm-decode window-parts 1\/2 /],
-    ['decode M=3 128:256 V=64', { keep: 128, group: 256, vectorLength: 64 }, 3, /^spmm-nm-decode window-parts 1\/4 /],
-  ] as const)('long windows (%s) run tiled by default: parts of windows where they keep > 8 rows (decode: > 32), else whole ones', async (_, pattern, m, kernel) => {
+    ['decode M=5 64:128 V=32', { keep: 64, group: 128, vectorLength: 32 }, 5, /^spmm-nm-decode window-parts 1\/4 /],
+    ['decode M=3 128:256 V=64', { keep: 128, group: 256, vectorLength: 64 }, 3, /^spmm-nm-decode window-parts 1\/16 /],
+    ['decode M=1 16:32 V=32', { keep: 16, group: 32, vectorLength: 32 }, 1, /^spmm-nm-decode window-parts 1\/2 /],
+  ] as const)('long windows (%s) run tiled by default: parts of windows where they keep > 8 rows (decode: > 2 · tile rows), else whole ones', async (_, pattern, m, kernel) => {
     if (!backend) return;
     expect(await runSparse({ m, n: 200, k: 600 }, pattern, undefined, 11)).toMatch(kernel);
   });
