@@ -322,7 +322,9 @@ export function kernelSpec(
   const slots = waveSlots({ sharedBytes, invocations: constants.WG, accumulators: constants.TM * constants.TN }, context);
   let splitK = Math.max(1, Math.min(plan.splitK, stages));
   if (splitKSizing === 'waves' && !context.software) {
-    splitK = decode ? decodeSplitK(colBlocks, threads, stages) : waveSplitK(rowBlocks * colBlocks, stages, slots);
+    // Decode tiles of more than 32 invocations (M > 4) keep the planner's slices (the decode suite, run 38).
+    if (!decode) splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
+    else if (threads <= 32) splitK = decodeSplitK(colBlocks, threads, stages);
   }
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
@@ -414,12 +416,13 @@ export function waveSplitK(tiles: number, stages: number, slots: number): number
 }
 
 /**
- * Split-K of the backend's own decode plans (M ≤ 16): about 32 K invocations in flight over the grid (decode tiles are
- * 32 to 128 invocations; the planner's ≤ 8 slices left an H100 with ~2 warps per SM at M = 1) and at least 4 stages
- * per slice, at most 64 slices. Run 37 (H100, 4096 × 4096 and 11008 × 4096 at 8:32 and 4:32, M = 1 and 8, and
- * 16:32 at M = 8; split-K 4 to 64): the fastest split in 5 of these 7 problems, within 8 % in the other two; at
- * M = 16 the planner's 8 as before, or fewer where K has few stages (the fastest there was 4 for 4:32 and 8:32, by
- * 5–27 %). M = 1 4:32 0.040 → 0.023 ms, M = 8 16:32 0.056 → 0.040.
+ * Split-K of the backend's own decode plans in tiles of ≤ 32 invocations (M ≤ 4: one row of 4×4 invocation tiles):
+ * about 32 K invocations in flight over the grid (the planner's ≤ 8 slices left an H100 with ~2 warps per SM) and at
+ * least 4 stages per slice, at most 64 slices. Run 37 (H100, M = 1 at 4096 × 4096 and 11008 × 4096, 8:32 and 4:32,
+ * split-K 4 to 64): the fastest split in 2 of 4 problems, within 8 % in the others; 4:32 at 4096² 0.040 → 0.023 ms.
+ * The decode suite (run 38) then ran every M = 1 row faster than before. At M = 8 and 16 the same rule won at
+ * N = 4096 (16:32 at M = 8 0.056 → 0.040 ms) but lost up to 33 % at N ≥ 11008 and for 4:32, so those keep the
+ * planner's slices.
  */
 export function decodeSplitK(colBlocks: number, invocations: number, stages: number): number {
   const fill = Math.round(32768 / Math.max(1, colBlocks * invocations));
