@@ -183,7 +183,7 @@ export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined):
  * back to the general kernel when the plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
  * `thread.m` when it is a multiple of 4 dividing the row block (else the whole block: TM = M rounded to 4).
  * `splitKSizing`: `'plan'` takes the plan's split-K as given (a forced plan); `'waves'` sizes it to the device's
- * waves ({@link waveSplitK}), for the backend's own plans.
+ * waves ({@link waveSplitK}; decode tiles of 4 rows: {@link decodeSplitK}), for the backend's own plans.
  */
 export function kernelSpec(
   shape: MatmulShape,
@@ -322,9 +322,9 @@ export function kernelSpec(
   const slots = waveSlots({ sharedBytes, invocations: constants.WG, accumulators: constants.TM * constants.TN }, context);
   let splitK = Math.max(1, Math.min(plan.splitK, stages));
   if (splitKSizing === 'waves' && !context.software) {
-    // Decode tiles of more than 32 invocations (M > 4) keep the planner's slices (the decode suite, run 38).
+    // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
     if (!decode) splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
-    else if (threads <= 32) splitK = decodeSplitK(colBlocks, threads, stages);
+    else if (bm <= 4) splitK = decodeSplitK(colBlocks, threads, stages);
   }
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
@@ -416,7 +416,7 @@ export function waveSplitK(tiles: number, stages: number, slots: number): number
 }
 
 /**
- * Split-K of the backend's own decode plans in tiles of ≤ 32 invocations (M ≤ 4: one row of 4×4 invocation tiles):
+ * Split-K of the backend's own decode plans in tiles of 4 rows (M ≤ 4: one row of 4×4 invocation tiles):
  * about 32 K invocations in flight over the grid (the planner's ≤ 8 slices left an H100 with ~2 warps per SM) and at
  * least 4 stages per slice, at most 64 slices. Run 37 (H100, M = 1 at 4096 × 4096 and 11008 × 4096, 8:32 and 4:32,
  * split-K 4 to 64): the fastest split in 2 of 4 problems, within 8 % in the others; 4:32 at 4096² 0.040 → 0.023 ms.
@@ -607,21 +607,23 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
  * lie inside one.
  */
 function longWindowPlans(plan: TilingPlan, pattern: NMPattern, software: boolean): TilingPlan[] {
-  // Parts of 12 or 16 kept rows (kernelSpec chunks them by 4) ran 13–17 % faster in 64×128 tiles (run 35: 48:64,
-  // 96:128, 192:256), where the 512-invocation tile ran them slower chunked.
-  const chunked = [12, 16].includes(windowPartKept(pattern) ?? 0);
-  const tiles = software
-    ? [{ m: 64, n: 32 }]
-    : chunked
-      ? [{ m: 64, n: 128 }, { m: 128, n: 128 }, { m: 64, n: 64 }]
-      : [{ m: 128, n: 128 }, { m: 64, n: 128 }, { m: 64, n: 64 }];
   const thread = { m: 8, n: 4 };
-  return tiles.flatMap((tile) => {
-    const k = windowPartDepth(pattern, tile.n);
-    if (k === undefined) return [];
-    const warp = subgroupTile(tile.m, tile.n, thread.m, thread.n);
-    const threads = (tile.m / thread.m) * (tile.n / thread.n);
-    return [{ ...plan, variant: 'high-sparsity', block: { ...tile, k }, warp, thread, threads, splitK: Math.max(1, plan.splitK), stages: software ? 1 : 2 }];
+  return windowPartOptions(pattern).flatMap((kept) => {
+    // Parts of 12 or 16 kept rows (kernelSpec chunks them by 4) ran 13–17 % faster in 64×128 tiles (run 35: 48:64,
+    // 96:128, 192:256), where the 512-invocation tile ran them slower chunked.
+    const chunked = kept === 12 || kept === 16;
+    const tiles = software
+      ? [{ m: 64, n: 32 }]
+      : chunked
+        ? [{ m: 64, n: 128 }, { m: 128, n: 128 }, { m: 64, n: 64 }]
+        : [{ m: 128, n: 128 }, { m: 64, n: 128 }, { m: 64, n: 64 }];
+    return tiles.flatMap((tile) => {
+      const k = windowPartDepth(pattern, tile.n, kept);
+      if (k === undefined) return [];
+      const warp = subgroupTile(tile.m, tile.n, thread.m, thread.n);
+      const threads = (tile.m / thread.m) * (tile.n / thread.n);
+      return [{ ...plan, variant: 'high-sparsity' as const, block: { ...tile, k }, warp, thread, threads, splitK: Math.max(1, plan.splitK), stages: software ? 1 : 2 }];
+    });
   });
 }
 
@@ -637,8 +639,8 @@ function decodePartPlans(plan: TilingPlan, pattern: NMPattern, software: boolean
   const widths = software ? [decode ? plan.block.n : 32] : [128, 64, 32];
   const blockM = decode ? plan.block.m : Math.max(1, Math.min(shape?.m ?? DECODE_MAX_M, DECODE_MAX_M));
   const rows = decodeTileRows(blockM, shape?.m);
-  return widths.flatMap((n) => {
-    const k = windowPartDepth(pattern, n, rows);
+  return windowPartOptions(pattern, rows).flatMap((kept) => widths.flatMap((n) => {
+    const k = windowPartDepth(pattern, n, kept);
     if (k === undefined) return [];
     // The planner's slices scaled to the wider tile (a general plan: 8), at least 4 stages each where K is known (the
     // backend sizes its own plans' slices again: decodeSplitK).
@@ -647,7 +649,7 @@ function decodePartPlans(plan: TilingPlan, pattern: NMPattern, software: boolean
     splitK = Math.max(1, Math.min(8, splitK));
     const tile = { variant: 'decode' as const, block: { m: blockM, n, k }, thread: { m: 4, n: 4 }, threads: (rows / 4) * (n / 4) };
     return [{ ...plan, ...tile, warp: subgroupTile(rows, n, 4, 4), splitK, stages: software ? 1 : 2 }];
-  });
+  }));
 }
 
 /** Rows of a decode tile as kernelSpec runs it: the block's rows (at most M), rounded up to 4, at most 16. */
@@ -663,13 +665,12 @@ function subgroupTile(bm: number, bn: number, tm: number, tn: number): TilingPla
 }
 
 /**
- * `block.k` of window-part stages of {@link windowPartKept} rows in tiles `tileN` columns wide (V % 4 == 0, and the
- * tile holds whole vectors or lies inside one: union lists), or `undefined` for whole windows.
+ * `block.k` of window-part stages of `kept` kept rows in tiles `tileN` columns wide (V % 4 == 0, and the tile holds
+ * whole vectors or lies inside one: union lists), or `undefined` where such a tile cannot run parts.
  */
-function windowPartDepth(pattern: NMPattern, tileN: number, decodeRows?: number): number | undefined {
-  const kept = windowPartKept(pattern, decodeRows);
+function windowPartDepth(pattern: NMPattern, tileN: number, kept: number): number | undefined {
   const v = pattern.vectorLength;
-  if (kept === undefined || v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
+  if (v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
   return Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
 }
 
@@ -719,11 +720,30 @@ export function planStageKept(shape: MatmulShape, pattern: NMPattern, plan: Tili
  * (runs 31–36): 64:128 0.113 → 0.053 ms, 128:256 0.470 → 0.054, 48:64 0.180 → 0.086.
  */
 export function windowPartKept(pattern: NMPattern, decodeRows?: number): number | undefined {
+  return windowPartOptions(pattern, decodeRows)[0];
+}
+
+/**
+ * Every part size {@link backendPlan} may try, best first: {@link windowPartKept}'s, then fallbacks for devices whose
+ * tiles cannot hold the longest union list of that part (long windows: the largest divisor of `keep` from 4 to 8;
+ * decode: from `decodeRows - 1` down to 4, then from 16 to 32, staged without register prefetch).
+ */
+function windowPartOptions(pattern: NMPattern, decodeRows?: number): number[] {
   const { keep, group } = pattern;
-  const [low, high] = decodeRows !== undefined ? [Math.max(4, decodeRows), 2 * decodeRows] : [4, Math.min(16, Math.max(8, Math.floor((16 * keep) / group)))];
-  if ((decodeRows === undefined && group < 64) || keep <= high) return undefined;
-  for (let kept = high; kept >= low; kept--) if (keep % kept === 0) return kept;
-  return undefined;
+  const largestDivisor = (high: number, low: number) => {
+    for (let kept = high; kept >= low; kept--) if (keep % kept === 0 && kept < keep) return [kept];
+    return [];
+  };
+  let options: number[];
+  if (decodeRows !== undefined) {
+    if (keep <= 2 * decodeRows) return [];
+    options = [...largestDivisor(2 * decodeRows, Math.max(4, decodeRows)), ...largestDivisor(decodeRows - 1, 4), ...largestDivisor(32, 16)];
+  } else {
+    const high = Math.min(16, Math.max(8, Math.floor((16 * keep) / group)));
+    if (group < 64 || keep <= high) return [];
+    options = [...largestDivisor(high, 4), ...largestDivisor(8, 4)];
+  }
+  return [...new Set(options)];
 }
 
 /**

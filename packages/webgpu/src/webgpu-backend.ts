@@ -131,8 +131,9 @@ export class WebGPUBackend implements NMBackend {
 
   /**
    * Whether this backend runs the problem, and the plan it starts from: the shared planner's, as {@link backendPlan}
-   * adapts it. Split-K and the wave tail are sized to the device's workgroup slots when the kernel is built
-   * (`waveSplitK`, `waveTail` in kernel-spec.ts); `describeKernel` names the kernel that really runs.
+   * adapts it. Split-K and the wave tail are sized to the device when the kernel is built (`waveSplitK`, `waveTail`,
+   * and `decodeSplitK` for decode tiles of 4 rows, in kernel-spec.ts): `time()` reports the plan that ran, and
+   * `describeKernel` names the kernel that really runs.
    */
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(NAME, this.capabilities, shape, pattern);
@@ -331,7 +332,8 @@ export class WebGPUBackend implements NMBackend {
     const useUnion = spec.shader === 'tiled' && spec.constants.UNION;
     return {
       spec,
-      plan,
+      // What runs: the backend's own plans take a split-K sized to the device (waveSplitK, decodeSplitK).
+      plan: spec.shader === 'tiled' ? { ...plan, splitK: spec.splitK } : plan,
       slots: useUnion ? union!.slots : resident.slots,
       union: useUnion ? union!.rows : session.placeholder,
     };

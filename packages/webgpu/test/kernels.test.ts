@@ -79,7 +79,7 @@ describe('backendPlan: the defaults measured on the H100', () => {
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
     backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
   const big = { m: 4096, n: 4096, k: 4096 };
-  it('long windows: parts of 4–8 kept rows (to 14 for dense windows) in 128×128 tiles of 8×4 (64×128 for 12), decode parts of 16–32; else whole windows', () => {
+  it('long windows: parts of 4–8 kept rows (more for denser windows) in 128×128 tiles of 8×4 (64×128 for 12), decode parts of rows to 2 · rows; else whole windows', () => {
     const part = (keep: number, group: number, decodeRows?: number) => windowPartKept({ keep, group, vectorLength: 32 }, decodeRows);
     expect([[32, 64], [64, 128], [24, 96], [48, 64], [100, 256], [16, 64], [17, 64], [8, 128], [16, 32]].map(([keep, group]) => part(keep, group)))
       .toEqual([8, 8, 8, 12, 5, 8, undefined, undefined, undefined]);
@@ -178,13 +178,13 @@ describe('window parts on smaller devices: never the general kernel where whole 
     '32 KB, 256': { maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 256, subgroupSize: 32, computeUnits: 32 },
     '32 KB, 1024': { maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 32 },
   };
-  const patterns = [[32, 64], [64, 128], [24, 96], [128, 256], [100, 256], [16, 64], [32, 128], [64, 256]];
+  const patterns = [[32, 64], [64, 128], [24, 96], [128, 256], [100, 256], [16, 64], [32, 128], [64, 256], [96, 128], [192, 256], [56, 64], [112, 128]];
   const shapes = [{ m: 1024, n: 1024, k: 1024 }, { m: 256, n: 4096, k: 4096 }, { m: 16, n: 4096, k: 4096 }, { m: 8, n: 4096, k: 4096 }];
   it.each(Object.entries(limitSets))('%s', (_, limits) => {
     const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 32 - 4, software: false };
     let parts = 0;
     for (const [keep, group] of patterns) {
-      for (const vectorLength of [4, 32, 64]) {
+      for (const vectorLength of [4, 8, 16, 32, 64]) {
         const pattern = { keep, group, vectorLength };
         for (const shape of shapes) {
           const planned = planTiling(shape, pattern, limits);
@@ -197,11 +197,27 @@ describe('window parts on smaller devices: never the general kernel where whole 
           const spec = kernelSpec(shape, pattern, chosen, context, longest);
           const what = `${keep}:${group} V=${vectorLength} ${shape.m}×${shape.n}×${shape.k}: ${JSON.stringify(chosen.block)} ${chosen.variant}`;
           if (kernelSpec(shape, pattern, whole, context).shader === 'tiled') expect(spec.shader, what).toBe('tiled');
+          // With the H100's limits every one of these runs tiled (parts of 8 fall back where longer parts do not fit).
+          if (limits === limitSets.h100) expect(spec.shader, what).toBe('tiled');
           if (shape.m <= 16) expect(['decode', 'general'], what).toContain(chosen.variant); // never a 64- or 128-row tile
         }
       }
     }
     expect(parts).toBeGreaterThan(20); // the part plans are really in play on every device
+  });
+  it('decode of any row count keeps a window-part plan for windows too long to stage whole (odd keeps included)', () => {
+    const limits = limitSets.h100;
+    const context = { limits, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 32 - 4, software: false };
+    for (const keep of [232, 248, 243, 217, 125, 128, 64]) {
+      const pattern = { keep, group: 256, vectorLength: 32 };
+      for (const m of [1, 4, 5, 9, 12, 16]) {
+        const shape = { m, n: 4096, k: 4096 };
+        const chosen = backendPlan(planTiling(shape, pattern, limits), pattern, false, { shape, limits });
+        const kept = planStageKept(shape, pattern, chosen);
+        const spec = kernelSpec(shape, pattern, chosen, context, Math.min(256, kept * 4) + 1);
+        expect(spec.shader, `${keep}:256 at M = ${m}: ${chosen.variant} ${JSON.stringify(chosen.block)}`).toBe('tiled');
+      }
+    }
   });
 });
 

@@ -87,8 +87,8 @@ export function conformanceCases(scale: ConformanceScale = 'full'): ConformanceC
   }
 
   // Windows longer than a tile stages at once: backends cut them across stages (WebGPU by kept rank, in parts of 4
-  // to 14 kept rows, 16 to 32 for M ≤ 16; CUDA through its row lists). 100:256 at M = 9 runs decode parts (quarters);
-  // 17:64 has no such part (whole windows).
+  // to 14 kept rows, for M ≤ 16 up to twice the decode tile's rows; CUDA through its row lists). 100:256 at M = 9
+  // runs decode parts (fifths, in 12-row tiles); 17:64 has no such part (whole windows).
   const longWindows: [string, number, number, number, NMPattern][] = [
     ['32:64/V=32', 37, 101, 64 * 5 + 3, { keep: 32, group: 64, vectorLength: 32 }],
     ['24:96/V=4', 37, 45, 96 * 3 + 17, { keep: 24, group: 96, vectorLength: 4 }],
