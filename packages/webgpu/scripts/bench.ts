@@ -58,7 +58,6 @@ const shapes: MatmulShape[] = option('--shapes', quick ? '256x512x512' : '4096x4
   });
 const PATTERNS = BENCH_PATTERNS;
 const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split(',');
-
 const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
 const explore = flag('--explore');

@@ -247,8 +247,9 @@ export function kernelSpec(
   // lists are what make a part of a window a set of A rows). Else whole windows, union where it saves rows.
   const parts = pattern ? pattern.keep / planStageKept(shape, pattern, plan) : 1;
   let union = pattern !== undefined && unionRows !== undefined && (parts > 1 || unionRows <= UNION_WORTH_IT * stageWindows * group);
+  const inParts = () => union && parts > 1; // `union` may still drop below (lists that do not fit)
   const constantsFor = (sw: number): TiledConstants => {
-    const partStages = union && parts > 1;
+    const partStages = inParts();
     const kept = partStages ? keep / parts : sw * keep;
     const aRows = union ? unionRows! : sw * group;
     // Part-window stages hold as many kept rows as whole-window ones at low sparsity: their map, slots and chunks.
@@ -314,7 +315,7 @@ export function kernelSpec(
   if (!fits(constants)) return generalSpec(shape, pattern);
   stageWindows = depth;
 
-  const partStages = union && parts > 1;
+  const partStages = inParts();
   const stages = partStages ? windows * parts : Math.ceil(windows / stageWindows);
   const sharedBytes = tiledSharedBytes(constants);
   const rowBlocks = Math.ceil(shape.m / bm);
@@ -628,8 +629,8 @@ function longWindowPlans(plan: TilingPlan, pattern: NMPattern, software: boolean
 }
 
 /**
- * Decode (M ≤ 16) window-part plans, widest tile first: parts of {@link windowPartKept}(·, tile rows) kept rows in decode
- * tiles of 128, 64 and 32 columns (the planner narrows decode tiles to stage whole windows: 128:256 at M = 16 ran
+ * Decode (M ≤ 16) window-part plans, best first: each part size {@link windowPartOptions} offers for the tile's rows
+ * (the preferred one is {@link windowPartKept}(·, rows)), in decode tiles of 128, 64 and 32 columns (the planner narrows decode tiles to stage whole windows: 128:256 at M = 16 ran
  * 32 columns, 0.160 ms against 0.053 for 64:128 in 128 columns, H100 run 31), each with as many more K slices than
  * the planner's (≤ 8, ≥ 4 stages each); the planner's width on CPU drivers. Also for a planner plan that fell back to
  * the general kernel at M ≤ 16 (no decode tile held a whole window).
