@@ -38,7 +38,16 @@ import {
   seededRandom,
   type TilingPlan,
 } from '@nmkit/format';
-import { backendPlan, backendPlans, type ColumnMap, createWebGPUBackend, type KernelOptions, type WebGPUBackend, windowPartKept } from '../src/index.js';
+import {
+  backendPlan,
+  backendPlans,
+  type ColumnMap,
+  createWebGPUBackend,
+  type KernelOptions,
+  type StreamOptions,
+  type WebGPUBackend,
+  windowPartKept,
+} from '../src/index.js';
 import { runConformance } from './run-conformance.js';
 import { BENCH_PATTERNS, patternNamed } from './bench-patterns.js';
 
@@ -132,6 +141,8 @@ const describePlan = (p: TilingPlan) => `${p.variant} ${p.block.m}×${p.block.n}
 interface Candidate {
   plan: TilingPlan;
   options: KernelOptions;
+  /** Described without a plan, as a matmul runs it, then timed as the plan and options that describe (first candidate too). */
+  unforced?: boolean;
 }
 
 /** The plans to time for one problem (see the header). Duplicates (same kernel) are timed once. */
@@ -217,7 +228,24 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
   for (const plan of backendPlans(planned, pattern, false, { shape })) out.push({ plan, options: {} });
   // Run 37: decode tiles of M ≤ 16 rows are 32–128 invocations; more K slices than the planner's 8 for occupancy.
   if (p.variant === 'decode') for (const splitK of [4, 8, 16, 32, 64]) out.push({ plan: { ...p, splitK }, options: {} });
-  if (shape.m <= 16) return out;
+  if (shape.m <= 16) {
+    // Run 43: the stream kernel (the default at M ≤ 16) against the tiled decode default it replaced, and its sizes:
+    // chunks of 4 and 16, A transposed or not, slices and grid splits around the default's ranges.
+    out.push({ plan: p, options: { decodeKernel: 'tiled' }, unforced: true });
+    const stream = (s: StreamOptions): Candidate => ({ plan: p, options: { decodeKernel: 'stream', stream: s }, unforced: true });
+    for (const chunk of [4, 16]) out.push(stream({ chunk }));
+    if (shape.m > 1) out.push(stream({ transposeA: shape.m < 8 }));
+    for (const [slices, splitK] of [
+      [4, 1],
+      [8, 1],
+      [4, 4],
+      [8, 4],
+      [8, 16],
+      [8, 32],
+      [2, 64],
+    ]) out.push(stream({ slices, splitK }));
+    return out;
+  }
   if (pattern && windowPartKept(pattern)) {
     // Runs 29–30: long windows in parts (the default: windowPartKept rows per stage in 8×4 invocation tiles) against
     // whole windows in the planner's tile (the default before), and every part of 4 to 16 kept rows in 64×128 and
@@ -306,17 +334,20 @@ async function tuneAndTime(
   let ownKernel = '';
   let plannerKernel = '';
   for (const [i, candidate] of candidates(backend, shape, pattern).entries()) {
-    const { options } = candidate;
-    let { plan } = candidate;
+    let { plan, options } = candidate;
     backend.kernelOptions = options;
     try {
       // The first candidate is the backend's own choice: described unforced, as a matmul without a plan runs it (its
-      // split-K sized to the device), then timed as that plan.
-      const { name, spec } = await backend.describeKernel(shape, weights, i === 0 ? undefined : plan);
-      if (i === 0) {
-        ownKernel = name;
-        if (spec.shader === 'tiled') plan = { ...plan, splitK: spec.splitK };
+      // split-K sized to the device), then timed as that plan (the stream kernel: as its sizes).
+      const unforced = i === 0 || candidate.unforced;
+      const { name, spec } = await backend.describeKernel(shape, weights, unforced ? undefined : plan);
+      if (unforced && spec.shader === 'tiled') plan = { ...plan, splitK: spec.splitK };
+      if (unforced && spec.shader === 'stream') {
+        plan = spec.plan;
+        const { SLICES: slices, CHUNK: chunk, ATRANS: transposeA } = spec.constants;
+        options = { ...options, decodeKernel: 'stream', stream: { slices, splitK: spec.splitK, chunk, transposeA } };
       }
+      if (i === 0) ownKernel = name;
       if (i === 1 && explore) plannerKernel = name;
       if (seen.has(name)) continue;
       seen.add(name);

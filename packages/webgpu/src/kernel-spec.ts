@@ -1,5 +1,6 @@
 import { DECODE_MAX_M, type DeviceLimits, type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
 import type { GpuContext } from './gpu-context.js';
+import type { StreamOptions, StreamSpec } from './stream-spec.js';
 
 /** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
 export interface TiledConstants {
@@ -88,6 +89,14 @@ export interface KernelOptions {
    * Default: {@link waveTail} on GPUs, none on CPU drivers.
    */
   readonly tail?: false | { readonly rows: number; readonly splits: number };
+  /**
+   * The kernel for M ≤ 16 where the stream kernel can run it (N % 4 == 0, V % 4 == 0; spmm-nm-stream.wgsl): `stream`
+   * or `tiled` (the decode tile of spmm-nm-tiled.wgsl, the only decode kernel before). Default: `stream` for the
+   * backend's own plans; a forced plan runs tiled unless this says `stream`.
+   */
+  readonly decodeKernel?: 'stream' | 'tiled';
+  /** Sizes of the stream kernel (default: sized to the device, see `streamSpec`). */
+  readonly stream?: StreamOptions;
 }
 
 /**
@@ -136,7 +145,8 @@ export type KernelSpec =
       readonly splitK: 1;
       readonly sharedBytes: 0;
       readonly name: string;
-    };
+    }
+  | StreamSpec;
 
 /** Threshold for the union-row variant: use it only if it stages at most this fraction of the stage's A rows. */
 export const UNION_WORTH_IT = 0.875;

@@ -1,12 +1,21 @@
 import generalSource from './shaders/spmm-nm-general.wgsl';
 import reduceSource from './shaders/split-k-reduce.wgsl';
 import tailReduceSource from './shaders/split-tail-reduce.wgsl';
+import streamSource from './shaders/spmm-nm-stream.wgsl';
 import tiledSource from './shaders/spmm-nm-tiled.wgsl';
+import transposeSource from './shaders/transpose-a.wgsl';
 import { SHADER_STAGE_COMPUTE } from './gpu-flags.js';
 import type { KernelSpec } from './kernel-spec.js';
 
 /** The WGSL sources by name, as bundled. */
-export const SHADERS = { tiled: tiledSource, general: generalSource, reduce: reduceSource, tailReduce: tailReduceSource } as const;
+export const SHADERS = {
+  tiled: tiledSource,
+  stream: streamSource,
+  general: generalSource,
+  reduce: reduceSource,
+  tailReduce: tailReduceSource,
+  transposeA: transposeSource,
+} as const;
 
 /** Bind group layouts and compute pipelines of one device, cached by a key that encodes every specialisation. */
 export class PipelineCache {
@@ -22,7 +31,7 @@ export class PipelineCache {
       visibility: SHADER_STAGE_COMPUTE,
       buffer: { type },
     });
-    // A, B values, slots, union rows, C, params: one layout for the tiled and the general kernel.
+    // A, B values, slots, union rows (the stream kernel: Aᵀ), C, params: one layout for every matmul kernel.
     this.matmulLayout = device.createBindGroupLayout({
       label: 'nmkit matmul',
       entries: [
@@ -52,6 +61,11 @@ export class PipelineCache {
   /** The split-K reduction pipeline. */
   reduce(): Promise<GPUComputePipeline> {
     return this.get('reduce', {}, this.reduceLayout);
+  }
+
+  /** Aᵀ for the stream kernel (same layout as the reduction: input, output, params). */
+  transposeA(): Promise<GPUComputePipeline> {
+    return this.get('transposeA', {}, this.reduceLayout);
   }
 
   /** The wave-tail reduction pipeline (partials added into C in place). */

@@ -39,6 +39,7 @@ import {
   wantsUnion,
 } from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
+import { type StreamSpec, streamProblem, streamSpec } from './stream-spec.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
@@ -60,6 +61,8 @@ interface Run {
   readonly plan: TilingPlan | undefined;
   readonly main: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
   readonly reduce?: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: [number, number] };
+  /** A pass before the main kernel (the stream kernel's Aᵀ). */
+  readonly pre?: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: [number, number] };
   /** The buffer holding C (M × N) when the run is done. */
   readonly c: GPUBuffer;
   /** Per-call buffers to destroy once the GPU is done with them. */
@@ -99,6 +102,8 @@ export class WebGPUBackend implements NMBackend {
     return this.units;
   }
   private units: number;
+  /** The current device's context (replaced after a device loss). */
+  private context: GpuContext;
   private released = false;
 
   /** Use {@link createWebGPUBackend}; this takes an already created context. */
@@ -107,6 +112,7 @@ export class WebGPUBackend implements NMBackend {
     private readonly options: AcquireOptions,
   ) {
     this.session = Promise.resolve(newSession(context));
+    this.context = context;
     this.device = context.description;
     this.limits = context.limits;
     this.units = context.multiprocessors;
@@ -138,7 +144,8 @@ export class WebGPUBackend implements NMBackend {
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(NAME, this.capabilities, shape, pattern);
     if (reason) return { ok: false, reason };
-    return { ok: true, plan: this.planFor(shape, pattern) ?? generalPlan() };
+    const stream = this.streamFor(this.context, shape, pattern, undefined);
+    return { ok: true, plan: stream?.plan ?? this.planFor(shape, pattern) ?? generalPlan() };
   }
 
   async prepare(weights: CompressedNM): Promise<PreparedWeights> {
@@ -281,6 +288,7 @@ export class WebGPUBackend implements NMBackend {
       }
       session = await this.session;
     }
+    this.context = session.context;
     this.limits = session.context.limits;
     this.units = session.context.multiprocessors;
     this.software = session.context.software;
@@ -319,11 +327,25 @@ export class WebGPUBackend implements NMBackend {
     }
   }
 
+  /**
+   * The stream kernel where it runs the problem: M ≤ 16 with N and V multiples of 4, unless the kernel options ask
+   * for the tiled decode kernel; a forced plan runs it only when they ask for `stream`.
+   */
+  private streamFor(context: GpuContext, shape: MatmulShape, pattern: NMPattern | undefined, forced: TilingPlan | undefined): StreamSpec | undefined {
+    const choice = this.kernelOptions.decodeKernel;
+    if (choice === 'tiled' || (forced && choice !== 'stream')) return undefined;
+    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock)) return undefined;
+    const spec = streamSpec(shape, pattern, context, this.kernelOptions.stream);
+    return spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension) ? spec : undefined;
+  }
+
   /** Picks the kernel for a problem and the buffers holding its weights. */
   private resolveSpec(session: Session, shape: MatmulShape, weights: GpuWeights, forced?: TilingPlan) {
     const { context } = session;
     const pattern = weights.pattern;
     const resident = weights.upload(context);
+    const stream = this.streamFor(context, shape, pattern, forced);
+    if (stream) return { spec: stream as KernelSpec, plan: stream.plan as TilingPlan | undefined, slots: resident.slots, union: session.placeholder };
     const plan = forced ?? this.planFor(shape, pattern);
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
@@ -341,8 +363,26 @@ export class WebGPUBackend implements NMBackend {
 
   private async encode(session: Session, shape: MatmulShape, weights: GpuWeights, a: GPUBuffer, forced?: TilingPlan): Promise<Run> {
     const { device } = session.context;
-    const { spec, plan, slots, union } = this.resolveSpec(session, shape, weights, forced);
+    const { spec, plan, slots, union: unionRows } = this.resolveSpec(session, shape, weights, forced);
     this.lastKernel = spec.name;
+    const temporaries: GPUBuffer[] = [];
+    // The stream kernel reads Aᵀ (written by a pass of its own) where the union lists would be bound.
+    let union = unionRows;
+    let pre: Run['pre'];
+    if (spec.shader === 'stream' && spec.transposed) {
+      const { rows, quads } = spec.transposed;
+      union = device.createBuffer({ size: rows * quads * 16, usage: BufferUsage.STORAGE, label: `Aᵀ ${rows}×${4 * quads}` });
+      const transposeParams = createFilled(device, Uint32Array.of(shape.m, shape.k, rows, quads), 'transpose params', BufferUsage.UNIFORM);
+      temporaries.push(union, transposeParams);
+      pre = {
+        pipeline: await session.pipelines.transposeA(),
+        bindGroup: device.createBindGroup({
+          layout: session.pipelines.reduceLayout,
+          entries: [a, union, transposeParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        }),
+        grid: reduceGrid(rows * quads, session.context.maxWorkgroupsPerDimension),
+      };
+    }
     const tail = spec.shader === 'tiled' ? spec.tail : undefined;
     const resident = weights.upload(session.context);
     const keptRows = weights.kind === 'nm' ? resident.values.size / 4 / shape.n : shape.k;
@@ -372,7 +412,7 @@ export class WebGPUBackend implements NMBackend {
     const tailCount = tail ? (shape.m - tail.firstRow) * shape.n : 0;
     const cFloats = count + (tail ? (tail.splits - 1) * tailCount : 0);
     const c = device.createBuffer({ size: Math.max(4, cFloats * 4), usage, label: `C ${shape.m}×${shape.n}` });
-    const temporaries = [params, c];
+    temporaries.push(params, c);
     const out = spec.splitK > 1 ? device.createBuffer({ size: spec.splitK * count * 4, usage: BufferUsage.STORAGE, label: 'split-K partials' }) : c;
     if (out !== c) temporaries.push(out);
     const pipeline = await session.pipelines.matmul(spec);
@@ -404,7 +444,7 @@ export class WebGPUBackend implements NMBackend {
         grid: reduceGrid(tailCount, session.context.maxWorkgroupsPerDimension),
       };
     }
-    return { spec, plan, main: { pipeline, bindGroup }, reduce, c, temporaries };
+    return { spec, plan, main: { pipeline, bindGroup }, reduce, pre, c, temporaries };
   }
 }
 
@@ -423,9 +463,14 @@ function newSession(context: GpuContext): Session {
   return { context, pipelines: new PipelineCache(context.device), placeholder };
 }
 
-/** Records one multiplication (main kernel, then the split-K or wave-tail reduction) into a compute pass. */
+/** Records one multiplication (Aᵀ where the kernel reads it, the main kernel, then the split-K or wave-tail reduction) into a compute pass. */
 function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUComputePassTimestampWrites): void {
   const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+  if (run.pre) {
+    pass.setPipeline(run.pre.pipeline);
+    pass.setBindGroup(0, run.pre.bindGroup);
+    pass.dispatchWorkgroups(...run.pre.grid);
+  }
   pass.setPipeline(run.main.pipeline);
   pass.setBindGroup(0, run.main.bindGroup);
   pass.dispatchWorkgroups(...run.spec.grid);

@@ -1,0 +1,134 @@
+import { DECODE_MAX_M, type MatmulShape, type NMPattern, type TilingPlan } from '@nmkit/format';
+import type { GpuContext } from './gpu-context.js';
+
+/** Pipeline constants of spmm-nm-stream.wgsl (names match its `override` declarations). */
+export interface StreamConstants {
+  readonly MR: number;
+  readonly KEEP: number;
+  readonly GROUP: number;
+  readonly VEC: number;
+  readonly DENSE: boolean;
+  readonly ATRANS: boolean;
+  readonly QUADS: number;
+  readonly SLICES: number;
+  readonly CHUNK: number;
+  readonly WG: number;
+}
+
+/** Sizes of the stream (decode) kernel; each left out is sized to the device ({@link streamSpec}). */
+export interface StreamOptions {
+  /** Kept-row ranges per workgroup, summed in workgroup memory (at most 8, and the device's invocations allow). */
+  readonly slices?: number;
+  /** Kept-row ranges over the grid (grid z), each writing a partial C that the split-K pass sums. */
+  readonly splitK?: number;
+  /** Kept rows whose weight loads are in flight together (1 to 16). */
+  readonly chunk?: number;
+  /** Read A from a transposed copy (one vec4 per 4 rows of C) instead of one scalar per row. */
+  readonly transposeA?: boolean;
+}
+
+/** The stream kernel's spec (see {@link streamSpec}). */
+export interface StreamSpec {
+  readonly shader: 'stream';
+  readonly constants: StreamConstants;
+  readonly grid: readonly [number, number, number];
+  /** Kept rows in total (rows of K for dense B) and per kept-row range (slice). */
+  readonly stages: number;
+  readonly stagesPerSplit: number;
+  readonly splitK: number;
+  readonly sharedBytes: number;
+  /** With ATRANS: the Aᵀ copy's rows (K padded to whole windows) and vec4s per row. */
+  readonly transposed?: { readonly rows: number; readonly quads: number };
+  /** The plan reported for it (a decode plan: one M-row block of 4·QUADS columns, M × 4 per invocation). */
+  readonly plan: TilingPlan;
+  readonly name: string;
+}
+
+/** Column quads (4 columns) per slice row of a workgroup: 128 columns, a subgroup of 32 reads 512 consecutive bytes. */
+const QUADS = 32;
+const MAX_SLICES = 8;
+const MAX_CHUNK = 16;
+const MAX_SPLIT_K = 64;
+
+/**
+ * Why the stream kernel cannot run a problem, or `undefined` when it can: M ≤ 16 ({@link DECODE_MAX_M}), N a
+ * multiple of 4 (whole vec4s per row) and, for N:M weights, V a multiple of 4 (an invocation's 4 columns share one
+ * vector).
+ */
+export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined, maxInvocations: number): string | undefined {
+  if (shape.m < 1 || shape.m > DECODE_MAX_M) return `M = ${shape.m} is outside 1–${DECODE_MAX_M}`;
+  if (shape.n % 4 !== 0) return `N = ${shape.n} is not a multiple of 4`;
+  if (pattern && pattern.vectorLength % 4 !== 0) return `V = ${pattern.vectorLength} is not a multiple of 4`;
+  if (maxInvocations < QUADS) return `the device runs ${maxInvocations} invocations per workgroup, fewer than ${QUADS}`;
+  return undefined;
+}
+
+/**
+ * The stream kernel for a decode-sized problem (check {@link streamProblem} first). It reads each weight once, so
+ * what matters is enough loads in flight: by default about 512 invocations per compute unit (each with `chunk`
+ * vec4 loads outstanding), made of kept-row ranges (`slices` per workgroup, then grid-z splits), each range at least
+ * two chunks long. A is read transposed from 8 rows of C up (one vec4 per 4 rows instead of 4 scalar loads).
+ * Partials of grid-z splits must fit one storage binding.
+ */
+export function streamSpec(
+  shape: MatmulShape,
+  pattern: NMPattern | undefined,
+  context: Pick<GpuContext, 'limits' | 'maxWorkgroupsPerDimension' | 'maxBindingBytes'> & { readonly software?: boolean; readonly multiprocessors?: number },
+  options: StreamOptions = {},
+): StreamSpec {
+  const keep = pattern?.keep ?? 1;
+  const group = pattern?.group ?? 1;
+  const windows = Math.ceil(shape.k / group);
+  const keptRows = windows * keep;
+  const colBlocks = Math.ceil(shape.n / 4 / QUADS);
+  const chunk = clamp(options.chunk ?? (context.software ? 4 : 8), 1, MAX_CHUNK);
+  const maxSlices = Math.max(1, Math.min(MAX_SLICES, Math.floor(context.limits.maxThreadsPerBlock / QUADS)));
+  const units = context.multiprocessors ?? context.limits.computeUnits;
+  // Ranges wanted: ~512 invocations per compute unit, no range shorter than two chunks.
+  const wanted = Math.max(1, Math.min(Math.ceil((units * 512) / (colBlocks * QUADS)), Math.floor(keptRows / (2 * chunk))));
+  const slices = clamp(options.slices ?? Math.min(maxSlices, wanted), 1, maxSlices);
+  let splitK = clamp(options.splitK ?? Math.ceil(wanted / slices), 1, MAX_SPLIT_K);
+  while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK--;
+  // Ranges of whole chunks where they are longer than one; no empty grid slices.
+  let perSlice = Math.max(1, Math.ceil(keptRows / (slices * splitK)));
+  if (perSlice > chunk) perSlice = Math.ceil(perSlice / chunk) * chunk;
+  splitK = Math.max(1, Math.ceil(Math.ceil(keptRows / perSlice) / slices));
+  const transposeA = options.transposeA ?? shape.m >= 8;
+  const constants: StreamConstants = {
+    MR: shape.m,
+    KEEP: keep,
+    GROUP: group,
+    VEC: pattern?.vectorLength ?? 4,
+    DENSE: !pattern,
+    ATRANS: transposeA,
+    QUADS,
+    SLICES: slices,
+    CHUNK: chunk,
+    WG: QUADS * slices,
+  };
+  const columns = 4 * QUADS;
+  return {
+    shader: 'stream',
+    constants,
+    grid: [colBlocks, 1, splitK],
+    stages: keptRows,
+    stagesPerSplit: perSlice,
+    splitK,
+    sharedBytes: ((slices - 1) * QUADS * 4 + 4) * 16,
+    transposed: transposeA ? { rows: windows * group, quads: Math.ceil(shape.m / 4) } : undefined,
+    plan: {
+      variant: 'decode',
+      block: { m: shape.m, n: columns, k: Math.ceil((perSlice * slices * group) / keep) },
+      warp: { m: shape.m, n: columns },
+      thread: { m: shape.m, n: 4 },
+      splitK,
+      stages: 1,
+      threads: constants.WG,
+    },
+    name: `${pattern ? 'spmm-nm-stream' : 'matmul-dense-stream'} ${shape.m}×${columns} (${slices} slices of ${perSlice} kept rows, chunk ${chunk}${transposeA ? ', Aᵀ' : ''}) split-K ${splitK}`,
+  };
+}
+
+function clamp(x: number, low: number, high: number): number {
+  return Math.max(low, Math.min(high, Math.round(x)));
+}

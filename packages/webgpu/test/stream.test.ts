@@ -1,0 +1,171 @@
+import {
+  compareWithReference,
+  type DenseMatrix,
+  type MatmulShape,
+  type NMPattern,
+  randomCompressed,
+  randomDense,
+  referenceDense,
+  referenceSpmm,
+} from '@nmkit/format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KernelOptions, type StreamOptions, streamProblem, streamSpec, type WebGPUBackend } from '../src/index.js';
+import { gpuBackendOrSkip } from './gpu-backend.js';
+
+// The stream kernel (spmm-nm-stream.wgsl, M ≤ 16): every size option forced on ragged shapes, each result checked
+// against the float64 reference; its sizing rule and where it does not run.
+let backend: WebGPUBackend | undefined;
+beforeAll(async () => {
+  backend = await gpuBackendOrSkip();
+});
+afterAll(async () => {
+  await backend?.dispose();
+});
+
+const h100 = {
+  limits: { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 },
+  maxWorkgroupsPerDimension: 65535,
+  maxBindingBytes: 2 ** 31,
+  multiprocessors: 132,
+};
+
+function expectMatches(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string) {
+  const result = compareWithReference(c.data, ref, terms);
+  expect(result.firstMismatch, `${what}: first mismatch (row, col, got, expected, bound)`).toBeUndefined();
+  expect(result.ok).toBe(true);
+}
+
+/** One product under `options` (reset afterwards): the kernel's name. */
+async function run(shape: MatmulShape, pattern: NMPattern | undefined, seed: number, options: KernelOptions = {}) {
+  const a = randomDense(shape.m, shape.k, seed);
+  const sparse = pattern && randomCompressed(shape.k, shape.n, pattern, seed + 1);
+  const dense = pattern ? undefined : randomDense(shape.k, shape.n, seed + 1);
+  const weights = sparse ? await backend!.prepare(sparse) : await backend!.prepareDense(dense!);
+  backend!.kernelOptions = options;
+  try {
+    const c = await backend!.matmul(a, weights);
+    expectMatches(c, sparse ? referenceSpmm(a, sparse) : referenceDense(a, dense!), shape.k, `${shape.m}×${shape.n}×${shape.k} ${JSON.stringify(pattern)} ${JSON.stringify(options)}`);
+    return backend!.lastKernel ?? '';
+  } finally {
+    backend!.kernelOptions = {};
+    weights.dispose();
+  }
+}
+
+describe('stream kernel sizing (no GPU)', () => {
+  it('about 512 invocations per compute unit, ranges of whole chunks, no empty grid slice; Aᵀ from 8 rows of C', () => {
+    const p16 = { keep: 16, group: 32, vectorLength: 32 };
+    const small = streamSpec({ m: 1, n: 4096, k: 4096 }, p16, h100);
+    // 32 column blocks of 128: 66 ranges wanted → 8 slices × 8 splits of 32 kept rows (2048 in all).
+    expect([small.constants.SLICES, small.splitK, small.stagesPerSplit, small.stages, small.grid]).toEqual([8, 8, 32, 2048, [32, 1, 8]]);
+    expect(small.constants.ATRANS).toBe(false);
+    expect(small.name).toBe('spmm-nm-stream 1×128 (8 slices of 32 kept rows, chunk 8) split-K 8');
+    const wide = streamSpec({ m: 16, n: 24576, k: 8192 }, p16, h100);
+    expect([wide.constants.SLICES, wide.splitK, wide.stagesPerSplit, wide.transposed]).toEqual([8, 2, 256, { rows: 8192, quads: 4 }]);
+    expect(wide.plan).toMatchObject({ variant: 'decode', block: { m: 16, n: 128 }, thread: { m: 16, n: 4 }, threads: 256, splitK: 2 });
+    // Few kept rows: ranges of at least two chunks (4:32 at K = 256: 32 kept rows → two ranges of 16).
+    const short = streamSpec({ m: 4, n: 128, k: 256 }, { keep: 4, group: 32, vectorLength: 32 }, h100);
+    expect([short.constants.SLICES * short.splitK, short.stagesPerSplit]).toEqual([2, 16]);
+    // Partials must fit one binding: split-K shrinks.
+    const tight = streamSpec({ m: 16, n: 4096, k: 4096 }, p16, { ...h100, maxBindingBytes: 16 * 4096 * 4 * 3 });
+    expect(tight.splitK).toBeLessThanOrEqual(3);
+    // A device of 64 invocations per workgroup (CPU drivers): two slices at most.
+    expect(streamSpec({ m: 2, n: 512, k: 4096 }, p16, { ...h100, limits: { ...h100.limits, maxThreadsPerBlock: 64 } }).constants.SLICES).toBe(2);
+  });
+
+  it('names why it cannot run: M over 16, N or V not a multiple of 4', () => {
+    const p = { keep: 2, group: 4, vectorLength: 4 };
+    expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256)).toMatch(/M = 17/);
+    expect(streamProblem({ m: 4, n: 66, k: 64 }, p, 256)).toMatch(/N = 66/);
+    expect(streamProblem({ m: 4, n: 64, k: 64 }, { ...p, vectorLength: 6 }, 256)).toMatch(/V = 6/);
+    expect(streamProblem({ m: 4, n: 64, k: 64 }, undefined, 256)).toBeUndefined();
+  });
+});
+
+describe('stream kernel (M ≤ 16)', () => {
+  it.each([
+    ['16:32 V=32, M = 1, default sizes', { m: 1, n: 256, k: 320 }, { keep: 16, group: 32, vectorLength: 32 }, {}],
+    ['4:8 V=4, ragged K, 2 slices, split-K 3, chunk 5', { m: 3, n: 300, k: 203 }, { keep: 4, group: 8, vectorLength: 4 }, { slices: 2, splitK: 3, chunk: 5 }],
+    ['17:64 V=8 (odd keep), Aᵀ, chunk 4', { m: 8, n: 132, k: 300 }, { keep: 17, group: 64, vectorLength: 8 }, { chunk: 4, splitK: 2 }],
+    ['128:256 V=64, M = 13, Aᵀ', { m: 13, n: 200, k: 600 }, { keep: 128, group: 256, vectorLength: 64 }, { slices: 2 }],
+    ['8:32 V=32, M = 16, row-major A, one slice, chunk 16', { m: 16, n: 96, k: 1000 }, { keep: 8, group: 32, vectorLength: 32 }, { transposeA: false, slices: 1, chunk: 16, splitK: 2 }],
+    ['2:4 V=4, M = 5, Aᵀ, chunk 1', { m: 5, n: 64, k: 90 }, { keep: 2, group: 4, vectorLength: 4 }, { transposeA: true, chunk: 1 }],
+  ] as const)('%s', async (_, shape, pattern, stream: StreamOptions) => {
+    if (!backend) return;
+    const kernel = await run(shape, pattern, 61, { stream });
+    expect(kernel).toMatch(new RegExp(`^spmm-nm-stream ${shape.m}×128 `));
+    if (stream.splitK) expect(kernel).toMatch(new RegExp(`split-K ${stream.splitK}$`));
+    expect(kernel.includes('Aᵀ')).toBe(stream.transposeA ?? shape.m >= 8);
+  });
+
+  it.each([
+    [7, 100, 77],
+    [16, 64, 300],
+  ])('dense B at M = %i (the dense baseline streams too)', async (m, n, k) => {
+    if (!backend) return;
+    expect(await run({ m, n, k }, undefined, 71, { stream: { splitK: 2 } })).toMatch(/^matmul-dense-stream /);
+  });
+
+  it('a forced plan runs tiled unless the options ask for the stream kernel; `tiled` turns it off', async () => {
+    if (!backend) return;
+    const shape = { m: 4, n: 128, k: 256 };
+    const pattern = { keep: 8, group: 32, vectorLength: 32 };
+    const weights = await backend.prepare(randomCompressed(shape.k, shape.n, pattern, 81));
+    try {
+      const check = backend.check(shape, pattern);
+      expect(check.ok && check.plan).toMatchObject({ variant: 'decode', thread: { m: 4, n: 4 } });
+      const plan = check.ok ? check.plan : undefined;
+      expect((await backend.describeKernel(shape, weights)).name).toMatch(/^spmm-nm-stream /);
+      expect((await backend.describeKernel(shape, weights, plan)).name).toMatch(/^spmm-nm-decode /);
+      backend.kernelOptions = { decodeKernel: 'stream' };
+      expect((await backend.describeKernel(shape, weights, plan)).name).toMatch(/^spmm-nm-stream /);
+      backend.kernelOptions = { decodeKernel: 'tiled' };
+      expect((await backend.describeKernel(shape, weights)).name).toMatch(/^spmm-nm-decode /);
+      // Where it cannot run: N not a multiple of 4, V not a multiple of 4, M over 16.
+      backend.kernelOptions = {};
+      expect((await backend.describeKernel({ ...shape, n: 126 }, weights)).name).not.toMatch(/stream/);
+      expect((await backend.describeKernel({ ...shape, m: 17 }, weights)).name).not.toMatch(/stream/);
+    } finally {
+      backend.kernelOptions = {};
+      weights.dispose();
+    }
+    const odd = await backend.prepare(randomCompressed(64, 60, { keep: 2, group: 4, vectorLength: 6 }, 82));
+    expect((await backend.describeKernel({ m: 2, n: 60, k: 64 }, odd)).name).not.toMatch(/stream/);
+    odd.dispose();
+  });
+
+  it.each([false, true])('NaN and Inf in A where every weight is pruned never reach C (Aᵀ %s)', async (transposeA) => {
+    if (!backend) return;
+    const shape = { m: 6, n: 8, k: 64 };
+    const pattern = { keep: 4, group: 32, vectorLength: 4 };
+    const sparse = randomCompressed(shape.k, shape.n, pattern, 91);
+    const kept = new Set<number>();
+    const vectors = shape.n / pattern.vectorLength;
+    for (let r = 0; r < sparse.values.length / shape.n; r++) {
+      for (let v = 0; v < vectors; v++) kept.add(Math.floor(r / pattern.keep) * pattern.group + sparse.indices[r * vectors + v]);
+    }
+    const a = randomDense(shape.m, shape.k, 92);
+    const clean = { ...a, data: a.data.slice() };
+    let poisoned = 0;
+    for (let k = 0; k < shape.k; k++) {
+      if (kept.has(k)) continue;
+      poisoned++;
+      for (let m = 0; m < shape.m; m++) {
+        a.data[m * shape.k + k] = m % 2 ? Number.NaN : Number.POSITIVE_INFINITY;
+        clean.data[m * shape.k + k] = 0;
+      }
+    }
+    expect(poisoned).toBeGreaterThan(0);
+    const weights = await backend.prepare(sparse);
+    backend.kernelOptions = { stream: { transposeA } };
+    try {
+      const c = await backend.matmul(a, weights);
+      expect(backend.lastKernel).toMatch(/^spmm-nm-stream /);
+      expect(c.data.every(Number.isFinite)).toBe(true);
+      expectMatches(c, referenceSpmm(clean, sparse), shape.k, 'poisoned A');
+    } finally {
+      backend.kernelOptions = {};
+      weights.dispose();
+    }
+  });
+});
