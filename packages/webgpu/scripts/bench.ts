@@ -234,7 +234,7 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
     out.push({ plan: p, options: { decodeKernel: 'tiled' }, unforced: true });
     const stream = (s: StreamOptions): Candidate => ({ plan: p, options: { decodeKernel: 'stream', stream: s }, unforced: true });
     for (const chunk of [4, 16]) out.push(stream({ chunk }));
-    if (shape.m > 1) out.push(stream({ transposeA: shape.m < 8 }));
+    if (shape.m > 1) out.push(stream({ transposeA: shape.m <= 4 }));
     for (const [slices, splitK] of [
       [4, 1],
       [8, 1],
@@ -243,6 +243,9 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
       [8, 16],
       [8, 32],
       [2, 64],
+      [2, 8],
+      [2, 16],
+      [1, 16],
     ]) out.push(stream({ slices, splitK }));
     return out;
   }
@@ -346,6 +349,7 @@ async function tuneAndTime(
         plan = spec.plan;
         const { SLICES: slices, CHUNK: chunk, ATRANS: transposeA } = spec.constants;
         options = { ...options, decodeKernel: 'stream', stream: { slices, splitK: spec.splitK, chunk, transposeA } };
+        backend.kernelOptions = options;
       }
       if (i === 0) ownKernel = name;
       if (i === 1 && explore) plannerKernel = name;

@@ -4,6 +4,8 @@ import type { GpuContext } from './gpu-context.js';
 /** Pipeline constants of spmm-nm-stream.wgsl (names match its `override` declarations). */
 export interface StreamConstants {
   readonly MR: number;
+  readonly RG: number;
+  readonly RI: number;
   readonly KEEP: number;
   readonly GROUP: number;
   readonly VEC: number;
@@ -23,7 +25,7 @@ export interface StreamOptions {
   readonly splitK?: number;
   /** Kept rows whose weight loads are in flight together (1 to 16). */
   readonly chunk?: number;
-  /** Read A from a transposed copy (one vec4 per 4 rows of C) instead of one scalar per row. */
+  /** Read A from a transposed copy (one vec4 per row group) instead of one scalar per row of C. */
   readonly transposeA?: boolean;
 }
 
@@ -39,14 +41,16 @@ export interface StreamSpec {
   readonly sharedBytes: number;
   /** With ATRANS: the Aᵀ copy's rows (K padded to whole windows) and vec4s per row. */
   readonly transposed?: { readonly rows: number; readonly quads: number };
-  /** The plan reported for it (a decode plan: one M-row block of 4·QUADS columns, M × 4 per invocation). */
+  /** The plan reported for it (a decode plan: one M-row block of 4·QUADS columns, ≤ 4 × 4 per invocation). */
   readonly plan: TilingPlan;
   readonly name: string;
 }
 
-/** Column quads (4 columns) per slice row of a workgroup: 128 columns, a subgroup of 32 reads 512 consecutive bytes. */
+/** Column quads (4 columns) per workgroup: 128 columns (fewer where the device's workgroups are small). */
 const QUADS = 32;
 const MAX_SLICES = 8;
+/** Invocations per workgroup at most (eight workgroups per H100 SM). */
+const MAX_INVOCATIONS = 256;
 const MAX_CHUNK = 16;
 const MAX_SPLIT_K = 64;
 
@@ -59,16 +63,17 @@ export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined
   if (shape.m < 1 || shape.m > DECODE_MAX_M) return `M = ${shape.m} is outside 1–${DECODE_MAX_M}`;
   if (shape.n % 4 !== 0) return `N = ${shape.n} is not a multiple of 4`;
   if (pattern && pattern.vectorLength % 4 !== 0) return `V = ${pattern.vectorLength} is not a multiple of 4`;
-  if (maxInvocations < QUADS) return `the device runs ${maxInvocations} invocations per workgroup, fewer than ${QUADS}`;
+  if (maxInvocations < 16) return `the device runs ${maxInvocations} invocations per workgroup, fewer than 16`;
   return undefined;
 }
 
 /**
- * The stream kernel for a decode-sized problem (check {@link streamProblem} first). It reads each weight once, so
- * what matters is enough loads in flight: by default about 512 invocations per compute unit (each with `chunk`
- * vec4 loads outstanding), made of kept-row ranges (`slices` per workgroup, then grid-z splits), each range at least
- * two chunks long. A is read transposed from 8 rows of C up (one vec4 per 4 rows instead of 4 scalar loads).
- * Partials of grid-z splits must fit one storage binding.
+ * The stream kernel for a decode-sized problem (check {@link streamProblem} first). Rows of C go in groups of 4, one
+ * per invocation (16 rows in 16 accumulators per invocation ran 3–4× slower on the H100, run 43). It reads each weight
+ * once, so what matters is enough loads in flight: by default about 512 invocations per compute unit (each with
+ * `chunk` vec4 loads outstanding), made of kept-row ranges (`slices` per workgroup, then grid-z splits), each range
+ * at least two chunks long. A is read transposed where there is more than one row group. Partials of grid-z splits
+ * must fit one storage binding.
  */
 export function streamSpec(
   shape: MatmulShape,
@@ -80,12 +85,16 @@ export function streamSpec(
   const group = pattern?.group ?? 1;
   const windows = Math.ceil(shape.k / group);
   const keptRows = windows * keep;
-  const colBlocks = Math.ceil(shape.n / 4 / QUADS);
+  const rowGroups = Math.ceil(shape.m / 4);
+  const invocations = Math.min(MAX_INVOCATIONS, context.limits.maxThreadsPerBlock);
+  const quads = Math.min(QUADS, 2 ** Math.floor(Math.log2(invocations / rowGroups)));
+  const colBlocks = Math.ceil(shape.n / 4 / quads);
   const chunk = clamp(options.chunk ?? (context.software ? 4 : 8), 1, MAX_CHUNK);
-  const maxSlices = Math.max(1, Math.min(MAX_SLICES, Math.floor(context.limits.maxThreadsPerBlock / QUADS)));
+  const maxSlices = Math.max(1, Math.min(MAX_SLICES, Math.floor(invocations / (rowGroups * quads))));
   const units = context.multiprocessors ?? context.limits.computeUnits;
   // Ranges wanted: ~512 invocations per compute unit, no range shorter than two chunks.
-  const wanted = Math.max(1, Math.min(Math.ceil((units * 512) / (colBlocks * QUADS)), Math.floor(keptRows / (2 * chunk))));
+  const cells = colBlocks * quads * rowGroups;
+  const wanted = Math.max(1, Math.min(Math.ceil((units * 512) / cells), Math.floor(keptRows / (2 * chunk))));
   const slices = clamp(options.slices ?? Math.min(maxSlices, wanted), 1, maxSlices);
   let splitK = clamp(options.splitK ?? Math.ceil(wanted / slices), 1, MAX_SPLIT_K);
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK--;
@@ -93,20 +102,22 @@ export function streamSpec(
   let perSlice = Math.max(1, Math.ceil(keptRows / (slices * splitK)));
   if (perSlice > chunk) perSlice = Math.ceil(perSlice / chunk) * chunk;
   splitK = Math.max(1, Math.ceil(Math.ceil(keptRows / perSlice) / slices));
-  const transposeA = options.transposeA ?? shape.m >= 8;
+  const transposeA = options.transposeA ?? rowGroups > 1;
   const constants: StreamConstants = {
     MR: shape.m,
+    RG: rowGroups,
+    RI: Math.min(shape.m, 4),
     KEEP: keep,
     GROUP: group,
     VEC: pattern?.vectorLength ?? 4,
     DENSE: !pattern,
     ATRANS: transposeA,
-    QUADS,
+    QUADS: quads,
     SLICES: slices,
     CHUNK: chunk,
-    WG: QUADS * slices,
+    WG: rowGroups * quads * slices,
   };
-  const columns = 4 * QUADS;
+  const columns = 4 * quads;
   return {
     shader: 'stream',
     constants,
@@ -114,18 +125,18 @@ export function streamSpec(
     stages: keptRows,
     stagesPerSplit: perSlice,
     splitK,
-    sharedBytes: ((slices - 1) * QUADS * 4 + 4) * 16,
-    transposed: transposeA ? { rows: windows * group, quads: Math.ceil(shape.m / 4) } : undefined,
+    sharedBytes: ((slices - 1) * rowGroups * quads * 4 + 4) * 16,
+    transposed: transposeA ? { rows: windows * group, quads: rowGroups } : undefined,
     plan: {
       variant: 'decode',
       block: { m: shape.m, n: columns, k: Math.ceil((perSlice * slices * group) / keep) },
       warp: { m: shape.m, n: columns },
-      thread: { m: shape.m, n: 4 },
+      thread: { m: constants.RI, n: 4 },
       splitK,
       stages: 1,
       threads: constants.WG,
     },
-    name: `${pattern ? 'spmm-nm-stream' : 'matmul-dense-stream'} ${shape.m}×${columns} (${slices} slices of ${perSlice} kept rows, chunk ${chunk}${transposeA ? ', Aᵀ' : ''}) split-K ${splitK}`,
+    name: `${pattern ? 'spmm-nm-stream' : 'matmul-dense-stream'} ${shape.m}×${columns} (${rowGroups > 1 ? `${rowGroups} row groups, ` : ''}${slices} slices of ${perSlice} kept rows, chunk ${chunk}${transposeA ? ', Aᵀ' : ''}) split-K ${splitK}`,
   };
 }
 

@@ -1,26 +1,28 @@
 // spmm-nm-stream: decode-time C = A · B (M ≤ 16) that streams the weights once, from global memory straight into
 // registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row: V % 4 == 0, so they share a vector
-// and its indices) and every row of C, so no weight is read twice and none is staged in workgroup memory; a subgroup
-// reads consecutive vec4s of a row. A chunk of CHUNK kept rows has all its weight loads in flight before its FMAs.
-// The kept rows are split into SLICES ranges inside the workgroup (summed here in workgroup memory at the end) and
-// into grid-z ranges (partial C each, summed by split-k-reduce.wgsl).
+// and its indices) and up to 4 rows of C; the RG invocations of the row groups of one column quad are neighbours in
+// the subgroup, so they read each weight in the same load instruction, and no weight is staged in workgroup memory.
+// A chunk of CHUNK kept rows has all its weight loads in flight before its FMAs. The kept rows are split into SLICES
+// ranges inside the workgroup (summed here in workgroup memory at the end) and into grid-z ranges (partial C each,
+// summed by split-k-reduce.wgsl).
 // A comes through the cache: one scalar load per row of C and kept row from row-major A, or (ATRANS) one vec4 per
-// 4 rows of C from Aᵀ, padded with zeros to whole windows and to 4 rows (transpose-a.wgsl writes it first).
+// row group from Aᵀ, padded with zeros to whole windows and to whole row groups (transpose-a.wgsl writes it first).
 // DENSE: B is dense (kept row r is row r of K). Ragged: any M ≤ 16, any K (a kept row in K padding never reads A);
 // N % 4 == 0 (the backend runs the tiled kernel otherwise).
 
 override MR: u32 = 1;        // rows of C (M)
+override RG: u32 = 1;        // row groups: ⌈M / 4⌉ (1 for M ≤ 4)
+override RI: u32 = 1;        // rows of C per invocation: min(M, 4)
 override KEEP: u32 = 1;
 override GROUP: u32 = 1;
 override VEC: u32 = 4;       // vector length, a multiple of 4
 override DENSE: bool = false;
 override ATRANS: bool = false;
-override QUADS: u32 = 32;    // column quads (4 columns) per slice row of the workgroup
+override QUADS: u32 = 32;    // column quads (4 columns) per workgroup
 override SLICES: u32 = 4;    // kept-row ranges per workgroup
 override CHUNK: u32 = 8;     // kept rows whose weight loads are issued together (≤ MAX_CHUNK)
-override WG: u32 = 128;      // QUADS · SLICES
+override WG: u32 = 128;      // RG · QUADS · SLICES
 
-const MAX_ROWS = 16u;
 const MAX_CHUNK = 16u;
 
 struct Params {
@@ -32,12 +34,12 @@ struct Params {
 @group(0) @binding(0) var<storage, read> gA: array<f32>;              // M × K (unused with ATRANS)
 @group(0) @binding(1) var<storage, read> gB: array<vec4<f32>>;        // keptRows × N/4 (dense: K × N/4)
 @group(0) @binding(2) var<storage, read> gSlots: array<u32>;          // bytes [keptRows][vectors], 4 per word
-@group(0) @binding(3) var<storage, read> gAt: array<vec4<f32>>;       // ATRANS: [rows of K, padded][⌈M/4⌉]
+@group(0) @binding(3) var<storage, read> gAt: array<vec4<f32>>;       // ATRANS: [rows of K, padded][RG]
 @group(0) @binding(4) var<storage, read_write> gC: array<vec4<f32>>;  // [grid z][M][N/4]
 @group(0) @binding(5) var<uniform> params: Params;
 
-// Slices 1.. hand 4 rows of their sums at a time to slice 0.
-var<workgroup> sSum: array<vec4<f32>, (SLICES - 1u) * QUADS * 4u + 4u>;
+// Slices 1.. hand their sums (RI rows each) to slice 0.
+var<workgroup> sSum: array<vec4<f32>, (SLICES - 1u) * RG * QUADS * 4u + 4u>;
 
 // The row of K that kept row r of this vector holds (dense: r itself).
 fn rowOf(r: u32, vector: u32) -> u32 {
@@ -48,14 +50,32 @@ fn rowOf(r: u32, vector: u32) -> u32 {
   return (r / KEEP) * GROUP + ((gSlots[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu);
 }
 
+// acc[i] += A[m0 + i][row] · b for the invocation's rows of C.
+fn accumulate(acc: ptr<function, array<vec4<f32>, 4>>, m0: u32, rg: u32, row: u32, b: vec4<f32>) {
+  if (ATRANS) {
+    let a = gAt[row * RG + rg];
+    (*acc)[0] = fma(vec4<f32>(a.x), b, (*acc)[0]);
+    (*acc)[1] = fma(vec4<f32>(a.y), b, (*acc)[1]);
+    (*acc)[2] = fma(vec4<f32>(a.z), b, (*acc)[2]);
+    (*acc)[3] = fma(vec4<f32>(a.w), b, (*acc)[3]);
+  } else if (row < params.k) {
+    for (var i = 0u; i < RI; i++) {
+      if (m0 + i < MR) {
+        (*acc)[i] = fma(vec4<f32>(gA[(m0 + i) * params.k + row]), b, (*acc)[i]);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
-  let lane = lid % QUADS;
-  let slice = lid / QUADS;
+  let rg = lid % RG;
+  let cell = lid % (RG * QUADS);   // (column quad, row group) inside a slice
+  let slice = lid / (RG * QUADS);
   let quads = params.n / 4u;
-  let quad = wg.x * QUADS + lane;
-  let aQuads = (MR + 3u) / 4u;
-  var acc: array<vec4<f32>, MAX_ROWS>;
+  let quad = wg.x * QUADS + cell / RG;
+  let m0 = rg * 4u;
+  var acc: array<vec4<f32>, 4>;
   if (quad < quads) {
     let vector = (quad * 4u) / VEC;
     let first = (wg.z * SLICES + slice) * params.keptPerSlice;
@@ -71,62 +91,36 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
         b[c] = gB[(r0 + c) * quads + quad];
       }
       for (var c = 0u; c < CHUNK; c++) {
-        let row = rowOf(r0 + c, vector);
-        if (ATRANS) {
-          for (var j = 0u; j < aQuads; j++) {
-            let a = gAt[row * aQuads + j];
-            acc[4u * j] = fma(vec4<f32>(a.x), b[c], acc[4u * j]);
-            acc[4u * j + 1u] = fma(vec4<f32>(a.y), b[c], acc[4u * j + 1u]);
-            acc[4u * j + 2u] = fma(vec4<f32>(a.z), b[c], acc[4u * j + 2u]);
-            acc[4u * j + 3u] = fma(vec4<f32>(a.w), b[c], acc[4u * j + 3u]);
-          }
-        } else if (row < params.k) {
-          for (var m = 0u; m < MR; m++) {
-            acc[m] = fma(vec4<f32>(gA[m * params.k + row]), b[c], acc[m]);
-          }
-        }
+        accumulate(&acc, m0, rg, rowOf(r0 + c, vector), b[c]);
       }
       r0 += CHUNK;
     }
     // The rest of the range, one kept row at a time.
     for (var r = r0; r < end; r++) {
-      let b = gB[r * quads + quad];
-      let row = rowOf(r, vector);
-      if (ATRANS) {
-        for (var j = 0u; j < aQuads; j++) {
-          let a = gAt[row * aQuads + j];
-          acc[4u * j] = fma(vec4<f32>(a.x), b, acc[4u * j]);
-          acc[4u * j + 1u] = fma(vec4<f32>(a.y), b, acc[4u * j + 1u]);
-          acc[4u * j + 2u] = fma(vec4<f32>(a.z), b, acc[4u * j + 2u]);
-          acc[4u * j + 3u] = fma(vec4<f32>(a.w), b, acc[4u * j + 3u]);
-        }
-      } else if (row < params.k) {
-        for (var m = 0u; m < MR; m++) {
-          acc[m] = fma(vec4<f32>(gA[m * params.k + row]), b, acc[m]);
-        }
-      }
+      accumulate(&acc, m0, rg, rowOf(r, vector), gB[r * quads + quad]);
     }
   }
-  for (var m0 = 0u; m0 < MR; m0 += 4u) {
+  if (SLICES > 1u) {
     if (slice > 0u) {
-      for (var j = 0u; j < 4u; j++) {
-        sSum[((slice - 1u) * QUADS + lane) * 4u + j] = acc[m0 + j];
+      for (var i = 0u; i < RI; i++) {
+        sSum[((slice - 1u) * RG * QUADS + cell) * 4u + i] = acc[i];
       }
     }
     workgroupBarrier();
     if (slice == 0u) {
       for (var t = 1u; t < SLICES; t++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[m0 + j] += sSum[((t - 1u) * QUADS + lane) * 4u + j];
+        for (var i = 0u; i < RI; i++) {
+          acc[i] += sSum[((t - 1u) * RG * QUADS + cell) * 4u + i];
         }
       }
     }
-    workgroupBarrier();
   }
   if (slice == 0u && quad < quads) {
     let base = wg.z * MR * quads;
-    for (var m = 0u; m < MR; m++) {
-      gC[base + m * quads + quad] = acc[m];
+    for (var i = 0u; i < RI; i++) {
+      if (m0 + i < MR) {
+        gC[base + (m0 + i) * quads + quad] = acc[i];
+      }
     }
   }
 }

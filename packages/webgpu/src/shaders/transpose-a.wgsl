@@ -1,5 +1,6 @@
-// transpose-a: Aᵀ for spmm-nm-stream with ATRANS: row r of K holds A[0..M)[r] as ⌈M/4⌉ vec4s, rows of C past M
-// and rows of K past K (padding up to whole windows) are zeros, so the stream kernel reads Aᵀ without bounds tests.
+// transpose-a: Aᵀ for spmm-nm-stream with ATRANS: row r of K holds A[0..M)[r] as ⌈M/4⌉ vec4s (one per row group),
+// rows of C past M and rows of K past K (padding up to whole windows) are zeros, so the stream kernel reads Aᵀ
+// without bounds tests.
 
 struct Params { m: u32, k: u32, rows: u32, quads: u32 }   // rows: K padded; quads: ⌈M/4⌉
 
