@@ -53,18 +53,23 @@ async function run(shape: MatmulShape, pattern: NMPattern | undefined, seed: num
 }
 
 describe('stream kernel sizing (no GPU)', () => {
-  it('about 512 invocations per compute unit, ranges of whole chunks, no empty grid slice; row groups of 4 and Aᵀ above 4 rows of C', () => {
+  it('about 1024 invocations per compute unit in 16–64 ranges of whole chunks, no empty grid slice; row groups of 4; Aᵀ from 3 rows of C', () => {
     const p16 = { keep: 16, group: 32, vectorLength: 32 };
     const small = streamSpec({ m: 1, n: 4096, k: 4096 }, p16, h100);
-    // 32 column blocks of 128: 66 ranges wanted → 8 slices × 8 splits of 32 kept rows (2048 in all).
+    // 32 column blocks of 128 (1024 invocations): 64 ranges → 8 slices × 8 splits of 32 kept rows (2048 in all).
     expect([small.constants.SLICES, small.splitK, small.stagesPerSplit, small.stages, small.grid]).toEqual([8, 8, 32, 2048, [32, 1, 8]]);
     expect(small.constants.ATRANS).toBe(false);
     expect(small.name).toBe('spmm-nm-stream 1×128 (8 slices of 32 kept rows, chunk 8) split-K 8');
-    // 16 rows: four row groups of 4 per column quad (256 invocations in two slices), A transposed.
+    // 16 rows: four row groups of 4 per column quad (256 invocations in two slices), A transposed; 24576 invocations
+    // per range already, so the fewest ranges (16).
     const wide = streamSpec({ m: 16, n: 24576, k: 8192 }, p16, h100);
-    expect([wide.constants.RG, wide.constants.RI, wide.constants.SLICES, wide.splitK, wide.stagesPerSplit, wide.transposed]).toEqual([4, 4, 2, 2, 1024, { rows: 8192, quads: 4 }]);
-    expect(wide.plan).toMatchObject({ variant: 'decode', block: { m: 16, n: 128 }, thread: { m: 4, n: 4 }, threads: 256, splitK: 2 });
-    expect(wide.name).toBe('spmm-nm-stream 16×128 (4 row groups, 2 slices of 1024 kept rows, chunk 8, Aᵀ) split-K 2');
+    expect([wide.constants.RG, wide.constants.RI, wide.constants.SLICES, wide.splitK, wide.stagesPerSplit, wide.transposed]).toEqual([4, 4, 2, 8, 256, { rows: 8192, quads: 4 }]);
+    expect(wide.plan).toMatchObject({ variant: 'decode', block: { m: 16, n: 128 }, thread: { m: 4, n: 4 }, threads: 256, splitK: 8 });
+    expect(wide.name).toBe('spmm-nm-stream 16×128 (4 row groups, 2 slices of 256 kept rows, chunk 8, Aᵀ) split-K 8');
+    // 4096 invocations per range at M = 16, N = 4096: 32 ranges.
+    const mid = streamSpec({ m: 16, n: 4096, k: 4096 }, p16, h100);
+    expect([mid.constants.SLICES * mid.splitK, mid.stagesPerSplit]).toEqual([32, 64]);
+    expect([1, 2, 3].map((m) => streamSpec({ m, n: 4096, k: 4096 }, p16, h100).constants.ATRANS)).toEqual([false, false, true]);
     // Few kept rows: ranges of at least two chunks (4:32 at K = 256: 32 kept rows → two ranges of 16).
     const short = streamSpec({ m: 4, n: 128, k: 256 }, { keep: 4, group: 32, vectorLength: 32 }, h100);
     expect([short.constants.SLICES * short.splitK, short.stagesPerSplit]).toEqual([2, 16]);
@@ -101,7 +106,7 @@ describe('stream kernel (M ≤ 16)', () => {
     const kernel = await run(shape, pattern, 61, { stream });
     expect(kernel).toMatch(new RegExp(`^spmm-nm-stream ${shape.m}×(128|64) `));
     if (stream.splitK) expect(kernel).toMatch(new RegExp(`split-K ${stream.splitK}$`));
-    expect(kernel.includes('Aᵀ')).toBe(stream.transposeA ?? shape.m > 4);
+    expect(kernel.includes('Aᵀ')).toBe(stream.transposeA ?? shape.m >= 3);
   });
 
   it.each([
