@@ -44,6 +44,7 @@ import {
   type ColumnMap,
   createWebGPUBackend,
   type KernelOptions,
+  STREAM_MAX_M,
   type StreamOptions,
   type WebGPUBackend,
   windowPartKept,
@@ -248,6 +249,13 @@ function exploreCandidates(shape: MatmulShape, pattern: NMPattern | undefined, o
       [1, 16],
     ]) out.push(stream({ slices, splitK }));
     return out;
+  }
+  // Run 46: the stream kernel beyond decode (17–64 rows: up to 16 row groups), forced, against the tiled default.
+  if (shape.m <= STREAM_MAX_M && shape.n % 4 === 0) {
+    const stream = (s: StreamOptions): Candidate => ({ plan: p, options: { decodeKernel: 'stream', stream: s } });
+    for (const splitK of [1, 2, 4, 8, 16]) out.push(stream({ splitK }));
+    for (const chunk of [4, 16]) out.push(stream({ chunk, splitK: 4 }));
+    out.push(stream({ splitK: 4, transposeA: false }));
   }
   if (pattern && windowPartKept(pattern)) {
     // Runs 29–30: long windows in parts (the default: windowPartKept rows per stage in 8×4 invocation tiles) against

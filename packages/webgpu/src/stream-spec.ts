@@ -56,16 +56,20 @@ const MAX_SPLIT_K = 64;
 const MIN_RANGES = 16;
 const MAX_RANGES = 64;
 
+/** Most rows of C the stream kernel takes (16 row groups of 4); the backend's default uses it to {@link DECODE_MAX_M}. */
+export const STREAM_MAX_M = 64;
+
 /**
- * Why the stream kernel cannot run a problem, or `undefined` when it can: M ≤ 16 ({@link DECODE_MAX_M}), N a
- * multiple of 4 (whole vec4s per row) and, for N:M weights, V a multiple of 4 (an invocation's 4 columns share one
- * vector).
+ * Why the stream kernel cannot run a problem, or `undefined` when it can: M ≤ `maxM` (default {@link DECODE_MAX_M},
+ * at most {@link STREAM_MAX_M}), N a multiple of 4 (whole vec4s per row) and, for N:M weights, V a multiple of 4 (an
+ * invocation's 4 columns share one vector).
  */
-export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined, maxInvocations: number): string | undefined {
-  if (shape.m < 1 || shape.m > DECODE_MAX_M) return `M = ${shape.m} is outside 1–${DECODE_MAX_M}`;
+export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined, maxInvocations: number, maxM = DECODE_MAX_M): string | undefined {
+  const rows = Math.min(maxM, STREAM_MAX_M);
+  if (shape.m < 1 || shape.m > rows) return `M = ${shape.m} is outside 1–${rows}`;
   if (shape.n % 4 !== 0) return `N = ${shape.n} is not a multiple of 4`;
   if (pattern && pattern.vectorLength % 4 !== 0) return `V = ${pattern.vectorLength} is not a multiple of 4`;
-  if (maxInvocations < 16) return `the device runs ${maxInvocations} invocations per workgroup, fewer than 16`;
+  if (maxInvocations < 4 * Math.ceil(shape.m / 4)) return `the device runs ${maxInvocations} invocations per workgroup, fewer than the ${Math.ceil(shape.m / 4)} row groups × 4 columns`;
   return undefined;
 }
 

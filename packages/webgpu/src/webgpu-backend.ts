@@ -39,7 +39,7 @@ import {
   wantsUnion,
 } from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
-import { type StreamSpec, streamProblem, streamSpec } from './stream-spec.js';
+import { STREAM_MAX_M, type StreamSpec, streamProblem, streamSpec } from './stream-spec.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
@@ -329,12 +329,12 @@ export class WebGPUBackend implements NMBackend {
 
   /**
    * The stream kernel where it runs the problem: M ≤ 16 with N and V multiples of 4, unless the kernel options ask
-   * for the tiled decode kernel; a forced plan runs it only when they ask for `stream`.
+   * for the tiled decode kernel; a forced plan runs it only when they ask for `stream` (then up to M = 64).
    */
   private streamFor(context: GpuContext, shape: MatmulShape, pattern: NMPattern | undefined, forced: TilingPlan | undefined): StreamSpec | undefined {
     const choice = this.kernelOptions.decodeKernel;
     if (choice === 'tiled' || (forced && choice !== 'stream')) return undefined;
-    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock)) return undefined;
+    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock, forced ? STREAM_MAX_M : undefined)) return undefined;
     const spec = streamSpec(shape, pattern, context, this.kernelOptions.stream);
     return spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension) ? spec : undefined;
   }

@@ -86,7 +86,9 @@ describe('stream kernel sizing (no GPU)', () => {
 
   it('names why it cannot run: M over 16, N or V not a multiple of 4', () => {
     const p = { keep: 2, group: 4, vectorLength: 4 };
-    expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256)).toMatch(/M = 17/);
+    expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256)).toMatch(/M = 17 is outside 1–16/);
+    expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256, 64)).toBeUndefined();
+    expect(streamProblem({ m: 65, n: 64, k: 64 }, p, 256, 1000)).toMatch(/M = 65 is outside 1–64/);
     expect(streamProblem({ m: 4, n: 66, k: 64 }, p, 256)).toMatch(/N = 66/);
     expect(streamProblem({ m: 4, n: 64, k: 64 }, { ...p, vectorLength: 6 }, 256)).toMatch(/V = 6/);
     expect(streamProblem({ m: 4, n: 64, k: 64 }, undefined, 256)).toBeUndefined();
@@ -143,6 +145,29 @@ describe('stream kernel (M ≤ 16)', () => {
     const odd = await backend.prepare(randomCompressed(64, 60, { keep: 2, group: 4, vectorLength: 6 }, 82));
     expect((await backend.describeKernel({ m: 2, n: 60, k: 64 }, odd)).name).not.toMatch(/stream/);
     odd.dispose();
+  });
+
+  it.each([
+    [37, { transposeA: true, splitK: 2 }],
+    [64, { transposeA: false }],
+  ] as const)('up to 64 rows of C (%i) as a forced kernel: row groups of 4 beyond decode', async (m, stream) => {
+    if (!backend) return;
+    const shape = { m, n: 72, k: 200 };
+    const pattern = { keep: 8, group: 32, vectorLength: 8 };
+    const a = randomDense(shape.m, shape.k, 95);
+    const sparse = randomCompressed(shape.k, shape.n, pattern, 96);
+    const weights = await backend.prepare(sparse);
+    const check = backend.check(shape, pattern);
+    if (!check.ok) throw new Error(check.reason);
+    backend.kernelOptions = { decodeKernel: 'stream', stream };
+    try {
+      const c = await backend.matmul(a, weights, { plan: check.plan });
+      expect(backend.lastKernel).toMatch(new RegExp(`^spmm-nm-stream ${m}×\\d+ \\(${Math.ceil(m / 4)} row groups`));
+      expectMatches(c, referenceSpmm(a, sparse), shape.k, `forced stream M = ${m}`);
+    } finally {
+      backend.kernelOptions = {};
+      weights.dispose();
+    }
   });
 
   it.each([false, true])('NaN and Inf in A where every weight is pruned never reach C (Aᵀ %s)', async (transposeA) => {
