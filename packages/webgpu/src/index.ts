@@ -29,7 +29,15 @@ export {
   wantsUnion,
   workgroupsPerUnit,
 } from './kernel-spec.js';
-export { STREAM_MAX_M, type StreamConstants, type StreamOptions, type StreamSpec, streamProblem, streamSpec } from './stream-spec.js';
+export {
+  STREAM_MAX_M,
+  type StreamConstants,
+  type StreamOptions,
+  type StreamSpec,
+  streamDefaultRows,
+  streamProblem,
+  streamSpec,
+} from './stream-spec.js';
 export { buildUnionRows, type StageRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
 export { type AcquireOptions, acquireGpu, type GpuContext, knownComputeUnits, NoGpuError, releaseNodeGpu } from './gpu-context.js';

@@ -39,7 +39,7 @@ import {
   wantsUnion,
 } from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
-import { STREAM_MAX_M, type StreamSpec, streamProblem, streamSpec } from './stream-spec.js';
+import { STREAM_MAX_M, type StreamSpec, streamDefaultRows, streamProblem, streamSpec } from './stream-spec.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
@@ -123,10 +123,12 @@ export class WebGPUBackend implements NMBackend {
       vectorLengths: 'any',
       fastPaths:
         'tiled kernels for every pattern and V (one index per 4 columns when V % 4 == 0, per column otherwise); ' +
-        'union-row staging at ≤ 25 % density, and for long windows cut into parts, when V % 4 == 0; decode tiles for M ≤ 16; split-K for small M',
+        'union-row staging at ≤ 25 % density, and for long windows cut into parts, when V % 4 == 0; a stream kernel ' +
+        '(weights read once, straight into registers) for M ≤ 16 (to 24–64 by density) when N and V are multiples of 4, ' +
+        'decode tiles otherwise; split-K for small M',
       limits: { maxBufferBytes: context.maxBindingBytes, maxDimension: context.maxWorkgroupsPerDimension * 16 },
       timing: context.timestamps ? 'device' : 'host',
-      denseBaseline: 'dense WGSL tiled matmul (the N:M tiled kernel with every row kept)',
+      denseBaseline: 'dense WGSL matmul (the N:M kernels with every row kept: tiled, streamed at M ≤ 64)',
     };
   }
 
@@ -328,13 +330,14 @@ export class WebGPUBackend implements NMBackend {
   }
 
   /**
-   * The stream kernel where it runs the problem: M ≤ 16 with N and V multiples of 4, unless the kernel options ask
-   * for the tiled decode kernel; a forced plan runs it only when they ask for `stream` (then up to M = 64).
+   * The stream kernel where it runs the problem by default (N and V multiples of 4, M up to {@link streamDefaultRows}:
+   * 16–64), unless the kernel options ask for the tiled kernel; a forced plan runs it only when they ask for `stream`
+   * (then up to M = 64).
    */
   private streamFor(context: GpuContext, shape: MatmulShape, pattern: NMPattern | undefined, forced: TilingPlan | undefined): StreamSpec | undefined {
     const choice = this.kernelOptions.decodeKernel;
     if (choice === 'tiled' || (forced && choice !== 'stream')) return undefined;
-    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock, forced ? STREAM_MAX_M : undefined)) return undefined;
+    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock, forced ? STREAM_MAX_M : streamDefaultRows(pattern))) return undefined;
     const spec = streamSpec(shape, pattern, context, this.kernelOptions.stream);
     return spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension) ? spec : undefined;
   }

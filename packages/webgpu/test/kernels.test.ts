@@ -154,8 +154,12 @@ describe('backendPlan: the defaults measured on the H100', () => {
     const p12 = plan(small, { keep: 12, group: 32, vectorLength: 32 });
     expect(p16.splitK * 2).toBe(p12.splitK);
   });
-  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations); 4:32 64×128×64 in 8×4 tiles (256 invocations)', () => {
+  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations; 64×128 at M ≤ 64); 4:32 64×128×64 in 8×4 tiles (256 invocations)', () => {
     expect(plan(big, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128 }, thread: { m: 8, n: 4 }, threads: 512 });
+    for (const m of [24, 64]) {
+      expect(plan({ m, n: 24576, k: 8192 }, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128 }, thread: { m: 8, n: 4 }, threads: 256 });
+    }
+    expect(plan({ m: 65, n: 4096, k: 4096 }, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128 }, threads: 512 });
     expect(plan(big, { keep: 4, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256 });
   });
   it('2:4 V=1 (per-column slots): 64×128 tiles, 16-row stages', () => {
