@@ -60,13 +60,14 @@ const MAX_RANGES = 64;
 export const STREAM_MAX_M = 64;
 
 /**
- * Rows of C up to which the backend runs the stream kernel by default (run 46, H100, against the best tiled kernel
- * timed): dense B up to 64 (1.24–2.81× faster at M = 24–64); N:M at ≤ 1/4 density up to 32 (8:32 and 4:32 at M = 32:
- * 1.34× and 1.13×; at 48–64 a tie or slower), denser N:M up to 24 (16:32 at M = 24: 1.46×; at 32: 0.92×).
+ * Rows of C up to which the backend runs the stream kernel by default (runs 46–47, H100, against the best tiled kernel
+ * timed at M = 24–64): dense B and N:M below 1/2 density up to 64 (dense 1.2–2.8× faster; 12:32 1.1–1.8×; 8:32 and
+ * 4:32 1.1–1.5× to M = 48, a tie at 64), N:M at 1/2 density and above up to 24 (16:32 at M = 24: 1.1–1.5×; at 32 to
+ * 64: 0.6–1.2×, the tiled kernel ahead from M = 32 at N = 4096).
  */
 export function streamDefaultRows(pattern: NMPattern | undefined): number {
   if (!pattern) return STREAM_MAX_M;
-  return pattern.keep * 4 <= pattern.group ? 32 : 24;
+  return pattern.keep * 2 >= pattern.group ? 24 : STREAM_MAX_M;
 }
 
 /**
@@ -110,9 +111,10 @@ export function streamSpec(
   // Kept-row ranges (slices × splits): ~1024 invocations per compute unit, 16 to 64 ranges, none shorter than two
   // chunks (run 44, H100: within 6 % of the fastest of 12–16 sizes timed for 28 problems, M 1–16, N 4096–24576).
   const cells = colBlocks * quads * rowGroups;
-  // Beyond 16 rows fewer ranges at least (each range's partial C is M rows): 256 / M (run 46).
+  // Beyond 16 rows fewer ranges (each range's partial C is M rows): at least 256 / M, at most 16 (runs 46–47).
   const minRanges = Math.min(MIN_RANGES, Math.max(1, Math.floor(256 / shape.m)));
-  const byFill = Math.min(MAX_RANGES, Math.max(minRanges, Math.ceil((units * 1024) / cells)));
+  const maxRanges = shape.m > DECODE_MAX_M ? MIN_RANGES : MAX_RANGES;
+  const byFill = Math.min(maxRanges, Math.max(minRanges, Math.ceil((units * 1024) / cells)));
   const wanted = Math.max(1, Math.min(byFill, Math.floor(keptRows / (2 * chunk))));
   const slices = clamp(options.slices ?? Math.min(maxSlices, wanted), 1, maxSlices);
   let splitK = clamp(options.splitK ?? Math.ceil(wanted / slices), 1, MAX_SPLIT_K);
