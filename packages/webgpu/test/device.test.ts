@@ -172,7 +172,7 @@ describe('device behaviour', () => {
   it('time() reports per-run samples from the device clock when the adapter has timestamp queries', async () => {
     if (!backend) return;
     const weights = await backend.prepare(randomCompressed(128, 128, { keep: 8, group: 32, vectorLength: 32 }, 7));
-    const timing = await backend.time(randomDense(64, 128, 8), weights, { warmup: 1, repeats: 4 });
+    const timing = await backend.time(randomDense(80, 128, 8), weights, { warmup: 1, repeats: 4 });
     weights.dispose();
     expect(timing.samplesMs).toHaveLength(4);
     expect(timing.clock).toBe(backend.capabilities.timing);
