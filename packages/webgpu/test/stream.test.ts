@@ -73,6 +73,8 @@ describe('stream kernel sizing (no GPU)', () => {
     // Few kept rows: ranges of at least two chunks (4:32 at K = 256: 32 kept rows → two ranges of 16).
     const short = streamSpec({ m: 4, n: 128, k: 256 }, { keep: 4, group: 32, vectorLength: 32 }, h100);
     expect([short.constants.SLICES * short.splitK, short.stagesPerSplit]).toEqual([2, 16]);
+    // Aᵀ must fit one binding too: else A is read row-major.
+    expect(streamSpec({ m: 16, n: 64, k: 1 << 20 }, p16, { ...h100, maxBindingBytes: (1 << 26) - 4 }, { transposeA: true }).constants.ATRANS).toBe(false);
     // Partials must fit one binding: split-K shrinks.
     const tight = streamSpec({ m: 16, n: 4096, k: 4096 }, p16, { ...h100, maxBindingBytes: 16 * 4096 * 4 * 3 });
     expect(tight.splitK).toBeLessThanOrEqual(3);
