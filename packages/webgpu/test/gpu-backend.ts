@@ -1,4 +1,6 @@
+import { compareWithReference, type DenseMatrix, type referenceSpmm } from '@nmkit/format';
 import { isBackendRequired } from '@nmkit/format/conformance';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
 
 /**
@@ -11,4 +13,23 @@ export async function gpuBackendOrSkip(): Promise<WebGPUBackend | undefined> {
   if (isBackendRequired('webgpu')) throw new Error(`webgpu is required but unavailable: ${result.reason}`);
   console.warn(`[webgpu tests] skipped: ${result.reason}`);
   return undefined;
+}
+
+/** Checks C against the float64 reference within the format's error bound; a failure names the first mismatch. */
+export function expectClose(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string): void {
+  const result = compareWithReference(c.data, ref, terms);
+  expect(result.firstMismatch, `${what}: first mismatch (row, col, got, expected, bound)`).toBeUndefined();
+  expect(result.ok).toBe(true);
+}
+
+/** Registers this file's backend ({@link gpuBackendOrSkip} before its tests, disposed after them); call the getter inside a test. */
+export function gpuBackendPerFile(): () => WebGPUBackend | undefined {
+  let backend: WebGPUBackend | undefined;
+  beforeAll(async () => {
+    backend = await gpuBackendOrSkip();
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+  });
+  return () => backend;
 }

@@ -1,8 +1,6 @@
 import {
   candidatePlans,
   planTiling,
-  compareWithReference,
-  type DenseMatrix,
   type MatmulShape,
   type NMPattern,
   randomCompressed,
@@ -29,7 +27,7 @@ import {
   type WebGPUBackend,
   workgroupsPerUnit,
 } from '../src/index.js';
-import { gpuBackendOrSkip } from './gpu-backend.js';
+import { expectClose, gpuBackendOrSkip } from './gpu-backend.js';
 
 // Every kernel variant, forced through explicit plans, on ragged shapes: each result is checked against the
 // float64 reference. The conformance suite only sees the planner's choices; this sees every branch.
@@ -42,12 +40,6 @@ afterAll(async () => {
 });
 
 const limits = () => ({ maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 256, subgroupSize: 8, computeUnits: 16 });
-
-function expectClose(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string) {
-  const result = compareWithReference(c.data, ref, terms);
-  expect(result.firstMismatch, `${what}: first mismatch (row, col, got, expected, bound)`).toBeUndefined();
-  expect(result.ok).toBe(true);
-}
 
 /** Runs one product (with `options` as the backend's kernel options, reset afterwards) and returns the kernel's name. */
 async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan | undefined, seed: number, options: KernelOptions = {}) {

@@ -1,26 +1,11 @@
-import {
-  compareWithReference,
-  type DenseMatrix,
-  type MatmulShape,
-  type NMPattern,
-  randomCompressed,
-  randomDense,
-  referenceDense,
-  referenceSpmm,
-} from '@nmkit/format';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KernelOptions, type StreamOptions, streamDefaultRows, streamProblem, streamSpec, type WebGPUBackend } from '../src/index.js';
-import { gpuBackendOrSkip } from './gpu-backend.js';
+import { type MatmulShape, type NMPattern, randomCompressed, randomDense, referenceDense, referenceSpmm } from '@nmkit/format';
+import { describe, expect, it } from 'vitest';
+import { type KernelOptions, type StreamOptions, streamDefaultRows, streamProblem, streamSpec } from '../src/index.js';
+import { expectClose, gpuBackendPerFile } from './gpu-backend.js';
 
 // The stream kernel (spmm-nm-stream.wgsl, M ≤ 16): every size option forced on ragged shapes, each result checked
 // against the float64 reference; its sizing rule and where it does not run.
-let backend: WebGPUBackend | undefined;
-beforeAll(async () => {
-  backend = await gpuBackendOrSkip();
-});
-afterAll(async () => {
-  await backend?.dispose();
-});
+const gpu = gpuBackendPerFile();
 
 const h100 = {
   limits: { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 },
@@ -29,25 +14,20 @@ const h100 = {
   multiprocessors: 132,
 };
 
-function expectMatches(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string) {
-  const result = compareWithReference(c.data, ref, terms);
-  expect(result.firstMismatch, `${what}: first mismatch (row, col, got, expected, bound)`).toBeUndefined();
-  expect(result.ok).toBe(true);
-}
-
 /** One product under `options` (reset afterwards): the kernel's name. */
 async function run(shape: MatmulShape, pattern: NMPattern | undefined, seed: number, options: KernelOptions = {}) {
+  const backend = gpu()!;
   const a = randomDense(shape.m, shape.k, seed);
   const sparse = pattern && randomCompressed(shape.k, shape.n, pattern, seed + 1);
   const dense = pattern ? undefined : randomDense(shape.k, shape.n, seed + 1);
-  const weights = sparse ? await backend!.prepare(sparse) : await backend!.prepareDense(dense!);
-  backend!.kernelOptions = options;
+  const weights = sparse ? await backend.prepare(sparse) : await backend.prepareDense(dense!);
+  backend.kernelOptions = options;
   try {
-    const c = await backend!.matmul(a, weights);
-    expectMatches(c, sparse ? referenceSpmm(a, sparse) : referenceDense(a, dense!), shape.k, `${shape.m}×${shape.n}×${shape.k} ${JSON.stringify(pattern)} ${JSON.stringify(options)}`);
-    return backend!.lastKernel ?? '';
+    const c = await backend.matmul(a, weights);
+    expectClose(c, sparse ? referenceSpmm(a, sparse) : referenceDense(a, dense!), shape.k, `${shape.m}×${shape.n}×${shape.k} ${JSON.stringify(pattern)} ${JSON.stringify(options)}`);
+    return backend.lastKernel ?? '';
   } finally {
-    backend!.kernelOptions = {};
+    backend.kernelOptions = {};
     weights.dispose();
   }
 }
@@ -114,6 +94,7 @@ describe('stream kernel (M ≤ 16)', () => {
     ['8:32 V=32, M = 16, row-major A, one slice, chunk 16', { m: 16, n: 96, k: 1000 }, { keep: 8, group: 32, vectorLength: 32 }, { transposeA: false, slices: 1, chunk: 16, splitK: 2 }],
     ['2:4 V=4, M = 5, Aᵀ, chunk 1', { m: 5, n: 64, k: 90 }, { keep: 2, group: 4, vectorLength: 4 }, { transposeA: true, chunk: 1 }],
   ] as const)('%s', async (_, shape, pattern, stream: StreamOptions) => {
+    const backend = gpu();
     if (!backend) return;
     const kernel = await run(shape, pattern, 61, { stream });
     expect(kernel).toMatch(new RegExp(`^spmm-nm-stream ${shape.m}×(128|64) `));
@@ -125,11 +106,13 @@ describe('stream kernel (M ≤ 16)', () => {
     [7, 100, 77],
     [16, 64, 300],
   ])('dense B at M = %i (the dense baseline streams too)', async (m, n, k) => {
+    const backend = gpu();
     if (!backend) return;
     expect(await run({ m, n, k }, undefined, 71, { stream: { splitK: 2 } })).toMatch(/^matmul-dense-stream /);
   });
 
   it('a forced plan runs tiled unless the options ask for the stream kernel; `tiled` turns it off', async () => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 4, n: 128, k: 256 };
     const pattern = { keep: 8, group: 32, vectorLength: 32 };
@@ -162,6 +145,7 @@ describe('stream kernel (M ≤ 16)', () => {
     [37, { transposeA: true, splitK: 2 }],
     [64, { transposeA: false }],
   ] as const)('up to 64 rows of C (%i) as a forced kernel: row groups of 4 beyond decode', async (m, stream) => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m, n: 72, k: 200 };
     const pattern = { keep: 8, group: 32, vectorLength: 8 };
@@ -174,7 +158,7 @@ describe('stream kernel (M ≤ 16)', () => {
     try {
       const c = await backend.matmul(a, weights, { plan: check.plan });
       expect(backend.lastKernel).toMatch(new RegExp(`^spmm-nm-stream ${m}×\\d+ \\(${Math.ceil(m / 4)} row groups`));
-      expectMatches(c, referenceSpmm(a, sparse), shape.k, `forced stream M = ${m}`);
+      expectClose(c, referenceSpmm(a, sparse), shape.k, `forced stream M = ${m}`);
     } finally {
       backend.kernelOptions = {};
       weights.dispose();
@@ -182,6 +166,7 @@ describe('stream kernel (M ≤ 16)', () => {
   });
 
   it.each([false, true])('NaN and Inf in A where every weight is pruned never reach C (Aᵀ %s)', async (transposeA) => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 6, n: 8, k: 64 };
     const pattern = { keep: 4, group: 32, vectorLength: 4 };
@@ -209,7 +194,7 @@ describe('stream kernel (M ≤ 16)', () => {
       const c = await backend.matmul(a, weights);
       expect(backend.lastKernel).toMatch(/^spmm-nm-stream /);
       expect(c.data.every(Number.isFinite)).toBe(true);
-      expectMatches(c, referenceSpmm(clean, sparse), shape.k, 'poisoned A');
+      expectClose(c, referenceSpmm(clean, sparse), shape.k, 'poisoned A');
     } finally {
       backend.kernelOptions = {};
       weights.dispose();
