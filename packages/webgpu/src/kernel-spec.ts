@@ -90,9 +90,10 @@ export interface KernelOptions {
    */
   readonly tail?: false | { readonly rows: number; readonly splits: number };
   /**
-   * The kernel for M ≤ 16 where the stream kernel can run it (N % 4 == 0, V % 4 == 0; spmm-nm-stream.wgsl): `stream`
-   * or `tiled` (the decode tile of spmm-nm-tiled.wgsl, the only decode kernel before). Default: `stream` for the
-   * backend's own plans; a forced plan runs tiled unless this says `stream`.
+   * The kernel for small M where the stream kernel can run it (N % 4 == 0, V % 4 == 0; spmm-nm-stream.wgsl): `stream`
+   * (up to 64 rows of C) or `tiled` (spmm-nm-tiled.wgsl). Default: `stream` up to `streamDefaultRows` (16–64 by
+   * density) for the backend's own plans and for the plan `check()` reports; any other forced plan runs tiled unless
+   * this says `stream`.
    */
   readonly decodeKernel?: 'stream' | 'tiled';
   /** Sizes of the stream kernel (default: sized to the device, see `streamSpec`). */
@@ -597,11 +598,8 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
       splitK = Math.max(1, Math.floor(splitK / 2));
     } else if (wide && plan.variant === 'high-sparsity' && pattern.keep * 4 === pattern.group && !perColumn) {
       // At most 64 rows of C: 64×128 tiles, not half-empty 128-row ones (run 46, 8:32 at M = 24–64: 1.3–1.7×
-      // faster, e.g. 64×24576×8192 0.355 against 0.588 ms).
-      if (rowsM !== undefined && rowsM <= 64) {
-        m = 64;
-        splitK = Math.max(1, Math.floor(splitK / 2));
-      }
+      // faster, e.g. 64×24576×8192 0.355 against 0.588 ms). One row block either way: the same K slices.
+      if (rowsM !== undefined && rowsM <= 64) m = 64;
       thread = { m: 8, n: 4 };
       threads = (m / thread.m) * (n / thread.n);
     }

@@ -46,7 +46,7 @@ export interface StreamSpec {
   readonly name: string;
 }
 
-/** Column quads (4 columns) per workgroup: 128 columns (fewer where the device's workgroups are small). */
+/** Column quads (4 columns) per workgroup: 128 columns; fewer where row groups × quads would pass 256 invocations (64 columns from 33 rows of C) or the device's workgroups are small. */
 const QUADS = 32;
 const MAX_SLICES = 8;
 /** Invocations per workgroup at most (eight workgroups per H100 SM). */
@@ -89,7 +89,8 @@ export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined
  * per invocation (16 rows in 16 accumulators per invocation ran 3–4× slower on the H100, run 43). It reads each weight
  * once, so what matters is enough loads in flight: about 1024 invocations per compute unit (each with `chunk` vec4
  * loads outstanding), made of 16 to 64 kept-row ranges (`slices` per workgroup, then grid-z splits), each at least two
- * chunks long. A is read transposed from 3 rows of C up. Partials of grid-z splits must fit one storage binding.
+ * chunks long. A is read transposed from 3 rows of C up. Partials of grid-z splits and the Aᵀ copy must fit one
+ * storage binding (else fewer splits, and A read row-major).
  */
 export function streamSpec(
   shape: MatmulShape,

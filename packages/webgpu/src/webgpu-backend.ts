@@ -330,16 +330,18 @@ export class WebGPUBackend implements NMBackend {
   }
 
   /**
-   * The stream kernel where it runs the problem by default (N and V multiples of 4, M up to {@link streamDefaultRows}:
-   * 16–64), unless the kernel options ask for the tiled kernel; a forced plan runs it only when they ask for `stream`
-   * (then up to M = 64).
+   * The stream kernel where it runs the problem: N and V multiples of 4 and M up to {@link streamDefaultRows} (16–64),
+   * or up to 64 when the kernel options ask for `stream`; never when they ask for `tiled`. A forced plan runs it when
+   * the options ask for `stream` or when it is the plan `check()` reports for it (so that plan runs what it says).
    */
   private streamFor(context: GpuContext, shape: MatmulShape, pattern: NMPattern | undefined, forced: TilingPlan | undefined): StreamSpec | undefined {
     const choice = this.kernelOptions.decodeKernel;
-    if (choice === 'tiled' || (forced && choice !== 'stream')) return undefined;
-    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock, forced ? STREAM_MAX_M : streamDefaultRows(pattern))) return undefined;
+    if (choice === 'tiled') return undefined;
+    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock, choice === 'stream' ? STREAM_MAX_M : streamDefaultRows(pattern))) return undefined;
     const spec = streamSpec(shape, pattern, context, this.kernelOptions.stream);
-    return spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension) ? spec : undefined;
+    if (!spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension)) return undefined;
+    if (forced && choice !== 'stream' && !samePlan(forced, spec.plan)) return undefined;
+    return spec;
   }
 
   /** Picks the kernel for a problem and the buffers holding its weights. */
@@ -449,6 +451,12 @@ export class WebGPUBackend implements NMBackend {
     }
     return { spec, plan, main: { pipeline, bindGroup }, reduce, pre, c, temporaries };
   }
+}
+
+/** Whether two plans are the same in every field. */
+function samePlan(a: TilingPlan, b: TilingPlan): boolean {
+  const key = (p: TilingPlan) => [p.variant, p.block.m, p.block.n, p.block.k, p.warp.m, p.warp.n, p.thread.m, p.thread.n, p.splitK, p.stages, p.threads].join();
+  return key(a) === key(b);
 }
 
 /** No wave tail: a first tail row block past every grid row (see spmm-nm-tiled.wgsl). */

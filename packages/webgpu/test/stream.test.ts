@@ -1,9 +1,9 @@
-import { type MatmulShape, type NMPattern, randomCompressed, randomDense, referenceDense, referenceSpmm } from '@nmkit/format';
+import { candidatePlans, type MatmulShape, type NMPattern, randomCompressed, randomDense, referenceDense, referenceSpmm } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
 import { type KernelOptions, type StreamOptions, streamDefaultRows, streamProblem, streamSpec } from '../src/index.js';
 import { expectClose, gpuBackendPerFile } from './gpu-backend.js';
 
-// The stream kernel (spmm-nm-stream.wgsl, M ≤ 16): every size option forced on ragged shapes, each result checked
+// The stream kernel (spmm-nm-stream.wgsl, M ≤ 64): every size option forced on ragged shapes, each result checked
 // against the float64 reference; its sizing rule and where it does not run.
 const gpu = gpuBackendPerFile();
 
@@ -85,7 +85,7 @@ describe('stream kernel sizing (no GPU)', () => {
   });
 });
 
-describe('stream kernel (M ≤ 16)', () => {
+describe('stream kernel (M ≤ 64)', () => {
   it.each([
     ['16:32 V=32, M = 1, default sizes', { m: 1, n: 256, k: 320 }, { keep: 16, group: 32, vectorLength: 32 }, {}],
     ['4:8 V=4, ragged K, 2 slices, split-K 3, chunk 5', { m: 3, n: 300, k: 203 }, { keep: 4, group: 8, vectorLength: 4 }, { slices: 2, splitK: 3, chunk: 5 }],
@@ -111,22 +111,26 @@ describe('stream kernel (M ≤ 16)', () => {
     expect(await run({ m, n, k }, undefined, 71, { stream: { splitK: 2 } })).toMatch(/^matmul-dense-stream /);
   });
 
-  it('a forced plan runs tiled unless the options ask for the stream kernel; `tiled` turns it off', async () => {
+  it('a forced plan runs tiled unless it is the plan check() reports or the options ask for the stream kernel; `tiled` turns it off', async () => {
     const backend = gpu();
     if (!backend) return;
     const shape = { m: 4, n: 128, k: 256 };
     const pattern = { keep: 8, group: 32, vectorLength: 32 };
     const weights = await backend.prepare(randomCompressed(shape.k, shape.n, pattern, 81));
     try {
+      // check() reports the stream kernel's plan, and that plan forced runs it; the planner's decode plan runs tiled.
       const check = backend.check(shape, pattern);
       expect(check.ok && check.plan).toMatchObject({ variant: 'decode', thread: { m: 4, n: 4 } });
-      const plan = check.ok ? check.plan : undefined;
+      const reported = check.ok ? check.plan : undefined;
+      const tiled = candidatePlans(shape, pattern, backend.plannerLimits)[0];
       expect((await backend.describeKernel(shape, weights)).name).toMatch(/^spmm-nm-stream /);
-      expect((await backend.describeKernel(shape, weights, plan)).name).toMatch(/^spmm-nm-decode /);
+      expect((await backend.describeKernel(shape, weights, reported)).name).toMatch(/^spmm-nm-stream /);
+      expect((await backend.describeKernel(shape, weights, tiled)).name).toMatch(/^spmm-nm-decode /);
       backend.kernelOptions = { decodeKernel: 'stream' };
-      expect((await backend.describeKernel(shape, weights, plan)).name).toMatch(/^spmm-nm-stream /);
+      expect((await backend.describeKernel(shape, weights, tiled)).name).toMatch(/^spmm-nm-stream /);
       backend.kernelOptions = { decodeKernel: 'tiled' };
       expect((await backend.describeKernel(shape, weights)).name).toMatch(/^spmm-nm-decode /);
+      expect((await backend.describeKernel(shape, weights, reported)).name).toMatch(/^spmm-nm-decode /);
       // Where it does not run by default: N not a multiple of 4, V not a multiple of 4, M over 64 (8:32).
       backend.kernelOptions = {};
       expect((await backend.describeKernel({ ...shape, n: 126 }, weights)).name).not.toMatch(/stream/);
@@ -139,6 +143,14 @@ describe('stream kernel (M ≤ 16)', () => {
     const odd = await backend.prepare(randomCompressed(64, 60, { keep: 2, group: 4, vectorLength: 6 }, 82));
     expect((await backend.describeKernel({ m: 2, n: 60, k: 64 }, odd)).name).not.toMatch(/stream/);
     odd.dispose();
+    // Asked for, it runs up to 64 rows whatever the density (16:32's default stops at 24).
+    const half = await backend.prepare(randomCompressed(256, 128, { keep: 16, group: 32, vectorLength: 32 }, 83));
+    const tall = { m: 40, n: 128, k: 256 };
+    expect((await backend.describeKernel(tall, half)).name).not.toMatch(/stream/);
+    backend.kernelOptions = { decodeKernel: 'stream' };
+    expect((await backend.describeKernel(tall, half)).name).toMatch(/^spmm-nm-stream 40×/);
+    backend.kernelOptions = {};
+    half.dispose();
   });
 
   it.each([
@@ -165,11 +177,16 @@ describe('stream kernel (M ≤ 16)', () => {
     }
   });
 
-  it.each([false, true])('NaN and Inf in A where every weight is pruned never reach C (Aᵀ %s)', async (transposeA) => {
+  it.each([
+    [false, { m: 6, n: 8, k: 64 }, { keep: 4, group: 32, vectorLength: 4 }],
+    [true, { m: 6, n: 8, k: 64 }, { keep: 4, group: 32, vectorLength: 4 }],
+    // K = 40: the last window has 8 real rows and keeps 12, so kept rows fall in the K padding (a read of A there
+    // would land on the next row's poisoned entries).
+    [false, { m: 6, n: 4, k: 40 }, { keep: 12, group: 32, vectorLength: 4 }],
+    [true, { m: 6, n: 4, k: 40 }, { keep: 12, group: 32, vectorLength: 4 }],
+  ] as const)('NaN and Inf in A where every weight is pruned never reach C (Aᵀ %s, %o)', async (transposeA, shape, pattern) => {
     const backend = gpu();
     if (!backend) return;
-    const shape = { m: 6, n: 8, k: 64 };
-    const pattern = { keep: 4, group: 32, vectorLength: 4 };
     const sparse = randomCompressed(shape.k, shape.n, pattern, 91);
     const kept = new Set<number>();
     const vectors = shape.n / pattern.vectorLength;

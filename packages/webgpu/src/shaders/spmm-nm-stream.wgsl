@@ -1,5 +1,5 @@
-// spmm-nm-stream: decode-time C = A · B (M ≤ 16) that streams the weights once, from global memory straight into
-// registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row: V % 4 == 0, so they share a vector
+// spmm-nm-stream: small-M C = A · B (M ≤ 64: decode and a little beyond) that streams the weights once, from
+// global memory straight into registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row: V % 4 == 0, so they share a vector
 // and its indices) and up to 4 rows of C; the RG invocations of the row groups of one column quad are neighbours in
 // the subgroup, so they read each weight in the same load instruction, and no weight is staged in workgroup memory.
 // A chunk of CHUNK kept rows has all its weight loads in flight before its FMAs. The kept rows are split into SLICES
@@ -7,7 +7,7 @@
 // summed by split-k-reduce.wgsl).
 // A comes through the cache: one scalar load per row of C and kept row from row-major A, or (ATRANS) one vec4 per
 // row group from Aᵀ, padded with zeros to whole windows and to whole row groups (transpose-a.wgsl writes it first).
-// DENSE: B is dense (kept row r is row r of K). Ragged: any M ≤ 16, any K (a kept row in K padding never reads A);
+// DENSE: B is dense (kept row r is row r of K). Ragged: any M ≤ 64, any K (a kept row in K padding never reads A);
 // N % 4 == 0 (the backend runs the tiled kernel otherwise).
 
 override MR: u32 = 1;        // rows of C (M)
