@@ -1,7 +1,8 @@
 // spmm-nm-stream: small-M C = A · B (M ≤ 64: decode and a little beyond) that streams the weights once, from
-// global memory straight into registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row: V % 4 == 0, so they share a vector
-// and its indices) and up to 4 rows of C; the RG invocations of the row groups of one column quad are neighbours in
-// the subgroup, so they read each weight in the same load instruction, and no weight is staged in workgroup memory.
+// global memory straight into registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row:
+// V % 4 == 0, so they share a vector and its indices) and up to 4 rows of C; the RG invocations of the row groups
+// of one column quad are neighbours in the subgroup, so they read each weight in the same load instruction, and no
+// weight is staged in workgroup memory.
 // A chunk of CHUNK kept rows has all its weight loads in flight before its FMAs. The kept rows are split into SLICES
 // ranges inside the workgroup (summed here in workgroup memory at the end) and into grid-z ranges (partial C each,
 // summed by split-k-reduce.wgsl).
