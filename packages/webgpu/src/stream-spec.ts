@@ -9,6 +9,8 @@ export interface StreamConstants {
   readonly KEEP: number;
   readonly GROUP: number;
   readonly VEC: number;
+  /** V % 4 ≠ 0: each of an invocation's 4 columns reads its own index and A values. */
+  readonly PERCOL: boolean;
   readonly DENSE: boolean;
   readonly ATRANS: boolean;
   readonly QUADS: number;
@@ -63,23 +65,24 @@ export const STREAM_MAX_M = 64;
  * Rows of C up to which the backend runs the stream kernel by default (runs 46–47, H100, against the best tiled kernel
  * timed at M = 24–64): dense B and N:M below 1/2 density up to 64 (dense 1.2–2.8× faster; 12:32 1.1–1.8×; 8:32 and
  * 4:32 1.1–1.5× to M = 48, a tie at 64), N:M at 1/2 density and above up to 24 (16:32 at M = 24: 1.1–1.5×; at 32 to
- * 64: 0.6–1.2×, the tiled kernel ahead from M = 32 at N = 4096).
+ * 64: 0.6–1.2×, the tiled kernel ahead from M = 32 at N = 4096). V not a multiple of 4 (one index per column): up to
+ * 16 (decode; not measured beyond).
  */
 export function streamDefaultRows(pattern: NMPattern | undefined): number {
   if (!pattern) return STREAM_MAX_M;
+  if (pattern.vectorLength % 4 !== 0) return DECODE_MAX_M;
   return pattern.keep * 2 >= pattern.group ? 24 : STREAM_MAX_M;
 }
 
 /**
  * Why the stream kernel cannot run a problem, or `undefined` when it can: M ≤ `maxM` (default {@link DECODE_MAX_M},
- * at most {@link STREAM_MAX_M}), N a multiple of 4 (whole vec4s per row) and, for N:M weights, V a multiple of 4 (an
- * invocation's 4 columns share one vector).
+ * at most {@link STREAM_MAX_M}) and N a multiple of 4 (whole vec4s per row); any pattern and V (V not a multiple of 4
+ * reads an index per column).
  */
 export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined, maxInvocations: number, maxM = DECODE_MAX_M): string | undefined {
   const rows = Math.min(maxM, STREAM_MAX_M);
   if (shape.m < 1 || shape.m > rows) return `M = ${shape.m} is outside 1–${rows}`;
   if (shape.n % 4 !== 0) return `N = ${shape.n} is not a multiple of 4`;
-  if (pattern && pattern.vectorLength % 4 !== 0) return `V = ${pattern.vectorLength} is not a multiple of 4`;
   if (maxInvocations < 4 * Math.ceil(shape.m / 4)) return `the device runs ${maxInvocations} invocations per workgroup, fewer than the ${Math.ceil(shape.m / 4)} row groups × 4 columns`;
   return undefined;
 }
@@ -134,6 +137,7 @@ export function streamSpec(
     KEEP: keep,
     GROUP: group,
     VEC: pattern?.vectorLength ?? 4,
+    PERCOL: pattern !== undefined && pattern.vectorLength % 4 !== 0,
     DENSE: !pattern,
     ATRANS: transposeA,
     QUADS: quads,

@@ -74,13 +74,13 @@ describe('stream kernel sizing (no GPU)', () => {
     expect(streamSpec({ m: 64, n: 24576, k: 8192 }, undefined, h100).splitK).toBe(4);
   });
 
-  it('names why it cannot run: M over 16, N or V not a multiple of 4', () => {
+  it('names why it cannot run: M over 16 (or 64), N not a multiple of 4', () => {
     const p = { keep: 2, group: 4, vectorLength: 4 };
     expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256)).toMatch(/M = 17 is outside 1–16/);
     expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256, 64)).toBeUndefined();
     expect(streamProblem({ m: 65, n: 64, k: 64 }, p, 256, 1000)).toMatch(/M = 65 is outside 1–64/);
     expect(streamProblem({ m: 4, n: 66, k: 64 }, p, 256)).toMatch(/N = 66/);
-    expect(streamProblem({ m: 4, n: 64, k: 64 }, { ...p, vectorLength: 6 }, 256)).toMatch(/V = 6/);
+    expect(streamProblem({ m: 4, n: 64, k: 64 }, { ...p, vectorLength: 6 }, 256)).toBeUndefined();
     expect(streamProblem({ m: 4, n: 64, k: 64 }, undefined, 256)).toBeUndefined();
   });
 });
@@ -93,6 +93,11 @@ describe('stream kernel (M ≤ 64)', () => {
     ['128:256 V=64, M = 13, Aᵀ', { m: 13, n: 200, k: 600 }, { keep: 128, group: 256, vectorLength: 64 }, { slices: 2 }],
     ['8:32 V=32, M = 16, row-major A, one slice, chunk 16', { m: 16, n: 96, k: 1000 }, { keep: 8, group: 32, vectorLength: 32 }, { transposeA: false, slices: 1, chunk: 16, splitK: 2 }],
     ['2:4 V=4, M = 5, Aᵀ, chunk 1', { m: 5, n: 64, k: 90 }, { keep: 2, group: 4, vectorLength: 4 }, { transposeA: true, chunk: 1 }],
+    // V not a multiple of 4: an index and A values per column (vectors straddle an invocation's 4 columns).
+    ['2:4 V=1 (element-wise), M = 1, ragged K', { m: 1, n: 132, k: 102 }, { keep: 2, group: 4, vectorLength: 1 }, {}],
+    ['2:4 V=1, M = 7, Aᵀ, split-K 3', { m: 7, n: 68, k: 90 }, { keep: 2, group: 4, vectorLength: 1 }, { splitK: 3 }],
+    ['3:7 V=6, M = 13, row-major A, chunk 5', { m: 13, n: 100, k: 301 }, { keep: 3, group: 7, vectorLength: 6 }, { transposeA: false, chunk: 5 }],
+    ['16:32 V=2, M = 4, Aᵀ', { m: 4, n: 36, k: 200 }, { keep: 16, group: 32, vectorLength: 2 }, { transposeA: true }],
   ] as const)('%s', async (_, shape, pattern, stream: StreamOptions) => {
     const backend = gpu();
     if (!backend) return;
@@ -140,8 +145,12 @@ describe('stream kernel (M ≤ 64)', () => {
       backend.kernelOptions = {};
       weights.dispose();
     }
-    const odd = await backend.prepare(randomCompressed(64, 60, { keep: 2, group: 4, vectorLength: 6 }, 82));
-    expect((await backend.describeKernel({ m: 2, n: 60, k: 64 }, odd)).name).not.toMatch(/stream/);
+    // V = 6 streams (an index per column) where N is a multiple of 4; N = 62 is not.
+    const six = await backend.prepare(randomCompressed(64, 60, { keep: 2, group: 4, vectorLength: 6 }, 82));
+    expect((await backend.describeKernel({ m: 2, n: 60, k: 64 }, six)).name).toMatch(/^spmm-nm-stream /);
+    six.dispose();
+    const odd = await backend.prepare(randomCompressed(64, 62, { keep: 2, group: 4, vectorLength: 6 }, 82));
+    expect((await backend.describeKernel({ m: 2, n: 62, k: 64 }, odd)).name).not.toMatch(/stream/);
     odd.dispose();
     // Asked for, it runs up to 64 rows whatever the density (16:32's default stops at 24).
     const half = await backend.prepare(randomCompressed(256, 128, { keep: 16, group: 32, vectorLength: 32 }, 83));
@@ -181,9 +190,11 @@ describe('stream kernel (M ≤ 64)', () => {
     [false, { m: 6, n: 8, k: 64 }, { keep: 4, group: 32, vectorLength: 4 }],
     [true, { m: 6, n: 8, k: 64 }, { keep: 4, group: 32, vectorLength: 4 }],
     // K = 40: the last window has 8 real rows and keeps 12, so kept rows fall in the K padding (a read of A there
-    // would land on the next row's poisoned entries).
+    // would land on the next row's poisoned entries); V = 1 reads them per column.
     [false, { m: 6, n: 4, k: 40 }, { keep: 12, group: 32, vectorLength: 4 }],
     [true, { m: 6, n: 4, k: 40 }, { keep: 12, group: 32, vectorLength: 4 }],
+    [false, { m: 6, n: 4, k: 40 }, { keep: 12, group: 32, vectorLength: 1 }],
+    [true, { m: 6, n: 4, k: 40 }, { keep: 12, group: 32, vectorLength: 1 }],
   ] as const)('NaN and Inf in A where every weight is pruned never reach C (Aᵀ %s, %o)', async (transposeA, shape, pattern) => {
     const backend = gpu();
     if (!backend) return;

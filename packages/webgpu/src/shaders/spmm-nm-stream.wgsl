@@ -1,6 +1,6 @@
 // spmm-nm-stream: small-M C = A · B (M ≤ 64: decode and a little beyond) that streams the weights once, from
-// global memory straight into registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row:
-// V % 4 == 0, so they share a vector and its indices) and up to 4 rows of C; the RG invocations of the row groups
+// global memory straight into registers. An invocation owns 4 adjacent columns (one vec4 of a compressed row; when
+// V % 4 == 0 they share a vector and its indices, else (PERCOL) each column has its own) and up to 4 rows of C; the RG invocations of the row groups
 // of one column quad are neighbours in the subgroup, so they read each weight in the same load instruction, and no
 // weight is staged in workgroup memory.
 // A chunk of CHUNK kept rows has all its weight loads in flight before its FMAs. The kept rows are split into SLICES
@@ -16,7 +16,8 @@ override RG: u32 = 1;        // row groups: ⌈M / 4⌉ (1 for M ≤ 4)
 override RI: u32 = 1;        // rows of C per invocation: min(M, 4)
 override KEEP: u32 = 1;
 override GROUP: u32 = 1;
-override VEC: u32 = 4;       // vector length, a multiple of 4
+override VEC: u32 = 4;       // vector length
+override PERCOL: bool = false;  // V % 4 != 0: an invocation's 4 columns may lie in different vectors
 override DENSE: bool = false;
 override ATRANS: bool = false;
 override QUADS: u32 = 32;    // column quads (4 columns) per workgroup
@@ -68,6 +69,40 @@ fn accumulate(acc: ptr<function, array<vec4<f32>, 4>>, m0: u32, rg: u32, row: u3
   }
 }
 
+// One kept row r: acc[i][j] += A[m0 + i][row of column j] · b[j]. With V % 4 == 0 the 4 columns share `vector`.
+fn step(acc: ptr<function, array<vec4<f32>, 4>>, m0: u32, rg: u32, r: u32, vector: u32, quad: u32, b: vec4<f32>) {
+  if (!PERCOL) {
+    accumulate(acc, m0, rg, rowOf(r, vector), b);
+    return;
+  }
+  var rows: vec4<u32>;
+  for (var j = 0u; j < 4u; j++) {
+    rows[j] = rowOf(r, (quad * 4u + j) / VEC);
+  }
+  if (ATRANS) {
+    let a0 = gAt[rows.x * RG + rg];
+    let a1 = gAt[rows.y * RG + rg];
+    let a2 = gAt[rows.z * RG + rg];
+    let a3 = gAt[rows.w * RG + rg];
+    (*acc)[0] = fma(vec4<f32>(a0.x, a1.x, a2.x, a3.x), b, (*acc)[0]);
+    (*acc)[1] = fma(vec4<f32>(a0.y, a1.y, a2.y, a3.y), b, (*acc)[1]);
+    (*acc)[2] = fma(vec4<f32>(a0.z, a1.z, a2.z, a3.z), b, (*acc)[2]);
+    (*acc)[3] = fma(vec4<f32>(a0.w, a1.w, a2.w, a3.w), b, (*acc)[3]);
+  } else {
+    for (var i = 0u; i < RI; i++) {
+      if (m0 + i < MR) {
+        var a = vec4<f32>(0.0);
+        for (var j = 0u; j < 4u; j++) {
+          if (rows[j] < params.k) {
+            a[j] = gA[(m0 + i) * params.k + rows[j]];
+          }
+        }
+        (*acc)[i] = fma(a, b, (*acc)[i]);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   let rg = lid % RG;
@@ -92,13 +127,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
         b[c] = gB[(r0 + c) * quads + quad];
       }
       for (var c = 0u; c < CHUNK; c++) {
-        accumulate(&acc, m0, rg, rowOf(r0 + c, vector), b[c]);
+        step(&acc, m0, rg, r0 + c, vector, quad, b[c]);
       }
       r0 += CHUNK;
     }
     // The rest of the range, one kept row at a time.
     for (var r = r0; r < end; r++) {
-      accumulate(&acc, m0, rg, rowOf(r, vector), gB[r * quads + quad]);
+      step(&acc, m0, rg, r, vector, quad, gB[r * quads + quad]);
     }
   }
   if (SLICES > 1u) {
