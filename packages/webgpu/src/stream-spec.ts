@@ -79,7 +79,7 @@ export function streamDefaultRows(pattern: NMPattern | undefined): number {
  * at most {@link STREAM_MAX_M}) and N a multiple of 4 (whole vec4s per row); any pattern and V (V not a multiple of 4
  * reads an index per column).
  */
-export function streamProblem(shape: MatmulShape, pattern: NMPattern | undefined, maxInvocations: number, maxM = DECODE_MAX_M): string | undefined {
+export function streamProblem(shape: MatmulShape, maxInvocations: number, maxM = DECODE_MAX_M): string | undefined {
   const rows = Math.min(maxM, STREAM_MAX_M);
   if (shape.m < 1 || shape.m > rows) return `M = ${shape.m} is outside 1–${rows}`;
   if (shape.n % 4 !== 0) return `N = ${shape.n} is not a multiple of 4`;

@@ -337,7 +337,7 @@ export class WebGPUBackend implements NMBackend {
   private streamFor(context: GpuContext, shape: MatmulShape, pattern: NMPattern | undefined, forced: TilingPlan | undefined): StreamSpec | undefined {
     const choice = this.kernelOptions.decodeKernel;
     if (choice === 'tiled') return undefined;
-    if (streamProblem(shape, pattern, context.limits.maxThreadsPerBlock, choice === 'stream' ? STREAM_MAX_M : streamDefaultRows(pattern))) return undefined;
+    if (streamProblem(shape, context.limits.maxThreadsPerBlock, choice === 'stream' ? STREAM_MAX_M : streamDefaultRows(pattern))) return undefined;
     const spec = streamSpec(shape, pattern, context, this.kernelOptions.stream);
     if (!spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension)) return undefined;
     if (forced && choice !== 'stream' && !samePlan(forced, spec.plan)) return undefined;

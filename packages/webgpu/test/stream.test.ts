@@ -75,13 +75,12 @@ describe('stream kernel sizing (no GPU)', () => {
   });
 
   it('names why it cannot run: M over 16 (or 64), N not a multiple of 4', () => {
-    const p = { keep: 2, group: 4, vectorLength: 4 };
-    expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256)).toMatch(/M = 17 is outside 1–16/);
-    expect(streamProblem({ m: 17, n: 64, k: 64 }, p, 256, 64)).toBeUndefined();
-    expect(streamProblem({ m: 65, n: 64, k: 64 }, p, 256, 1000)).toMatch(/M = 65 is outside 1–64/);
-    expect(streamProblem({ m: 4, n: 66, k: 64 }, p, 256)).toMatch(/N = 66/);
-    expect(streamProblem({ m: 4, n: 64, k: 64 }, { ...p, vectorLength: 6 }, 256)).toBeUndefined();
-    expect(streamProblem({ m: 4, n: 64, k: 64 }, undefined, 256)).toBeUndefined();
+    expect(streamProblem({ m: 17, n: 64, k: 64 }, 256)).toMatch(/M = 17 is outside 1–16/);
+    expect(streamProblem({ m: 17, n: 64, k: 64 }, 256, 64)).toBeUndefined();
+    expect(streamProblem({ m: 65, n: 64, k: 64 }, 256, 1000)).toMatch(/M = 65 is outside 1–64/);
+    expect(streamProblem({ m: 4, n: 66, k: 64 }, 256)).toMatch(/N = 66/);
+    expect(streamProblem({ m: 4, n: 64, k: 64 }, 256)).toBeUndefined();
+    expect(streamProblem({ m: 20, n: 64, k: 64 }, 16, 64)).toMatch(/fewer than the 5 row groups/);
   });
 });
 
