@@ -90,7 +90,7 @@ export interface KernelOptions {
    */
   readonly tail?: false | { readonly rows: number; readonly splits: number };
   /**
-   * The kernel for small M where the stream kernel can run it (N % 4 == 0, V % 4 == 0; spmm-nm-stream.wgsl): `stream`
+   * The kernel for small M where the stream kernel can run it (N % 4 == 0; spmm-nm-stream.wgsl): `stream`
    * (up to 64 rows of C) or `tiled` (spmm-nm-tiled.wgsl). Default: `stream` up to `streamDefaultRows` (16–64 by
    * density) for the backend's own plans and for the plan `check()` reports; any other forced plan runs tiled unless
    * this says `stream`.

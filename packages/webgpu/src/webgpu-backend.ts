@@ -124,7 +124,7 @@ export class WebGPUBackend implements NMBackend {
       fastPaths:
         'tiled kernels for every pattern and V (one index per 4 columns when V % 4 == 0, per column otherwise); ' +
         'union-row staging at ≤ 25 % density, and for long windows cut into parts, when V % 4 == 0; a stream kernel ' +
-        '(weights read once, straight into registers) for M ≤ 16 (to 24–64 by density) when N and V are multiples of 4, ' +
+        '(weights read once, straight into registers) for M ≤ 16 (to 24–64 by density when V % 4 == 0) when N % 4 == 0, ' +
         'decode tiles otherwise; split-K for small M',
       limits: { maxBufferBytes: context.maxBindingBytes, maxDimension: context.maxWorkgroupsPerDimension * 16 },
       timing: context.timestamps ? 'device' : 'host',
@@ -330,7 +330,7 @@ export class WebGPUBackend implements NMBackend {
   }
 
   /**
-   * The stream kernel where it runs the problem: N and V multiples of 4 and M up to {@link streamDefaultRows} (16–64),
+   * The stream kernel where it runs the problem: N a multiple of 4 and M up to {@link streamDefaultRows} (16–64),
    * or up to 64 when the kernel options ask for `stream`; never when they ask for `tiled`. A forced plan runs it when
    * the options ask for `stream` or when it is the plan `check()` reports for it (so that plan runs what it says).
    */
