@@ -55,8 +55,6 @@ const MAX_SLICES = 8;
 const MAX_INVOCATIONS = 256;
 const MAX_CHUNK = 16;
 const MAX_SPLIT_K = 64;
-const MIN_RANGES = 16;
-const MAX_RANGES = 64;
 
 /** Most rows of C the stream kernel takes (16 row groups of 4); see {@link streamDefaultRows} for the default. */
 export const STREAM_MAX_M = 64;
@@ -112,12 +110,11 @@ export function streamSpec(
   const chunk = clamp(options.chunk ?? (context.software ? 4 : 8), 1, MAX_CHUNK);
   const maxSlices = Math.max(1, Math.min(MAX_SLICES, Math.floor(invocations / (rowGroups * quads))));
   const units = context.multiprocessors ?? context.limits.computeUnits;
-  // Kept-row ranges (slices × splits): ~1024 invocations per compute unit, 16 to 64 ranges, none shorter than two
-  // chunks (run 44, H100: within 6 % of the fastest of 12–16 sizes timed for 28 problems, M 1–16, N 4096–24576).
+  // Kept-row ranges (slices × splits): ~1024 invocations per compute unit, none shorter than two chunks; 16 to 64
+  // ranges (run 44, H100: within 6 % of the fastest of 12–16 sizes timed for 28 problems, M 1–16, N 4096–24576),
+  // beyond 16 rows 256 / M to 16, as each range's partial C is M rows (runs 46–47).
   const cells = colBlocks * quads * rowGroups;
-  // Beyond 16 rows fewer ranges (each range's partial C is M rows): at least 256 / M, at most 16 (runs 46–47).
-  const minRanges = Math.min(MIN_RANGES, Math.max(1, Math.floor(256 / shape.m)));
-  const maxRanges = shape.m > DECODE_MAX_M ? MIN_RANGES : MAX_RANGES;
+  const [minRanges, maxRanges] = shape.m > DECODE_MAX_M ? [Math.max(1, Math.floor(256 / shape.m)), 16] : [16, 64];
   const byFill = Math.min(maxRanges, Math.max(minRanges, Math.ceil((units * 1024) / cells)));
   const wanted = Math.max(1, Math.min(byFill, Math.floor(keptRows / (2 * chunk))));
   const slices = clamp(options.slices ?? Math.min(maxSlices, wanted), 1, maxSlices);

@@ -55,14 +55,21 @@ function assertPlan(shape: MatmulShape, plan: TilingPlan | undefined): void {
   }
 }
 
+/** One compute dispatch: pipeline, bind group, grid. */
+interface Dispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly grid: readonly [number, number?, number?];
+}
+
 /** One encoded multiplication: pipelines, bind groups and grid, ready to record into a compute pass. */
 interface Run {
   readonly spec: KernelSpec;
   readonly plan: TilingPlan | undefined;
-  readonly main: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
-  readonly reduce?: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: [number, number] };
-  /** A pass before the main kernel (the stream kernel's Aᵀ). */
-  readonly pre?: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: [number, number] };
+  readonly main: Dispatch;
+  readonly reduce?: Dispatch;
+  /** A dispatch before the main kernel (the stream kernel's Aᵀ). */
+  readonly pre?: Dispatch;
   /** The buffer holding C (M × N) when the run is done. */
   readonly c: GPUBuffer;
   /** Per-call buffers to destroy once the GPU is done with them. */
@@ -90,21 +97,18 @@ export class WebGPUBackend implements NMBackend {
   /** Kernel choices outside the shared plan (benchmarks and tests compare them); defaults when empty. */
   kernelOptions: KernelOptions = {};
   private session: Promise<Session>;
-  private limits: DeviceLimits;
-  private software: boolean;
+  /** The current device's context (replaced after a device loss): limits, compute units, software or not. */
+  private context: GpuContext;
+  private released = false;
 
   /** The limits the shared planner sees for the current device. */
   get plannerLimits(): DeviceLimits {
-    return this.limits;
+    return this.context.limits;
   }
   /** Compute units the wave tail sizes its last wave for ({@link GpuContext.multiprocessors}). */
   get multiprocessors(): number {
-    return this.units;
+    return this.context.multiprocessors;
   }
-  private units: number;
-  /** The current device's context (replaced after a device loss). */
-  private context: GpuContext;
-  private released = false;
 
   /** Use {@link createWebGPUBackend}; this takes an already created context. */
   constructor(
@@ -114,9 +118,6 @@ export class WebGPUBackend implements NMBackend {
     this.session = Promise.resolve(newSession(context));
     this.context = context;
     this.device = context.description;
-    this.limits = context.limits;
-    this.units = context.multiprocessors;
-    this.software = context.software;
     this.capabilities = {
       dtypes: ['float32'],
       maxGroup: 256,
@@ -268,7 +269,8 @@ export class WebGPUBackend implements NMBackend {
     try {
       // Double buffering here lives in registers, not in a second workgroup buffer: ask for it on GPUs
       // (CPU drivers have no latency to hide and compile the longer shader slowly).
-      return backendPlan(planTiling(shape, pattern, this.limits), pattern, this.software, { shape, limits: this.limits });
+      const { limits, software } = this.context;
+      return backendPlan(planTiling(shape, pattern, limits), pattern, software, { shape, limits });
     } catch {
       return undefined;
     }
@@ -291,9 +293,6 @@ export class WebGPUBackend implements NMBackend {
       session = await this.session;
     }
     this.context = session.context;
-    this.limits = session.context.limits;
-    this.units = session.context.multiprocessors;
-    this.software = session.context.software;
     return session;
   }
 
@@ -350,7 +349,7 @@ export class WebGPUBackend implements NMBackend {
     const pattern = weights.pattern;
     const resident = weights.upload(context);
     const stream = this.streamFor(context, shape, pattern, forced);
-    if (stream) return { spec: stream as KernelSpec, plan: stream.plan as TilingPlan | undefined, slots: resident.slots, union: session.placeholder };
+    if (stream) return { spec: stream, plan: stream.plan, slots: resident.slots, union: session.placeholder };
     const plan = forced ?? this.planFor(shape, pattern);
     if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
@@ -449,7 +448,7 @@ export class WebGPUBackend implements NMBackend {
         grid: reduceGrid(tailCount, session.context.maxWorkgroupsPerDimension),
       };
     }
-    return { spec, plan, main: { pipeline, bindGroup }, reduce, pre, c, temporaries };
+    return { spec, plan, main: { pipeline, bindGroup, grid: spec.grid }, reduce, pre, c, temporaries };
   }
 }
 
@@ -477,19 +476,12 @@ function newSession(context: GpuContext): Session {
 /** Records one multiplication (Aᵀ where the kernel reads it, the main kernel, then the split-K or wave-tail reduction) into a compute pass. */
 function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUComputePassTimestampWrites): void {
   const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
-  if (run.pre) {
-    pass.setPipeline(run.pre.pipeline);
-    pass.setBindGroup(0, run.pre.bindGroup);
-    pass.dispatchWorkgroups(...run.pre.grid);
-  }
-  pass.setPipeline(run.main.pipeline);
-  pass.setBindGroup(0, run.main.bindGroup);
-  pass.dispatchWorkgroups(...run.spec.grid);
-  if (run.reduce) {
-    // Dispatches in one pass are ordered: the reduction sees every partial product.
-    pass.setPipeline(run.reduce.pipeline);
-    pass.setBindGroup(0, run.reduce.bindGroup);
-    pass.dispatchWorkgroups(...run.reduce.grid);
+  // Dispatches in one pass are ordered: the kernel sees Aᵀ, the reduction every partial product.
+  for (const dispatch of [run.pre, run.main, run.reduce]) {
+    if (!dispatch) continue;
+    pass.setPipeline(dispatch.pipeline);
+    pass.setBindGroup(0, dispatch.bindGroup);
+    pass.dispatchWorkgroups(...dispatch.grid);
   }
   pass.end();
 }

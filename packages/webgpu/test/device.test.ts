@@ -1,22 +1,17 @@
 import { BackendUnavailableError, DeviceError, LimitError, NMError, randomCompressed, randomDense, referenceSpmm } from '@nmkit/format';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createWebGPUBackend, NoGpuError, pipelineKey, scoped, throwIfFailed, type WebGPUBackend } from '../src/index.js';
-import { gpuBackendOrSkip } from './gpu-backend.js';
+import { gpuBackendPerFile } from './gpu-backend.js';
 
-let backend: WebGPUBackend | undefined;
-beforeAll(async () => {
-  backend = await gpuBackendOrSkip();
-});
-afterAll(async () => {
-  await backend?.dispose();
-});
+const gpu = gpuBackendPerFile();
 
 const pattern = { keep: 2, group: 4, vectorLength: 4 };
 
 describe('device behaviour', () => {
   it('device loss: one clear DeviceError, then the next call recovers on a new device with the same weights', async () => {
+    const backend = gpu();
     if (!backend) return;
     const sparse = randomCompressed(64, 40, pattern, 1);
     const a = randomDense(9, 64, 2);
@@ -36,6 +31,7 @@ describe('device behaviour', () => {
   });
 
   it('device lost while work is in flight: DeviceError, then recovery', async () => {
+    const backend = gpu();
     if (!backend) return;
     const sparse = randomCompressed(256, 256, pattern, 3);
     const a = randomDense(128, 256, 4);
@@ -53,6 +49,7 @@ describe('device behaviour', () => {
   });
 
   it('a caller-supplied GPUDevice is used and never destroyed by dispose()', async () => {
+    const backend = gpu();
     if (!backend) return;
     const device = await backend.gpuDevice();
     const result = await createWebGPUBackend({ device });
@@ -73,6 +70,7 @@ describe('device behaviour', () => {
   });
 
   it('buffers over the device binding limit are refused with a LimitError naming the sizes', async () => {
+    const backend = gpu();
     if (!backend) return;
     const limit = backend.capabilities.limits.maxBufferBytes;
     const k = 4096;
@@ -89,6 +87,7 @@ describe('device behaviour', () => {
   });
 
   it('a malformed forced plan is a LimitError naming its fields, before anything reaches the GPU', async () => {
+    const backend = gpu();
     if (!backend) return;
     const high = { keep: 1, group: 8, vectorLength: 4 };
     const sparse = randomCompressed(64, 16, high, 9);
@@ -118,6 +117,7 @@ describe('device behaviour', () => {
   });
 
   it('WebGPU validation errors inside a scoped submission become a DeviceError with Dawn\'s message', async () => {
+    const backend = gpu();
     if (!backend) return;
     const device = await backend.gpuDevice();
     // A uniform buffer bound as storage: invalid usage, caught by the validation scope.
@@ -170,6 +170,7 @@ describe('device behaviour', () => {
   });
 
   it('time() reports per-run samples from the device clock when the adapter has timestamp queries', async () => {
+    const backend = gpu();
     if (!backend) return;
     const weights = await backend.prepare(randomCompressed(128, 128, { keep: 8, group: 32, vectorLength: 32 }, 7));
     const timing = await backend.time(randomDense(80, 128, 8), weights, { warmup: 1, repeats: 4 });

@@ -1,4 +1,4 @@
-import { compareWithReference, type DenseMatrix, type referenceSpmm } from '@nmkit/format';
+import { compareWithReference, type DenseMatrix, type ReferenceResult } from '@nmkit/format';
 import { isBackendRequired } from '@nmkit/format/conformance';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
@@ -16,7 +16,7 @@ export async function gpuBackendOrSkip(): Promise<WebGPUBackend | undefined> {
 }
 
 /** Checks C against the float64 reference within the format's error bound; a failure names the first mismatch. */
-export function expectClose(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string): void {
+export function expectClose(c: DenseMatrix, ref: ReferenceResult, terms: number, what: string): void {
   const result = compareWithReference(c.data, ref, terms);
   expect(result.firstMismatch, `${what}: first mismatch (row, col, got, expected, bound)`).toBeUndefined();
   expect(result.ok).toBe(true);

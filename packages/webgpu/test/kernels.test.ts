@@ -9,7 +9,7 @@ import {
   referenceSpmm,
   type TilingPlan,
 } from '@nmkit/format';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   backendPlan,
   backendPlans,
@@ -24,25 +24,19 @@ import {
   waveSplitK,
   waveTail,
   windowPartKept,
-  type WebGPUBackend,
   workgroupsPerUnit,
 } from '../src/index.js';
-import { expectClose, gpuBackendOrSkip } from './gpu-backend.js';
+import { expectClose, gpuBackendPerFile } from './gpu-backend.js';
 
 // Every kernel variant, forced through explicit plans, on ragged shapes: each result is checked against the
 // float64 reference. The conformance suite only sees the planner's choices; this sees every branch.
-let backend: WebGPUBackend | undefined;
-beforeAll(async () => {
-  backend = await gpuBackendOrSkip();
-});
-afterAll(async () => {
-  await backend?.dispose();
-});
+const gpu = gpuBackendPerFile();
 
 const limits = () => ({ maxSharedMemoryBytes: 32768, maxThreadsPerBlock: 256, subgroupSize: 8, computeUnits: 16 });
 
 /** Runs one product (with `options` as the backend's kernel options, reset afterwards) and returns the kernel's name. */
 async function runSparse(shape: MatmulShape, pattern: NMPattern, plan: TilingPlan | undefined, seed: number, options: KernelOptions = {}) {
+  const backend = gpu();
   const a = randomDense(shape.m, shape.k, seed);
   const sparse = randomCompressed(shape.k, shape.n, pattern, seed + 1);
   const weights = await backend!.prepare(sparse);
@@ -389,6 +383,7 @@ describe('tiled kernel variants', () => {
     ['odd 3:7 V=6', { m: 19, n: 53, k: 301 }, { keep: 3, group: 7, vectorLength: 6 }, 'spmm-nm-low-sparsity'],
     ['decode M=5', { m: 5, n: 300, k: 1000 }, { keep: 8, group: 32, vectorLength: 32 }, 'spmm-nm-decode'],
   ] as const)('%s: smallest and largest tile, with and without split-K and prefetch', async (_, shape, pattern, family) => {
+    const backend = gpu();
     if (!backend) return;
     // The smallest and the largest tile (lavapipe compiles each specialisation for a second or more).
     const all = candidatePlans(shape, pattern, limits());
@@ -415,6 +410,7 @@ describe('tiled kernel variants', () => {
     ['decode M=3 128:256 V=64', { keep: 128, group: 256, vectorLength: 64 }, 3, /^spmm-nm-decode window-parts 1\/16 /],
     ['decode M=1 16:32 V=32', { keep: 16, group: 32, vectorLength: 32 }, 1, /^spmm-nm-decode window-parts 1\/2 /],
   ] as const)('long windows (%s) run tiled by default (decode: the tiled decode kernel): parts of windows where they keep > 8 rows (decode: > 2 · tile rows), else whole ones', async (_, pattern, m, kernel) => {
+    const backend = gpu();
     if (!backend) return;
     // At M ≤ 16 the stream kernel is the default (test/stream.test.ts); the tiled decode kernel on request.
     expect(await runSparse({ m, n: 200, k: 600 }, pattern, undefined, 11, m <= 16 ? { decodeKernel: 'tiled' } : {})).toMatch(kernel);
@@ -428,6 +424,7 @@ describe('tiled kernel variants', () => {
     ['64:128 V=64 (a tile inside one vector), eighths', { keep: 64, group: 128, vectorLength: 64 }, 16, 8, { m: 40, n: 150, k: 300 }],
     ['20:64 V=4 (eight vectors per tile), fifths', { keep: 20, group: 64, vectorLength: 4 }, 13, 4, { m: 20, n: 45, k: 200 }],
   ] as const)('window-part stages, forced: %s, single-buffered with split-K and register-prefetched', async (_, pattern, k, kept, shape) => {
+    const backend = gpu();
     if (!backend) return;
     const parts = pattern.keep / kept;
     const plan = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k }, { m: 8, n: 4 });
@@ -438,6 +435,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('window-part stages with a forced wave tail and uneven stages per copy', async () => {
+    const backend = gpu();
     if (!backend) return;
     // 7 windows in halves: 14 stages, copies of 5, 5 and 4.
     const shape = { m: 150, n: 64, k: 400 };
@@ -448,6 +446,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('union rows: the high-sparsity kernel stages fewer A rows than the stage holds', async () => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 64, n: 256, k: 512 };
     const pattern = { keep: 2, group: 32, vectorLength: 32 };
@@ -463,6 +462,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('112-row tiles (ragged M), with kept-row chunks of 8 and padded workgroup memory', async () => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 130, n: 150, k: 200 };
     const pattern = { keep: 16, group: 32, vectorLength: 32 };
@@ -475,6 +475,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('4:32 V=32 default union stages of two windows in 8×4 tiles, chunks of 4 (64×32×64 here: the H100 default is 64×128×64)', async () => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 100, n: 170, k: 300 };
     const pattern = { keep: 4, group: 32, vectorLength: 32 };
@@ -487,6 +488,7 @@ describe('tiled kernel variants', () => {
     ['8:32 two windows in 64-row tiles (64×32×64 here; the H100 candidate is 64×128×64)', 8, 64],
     ['4:32 four windows in 32-row tiles (32×32×128 here; the H100 candidate is 32×128×128)', 4, 32],
   ] as const)('union stages of 16 kept rows in 8×4 tiles, per-vector slot offsets, chunked and not: %s', async (_, keep, m) => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 100, n: 170, k: 300 };
     const pattern = { keep, group: 32, vectorLength: 32 };
@@ -503,6 +505,7 @@ describe('tiled kernel variants', () => {
     ['120-row tiles (120×32, 60 invocations; the H100 candidate is 120×128)', 120, 32],
     ['96-column tiles (32×96, 48 invocations; the H100 candidate is 128×96: 3 vectors, swizzled runs of 8 vec4s)', 32, 96],
   ] as const)('16:32 V=32 %s, chunked and not, ragged M and N', async (_, m, n) => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 250, n: 200, k: 200 };
     const pattern = { keep: 16, group: 32, vectorLength: 32 };
@@ -521,6 +524,7 @@ describe('tiled kernel variants', () => {
     ['3:8 V=4 (one slot per 4 columns: two per invocation)', { m: 30, n: 99, k: 120 }, { keep: 3, group: 8, vectorLength: 4 }],
     ['2:4 V=1', { m: 21, n: 70, k: 64 }, { keep: 2, group: 4, vectorLength: 1 }],
   ] as const)('column maps × deep register-prefetched stages: %s', async (_, shape, pattern) => {
+    const backend = gpu();
     if (!backend) return;
     // A 64×64 tile with 8×8 per invocation: the consecutive map swizzles sB (runs of 8 vec4s per row).
     const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64)!;
@@ -548,6 +552,7 @@ describe('tiled kernel variants', () => {
     ['16:32 V=32', { m: 70, n: 190, k: 200 }, { keep: 16, group: 32, vectorLength: 32 }],
     ['4:32 V=32, union over merged windows', { m: 66, n: 200, k: 300 }, { keep: 4, group: 32, vectorLength: 32 }],
   ] as const)('partial register prefetch (only A, only B and slots): %s', async (_, shape, pattern) => {
+    const backend = gpu();
     if (!backend) return;
     const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64)!;
     const deep = backendPlan({ ...plan, splitK: 2 }, pattern, false, { deep: true });
@@ -564,6 +569,7 @@ describe('tiled kernel variants', () => {
     ['12:32 V=32 (whole windows)', { m: 37, n: 140, k: 200 }, { keep: 12, group: 32, vectorLength: 32 }, false],
     ['2:4 V=1 (per-column slots)', { m: 21, n: 70, k: 64 }, { keep: 2, group: 4, vectorLength: 1 }, false],
   ] as const)('slot layouts (sA rows per 4 columns, sA offsets per vector) × column maps: %s', async (_, shape, pattern, union) => {
+    const backend = gpu();
     if (!backend) return;
     const plan = candidatePlans(shape, pattern, limits()).find((p) => p.block.m === 64 && p.block.n === 64 && p.thread.n === 8);
     if (!plan) throw new Error('no 64×64 tile with 8 columns per invocation');
@@ -582,6 +588,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('decode: thread tiles of 4 rows (more invocations) and of the whole row block', async () => {
+    const backend = gpu();
     if (!backend) return;
     const shape = { m: 13, n: 160, k: 256 };
     const pattern = { keep: 8, group: 32, vectorLength: 32 };
@@ -598,6 +605,7 @@ describe('tiled kernel variants', () => {
     ['4:32 V=32 union rows, every row block a tail, uneven stages', { m: 70, n: 130, k: 333 }, { keep: 4, group: 32, vectorLength: 32 } as NMPattern, 9, 2],
     ['dense', { m: 77, n: 61, k: 93 }, undefined, 1, 4],
   ] as const)('wave-tail split, forced: %s', async (_, shape, pattern, rows, splits) => {
+    const backend = gpu();
     if (!backend) return;
     const a = randomDense(shape.m, shape.k, 51);
     const sparse = pattern ? randomCompressed(shape.k, shape.n, pattern, 52) : undefined;
@@ -616,6 +624,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('general kernel: forced, and ragged', async () => {
+    const backend = gpu();
     if (!backend) return;
     const general: TilingPlan = { ...candidatePlans({ m: 9, n: 9, k: 9 }, undefined, limits())[0], variant: 'general' };
     const kernel = await runSparse({ m: 23, n: 41, k: 57 }, { keep: 3, group: 5, vectorLength: 3 }, general, 11);
@@ -623,6 +632,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('dense baseline: tiled, split-K and general agree with the dense reference', async () => {
+    const backend = gpu();
     if (!backend) return;
     const a = randomDense(77, 93, 5);
     const b = randomDense(93, 61, 6);
@@ -639,6 +649,7 @@ describe('tiled kernel variants', () => {
   });
 
   it('indices into K padding never read A past K columns (A beyond K is poison-free by construction)', async () => {
+    const backend = gpu();
     if (!backend) return;
     // K = 40 with group 32: the last window has 8 real rows; keep = 12 forces indices into the padding. The tiled
     // kernel (M = 17 would stream by default; test/stream.test.ts poisons A for that one).
