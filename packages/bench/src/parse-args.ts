@@ -1,7 +1,7 @@
 import { assertPattern, type DevicePeak, type MatmulShape, NMError, type NMPattern } from '@nmkit/format';
 
 /** The suites the CLI knows; `custom` takes its shapes and patterns from flags only. */
-export const SUITE_NAMES = ['quick', 'paper', 'decode', 'patterns', 'windows', 'custom'] as const;
+export const SUITE_NAMES = ['quick', 'paper', 'decode', 'patterns', 'targets', 'windows', 'custom'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 /** Backend names in registry priority order. */
@@ -241,6 +241,7 @@ Suites:
   paper      M ∈ {256..4096} × 20 (N, K) LLaMA-style pairs at 16:32, 12:32, 8:32, 4:32, V = 32
   decode     M ∈ {1, 8, 16, 64} on LLaMA-7B and -65B layer shapes
   patterns   2:4, 4:8, 1:4, 2:8, 16:32, 12:32, 8:32, 4:32, 1:32 × V ∈ {1, 32, 128} on a few shapes
+  targets    the issues' target shapes (4096³, 256×4096×4096, 2048×11008×4096) at 16:32 … 4:32, 2:4, 4:8
   windows    window lengths 32 to 256 at 50 % and 75 % sparsity (16:32 … 128:256, 8:32 … 64:256), V = 32
   custom     only what --shapes and --patterns say
 

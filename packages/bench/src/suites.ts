@@ -100,6 +100,18 @@ export const SUITES: Readonly<Record<Exclude<SuiteName, 'custom'>, Suite>> = {
     warmup: 2,
     repeats: 7,
   },
+  targets: {
+    name: 'targets',
+    description: 'the issues\' target set: 4096³, 256×4096×4096 and 2048×11008×4096 at 16/12/8/4:32 (V = 32), 2:4 and 4:8 (V = 32 and 1)',
+    shapes: [
+      { m: 4096, n: 4096, k: 4096 },
+      { m: 256, n: 4096, k: 4096 },
+      { m: 2048, n: 11008, k: 4096 },
+    ],
+    patterns: [...PAPER_PATTERNS, nmPattern(2, 4, 32), nmPattern(4, 8, 32), nmPattern(2, 4, 1), nmPattern(4, 8, 1)],
+    warmup: 5,
+    repeats: 20,
+  },
   windows: {
     name: 'windows',
     description: 'window length at fixed sparsity: groups of 32 to 256 rows at 50 % and 75 %, V = 32, decode to 4096³',

@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep | --explore] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--sweep | --explore | --loads] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -18,7 +18,8 @@
  * kernel before its first timing (its pipeline is created then: a Vulkan layer's per-pipeline report, e.g.
  * tools/vkstats, follows the line). `--explore` (instead of tuning) times the default kernel and a short list of
  * candidates back to back with it (see exploreCandidates); the default is always re-timed, and every re-timed kernel is
- * verified.
+ * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
+ * own tile with both (see loadCandidates).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -47,6 +48,9 @@ import {
   STREAM_MAX_M,
   type StreamOptions,
   type WebGPUBackend,
+  acquireGpu,
+  PipelineCache,
+  transposeGrid,
   windowPartKept,
 } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
@@ -71,6 +75,7 @@ const patternNames = option('--patterns', Object.keys(PATTERNS).join(',')).split
 const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
 const explore = flag('--explore');
+const loads = flag('--loads');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
@@ -154,6 +159,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
   if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);
+  if (loads) return loadCandidates(own, base[0]);
   if (!sweep) {
     const plans = base.flatMap((p) => splits(p).flatMap((splitK) => [1, 2].map((stages) => ({ ...p, splitK, stages }))));
     return [own, ...plans.map((plan) => ({ plan, options: {} }))];
@@ -209,6 +215,20 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
     }
   }
   return [own, ...plans.flatMap((plan) => variants.map((options) => ({ plan, options }))), ...extra];
+}
+
+/**
+ * `--loads`: the tiled kernel's staging loads (runs 52–53): the default against each of scalar loads, A staged from
+ * Aᵀ, B as vec4s and both (unforced, so each is the default plan with those options; both also without a wave tail
+ * and unchunked), and the planner's own tile, register-prefetched, with both. Each shape also logs the Aᵀ pass alone.
+ */
+function loadCandidates(own: Candidate, planned: TilingPlan): Candidate[] {
+  const both: KernelOptions = { transposeA: true, vectorB: true };
+  const out: Candidate[] = [own];
+  const combos: KernelOptions[] = [{ transposeA: false, vectorB: false }, { transposeA: true, vectorB: false }, { transposeA: false, vectorB: true }, both];
+  for (const options of [...combos, { ...both, tail: false as const }, { ...both, keptChunk: 0 }]) out.push({ plan: own.plan, options, unforced: true });
+  out.push({ plan: { ...planned, stages: 2 }, options: both });
+  return out;
 }
 
 /**
@@ -413,6 +433,47 @@ async function tuneAndTime(
   return { best, final, c, verified, tuned, retimed, own: ownTuned ? { kernel: ownKernel, medianMs: ownTuned.medianMs } : undefined };
 }
 
+/**
+ * `--loads`: device time of the Aᵀ pass alone (transpose-a.wgsl, as the tiled kernel's A_T runs it: K + 1 rows, M in
+ * vec4s) on a device of its own, median of 20 passes after 3 warm-ups, in ms.
+ */
+async function timeTranspose(m: number, k: number): Promise<number> {
+  const adapter = await (await acquireGpu()).requestAdapter();
+  const device = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
+  try {
+    const quads = Math.ceil(m / 4);
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const a = device.createBuffer({ size: m * k * 4, usage: storage });
+    const at = device.createBuffer({ size: (k + 1) * quads * 16, usage: storage });
+    const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, k + 1, quads));
+    const pipelines = new PipelineCache(device);
+    const pipeline = await pipelines.transposeA();
+    const bindGroup = device.createBindGroup({ layout: pipelines.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const passes = 23;
+    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * passes });
+    const resolve = device.createBuffer({ size: 16 * passes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const readback = device.createBuffer({ size: 16 * passes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < passes; i++) {
+      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...transposeGrid({ rows: k + 1, quads }));
+      pass.end();
+    }
+    encoder.resolveQuerySet(querySet, 0, 2 * passes, resolve, 0);
+    encoder.copyBufferToBuffer(resolve, 0, readback, 0, 16 * passes);
+    device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(GPUMapMode.READ);
+    const ticks = new BigUint64Array(readback.getMappedRange().slice(0));
+    const ms = Array.from({ length: passes - 3 }, (_, i) => Number(ticks[2 * (i + 3) + 1] - ticks[2 * (i + 3)]) / 1e6).sort((x, y) => x - y);
+    return ms[ms.length >> 1];
+  } finally {
+    device.destroy();
+  }
+}
+
 async function main() {
   mkdirSync(outDir, { recursive: true });
   const created = await createWebGPUBackend();
@@ -455,6 +516,10 @@ async function main() {
   const overBudget = () => budgetS > 0 && elapsedS() > budgetS;
   for (const shape of shapes) {
     const label = `${shape.m}×${shape.n}×${shape.k}`;
+    if (loads) {
+      const ms = await timeTranspose(shape.m, shape.k);
+      log(`${label} Aᵀ pass alone: ${(ms * 1e3).toFixed(1)} µs (${((2 * shape.m * shape.k * 4) / (ms * 1e6)).toFixed(0)} GB/s moved)`);
+    }
     const a = randomDense(shape.m, shape.k, 1);
     let denseB: DenseMatrix | undefined;
     for (const name of patternNames) {

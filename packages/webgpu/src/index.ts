@@ -37,6 +37,8 @@ export {
   streamDefaultRows,
   streamProblem,
   streamSpec,
+  type TransposedA,
+  transposeGrid,
 } from './stream-spec.js';
 export { buildUnionRows, type StageRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';

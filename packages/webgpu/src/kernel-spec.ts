@@ -1,6 +1,6 @@
 import { DECODE_MAX_M, type DeviceLimits, type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
 import type { GpuContext } from './gpu-context.js';
-import type { StreamOptions, StreamSpec } from './stream-spec.js';
+import { fitsGrid, type StreamOptions, type StreamSpec, type TransposedA, transposeGrid } from './stream-spec.js';
 
 /** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
 export interface TiledConstants {
@@ -40,6 +40,10 @@ export interface TiledConstants {
   readonly UNROLL: boolean;
   /** The wave-tail split is compiled in ({@link WaveTail}); off, the kernel is exactly the one without it. */
   readonly TAIL: boolean;
+  /** A is staged from an Aᵀ copy (one vec4 per 4 rows of the tile; {@link KernelOptions.transposeA}). */
+  readonly A_T: boolean;
+  /** B is staged as vec4 loads (N % 4 == 0; {@link KernelOptions.vectorB}). */
+  readonly B_VEC: boolean;
 }
 
 /**
@@ -98,6 +102,14 @@ export interface KernelOptions {
   readonly decodeKernel?: 'stream' | 'tiled';
   /** Sizes of the stream kernel (default: sized to the device, see `streamSpec`). */
   readonly stream?: StreamOptions;
+  /**
+   * Tiled kernel: stage A from an Aᵀ copy written by a pass before the kernel (one vec4 load per 4 rows of the tile
+   * instead of 4 scalar loads from 4 rows of A), where the copy fits one storage binding. Default: on GPUs, except
+   * for wave-tailed tiles at the edge of their register budget (see `tightRegisters`); off on CPU drivers.
+   */
+  readonly transposeA?: boolean;
+  /** Tiled kernel: stage B as vec4 loads where N % 4 == 0 (instead of 4 scalar loads). Default: on GPUs, off on CPU drivers. */
+  readonly vectorB?: boolean;
 }
 
 /**
@@ -133,6 +145,8 @@ export type KernelSpec =
       readonly splitK: number;
       /** The wave-tail split, when the grid runs one (split-K 1 only). */
       readonly tail?: WaveTail;
+      /** With A_T: the Aᵀ copy (rows K + 1, the last one zero; M padded to whole row blocks). */
+      readonly transposed?: TransposedA;
       readonly sharedBytes: number;
       /** Human-readable kernel name, e.g. `spmm-nm-high-sparsity 128×128×32 (8×8) split-K 1`. */
       readonly name: string;
@@ -302,6 +316,8 @@ export function kernelSpec(
     PAD_WORDS: slotMode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
     UNROLL: !context.software,
     TAIL: false,
+    A_T: false,
+    B_VEC: false,
     };
   };
   // The deepest stage that fits the workgroup memory and, when the plan asks for double buffering, still
@@ -344,7 +360,14 @@ export function kernelSpec(
   const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail) : undefined;
   const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
   const grid = [colBlocks, gridRows, splitK] as const;
-  if (grid.some((g) => g > context.maxWorkgroupsPerDimension)) return generalSpec(shape, pattern);
+  if (!fitsGrid(grid, context)) return generalSpec(shape, pattern);
+  // Aᵀ: K rows and a zero row (rows past K and unused union entries read it), M padded to whole row blocks.
+  const transposed: TransposedA = { rows: shape.k + 1, quads: rowBlocks * (bm / 4) };
+  const aT =
+    (options.transposeA ?? (!context.software && !(tail && tightRegisters(constants)))) &&
+    transposed.rows * transposed.quads * 16 <= context.maxBindingBytes &&
+    fitsGrid(transposeGrid(transposed), context);
+  constants = { ...constants, A_T: aT, B_VEC: (options.vectorB ?? !context.software) && shape.n % 4 === 0 };
   const family = !pattern
     ? 'matmul-dense-tiled'
     : decode
@@ -363,9 +386,22 @@ export function kernelSpec(
     stagesPerSplit,
     splitK,
     tail,
+    transposed: aT ? transposed : undefined,
     sharedBytes,
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
   };
+}
+
+/**
+ * Tiles whose wave-tail kernels the H100's driver compiles at the edge of their occupancy, where staging A from Aᵀ
+ * tips them over (run 54, `tools/vkstats`): 128×128 tiles of 8×8 (12:32: 128 registers, 135 with Aᵀ, one
+ * workgroup per SM instead of two) and 1/8-density union stages in 8×4 tiles (4:32: 79 registers, 81 with Aᵀ, two
+ * per SM instead of three). With a wave tail they keep scalar A loads (run 53: 4096³ 4:32 0.800 against 0.881 ms,
+ * 512×11008×4096 12:32 0.634 against 0.740); without one, Aᵀ fits and is faster (4096³ 12:32 1.676 against 1.856).
+ */
+function tightRegisters(c: TiledConstants): boolean {
+  const accumulators = c.TM * c.TN;
+  return (c.BM === 128 && accumulators === 64 && c.WG === 256) || (accumulators === 32 && c.UNION && c.KEEP * 8 <= c.GROUP);
 }
 
 /** What {@link workgroupsPerUnit} needs to know of a tiled kernel. */

@@ -31,7 +31,7 @@ export class PipelineCache {
       visibility: SHADER_STAGE_COMPUTE,
       buffer: { type },
     });
-    // A, B values, slots, union rows (the stream kernel: Aᵀ), C, params: one layout for every matmul kernel.
+    // A, B values, slots, union rows, C, params, Aᵀ, B values again (as vec4s): one layout for every matmul kernel.
     this.matmulLayout = device.createBindGroupLayout({
       label: 'nmkit matmul',
       entries: [
@@ -41,6 +41,8 @@ export class PipelineCache {
         entry(3, 'read-only-storage'),
         entry(4, 'storage'),
         entry(5, 'uniform'),
+        entry(6, 'read-only-storage'),
+        entry(7, 'read-only-storage'),
       ],
     });
     this.reduceLayout = device.createBindGroupLayout({
@@ -63,7 +65,7 @@ export class PipelineCache {
     return this.get('reduce', {}, this.reduceLayout);
   }
 
-  /** Aᵀ for the stream kernel (same layout as the reduction: input, output, params). */
+  /** Aᵀ for the kernels that read it (same layout as the reduction: input, output, params). */
   transposeA(): Promise<GPUComputePipeline> {
     return this.get('transposeA', {}, this.reduceLayout);
   }

@@ -31,6 +31,25 @@ export interface StreamOptions {
   readonly transposeA?: boolean;
 }
 
+/**
+ * The Aᵀ copy a kernel reads (transpose-a.wgsl writes it in a pass before the kernel): `rows` rows of K (past K
+ * zeros: whole windows, or the zero row K) of `quads` vec4s (4 rows of C each; past M zeros).
+ */
+export interface TransposedA {
+  readonly rows: number;
+  readonly quads: number;
+}
+
+/** Workgroups of the transpose pass: one per 32 rows of K × 64 rows of C (transpose-a.wgsl's tile). */
+export function transposeGrid(t: TransposedA): [number, number, number] {
+  return [Math.ceil(t.rows / 32), Math.ceil(t.quads / 16), 1];
+}
+
+/** Whether a grid is within the device's workgroups per dimension. */
+export function fitsGrid(grid: readonly number[], context: Pick<GpuContext, 'maxWorkgroupsPerDimension'>): boolean {
+  return grid.every((g) => g <= context.maxWorkgroupsPerDimension);
+}
+
 /** The stream kernel's spec (see {@link streamSpec}). */
 export interface StreamSpec {
   readonly shader: 'stream';
@@ -41,8 +60,8 @@ export interface StreamSpec {
   readonly stagesPerSplit: number;
   readonly splitK: number;
   readonly sharedBytes: number;
-  /** With ATRANS: the Aᵀ copy's rows (K padded to whole windows) and vec4s per row. */
-  readonly transposed?: { readonly rows: number; readonly quads: number };
+  /** With ATRANS: the Aᵀ copy (rows: K padded to whole windows; a vec4 per row group). */
+  readonly transposed?: TransposedA;
   /** The plan reported for it (a decode plan: one M-row block of 4·QUADS columns, ≤ 4 × 4 per invocation). */
   readonly plan: TilingPlan;
   readonly name: string;
@@ -126,7 +145,8 @@ export function streamSpec(
   splitK = Math.max(1, Math.ceil(Math.ceil(keptRows / perSlice) / slices));
   // Aᵀ from 3 rows of C (run 44, M = 4: 16:32 0.023 against 0.034 ms at 4096²), where the copy fits one binding.
   const transposedBytes = windows * group * rowGroups * 16;
-  const transposeA = (options.transposeA ?? shape.m >= 3) && transposedBytes <= context.maxBindingBytes;
+  const transposed: TransposedA = { rows: windows * group, quads: rowGroups };
+  const transposeA = (options.transposeA ?? shape.m >= 3) && transposedBytes <= context.maxBindingBytes && fitsGrid(transposeGrid(transposed), context);
   const constants: StreamConstants = {
     MR: shape.m,
     RG: rowGroups,
@@ -151,7 +171,7 @@ export function streamSpec(
     stagesPerSplit: perSlice,
     splitK,
     sharedBytes: ((slices - 1) * rowGroups * quads * 4 + 4) * 16,
-    transposed: transposeA ? { rows: windows * group, quads: rowGroups } : undefined,
+    transposed: transposeA ? transposed : undefined,
     plan: {
       variant: 'decode',
       block: { m: shape.m, n: columns, k: Math.ceil((perSlice * slices * group) / keep) },

@@ -39,7 +39,7 @@ import {
   wantsUnion,
 } from './kernel-spec.js';
 import { PipelineCache } from './pipelines.js';
-import { STREAM_MAX_M, type StreamSpec, streamDefaultRows, streamProblem, streamSpec } from './stream-spec.js';
+import { fitsGrid, STREAM_MAX_M, type StreamSpec, streamDefaultRows, streamProblem, streamSpec, transposeGrid } from './stream-spec.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
@@ -338,7 +338,7 @@ export class WebGPUBackend implements NMBackend {
     if (choice === 'tiled') return undefined;
     if (streamProblem(shape, context.limits.maxThreadsPerBlock, choice === 'stream' ? STREAM_MAX_M : streamDefaultRows(pattern))) return undefined;
     const spec = streamSpec(shape, pattern, context, this.kernelOptions.stream);
-    if (!spec.grid.every((g) => g <= context.maxWorkgroupsPerDimension)) return undefined;
+    if (!fitsGrid(spec.grid, context)) return undefined;
     if (forced && choice !== 'stream' && !samePlan(forced, spec.plan)) return undefined;
     return spec;
   }
@@ -367,24 +367,25 @@ export class WebGPUBackend implements NMBackend {
 
   private async encode(session: Session, shape: MatmulShape, weights: GpuWeights, a: GPUBuffer, forced?: TilingPlan): Promise<Run> {
     const { device } = session.context;
-    const { spec, plan, slots, union: unionRows } = this.resolveSpec(session, shape, weights, forced);
+    const { spec, plan, slots, union } = this.resolveSpec(session, shape, weights, forced);
     this.lastKernel = spec.name;
     const temporaries: GPUBuffer[] = [];
-    // The stream kernel reads Aᵀ (written by a pass of its own) where the union lists would be bound.
-    let union = unionRows;
+    // Kernels that read Aᵀ (binding 6) get it from a transpose pass of its own, recorded before them.
+    let transposedA = session.placeholder;
     let pre: Run['pre'];
-    if (spec.shader === 'stream' && spec.transposed) {
-      const { rows, quads } = spec.transposed;
-      union = device.createBuffer({ size: rows * quads * 16, usage: BufferUsage.STORAGE, label: `Aᵀ ${rows}×${4 * quads}` });
+    const transposed = spec.shader === 'general' ? undefined : spec.transposed;
+    if (transposed) {
+      const { rows, quads } = transposed;
+      transposedA = device.createBuffer({ size: rows * quads * 16, usage: BufferUsage.STORAGE, label: `Aᵀ ${rows}×${4 * quads}` });
       const transposeParams = createFilled(device, Uint32Array.of(shape.m, shape.k, rows, quads), 'transpose params', BufferUsage.UNIFORM);
-      temporaries.push(union, transposeParams);
+      temporaries.push(transposedA, transposeParams);
       pre = {
         pipeline: await session.pipelines.transposeA(),
         bindGroup: device.createBindGroup({
           layout: session.pipelines.reduceLayout,
-          entries: [a, union, transposeParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
+          entries: [a, transposedA, transposeParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
         }),
-        grid: reduceGrid(rows * quads, session.context.maxWorkgroupsPerDimension),
+        grid: transposeGrid(transposed),
       };
     }
     const tail = spec.shader === 'tiled' ? spec.tail : undefined;
@@ -405,7 +406,7 @@ export class WebGPUBackend implements NMBackend {
         tail?.rowBlock ?? NO_TAIL,
         tail?.splits ?? 1,
         tail?.stagesPerSplit ?? 0,
-        0,
+        spec.shader === 'tiled' ? (transposed?.quads ?? 0) : 0,
       ),
       'params',
       BufferUsage.UNIFORM,
@@ -420,9 +421,14 @@ export class WebGPUBackend implements NMBackend {
     const out = spec.splitK > 1 ? device.createBuffer({ size: spec.splitK * count * 4, usage: BufferUsage.STORAGE, label: 'split-K partials' }) : c;
     if (out !== c) temporaries.push(out);
     const pipeline = await session.pipelines.matmul(spec);
+    const vectorB = spec.shader === 'tiled' && spec.constants.B_VEC;
     const bindGroup = device.createBindGroup({
       layout: session.pipelines.matmulLayout,
-      entries: [a, resident.values, slots, union, out, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      // Binding 7 is B again, read as vec4s by the tiled kernel with B_VEC.
+      entries: [a, resident.values, slots, union, out, params, transposedA, vectorB ? resident.values : session.placeholder].map((buffer, binding) => ({
+        binding,
+        resource: { buffer },
+      })),
     });
     let reduce: Run['reduce'];
     if (spec.splitK > 1) {

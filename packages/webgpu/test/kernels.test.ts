@@ -105,7 +105,7 @@ describe('backendPlan: the defaults measured on the H100', () => {
     const context = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
     const s = kernelSpec(big, p3264, quarters, context, 21);
     expect(s.shader === 'tiled' && [s.stages, s.constants.KEPT, s.constants.A_ROWS, s.constants.UNION]).toEqual([256, 8, 21, true]);
-    expect(s.name).toMatch(/^spmm-nm-window-parts 1\/4 128×128×16 \(8×4\/invocation, 512 invocations\) prefetch split-K 1/);
+    expect(s.name).toMatch(/^spmm-nm-window-parts 1\/4 128×128×16 \(8×4\/invocation, 512 invocations\) prefetch Aᵀ vec4-B split-K 1/);
     const d = kernelSpec(decode, p64, plan(decode, p64), context, 40);
     expect(d.shader === 'tiled' && [d.stages, d.constants.KEPT, d.constants.UNION]).toEqual([64, 32, true]);
     expect(d.name).toMatch(/^spmm-nm-decode window-parts 1\/2 /);
@@ -372,9 +372,101 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(spec({ m: 5120, n: 4096, k: 4096 }, p4, {}, context, 33).tail).toMatchObject({ rows: 6, splits: 2 });
     expect(spec({ m: 3072, n: 4096, k: 4096 }, p4, {}, context, 33).tail).toBeUndefined(); // 1536 tiles: the last wave 348 of 396
   });
+  it('kernelSpec: vec4 staging loads on GPUs (Aᵀ: K + 1 rows, M padded to row blocks), scalar A for wave-tailed tiles at the edge of their registers, none on CPU drivers', () => {
+    const p4 = { keep: 4, group: 32, vectorLength: 32 };
+    const p12 = { keep: 12, group: 32, vectorLength: 32 };
+    const loads = (s: ReturnType<typeof spec>) => (s.shader === 'tiled' ? [s.constants.A_T, s.constants.B_VEC, s.transposed, s.tail !== undefined] : undefined);
+    // 16:32 at 4096³: a wave tail of 96-row tiles, Aᵀ of 4097 rows × 43 row blocks of 24 vec4s.
+    expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p16))).toEqual([true, true, { rows: 4097, quads: 43 * 24 }, true]);
+    // 4:32's 8×4 tiles and 12:32's 128×128 tiles of 8×8 keep scalar A where a wave tail runs (run 54: 81 and 135 registers).
+    expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p4, {}, context, 33))).toEqual([false, true, undefined, true]);
+    expect(loads(spec({ m: 3072, n: 4096, k: 4096 }, p4, {}, context, 33))).toEqual([true, true, { rows: 4097, quads: 48 * 16 }, false]);
+    expect(loads(spec({ m: 2048, n: 11008, k: 4096 }, p12))?.slice(0, 2)).toEqual([false, true]);
+    expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p12))?.slice(0, 2)).toEqual([true, true]);
+    // Requests win; N % 4 ≠ 0 keeps scalar B; CPU drivers default to neither; an Aᵀ over one binding is dropped.
+    expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p4, { transposeA: true }, context, 33))?.[0]).toBe(true);
+    expect(loads(spec({ m: 4096, n: 4094, k: 4096 }, p16))?.slice(0, 2)).toEqual([true, false]);
+    expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p16, {}, { ...context, software: true }))?.slice(0, 2)).toEqual([false, false]);
+    expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p16, {}, { ...context, maxBindingBytes: 4096 * 4096 * 4 }))?.[0]).toBe(false);
+  });
 });
 
 describe('tiled kernel variants', () => {
+  it.each([
+    // [what, shape, pattern (undefined: dense), forced plan or undefined, options beyond the two loads, kernel]
+    ['16:32 whole windows, ragged M and K', { m: 67, n: 132, k: 161 }, { keep: 16, group: 32, vectorLength: 32 }, undefined, {}, /^spmm-nm-low-sparsity /],
+    ['4:32 union rows (unused entries read the zero row)', { m: 70, n: 260, k: 333 }, { keep: 4, group: 32, vectorLength: 32 }, undefined, {}, /^spmm-nm-high-sparsity /],
+    ['2:4 V=1 per-column slots, N % 4 ≠ 0 (scalar B)', { m: 45, n: 77, k: 98 }, { keep: 2, group: 4, vectorLength: 1 }, undefined, {}, /^spmm-nm-low-sparsity /],
+    ['32:64 window parts with a wave tail', { m: 150, n: 64, k: 400 }, { keep: 32, group: 64, vectorLength: 32 }, 'parts', { tail: { rows: 2, splits: 3 } }, /^spmm-nm-window-parts 1\/2 .* tail 2×3$/],
+    ['8:32 split-K 3', { m: 33, n: 96, k: 300 }, { keep: 8, group: 32, vectorLength: 32 }, 'split', { decodeKernel: 'tiled' }, /split-K 3$/],
+    ['dense', { m: 77, n: 64, k: 93 }, undefined, undefined, {}, /^matmul-dense-tiled /],
+  ] as const)('vec4 staging loads (Aᵀ and vec4 B) agree with the scalar ones: %s', async (_, shape, pattern, force, options, kernel) => {
+    const backend = gpu();
+    if (!backend) return;
+    const a = randomDense(shape.m, shape.k, 61);
+    const b = pattern ? randomCompressed(shape.k, shape.n, pattern, 62) : randomDense(shape.k, shape.n, 62);
+    const weights = pattern ? await backend.prepare(b as ReturnType<typeof randomCompressed>) : await backend.prepareDense(b as ReturnType<typeof randomDense>);
+    const reference = pattern ? referenceSpmm(a, b as ReturnType<typeof randomCompressed>) : referenceDense(a, b as ReturnType<typeof randomDense>);
+    const plan =
+      force === 'parts'
+        ? forcedPlan(shape, pattern!, 'high-sparsity', { m: 64, n: 32, k: 32 }, { m: 8, n: 4 })
+        : force === 'split'
+          ? { ...forcedPlan(shape, pattern!, 'high-sparsity', { m: 32, n: 32, k: 32 }, { m: 4, n: 4 }), splitK: 3 }
+          : undefined;
+    try {
+      for (const loads of [{ transposeA: true }, { vectorB: true }, { transposeA: true, vectorB: true }]) {
+        backend.kernelOptions = { ...options, ...loads };
+        const c = await backend.matmul(a, weights, plan ? { plan } : {});
+        const name = backend.lastKernel!;
+        expect(name).toMatch(kernel);
+        expect(name.includes(' Aᵀ'), name).toBe(loads.transposeA === true);
+        expect(name.includes(' vec4-B'), name).toBe(loads.vectorB === true && shape.n % 4 === 0);
+        expectClose(c, reference, shape.k, `${name} ${JSON.stringify(loads)}`);
+      }
+    } finally {
+      backend.kernelOptions = {};
+      weights.dispose();
+    }
+  });
+
+  it.each([
+    // K = 40: the last window keeps 12 of 8 real rows (kept rows in K padding); 4:32 union lists with unused entries.
+    ['12:32, kept rows in K padding', { m: 19, n: 64, k: 40 }, { keep: 12, group: 32, vectorLength: 32 }],
+    ['4:32 union rows', { m: 70, n: 128, k: 200 }, { keep: 4, group: 32, vectorLength: 32 }],
+  ] as const)('Aᵀ staging: NaN and Inf in A where every weight is pruned never reach C (%s)', async (_, shape, pattern) => {
+    const backend = gpu();
+    if (!backend) return;
+    const sparse = randomCompressed(shape.k, shape.n, pattern, 93);
+    const kept = new Set<number>();
+    const vectors = shape.n / pattern.vectorLength;
+    for (let r = 0; r < sparse.values.length / shape.n; r++) {
+      for (let v = 0; v < vectors; v++) kept.add(Math.floor(r / pattern.keep) * pattern.group + sparse.indices[r * vectors + v]);
+    }
+    const a = randomDense(shape.m, shape.k, 94);
+    const clean = { ...a, data: a.data.slice() };
+    let poisoned = 0;
+    for (let k = 0; k < shape.k; k++) {
+      if (kept.has(k)) continue;
+      poisoned++;
+      for (let m = 0; m < shape.m; m++) {
+        a.data[m * shape.k + k] = m % 2 ? Number.NaN : Number.POSITIVE_INFINITY;
+        clean.data[m * shape.k + k] = 0;
+      }
+    }
+    expect(poisoned).toBeGreaterThan(0);
+    const weights = await backend.prepare(sparse);
+    backend.kernelOptions = { decodeKernel: 'tiled', transposeA: true };
+    try {
+      const c = await backend.matmul(a, weights);
+      expect(backend.lastKernel).toMatch(/^spmm-nm-(low|high)-sparsity .* Aᵀ /);
+      expect(c.data.every(Number.isFinite)).toBe(true);
+      expectClose(c, referenceSpmm(clean, sparse), shape.k, 'poisoned A');
+    } finally {
+      backend.kernelOptions = {};
+      weights.dispose();
+    }
+  });
+
   it.each([
     ['low sparsity 16:32 V=32', { m: 67, n: 131, k: 161 }, { keep: 16, group: 32, vectorLength: 32 }, 'spmm-nm-low-sparsity'],
     ['high sparsity 4:32 V=32 (union rows)', { m: 70, n: 260, k: 333 }, { keep: 4, group: 32, vectorLength: 32 }, 'spmm-nm-high-sparsity'],

@@ -36,9 +36,9 @@ struct Params {
 @group(0) @binding(0) var<storage, read> gA: array<f32>;              // M × K (unused with ATRANS)
 @group(0) @binding(1) var<storage, read> gB: array<vec4<f32>>;        // keptRows × N/4 (dense: K × N/4)
 @group(0) @binding(2) var<storage, read> gSlots: array<u32>;          // bytes [keptRows][vectors], 4 per word
-@group(0) @binding(3) var<storage, read> gAt: array<vec4<f32>>;       // ATRANS: [rows of K, padded][RG]
 @group(0) @binding(4) var<storage, read_write> gC: array<vec4<f32>>;  // [grid z][M][N/4]
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> gAt: array<vec4<f32>>;       // ATRANS: [rows of K, padded][RG]
 
 // Slices 1.. hand their sums (RI rows each) to slice 0.
 var<workgroup> sSum: array<vec4<f32>, (SLICES - 1u) * RG * QUADS * 4u + 4u>;

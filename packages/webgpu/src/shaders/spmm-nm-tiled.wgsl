@@ -22,6 +22,10 @@
 //             times, each copy covering tailStagesPerSplit stages; copy 0 writes C, copy s > 0 writes partial
 //             s - 1 after C in the same buffer (rows from the tail's first row), and split-tail-reduce.wgsl adds
 //             them into C. Fills the last, partly empty wave of a large grid with shorter work items.
+//   A_T       A is staged from Aᵀ (transpose-a.wgsl, a pass of its own): one vec4 load per 4 rows of the tile
+//             instead of 4 scalar loads from 4 rows of A; row K of Aᵀ and its columns past M are zeros, so the load
+//             needs no bounds tests (rows ≥ K, including unused union entries, read row K).
+//   B_VEC     N % 4 == 0: B is staged as vec4 loads (gB4, the same buffer as gB) instead of 4 scalar loads.
 // Ragged everything: rows ≥ M, columns ≥ N and K rows ≥ K are zero-filled when staged, never read from A.
 
 override BM: u32 = 64;
@@ -51,11 +55,14 @@ override KCHUNK: u32 = 0u;      // > 0: the kept-row loop runs in chunks of KCHU
 override PAD_WORDS: u32 = 0u;    // unused words after sSlot (an experiment: workgroup memory per workgroup vs occupancy)
 override TAIL: bool = false;     // wave-tail split compiled in (a pipeline of its own: the rest pay nothing for it)
 override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
+override A_T: bool = false;     // stage A from Aᵀ (gAt), one vec4 per 4 rows of the tile
+override B_VEC: bool = false;   // stage B as vec4 loads (gB4; N % 4 == 0)
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
   vectors: u32, stages: u32, stagesPerSplit: u32, stageKept: u32,  // stageKept = KEPT, at run time
-  tailRowBlock: u32, tailSplits: u32, tailStagesPerSplit: u32, unused: u32,  // no tail: tailRowBlock ≥ grid rows
+  tailRowBlock: u32, tailSplits: u32, tailStagesPerSplit: u32,  // no tail: tailRowBlock ≥ grid rows
+  aQuads: u32,  // A_T: vec4s per row of Aᵀ (M padded to whole row blocks)
 }
 
 @group(0) @binding(0) var<storage, read> gA: array<f32>;          // M × K
@@ -64,6 +71,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> gUnion: array<u32>;      // [colBlocks][stages][A_ROWS] rows of K
 @group(0) @binding(4) var<storage, read_write> gC: array<f32>;    // [splitK][M][N], or C then the tail partials
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> gAt: array<vec4<f32>>;    // A_T: (K + 1) × aQuads, row K zero
+@group(0) @binding(7) var<storage, read> gB4: array<vec4<f32>>;    // B_VEC: gB as vec4s
 
 var<workgroup> sA: array<vec4<f32>, A_ROWS * (BM / 4u + 1u)>;   // A_ROWS × BM (+1 vec4 pad per row)
 var<workgroup> sB: array<vec4<f32>, KEPT * (BN / 4u)>;          // KEPT × BN
@@ -95,16 +104,23 @@ fn slotByte(w: u32, v: u32) -> u32 {
   return (gSlots[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
 }
 
-// Element e of a stage's A tile: row r = e % A_ROWS of K, rows 4·(e / A_ROWS) … +3 of the block's M.
-// Consecutive invocations walk along K (coalesced global reads); each gathers 4 rows of A for one K row, stored
-// as one vec4 of the transposed tile.
+// Element e of a stage's A tile. Scalar: row r = e % A_ROWS of K, rows 4·(e / A_ROWS) … +3 of the block's M;
+// consecutive invocations walk along K (coalesced global reads), each gathering 4 rows of A for one K row, stored
+// as one vec4 of the transposed tile. A_T: row e / (BM/4) of K, vec4 e % (BM/4) of it, one load from Aᵀ
+// (consecutive invocations read consecutive vec4s of one row).
 fn loadA(e: u32, stage: u32) -> vec4<f32> {
-  let r = e % A_ROWS;
-  let m = m0 + 4u * (e / A_ROWS);
+  var r = e % A_ROWS;
+  if (A_T) {
+    r = e / (BM / 4u);
+  }
   var row = stage * BK + r;
   if (UNION) {
     row = gUnion[(blockX * params.stages + stage) * A_ROWS + r];
   }
+  if (A_T) {
+    return gAt[min(row, params.k) * params.aQuads + m0 / 4u + e % (BM / 4u)];
+  }
+  let m = m0 + 4u * (e / A_ROWS);
   var v = vec4<f32>(0.0);
   if (row < params.k) {
     for (var j = 0u; j < 4u; j++) {
@@ -117,6 +133,10 @@ fn loadA(e: u32, stage: u32) -> vec4<f32> {
 }
 
 fn storeA(e: u32, v: vec4<f32>) {
+  if (A_T) {
+    sA[(e / (BM / 4u)) * (BM / 4u + 1u) + e % (BM / 4u)] = v;
+    return;
+  }
   sA[(e % A_ROWS) * (BM / 4u + 1u) + e / A_ROWS] = v;
 }
 
@@ -129,6 +149,12 @@ fn loadB(e: u32, stage: u32) -> vec4<f32> {
   let c = n0 + 4u * (e % (BN / 4u));
   let w = stage * KEPT + e / (BN / 4u);
   var v = vec4<f32>(0.0);
+  if (B_VEC) {
+    if (w < params.keptRows && c < params.n) {
+      v = gB4[(w * params.n + c) / 4u];
+    }
+    return v;
+  }
   if (w < params.keptRows) {
     for (var j = 0u; j < 4u; j++) {
       if (c + j < params.n) {
