@@ -398,10 +398,12 @@ export function kernelSpec(
  * workgroup per SM instead of two) and 1/8-density union stages in 8×4 tiles (4:32: 79 registers, 81 with Aᵀ, two
  * per SM instead of three). With a wave tail they keep scalar A loads (run 53: 4096³ 4:32 0.800 against 0.881 ms,
  * 512×11008×4096 12:32 0.634 against 0.740); without one, Aᵀ fits and is faster (4096³ 12:32 1.676 against 1.856).
+ * N:M tiles only: dense 128×128 tiles with a tail run fastest with Aᵀ (2048×11008×4096: 5.100 against 5.443 ms).
  */
 function tightRegisters(c: TiledConstants): boolean {
   const accumulators = c.TM * c.TN;
-  return (c.BM === 128 && accumulators === 64 && c.WG === 256) || (accumulators === 32 && c.UNION && c.KEEP * 8 <= c.GROUP);
+  // (Dense 128×128 tiles, SLOT_MODE 0, stage no slots: with a tail and Aᵀ they are the fastest, run 55.)
+  return (c.SLOT_MODE !== 0 && c.BM === 128 && accumulators === 64 && c.WG === 256) || (accumulators === 32 && c.UNION && c.KEEP * 8 <= c.GROUP);
 }
 
 /** What {@link workgroupsPerUnit} needs to know of a tiled kernel. */

@@ -383,6 +383,8 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(loads(spec({ m: 3072, n: 4096, k: 4096 }, p4, {}, context, 33))).toEqual([true, true, { rows: 4097, quads: 48 * 16 }, false]);
     expect(loads(spec({ m: 2048, n: 11008, k: 4096 }, p12))?.slice(0, 2)).toEqual([false, true]);
     expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p12))?.slice(0, 2)).toEqual([true, true]);
+    // Dense 128×128 tiles of 8×8 stage no slots: Aᵀ with their wave tail too.
+    expect(loads(spec({ m: 2048, n: 11008, k: 4096 }, undefined))).toMatchObject([true, true, { rows: 4097 }, true]);
     // Requests win; N % 4 ≠ 0 keeps scalar B; CPU drivers default to neither; an Aᵀ over one binding is dropped.
     expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p4, { transposeA: true }, context, 33))?.[0]).toBe(true);
     expect(loads(spec({ m: 4096, n: 4094, k: 4096 }, p16))?.slice(0, 2)).toEqual([true, false]);
