@@ -41,7 +41,7 @@ export function readmeResultsBlock(resultsRoot: string): string {
 }
 
 /** Suites whose tables the README shows; the other folders are linked. */
-const HEADLINE_SUITES = ['paper', 'decode', 'quick'];
+const HEADLINE_SUITES = ['targets', 'paper', 'decode', 'quick'];
 
 /** Replaces the block between the markers (appending one if there is none). */
 export function spliceReadme(readme: string, block: string): string {

@@ -1,4 +1,4 @@
-import { compareWithReference, type DenseMatrix, type ReferenceResult } from '@nmkit/format';
+import { type CompressedNM, compareWithReference, type DenseMatrix, type ReferenceResult } from '@nmkit/format';
 import { isBackendRequired } from '@nmkit/format/conformance';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
@@ -32,4 +32,30 @@ export function gpuBackendPerFile(): () => WebGPUBackend | undefined {
     await backend?.dispose();
   });
   return () => backend;
+}
+
+/**
+ * A with NaN and Inf in every column of K that no kept row of `sparse` uses (a correct kernel never reads them), and
+ * the same A with zeros there (for the reference); `poisoned` counts those columns.
+ */
+export function poisonPrunedColumns(a: DenseMatrix, sparse: CompressedNM): { a: DenseMatrix; clean: DenseMatrix; poisoned: number } {
+  const { keep, group, vectorLength } = sparse.pattern;
+  const n = sparse.cols;
+  const vectors = Math.ceil(n / vectorLength);
+  const kept = new Set<number>();
+  for (let r = 0; r < sparse.values.length / n; r++) {
+    for (let v = 0; v < vectors; v++) kept.add(Math.floor(r / keep) * group + sparse.indices[r * vectors + v]);
+  }
+  const poisonedA = { ...a, data: a.data.slice() };
+  const clean = { ...a, data: a.data.slice() };
+  let poisoned = 0;
+  for (let k = 0; k < a.cols; k++) {
+    if (kept.has(k)) continue;
+    poisoned++;
+    for (let m = 0; m < a.rows; m++) {
+      poisonedA.data[m * a.cols + k] = m % 2 ? Number.NaN : Number.POSITIVE_INFINITY;
+      clean.data[m * a.cols + k] = 0;
+    }
+  }
+  return { a: poisonedA, clean, poisoned };
 }

@@ -26,7 +26,7 @@ import {
   windowPartKept,
   workgroupsPerUnit,
 } from '../src/index.js';
-import { expectClose, gpuBackendPerFile } from './gpu-backend.js';
+import { expectClose, gpuBackendPerFile, poisonPrunedColumns } from './gpu-backend.js';
 
 // Every kernel variant, forced through explicit plans, on ragged shapes: each result is checked against the
 // float64 reference. The conformance suite only sees the planner's choices; this sees every branch.
@@ -439,22 +439,7 @@ describe('tiled kernel variants', () => {
     const backend = gpu();
     if (!backend) return;
     const sparse = randomCompressed(shape.k, shape.n, pattern, 93);
-    const kept = new Set<number>();
-    const vectors = shape.n / pattern.vectorLength;
-    for (let r = 0; r < sparse.values.length / shape.n; r++) {
-      for (let v = 0; v < vectors; v++) kept.add(Math.floor(r / pattern.keep) * pattern.group + sparse.indices[r * vectors + v]);
-    }
-    const a = randomDense(shape.m, shape.k, 94);
-    const clean = { ...a, data: a.data.slice() };
-    let poisoned = 0;
-    for (let k = 0; k < shape.k; k++) {
-      if (kept.has(k)) continue;
-      poisoned++;
-      for (let m = 0; m < shape.m; m++) {
-        a.data[m * shape.k + k] = m % 2 ? Number.NaN : Number.POSITIVE_INFINITY;
-        clean.data[m * shape.k + k] = 0;
-      }
-    }
+    const { a, clean, poisoned } = poisonPrunedColumns(randomDense(shape.m, shape.k, 94), sparse);
     expect(poisoned).toBeGreaterThan(0);
     const weights = await backend.prepare(sparse);
     backend.kernelOptions = { decodeKernel: 'tiled', transposeA: true };

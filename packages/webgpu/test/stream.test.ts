@@ -1,7 +1,7 @@
 import { candidatePlans, type MatmulShape, type NMPattern, randomCompressed, randomDense, referenceDense, referenceSpmm } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
 import { type KernelOptions, type StreamOptions, streamDefaultRows, streamProblem, streamSpec } from '../src/index.js';
-import { expectClose, gpuBackendPerFile } from './gpu-backend.js';
+import { expectClose, gpuBackendPerFile, poisonPrunedColumns } from './gpu-backend.js';
 
 // The stream kernel (spmm-nm-stream.wgsl, M ≤ 64): every size option forced on ragged shapes, each result checked
 // against the float64 reference; its sizing rule and where it does not run.
@@ -198,22 +198,7 @@ describe('stream kernel (M ≤ 64)', () => {
     const backend = gpu();
     if (!backend) return;
     const sparse = randomCompressed(shape.k, shape.n, pattern, 91);
-    const kept = new Set<number>();
-    const vectors = shape.n / pattern.vectorLength;
-    for (let r = 0; r < sparse.values.length / shape.n; r++) {
-      for (let v = 0; v < vectors; v++) kept.add(Math.floor(r / pattern.keep) * pattern.group + sparse.indices[r * vectors + v]);
-    }
-    const a = randomDense(shape.m, shape.k, 92);
-    const clean = { ...a, data: a.data.slice() };
-    let poisoned = 0;
-    for (let k = 0; k < shape.k; k++) {
-      if (kept.has(k)) continue;
-      poisoned++;
-      for (let m = 0; m < shape.m; m++) {
-        a.data[m * shape.k + k] = m % 2 ? Number.NaN : Number.POSITIVE_INFINITY;
-        clean.data[m * shape.k + k] = 0;
-      }
-    }
+    const { a, clean, poisoned } = poisonPrunedColumns(randomDense(shape.m, shape.k, 92), sparse);
     expect(poisoned).toBeGreaterThan(0);
     const weights = await backend.prepare(sparse);
     backend.kernelOptions = { stream: { transposeA } };
