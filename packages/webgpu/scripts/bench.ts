@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep | --explore | --loads] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -19,7 +19,8 @@
  * tools/vkstats, follows the line). `--explore` (instead of tuning) times the default kernel and a short list of
  * candidates back to back with it (see exploreCandidates); the default is always re-timed, and every re-timed kernel is
  * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
- * own tile with both (see loadCandidates).
+ * own tile with both (see loadCandidates); `--mid-m` the default at 17–64 rows against the tiled and stream kernels
+ * (see midCandidates).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -76,6 +77,7 @@ const tuneRepeats = quick ? 2 : 5;
 const sweep = flag('--sweep');
 const explore = flag('--explore');
 const loads = flag('--loads');
+const midM = flag('--mid-m');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
@@ -160,6 +162,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
   if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);
   if (loads) return loadCandidates(own, base[0]);
+  if (midM) return midCandidates(shape, own);
   if (!sweep) {
     const plans = base.flatMap((p) => splits(p).flatMap((splitK) => [1, 2].map((stages) => ({ ...p, splitK, stages }))));
     return [own, ...plans.map((plan) => ({ plan, options: {} }))];
@@ -228,6 +231,21 @@ function loadCandidates(own: Candidate, planned: TilingPlan): Candidate[] {
   const combos: KernelOptions[] = [{ transposeA: false, vectorB: false }, { transposeA: true, vectorB: false }, { transposeA: false, vectorB: true }, both];
   for (const options of [...combos, { ...both, tail: false as const }, { ...both, keptChunk: 0 }]) out.push({ plan: own.plan, options, unforced: true });
   out.push({ plan: { ...planned, stages: 2 }, options: both });
+  return out;
+}
+
+/**
+ * `--mid-m`: between decode and tiles (M = 17–64, run 58): the default against the tiled kernel (its own plan and
+ * split-K, then split-K 1–8) and the stream kernel (its own sizing, then 2, 4 and 8 grid splits).
+ */
+function midCandidates(shape: MatmulShape, own: Candidate): Candidate[] {
+  const tiled: KernelOptions = { decodeKernel: 'tiled' };
+  const out: Candidate[] = [own, { plan: own.plan, options: tiled, unforced: true }];
+  for (const splitK of [1, 2, 3, 4, 6, 8]) out.push({ plan: { ...own.plan, splitK }, options: tiled });
+  if (shape.m <= STREAM_MAX_M && shape.n % 4 === 0) {
+    out.push({ plan: own.plan, options: { decodeKernel: 'stream' }, unforced: true });
+    for (const splitK of [2, 4, 8]) out.push({ plan: own.plan, options: { decodeKernel: 'stream', stream: { splitK } }, unforced: true });
+  }
   return out;
 }
 

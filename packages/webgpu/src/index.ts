@@ -25,6 +25,7 @@ export {
   type WaveTail,
   waveTail,
   decodeSplitK,
+  fillSplitK,
   waveSplitK,
   wantsUnion,
   workgroupsPerUnit,

@@ -80,16 +80,27 @@ export const STREAM_MAX_M = 64;
 
 /**
  * Rows of C up to which the backend runs the stream kernel by default (runs 46–47, H100, against the best tiled kernel
- * timed at M = 24–64): dense B and N:M below 1/2 density up to 64 (dense 1.2–2.8× faster; 12:32 1.1–1.8×; 8:32 and
- * 4:32 1.1–1.5× to M = 48, a tie at 64), N:M at 1/2 density and above up to 24 (16:32 at M = 24: 1.1–1.5×; at 32 to
- * 64: 0.6–1.2×, the tiled kernel ahead from M = 32 at N = 4096). V not a multiple of 4 (one index per column): up to
- * 16 (decode; not measured beyond).
+ * timed at M = 24–64): dense B and N:M below 1/2 density up to 64 (dense 1.2–2.8× faster; 12:32 1.1–1.8×), N:M at
+ * 1/2 density and above up to 24 (16:32 at M = 24: 1.1–1.5×; at 32 to 64: 0.6–1.2×, the tiled kernel ahead from M =
+ * 32 at N = 4096). At 1/4 density and below up to 48: run 58, with the tiled kernel's vec4 staging loads, timed 8:32
+ * and 4:32 at M = 64 tiled 1.0–1.5× faster than streamed (N = 4096–11008, K = 4096–11008), at M = 48 a split (the
+ * stream kernel ahead at N = 4096, the tiled one at N = 11008 for 8:32). V not a multiple of 4 (one index per column):
+ * up to 16 (decode; not measured beyond).
  */
 export function streamDefaultRows(pattern: NMPattern | undefined): number {
   if (!pattern) return STREAM_MAX_M;
   if (pattern.vectorLength % 4 !== 0) return DECODE_MAX_M;
-  return pattern.keep * 2 >= pattern.group ? 24 : STREAM_MAX_M;
+  if (pattern.keep * 2 >= pattern.group) return 24;
+  return pattern.keep * 4 <= pattern.group ? 48 : STREAM_MAX_M;
 }
+
+/**
+ * Beyond decode, stream workgroups per compute unit that make one wave (run 58, H100): a grid a little over that runs a
+ * mostly empty second wave, so it is trimmed to one. 24 × 11008 and 48 × 11008 in 860 workgroups (6.5 per SM) ran
+ * 20–35 % slower than in 688 (5.2 per SM) at every density, 64 × 8192² in 1024 slower than in 640; grids of 512–704
+ * ran fastest at N = 4096 and 8192, and 1376 (over 1.5 waves) as fast as 688 or faster.
+ */
+const STREAM_WORKGROUPS_PER_UNIT = 5.5;
 
 /**
  * Why the stream kernel cannot run a problem, or `undefined` when it can: M ≤ `maxM` (default {@link DECODE_MAX_M},
@@ -139,6 +150,11 @@ export function streamSpec(
   const slices = clamp(options.slices ?? Math.min(maxSlices, wanted), 1, maxSlices);
   let splitK = clamp(options.splitK ?? Math.ceil(wanted / slices), 1, MAX_SPLIT_K);
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK--;
+  // Beyond decode, a grid between one and one and a half waves is trimmed to one (STREAM_WORKGROUPS_PER_UNIT).
+  const wave = STREAM_WORKGROUPS_PER_UNIT * units;
+  if (shape.m > DECODE_MAX_M && options.splitK === undefined && colBlocks * splitK > wave && colBlocks * splitK < 1.5 * wave) {
+    splitK = Math.max(1, Math.floor(wave / colBlocks));
+  }
   // Ranges of whole chunks where they are longer than one; no empty grid slices.
   let perSlice = Math.max(1, Math.ceil(keptRows / (slices * splitK)));
   if (perSlice > chunk) perSlice = Math.ceil(perSlice / chunk) * chunk;

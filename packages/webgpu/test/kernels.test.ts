@@ -21,6 +21,7 @@ import {
   planStageKept,
   type SlotLayout,
   decodeSplitK,
+  fillSplitK,
   waveSplitK,
   waveTail,
   windowPartKept,
@@ -308,6 +309,8 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(waveSplitK(16, 64, 264)).toBe(4); // more slices would cost more in partials than their waves save
     expect(waveSplitK(16, 20, 264)).toBe(2); // ≥ 4 stages per slice
     expect(waveSplitK(300, 64, 264)).toBe(1); // more than a wave: whole (the wave tail's case)
+    // M ≤ 64 (one row block, run 58): the most slices one wave holds.
+    expect([fillSplitK(32, 128, 264), fillSplitK(86, 128, 264), fillSplitK(86, 128, 396), fillSplitK(64, 256, 396), fillSplitK(32, 20, 264), fillSplitK(300, 128, 264)]).toEqual([8, 3, 4, 6, 5, 1]);
   });
   it('kernelSpec: the backend\'s own plan takes waveSplitK; a forced plan keeps its split-K', () => {
     const p4 = { keep: 4, group: 32, vectorLength: 32 };

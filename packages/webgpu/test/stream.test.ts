@@ -66,12 +66,20 @@ describe('stream kernel sizing (no GPU)', () => {
     expect([tall.RG, tall.QUADS, tall.SLICES, tall.WG]).toEqual([4, 16, 1, 64]);
   });
 
-  it('the default up to 64 rows of C for dense B and N:M below 1/2 density, 24 from 1/2; fewer ranges beyond 16 rows', () => {
-    expect([undefined, { keep: 8, group: 32, vectorLength: 32 }, { keep: 4, group: 32, vectorLength: 32 }, { keep: 12, group: 32, vectorLength: 32 }, { keep: 2, group: 4, vectorLength: 4 }, { keep: 16, group: 32, vectorLength: 32 }].map(streamDefaultRows)).toEqual([64, 64, 64, 64, 24, 24]);
+  it('the default up to 64 rows of C for dense B and N:M below 1/2 density, 48 at 1/4 and below, 24 from 1/2; fewer ranges beyond 16 rows', () => {
+    expect([undefined, { keep: 8, group: 32, vectorLength: 32 }, { keep: 4, group: 32, vectorLength: 32 }, { keep: 12, group: 32, vectorLength: 32 }, { keep: 2, group: 4, vectorLength: 4 }, { keep: 16, group: 32, vectorLength: 32 }].map(streamDefaultRows)).toEqual([64, 48, 48, 64, 24, 24]);
     // 64 × 4096: 16 row groups in 16-quad workgroups (one slice); 9 ranges fill the GPU, at least 256 / 64 = 4.
     const spec = streamSpec({ m: 64, n: 4096, k: 4096 }, { keep: 8, group: 32, vectorLength: 32 }, h100);
     expect([spec.constants.RG, spec.constants.QUADS, spec.constants.SLICES, spec.splitK]).toEqual([16, 16, 1, 9]);
     expect(streamSpec({ m: 64, n: 24576, k: 8192 }, undefined, h100).splitK).toBe(4);
+    // Beyond 16 rows a grid of 1–1.5 waves of 5.5 workgroups per compute unit is trimmed to one (run 58): 24 × 11008 in
+    // 86 column blocks takes 8 ranges, not 10; 48 × 11008 in 172 takes 4, not 5 (64 × 24576 above: 1536, over 1.5 waves).
+    const p12 = { keep: 12, group: 32, vectorLength: 32 };
+    expect([24, 48, 64].map((m) => streamSpec({ m, n: 11008, k: 4096 }, p12, h100)).map((s) => [s.grid[0], s.splitK])).toEqual([
+      [86, 8],
+      [172, 4],
+      [172, 4],
+    ]);
   });
 
   it('names why it cannot run: M over 16 (or 64), N not a multiple of 4', () => {
