@@ -351,7 +351,10 @@ export function kernelSpec(
   let splitK = Math.max(1, Math.min(plan.splitK, stages));
   if (splitKSizing === 'waves' && !context.software) {
     // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
-    if (!decode) splitK = shape.m <= STREAM_MAX_M ? fillSplitK(colBlocks * rowBlocks, stages, slots) : waveSplitK(rowBlocks * colBlocks, stages, slots);
+    if (!decode) {
+      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
+      if (shape.m <= STREAM_MAX_M) splitK = Math.max(splitK, fillSplitK(rowBlocks * colBlocks, stages, slots));
+    }
     else if (bm <= 4) splitK = decodeSplitK(colBlocks, threads, stages);
   }
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
@@ -466,11 +469,12 @@ export function waveSplitK(tiles: number, stages: number, slots: number): number
 }
 
 /**
- * Split-K of the backend's own plans at M ≤ 64 (one row block): the most K slices (≤ 8, each ≥ 4 stages) that keep the
- * grid to one wave of `slots`. At these M a slice's partial C is small, so {@link waveSplitK}'s three stages per slice
- * overstate it: run 58 (H100, M = 24–64, N and K 4096–11008, dense and 16:32 to 4:32, split-K 1–8 timed) found this
- * split the fastest, or within 2 %, in all 60 problems (4096² 16:32 at M = 64: 8 slices, 0.064 ms, where waveSplitK's
- * 6 took 0.076).
+ * At M ≤ 64 the backend's own plans take the larger of {@link waveSplitK} and this: the most K slices (≤ 8, each ≥ 4
+ * stages) that keep the grid to one wave of `slots`. At these M a slice's partial C is small, so waveSplitK's three
+ * stages per slice overstate it: run 58 (H100, M = 24–64, N and K 4096–11008, dense and 16:32 to 4:32, split-K 1–8
+ * timed) found this split the fastest, or within 2 %, in all 60 problems (4096² 16:32 at M = 64: 8 slices, 0.064 ms,
+ * where waveSplitK's 6 took 0.076). Grids of more than half a wave get 1 here, and waveSplitK's two fuller waves are
+ * faster (run 59: 64 × 22016 × 8192 16:32 in 172 tiles, 3 slices 0.437 ms, 1 slice 0.620).
  */
 export function fillSplitK(tiles: number, stages: number, slots: number): number {
   let best = 1;

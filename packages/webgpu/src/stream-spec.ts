@@ -80,18 +80,17 @@ export const STREAM_MAX_M = 64;
 
 /**
  * Rows of C up to which the backend runs the stream kernel by default (runs 46–47, H100, against the best tiled kernel
- * timed at M = 24–64): dense B and N:M below 1/2 density up to 64 (dense 1.2–2.8× faster; 12:32 1.1–1.8×), N:M at
- * 1/2 density and above up to 24 (16:32 at M = 24: 1.1–1.5×; at 32 to 64: 0.6–1.2×, the tiled kernel ahead from M =
- * 32 at N = 4096). At 1/4 density and below up to 48: run 58, with the tiled kernel's vec4 staging loads, timed 8:32
- * and 4:32 at M = 64 tiled 1.0–1.5× faster than streamed (N = 4096–11008, K = 4096–11008), at M = 48 a split (the
- * stream kernel ahead at N = 4096, the tiled one at N = 11008 for 8:32). V not a multiple of 4 (one index per column):
+ * timed at M = 24–64): dense B up to 64 (1.2–2.8× faster), N:M at 1/2 density and above up to 24 (16:32 at M = 24:
+ * 1.1–1.5×; at 32 to 64: 0.6–1.2×, the tiled kernel ahead from M = 32 at N = 4096), below 1/2 up to 48: runs 58–59,
+ * with the tiled kernel's vec4 staging loads, timed 8:32 and 4:32 at M = 64 tiled 1.0–1.5× faster than streamed
+ * (N = 4096–11008, K = 4096–11008) and 12:32 from 0.93× (64 × 4096²) to 1.6× (56 × 11008 × 4096); at M = 48 the
+ * stream kernel ahead at N = 4096, the tiled one at N = 11008 for 8:32. V not a multiple of 4 (one index per column):
  * up to 16 (decode; not measured beyond).
  */
 export function streamDefaultRows(pattern: NMPattern | undefined): number {
   if (!pattern) return STREAM_MAX_M;
   if (pattern.vectorLength % 4 !== 0) return DECODE_MAX_M;
-  if (pattern.keep * 2 >= pattern.group) return 24;
-  return pattern.keep * 4 <= pattern.group ? 48 : STREAM_MAX_M;
+  return pattern.keep * 2 >= pattern.group ? 24 : 48;
 }
 
 /**

@@ -66,8 +66,8 @@ describe('stream kernel sizing (no GPU)', () => {
     expect([tall.RG, tall.QUADS, tall.SLICES, tall.WG]).toEqual([4, 16, 1, 64]);
   });
 
-  it('the default up to 64 rows of C for dense B and N:M below 1/2 density, 48 at 1/4 and below, 24 from 1/2; fewer ranges beyond 16 rows', () => {
-    expect([undefined, { keep: 8, group: 32, vectorLength: 32 }, { keep: 4, group: 32, vectorLength: 32 }, { keep: 12, group: 32, vectorLength: 32 }, { keep: 2, group: 4, vectorLength: 4 }, { keep: 16, group: 32, vectorLength: 32 }].map(streamDefaultRows)).toEqual([64, 48, 48, 64, 24, 24]);
+  it('the default up to 64 rows of C for dense B, 48 for N:M below 1/2 density, 24 from 1/2; fewer ranges beyond 16 rows', () => {
+    expect([undefined, { keep: 8, group: 32, vectorLength: 32 }, { keep: 4, group: 32, vectorLength: 32 }, { keep: 12, group: 32, vectorLength: 32 }, { keep: 2, group: 4, vectorLength: 4 }, { keep: 16, group: 32, vectorLength: 32 }].map(streamDefaultRows)).toEqual([64, 48, 48, 48, 24, 24]);
     // 64 × 4096: 16 row groups in 16-quad workgroups (one slice); 9 ranges fill the GPU, at least 256 / 64 = 4.
     const spec = streamSpec({ m: 64, n: 4096, k: 4096 }, { keep: 8, group: 32, vectorLength: 32 }, h100);
     expect([spec.constants.RG, spec.constants.QUADS, spec.constants.SLICES, spec.splitK]).toEqual([16, 16, 1, 9]);
@@ -143,9 +143,12 @@ describe('stream kernel (M ≤ 64)', () => {
       backend.kernelOptions = { decodeKernel: 'tiled' };
       expect((await backend.describeKernel(shape, weights)).name).toMatch(/^spmm-nm-decode /);
       expect((await backend.describeKernel(shape, weights, reported)).name).toMatch(/^spmm-nm-decode /);
-      // Where it does not run by default: N not a multiple of 4, V not a multiple of 4, M over 64 (8:32).
+      // Where it does not run by default: N not a multiple of 4, V not a multiple of 4, M over 48 (8:32).
       backend.kernelOptions = {};
       expect((await backend.describeKernel({ ...shape, n: 126 }, weights)).name).not.toMatch(/stream/);
+      expect((await backend.describeKernel({ ...shape, m: 48 }, weights)).name).toMatch(/^spmm-nm-stream 48×/);
+      expect((await backend.describeKernel({ ...shape, m: 49 }, weights)).name).not.toMatch(/stream/);
+      backend.kernelOptions = { decodeKernel: 'stream' };
       expect((await backend.describeKernel({ ...shape, m: 64 }, weights)).name).toMatch(/^spmm-nm-stream 64×/);
       expect((await backend.describeKernel({ ...shape, m: 65 }, weights)).name).not.toMatch(/stream/);
     } finally {
