@@ -78,6 +78,7 @@ const sweep = flag('--sweep');
 const explore = flag('--explore');
 const loads = flag('--loads');
 const midM = flag('--mid-m');
+const union16 = flag('--union16');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
@@ -163,6 +164,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);
   if (loads) return loadCandidates(own, base[0]);
   if (midM) return midCandidates(shape, own);
+  if (union16 && pattern) return union16Candidates(pattern, own);
   if (!sweep) {
     const plans = base.flatMap((p) => splits(p).flatMap((splitK) => [1, 2].map((stages) => ({ ...p, splitK, stages }))));
     return [own, ...plans.map((plan) => ({ plan, options: {} }))];
@@ -245,6 +247,21 @@ function midCandidates(shape: MatmulShape, own: Candidate): Candidate[] {
   if (shape.m <= STREAM_MAX_M && shape.n % 4 === 0) {
     out.push({ plan: own.plan, options: { decodeKernel: 'stream' }, unforced: true });
     for (const splitK of [2, 4, 8]) out.push({ plan: own.plan, options: { decodeKernel: 'stream', stream: { splitK } }, unforced: true });
+  }
+  return out;
+}
+
+/**
+ * `--union16` (8:32-density union stages, run 63): the default tile (one window per stage) against two-window stages
+ * of 16 kept rows in 64×128 tiles of 8×4 (4:32's form: one slot entry per vector, chunks of 4), each at split-K 1–4.
+ */
+function union16Candidates(pattern: NMPattern, own: Candidate): Candidate[] {
+  const p = own.plan;
+  const two: TilingPlan = { ...p, block: { m: 64, n: 128, k: 2 * pattern.group }, thread: { m: 8, n: 4 }, threads: 256, stages: 2 };
+  const out: Candidate[] = [own];
+  for (const splitK of [1, 2, 3, 4]) {
+    out.push({ plan: { ...p, splitK }, options: {} });
+    out.push({ plan: { ...two, splitK }, options: { slotLayout: 'vector-offsets', keptChunk: 4 } });
   }
   return out;
 }

@@ -163,6 +163,9 @@ export type KernelSpec =
     }
   | StreamSpec;
 
+/** Widest B (N) for which 8:32-density union stages take two windows in 64×128 tiles (run 63; one window in 128×128 above). */
+const UNION16_MAX_N = 5120;
+
 /** Threshold for the union-row variant: use it only if it stages at most this fraction of the stage's A rows. */
 export const UNION_WORTH_IT = 0.875;
 
@@ -241,12 +244,13 @@ export function kernelSpec(
   // use (128×128×32: 1.06 vs 1.18 ms at 4096³, 1.53 vs 1.76 at 2048×11008×4096; 128×128×128 −1…−3 %);
   // everything else per-vector offsets (8:32 union 128×128×32 +3…+4 % and 4×4 tiles +4…+7 % with row slots;
   // the consecutive map needs one entry per vector: one slot per invocation).
-  const slotsFor = (isUnion: boolean, colMap: 0 | 1) => {
-    // Run 9: 8×4 invocation tiles of 8:32-density stages (union or whole windows) also read rows per 4 columns
-    // (128×128×32: 1.616 vs 1.645 ms at 4096³, 2.049 vs 2.068 at 2048×11008×4096, 0.132 vs 0.135 at 256×4096²).
+  const slotsFor = (isUnion: boolean, colMap: 0 | 1, kept: number) => {
+    // Run 9: 8×4 invocation tiles of 8:32-density stages of one window (union or whole windows) also read rows per 4
+    // columns (128×128×32: 1.616 vs 1.645 ms at 4096³, 2.049 vs 2.068 at 2048×11008×4096, 0.132 vs 0.135 at
+    // 256×4096²); stages of two windows (16 kept rows, run 63) one offset per vector, as 4:32.
     const rowSlots =
       (isUnion && colMap === 0 && slotMode === 1 && tn === 8 && keep * 8 <= group) ||
-      (!decode && slotMode === 1 && tn === 4 && keep * 4 === group);
+      (!decode && slotMode === 1 && tn === 4 && keep * 4 === group && kept < 16);
     const layout = options.slotLayout ?? (rowSlots ? 'column-rows' : 'vector-offsets');
     // One slot entry per vector when the block holds whole vectors (or lies inside one), else per 4 columns.
     const wide = slotMode === 1 && layout === 'vector-offsets';
@@ -259,9 +263,11 @@ export function kernelSpec(
   // 8×4 tiles of 8 kept rows slower chunked: 2.512 vs 2.068); not decode, union or per-column stages.
   const chunkFor = (kept: number, isUnion: boolean, colMap: 0 | 1) => {
     const wholeWindows = !decode && !isUnion && slotMode === 1;
-    // Run 10: union stages of 8 kept rows at 1/8 density (4:32, two windows) in 8×4 tiles, chunks of 4 (see backendPlan).
+    // Run 10: union stages of 8 kept rows at 1/8 density (4:32, two windows) in 8×4 tiles, chunks of 4 (see backendPlan);
+    // run 63: 8:32's two-window stages (16 kept rows) the same.
     const union8 = !decode && isUnion && slotMode === 1 && tn === 4 && kept === 8 && keep * 8 === group;
-    const chunked = union8 || (wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1)));
+    const union16 = !decode && isUnion && slotMode === 1 && tn === 4 && kept === 16 && keep * 4 === group;
+    const chunked = union8 || union16 || (wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1)));
     const chunk = options.keptChunk ?? (chunked ? 4 : 0);
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
   };
@@ -280,7 +286,7 @@ export function kernelSpec(
     // Part-window stages hold as many kept rows as whole-window ones at low sparsity: their map, slots and chunks.
     const unionChoices = union && !partStages;
     const colMap = colMapFor(unionChoices);
-    const slots = slotsFor(unionChoices, colMap);
+    const slots = slotsFor(unionChoices, colMap, kept);
     const trips = [aRows * (bm / 4), kept * (bn / 4), slotMode === 0 ? 0 : kept * slots.perRow].map((n) => Math.ceil(n / threads));
     // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
     // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
@@ -654,7 +660,15 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
     } else if (wide && plan.variant === 'high-sparsity' && pattern.keep * 4 === pattern.group && !perColumn) {
       // At most 64 rows of C: 64×128 tiles, not half-empty 128-row ones (run 46, 8:32 at M = 24–64: 1.3–1.7×
       // faster, e.g. 64×24576×8192 0.355 against 0.588 ms). One row block either way: the same K slices.
+      const cols = options.shape?.n;
       if (rowsM !== undefined && rowsM <= 64) m = 64;
+      else if (cols !== undefined && cols <= UNION16_MAX_N) {
+        // N ≤ 5120: two windows per stage (16 kept rows) in 64×128 tiles, 4:32's form (run 63, vec4 staging loads:
+        // 4096³ 1.426 against 1.498 ms, 512×5120² 0.320 against 0.356; 3–5 % slower from N = 11008).
+        m = 64;
+        k = 2 * pattern.group;
+        splitK = Math.max(1, Math.floor(splitK / 2));
+      }
       thread = { m: 8, n: 4 };
       threads = (m / thread.m) * (n / thread.n);
     }

@@ -141,12 +141,17 @@ describe('backendPlan: the defaults measured on the H100', () => {
     const p12 = plan(small, { keep: 12, group: 32, vectorLength: 32 });
     expect(p16.splitK * 2).toBe(p12.splitK);
   });
-  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations; 64×128 at M ≤ 64); 4:32 64×128×64 in 8×4 tiles (256 invocations)', () => {
-    expect(plan(big, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128 }, thread: { m: 8, n: 4 }, threads: 512 });
+  it('8:32 V=32 union stages: 8×4 invocation tiles (512 invocations; 64×128 at M ≤ 64, two windows per stage at N ≤ 5120); 4:32 64×128×64 in 8×4 tiles (256 invocations)', () => {
+    const p8 = { keep: 8, group: 32, vectorLength: 32 };
+    expect(plan({ m: 2048, n: 11008, k: 4096 }, p8)).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 128, k: 32 }, thread: { m: 8, n: 4 }, threads: 512 });
     for (const m of [24, 64]) {
-      expect(plan({ m, n: 24576, k: 8192 }, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 64, n: 128 }, thread: { m: 8, n: 4 }, threads: 256 });
+      expect(plan({ m, n: 24576, k: 8192 }, p8)).toMatchObject({ block: { m: 64, n: 128 }, thread: { m: 8, n: 4 }, threads: 256 });
     }
-    expect(plan({ m: 65, n: 4096, k: 4096 }, { keep: 8, group: 32, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128 }, threads: 512 });
+    // N ≤ 5120 (run 63): 4:32's form, two windows (16 kept rows) per stage in 64×128 tiles.
+    for (const shape of [big, { m: 65, n: 4096, k: 4096 }, { m: 512, n: 5120, k: 5120 }]) {
+      expect(plan(shape, p8)).toMatchObject({ block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256 });
+    }
+    expect(plan({ m: 65, n: 5121, k: 4096 }, p8)).toMatchObject({ block: { m: 128, n: 128, k: 32 }, threads: 512 });
     expect(plan(big, { keep: 4, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256 });
   });
   it('2:4 V=1 (per-column slots): 64×128 tiles, 16-row stages', () => {
@@ -388,6 +393,10 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p12))?.slice(0, 2)).toEqual([true, true]);
     // Dense 128×128 tiles of 8×8 stage no slots: Aᵀ with their wave tail too.
     expect(loads(spec({ m: 2048, n: 11008, k: 4096 }, undefined))).toMatchObject([true, true, { rows: 4097 }, true]);
+    // 8:32 at N ≤ 5120: two-window union stages of 16 kept rows, one sA offset per vector, chunks of 4 (run 63).
+    const p8 = { keep: 8, group: 32, vectorLength: 32 };
+    expect(spec({ m: 4096, n: 4096, k: 4096 }, p8, {}, context, 49).constants).toMatchObject({ BM: 64, TN: 4, KEPT: 16, UNION: true, SLOT_OFFSETS: true, KCHUNK: 4, A_T: true });
+    expect(spec({ m: 2048, n: 11008, k: 4096 }, p8, {}, context, 25).constants).toMatchObject({ BM: 128, TN: 4, KEPT: 8, SLOT_OFFSETS: false, KCHUNK: 0 });
     // Requests win; N % 4 ≠ 0 keeps scalar B; CPU drivers default to neither; an Aᵀ over one binding is dropped.
     expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p4, { transposeA: true }, context, 33))?.[0]).toBe(true);
     expect(loads(spec({ m: 4096, n: 4094, k: 4096 }, p16))?.slice(0, 2)).toEqual([true, false]);
