@@ -662,9 +662,10 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
       // faster, e.g. 64×24576×8192 0.355 against 0.588 ms). One row block either way: the same K slices.
       const cols = options.shape?.n;
       if (rowsM !== undefined && rowsM <= 64) m = 64;
-      else if (cols !== undefined && cols <= UNION16_MAX_N) {
-        // N ≤ 5120: two windows per stage (16 kept rows) in 64×128 tiles, 4:32's form (run 63, vec4 staging loads:
-        // 4096³ 1.426 against 1.498 ms, 512×5120² 0.320 against 0.356; 3–5 % slower from N = 11008).
+      else if (cols !== undefined && cols <= UNION16_MAX_N && pattern.group >= 32) {
+        // N ≤ 5120: two windows per stage (16 kept rows at 8:32) in 64×128 tiles, 4:32's form (run 63, vec4 staging
+        // loads: 4096³ 1.426 against 1.498 ms, 512×5120² 0.320 against 0.356; 3–5 % slower from N = 11008). Windows of
+        // 32 rows and more only: 1:4's two-window stages of 2 kept rows ran 21–27 % slower (run 65).
         m = 64;
         k = 2 * pattern.group;
         splitK = Math.max(1, Math.floor(splitK / 2));

@@ -152,6 +152,8 @@ describe('backendPlan: the defaults measured on the H100', () => {
       expect(plan(shape, p8)).toMatchObject({ block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256 });
     }
     expect(plan({ m: 65, n: 5121, k: 4096 }, p8)).toMatchObject({ block: { m: 128, n: 128, k: 32 }, threads: 512 });
+    // Short windows keep the one-window form (1:4: two windows would be stages of 2 kept rows).
+    expect(plan({ m: 256, n: 2048, k: 2048 }, { keep: 1, group: 4, vectorLength: 32 })).toMatchObject({ block: { m: 128, n: 128 }, threads: 512 });
     expect(plan(big, { keep: 4, group: 32, vectorLength: 32 })).toMatchObject({ variant: 'high-sparsity', block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 }, threads: 256 });
   });
   it('2:4 V=1 (per-column slots): 64×128 tiles, 16-row stages', () => {
