@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m | --union16] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -20,7 +20,7 @@
  * candidates back to back with it (see exploreCandidates); the default is always re-timed, and every re-timed kernel is
  * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
  * own tile with both (see loadCandidates); `--mid-m` the default at 17–64 rows against the tiled and stream kernels
- * (see midCandidates).
+ * (see midCandidates); `--union16` 8:32's tile against two-window stages (see union16Candidates).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -469,8 +469,9 @@ async function tuneAndTime(
 }
 
 /**
- * `--loads`: device time of the Aᵀ pass alone (transpose-a.wgsl, as the tiled kernel's A_T runs it: K + 1 rows, M in
- * vec4s) on a device of its own, median of 20 passes after 3 warm-ups, in ms.
+ * `--loads`: device time of the Aᵀ pass alone (transpose-a.wgsl with K + 1 rows, ⌈M/4⌉ vec4s per row: the tiled
+ * kernel's copy without its padding to whole row blocks) on a device of its own, median of 20 passes after 3 warm-ups,
+ * in ms. Needs timestamp queries.
  */
 async function timeTranspose(m: number, k: number): Promise<number> {
   const adapter = await (await acquireGpu()).requestAdapter();

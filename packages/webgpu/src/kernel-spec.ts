@@ -104,8 +104,9 @@ export interface KernelOptions {
   readonly stream?: StreamOptions;
   /**
    * Tiled kernel: stage A from an Aᵀ copy written by a pass before the kernel (one vec4 load per 4 rows of the tile
-   * instead of 4 scalar loads from 4 rows of A), where the copy fits one storage binding. Default: on GPUs, except
-   * for wave-tailed tiles at the edge of their register budget (see `tightRegisters`); off on CPU drivers.
+   * instead of 4 scalar loads from 4 rows of A), where the copy fits one storage binding. The copy is a temporary of
+   * each call as large as A with M padded to whole row blocks (at most 127 rows more). Default: on GPUs, except for
+   * wave-tailed tiles at the edge of their register budget (see `tightRegisters`); off on CPU drivers.
    */
   readonly transposeA?: boolean;
   /** Tiled kernel: stage B as vec4 loads where N % 4 == 0 (instead of 4 scalar loads). Default: on GPUs, off on CPU drivers. */
@@ -163,7 +164,7 @@ export type KernelSpec =
     }
   | StreamSpec;
 
-/** Widest B (N) for which 8:32-density union stages take two windows in 64×128 tiles (run 63; one window in 128×128 above). */
+/** Widest B (N) for which 8:32 union stages take two windows in 64×128 tiles (run 63; one window in 128×128 above). */
 const UNION16_MAX_N = 5120;
 
 /** Threshold for the union-row variant: use it only if it stages at most this fraction of the stage's A rows. */
@@ -211,7 +212,8 @@ export function generalSpec(shape: MatmulShape, pattern: NMPattern | undefined):
  * back to the general kernel when the plan cannot be expressed (tile shapes, workgroup memory, grid limits). Decode tiles take the plan's
  * `thread.m` when it is a multiple of 4 dividing the row block (else the whole block: TM = M rounded to 4).
  * `splitKSizing`: `'plan'` takes the plan's split-K as given (a forced plan); `'waves'` sizes it to the device's
- * waves ({@link waveSplitK}; decode tiles of 4 rows: {@link decodeSplitK}), for the backend's own plans.
+ * waves ({@link waveSplitK}, at M ≤ 64 at least {@link fillSplitK}; decode tiles of 4 rows: {@link decodeSplitK}), for
+ * the backend's own plans.
  */
 export function kernelSpec(
   shape: MatmulShape,
@@ -403,9 +405,9 @@ export function kernelSpec(
 
 /**
  * Tiles whose wave-tail kernels the H100's driver compiles at the edge of their occupancy, where staging A from Aᵀ
- * tips them over (run 54, `tools/vkstats`): 128×128 tiles of 8×8 (12:32: 128 registers, 135 with Aᵀ, one
- * workgroup per SM instead of two) and 1/8-density union stages in 8×4 tiles (4:32: 79 registers, 81 with Aᵀ, two
- * per SM instead of three). With a wave tail they keep scalar A loads (run 53: 4096³ 4:32 0.800 against 0.881 ms,
+ * tips them over (run 54, `tools/vkstats`): N:M 128×128 tiles of 8×8 (12:32: 128 registers, 135 with Aᵀ, one
+ * workgroup per SM instead of two) and 1/8-density union stages in tiles of 32 accumulators (4:32's 8×4: 79
+ * registers, 81 with Aᵀ, two per SM instead of three). With a wave tail they keep scalar A loads (run 53: 4096³ 4:32 0.800 against 0.881 ms,
  * 512×11008×4096 12:32 0.634 against 0.740); without one, Aᵀ fits and is faster (4096³ 12:32 1.676 against 1.856).
  * N:M tiles only: dense 128×128 tiles with a tail run fastest with Aᵀ (2048×11008×4096: 5.100 against 5.443 ms).
  */
@@ -618,8 +620,9 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
   //   chunks of 4, tail) 2.497 ms at 4096³ against 112×128's 2.658 (no tail: its tail kernel takes 143 registers
   //   instead of 128 and runs one workgroup per SM, 3.39 ms), 3.459 vs 3.809 at 2048×11008×4096. 64×128 where
   //   96-row tiles would waste > 6 % of M;
-  // - union stages at 8:32 density: 8×4 invocation tiles (512 invocations) in 128×128 (run 9); at 4:32 density
-  //   64×128 tiles of two windows in 8×4 tiles, chunks of 4 (run 10: −10 % at 4096³, −21 % at 2048×11008×4096);
+  // - union stages at 8:32 density: 8×4 invocation tiles (512 invocations) in 128×128 (run 9), two windows per stage
+  //   in 64×128 tiles at N ≤ 5120 (run 63); at 4:32 density 64×128 tiles of two windows in 8×4 tiles, chunks of 4
+  //   (run 10: −10 % at 4096³, −21 % at 2048×11008×4096);
   // - per-column slots (V % 4 ≠ 0, e.g. 2:4) run faster in 64×128 tiles with ~16-row stages (−12…−22 %).
   const deep = options.deep ?? (!pattern || plan.variant === 'decode');
   let k = deep ? Math.max(plan.block.k, stageDepth(pattern, plan.variant)) : plan.block.k;
@@ -662,10 +665,10 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
       // faster, e.g. 64×24576×8192 0.355 against 0.588 ms). One row block either way: the same K slices.
       const cols = options.shape?.n;
       if (rowsM !== undefined && rowsM <= 64) m = 64;
-      else if (cols !== undefined && cols <= UNION16_MAX_N && pattern.group >= 32) {
-        // N ≤ 5120: two windows per stage (16 kept rows at 8:32) in 64×128 tiles, 4:32's form (run 63, vec4 staging
-        // loads: 4096³ 1.426 against 1.498 ms, 512×5120² 0.320 against 0.356; 3–5 % slower from N = 11008). Windows of
-        // 32 rows and more only: 1:4's two-window stages of 2 kept rows ran 21–27 % slower (run 65).
+      else if (cols !== undefined && cols <= UNION16_MAX_N && pattern.group === 32) {
+        // N ≤ 5120: two windows per stage (16 kept rows) in 64×128 tiles, 4:32's form (run 63, vec4 staging loads:
+        // 4096³ 1.426 against 1.498 ms, 512×5120² 0.320 against 0.356; 3–5 % slower from N = 11008). Windows of 32
+        // rows only, as measured: 1:4's two-window stages of 2 kept rows ran 21–27 % slower (run 65).
         m = 64;
         k = 2 * pattern.group;
         splitK = Math.max(1, Math.floor(splitK / 2));

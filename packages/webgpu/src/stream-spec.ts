@@ -159,9 +159,9 @@ export function streamSpec(
   if (perSlice > chunk) perSlice = Math.ceil(perSlice / chunk) * chunk;
   splitK = Math.max(1, Math.ceil(Math.ceil(keptRows / perSlice) / slices));
   // Aᵀ from 3 rows of C (run 44, M = 4: 16:32 0.023 against 0.034 ms at 4096²), where the copy fits one binding.
-  const transposedBytes = windows * group * rowGroups * 16;
   const transposed: TransposedA = { rows: windows * group, quads: rowGroups };
-  const transposeA = (options.transposeA ?? shape.m >= 3) && transposedBytes <= context.maxBindingBytes && fitsGrid(transposeGrid(transposed), context);
+  const transposeA =
+    (options.transposeA ?? shape.m >= 3) && transposed.rows * transposed.quads * 16 <= context.maxBindingBytes && fitsGrid(transposeGrid(transposed), context);
   const constants: StreamConstants = {
     MR: shape.m,
     RG: rowGroups,

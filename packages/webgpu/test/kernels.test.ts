@@ -416,6 +416,12 @@ describe('tiled kernel variants', () => {
     ['32:64 window parts with a wave tail', { m: 150, n: 64, k: 400 }, { keep: 32, group: 64, vectorLength: 32 }, 'parts', { tail: { rows: 2, splits: 3 } }, /^spmm-nm-window-parts 1\/2 .* tail 2×3$/],
     ['8:32 split-K 3', { m: 33, n: 96, k: 300 }, { keep: 8, group: 32, vectorLength: 32 }, 'split', { decodeKernel: 'tiled' }, /split-K 3$/],
     ['dense', { m: 77, n: 64, k: 93 }, undefined, undefined, {}, /^matmul-dense-tiled /],
+    // 8:32's two-window union stages (the H100 default at N ≤ 5120: 64×128×64 of 8×4; 32×64×64 here), split-K 1 and 3.
+    ['8:32 two-window union stages', { m: 70, n: 260, k: 333 }, { keep: 8, group: 32, vectorLength: 32 }, 'two', { slotLayout: 'vector-offsets', keptChunk: 4 }, /^spmm-nm-high-sparsity 32×64×64 \(8×4.* chunk 4 .*split-K 1$/],
+    ['8:32 two-window union stages, split-K 3', { m: 70, n: 260, k: 333 }, { keep: 8, group: 32, vectorLength: 32 }, 'two-split', { slotLayout: 'vector-offsets', keptChunk: 4 }, /^spmm-nm-high-sparsity 32×64×64 .*split-K 3$/],
+    // Tiled decode tiles (M ≤ 16) read Aᵀ too: one row block of M rounded up to 4.
+    ['decode M = 1', { m: 1, n: 64, k: 300 }, { keep: 16, group: 32, vectorLength: 32 }, undefined, { decodeKernel: 'tiled' }, /^spmm-nm-decode /],
+    ['decode M = 13, 4:32', { m: 13, n: 64, k: 300 }, { keep: 4, group: 32, vectorLength: 32 }, undefined, { decodeKernel: 'tiled' }, /^spmm-nm-decode /],
   ] as const)('vec4 staging loads (Aᵀ and vec4 B) agree with the scalar ones: %s', async (_, shape, pattern, force, options, kernel) => {
     const backend = gpu();
     if (!backend) return;
@@ -428,7 +434,9 @@ describe('tiled kernel variants', () => {
         ? forcedPlan(shape, pattern!, 'high-sparsity', { m: 64, n: 32, k: 32 }, { m: 8, n: 4 })
         : force === 'split'
           ? { ...forcedPlan(shape, pattern!, 'high-sparsity', { m: 32, n: 32, k: 32 }, { m: 4, n: 4 }), splitK: 3 }
-          : undefined;
+          : force === 'two' || force === 'two-split'
+            ? { ...forcedPlan(shape, pattern!, 'high-sparsity', { m: 32, n: 64, k: 64 }, { m: 8, n: 4 }), splitK: force === 'two' ? 1 : 3 }
+            : undefined;
     try {
       for (const loads of [{ transposeA: true }, { vectorB: true }, { transposeA: true, vectorB: true }]) {
         backend.kernelOptions = { ...options, ...loads };
