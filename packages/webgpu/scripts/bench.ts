@@ -51,6 +51,7 @@ import {
   type WebGPUBackend,
   acquireGpu,
   PipelineCache,
+  timePasses,
   transposeGrid,
   windowPartKept,
 } from '../src/index.js';
@@ -477,34 +478,29 @@ async function timeTranspose(m: number, k: number): Promise<number> {
   const adapter = await (await acquireGpu()).requestAdapter();
   const device = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
   try {
-    const quads = Math.ceil(m / 4);
+    const transposed = { rows: k + 1, quads: Math.ceil(m / 4) };
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const a = device.createBuffer({ size: m * k * 4, usage: storage });
-    const at = device.createBuffer({ size: (k + 1) * quads * 16, usage: storage });
+    const at = device.createBuffer({ size: transposed.rows * transposed.quads * 16, usage: storage });
     const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, k + 1, quads));
+    device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, transposed.rows, transposed.quads));
     const pipelines = new PipelineCache(device);
     const pipeline = await pipelines.transposeA();
     const bindGroup = device.createBindGroup({ layout: pipelines.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    const passes = 23;
-    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * passes });
-    const resolve = device.createBuffer({ size: 16 * passes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const readback = device.createBuffer({ size: 16 * passes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const encoder = device.createCommandEncoder();
-    for (let i = 0; i < passes; i++) {
-      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(...transposeGrid({ rows: k + 1, quads }));
-      pass.end();
-    }
-    encoder.resolveQuerySet(querySet, 0, 2 * passes, resolve, 0);
-    encoder.copyBufferToBuffer(resolve, 0, readback, 0, 16 * passes);
-    device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const ticks = new BigUint64Array(readback.getMappedRange().slice(0));
-    const ms = Array.from({ length: passes - 3 }, (_, i) => Number(ticks[2 * (i + 3) + 1] - ticks[2 * (i + 3)]) / 1e6).sort((x, y) => x - y);
-    return ms[ms.length >> 1];
+    const ms = await timePasses(
+      device,
+      23,
+      (encoder, timestampWrites) => {
+        const pass = encoder.beginComputePass({ timestampWrites });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(...transposeGrid(transposed));
+        pass.end();
+      },
+      [],
+    );
+    const timed = ms.slice(3).sort((x, y) => x - y);
+    return timed[timed.length >> 1];
   } finally {
     device.destroy();
   }

@@ -39,8 +39,10 @@ export {
   streamProblem,
   streamSpec,
   type TransposedA,
+  transposeFits,
   transposeGrid,
 } from './stream-spec.js';
+export { timePasses } from './pass-timing.js';
 export { buildUnionRows, type StageRows, type UnionRows } from './union-rows.js';
 export { PipelineCache, pipelineKey, SHADERS } from './pipelines.js';
 export { type AcquireOptions, acquireGpu, type GpuContext, knownComputeUnits, NoGpuError, releaseNodeGpu } from './gpu-context.js';

@@ -1,6 +1,6 @@
 import { DECODE_MAX_M, type DeviceLimits, type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
 import type { GpuContext } from './gpu-context.js';
-import { fitsGrid, STREAM_MAX_M, type StreamOptions, type StreamSpec, type TransposedA, transposeGrid } from './stream-spec.js';
+import { fitsGrid, STREAM_MAX_M, type StreamOptions, type StreamSpec, type TransposedA, transposeFits } from './stream-spec.js';
 
 /** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
 export interface TiledConstants {
@@ -374,10 +374,7 @@ export function kernelSpec(
   if (!fitsGrid(grid, context)) return generalSpec(shape, pattern);
   // Aᵀ: K rows and a zero row (rows past K and unused union entries read it), M padded to whole row blocks.
   const transposed: TransposedA = { rows: shape.k + 1, quads: rowBlocks * (bm / 4) };
-  const aT =
-    (options.transposeA ?? (!context.software && !(tail && tightRegisters(constants)))) &&
-    transposed.rows * transposed.quads * 16 <= context.maxBindingBytes &&
-    fitsGrid(transposeGrid(transposed), context);
+  const aT = (options.transposeA ?? (!context.software && !(tail && tightRegisters(constants)))) && transposeFits(transposed, context);
   constants = { ...constants, A_T: aT, B_VEC: (options.vectorB ?? !context.software) && shape.n % 4 === 0 };
   const family = !pattern
     ? 'matmul-dense-tiled'
@@ -407,13 +404,13 @@ export function kernelSpec(
  * Tiles whose wave-tail kernels the H100's driver compiles at the edge of their occupancy, where staging A from Aᵀ
  * tips them over (run 54, `tools/vkstats`): N:M 128×128 tiles of 8×8 (12:32: 128 registers, 135 with Aᵀ, one
  * workgroup per SM instead of two) and 1/8-density union stages in tiles of 32 accumulators (4:32's 8×4: 79
- * registers, 81 with Aᵀ, two per SM instead of three). With a wave tail they keep scalar A loads (run 53: 4096³ 4:32 0.800 against 0.881 ms,
- * 512×11008×4096 12:32 0.634 against 0.740); without one, Aᵀ fits and is faster (4096³ 12:32 1.676 against 1.856).
- * N:M tiles only: dense 128×128 tiles with a tail run fastest with Aᵀ (2048×11008×4096: 5.100 against 5.443 ms).
+ * registers, 81 with Aᵀ, two per SM instead of three). With a wave tail they keep scalar A loads (run 53: 4096³
+ * 4:32 0.800 against 0.881 ms, 512×11008×4096 12:32 0.634 against 0.740); without one, Aᵀ fits and is faster (4096³
+ * 12:32 1.676 against 1.856). N:M tiles only: dense 128×128 tiles (no slots) with a tail run fastest with Aᵀ
+ * (2048×11008×4096: 5.100 against 5.443 ms, run 55).
  */
 function tightRegisters(c: TiledConstants): boolean {
   const accumulators = c.TM * c.TN;
-  // (Dense 128×128 tiles, SLOT_MODE 0, stage no slots: with a tail and Aᵀ they are the fastest, run 55.)
   return (c.SLOT_MODE !== 0 && c.BM === 128 && accumulators === 64 && c.WG === 256) || (accumulators === 32 && c.UNION && c.KEEP * 8 <= c.GROUP);
 }
 

@@ -45,6 +45,11 @@ export function transposeGrid(t: TransposedA): [number, number, number] {
   return [Math.ceil(t.rows / 32), Math.ceil(t.quads / 16), 1];
 }
 
+/** Whether an Aᵀ copy fits one storage binding and its transpose pass the device's grid. */
+export function transposeFits(t: TransposedA, context: Pick<GpuContext, 'maxWorkgroupsPerDimension' | 'maxBindingBytes'>): boolean {
+  return t.rows * t.quads * 16 <= context.maxBindingBytes && fitsGrid(transposeGrid(t), context);
+}
+
 /** Whether a grid is within the device's workgroups per dimension. */
 export function fitsGrid(grid: readonly number[], context: Pick<GpuContext, 'maxWorkgroupsPerDimension'>): boolean {
   return grid.every((g) => g <= context.maxWorkgroupsPerDimension);
@@ -160,8 +165,7 @@ export function streamSpec(
   splitK = Math.max(1, Math.ceil(Math.ceil(keptRows / perSlice) / slices));
   // Aᵀ from 3 rows of C (run 44, M = 4: 16:32 0.023 against 0.034 ms at 4096²), where the copy fits one binding.
   const transposed: TransposedA = { rows: windows * group, quads: rowGroups };
-  const transposeA =
-    (options.transposeA ?? shape.m >= 3) && transposed.rows * transposed.quads * 16 <= context.maxBindingBytes && fitsGrid(transposeGrid(transposed), context);
+  const transposeA = (options.transposeA ?? shape.m >= 3) && transposeFits(transposed, context);
   const constants: StreamConstants = {
     MR: shape.m,
     RG: rowGroups,

@@ -38,6 +38,7 @@ import {
   planStageKept,
   wantsUnion,
 } from './kernel-spec.js';
+import { timePasses } from './pass-timing.js';
 import { PipelineCache } from './pipelines.js';
 import { fitsGrid, STREAM_MAX_M, type StreamSpec, streamDefaultRows, streamProblem, streamSpec, transposeGrid } from './stream-spec.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
@@ -68,7 +69,7 @@ interface Run {
   readonly plan: TilingPlan | undefined;
   readonly main: Dispatch;
   readonly reduce?: Dispatch;
-  /** A dispatch before the main kernel (the stream kernel's Aᵀ). */
+  /** A dispatch before the main kernel (Aᵀ, for the kernels that read it). */
   readonly pre?: Dispatch;
   /** The buffer holding C (M × N) when the run is done. */
   readonly c: GPUBuffer;
@@ -225,7 +226,7 @@ export class WebGPUBackend implements NMBackend {
           samples = [];
           // A query set holds at most 4096 timestamps (WebGPU): long runs are timed in batches.
           for (let done = 0; done < repeats; done += MAX_TIMED_PER_BATCH) {
-            samples.push(...(await timeWithQueries(device, run, Math.min(MAX_TIMED_PER_BATCH, repeats - done), owned)));
+            samples.push(...(await timePasses(device, Math.min(MAX_TIMED_PER_BATCH, repeats - done), (encoder, writes) => record(encoder, run, writes), owned)));
           }
         } else {
           samples = [];
@@ -349,9 +350,9 @@ export class WebGPUBackend implements NMBackend {
     const pattern = weights.pattern;
     const resident = weights.upload(context);
     const stream = this.streamFor(context, shape, pattern, forced);
-    if (stream) return { spec: stream, plan: stream.plan, slots: resident.slots, union: session.placeholder };
+    if (stream) return { spec: stream, plan: stream.plan, resident, slots: resident.slots, union: session.placeholder };
     const plan = forced ?? this.planFor(shape, pattern);
-    if (!plan) return { spec: generalSpec(shape, pattern), plan, slots: resident.slots, union: session.placeholder };
+    if (!plan) return { spec: generalSpec(shape, pattern), plan, resident, slots: resident.slots, union: session.placeholder };
     let union: ReturnType<GpuWeights['unionRows']> | undefined;
     if (pattern && wantsUnion(pattern, plan, shape, context.limits.maxThreadsPerBlock)) union = weights.unionRows(context, plan.block.n, { keptPerStage: planStageKept(shape, pattern, plan) });
     const spec = kernelSpec(shape, pattern, plan, context, union?.host.aRows, this.kernelOptions, forced ? 'plan' : 'waves');
@@ -360,6 +361,7 @@ export class WebGPUBackend implements NMBackend {
       spec,
       // What runs: the backend's own plans take a split-K sized to the device (waveSplitK, decodeSplitK).
       plan: spec.shader === 'tiled' ? { ...plan, splitK: spec.splitK } : plan,
+      resident,
       slots: useUnion ? union!.slots : resident.slots,
       union: useUnion ? union!.rows : session.placeholder,
     };
@@ -367,7 +369,7 @@ export class WebGPUBackend implements NMBackend {
 
   private async encode(session: Session, shape: MatmulShape, weights: GpuWeights, a: GPUBuffer, forced?: TilingPlan): Promise<Run> {
     const { device } = session.context;
-    const { spec, plan, slots, union } = this.resolveSpec(session, shape, weights, forced);
+    const { spec, plan, resident, slots, union } = this.resolveSpec(session, shape, weights, forced);
     this.lastKernel = spec.name;
     const temporaries: GPUBuffer[] = [];
     // Kernels that read Aᵀ (binding 6) get it from a transpose pass of its own, recorded before them.
@@ -389,7 +391,6 @@ export class WebGPUBackend implements NMBackend {
       };
     }
     const tail = spec.shader === 'tiled' ? spec.tail : undefined;
-    const resident = weights.upload(session.context);
     const keptRows = weights.kind === 'nm' ? resident.values.size / 4 / shape.n : shape.k;
     const vectors = weights.pattern ? Math.ceil(shape.n / weights.pattern.vectorLength) : 1;
     const params = createFilled(
@@ -494,29 +495,6 @@ function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUCompu
 
 /** Passes timed per query set: two timestamps each, within WebGPU's 4096 queries per set. */
 const MAX_TIMED_PER_BATCH = 2048;
-
-/** Device time of each of `repeats` passes, from timestamp queries written at the start and end of each pass. */
-async function timeWithQueries(device: GPUDevice, run: Run, repeats: number, owned: GPUBuffer[]): Promise<number[]> {
-  const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * repeats });
-  const resolve = device.createBuffer({ size: 16 * repeats, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-  const readback = device.createBuffer({ size: 16 * repeats, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-  owned.push(resolve, readback);
-  try {
-    const encoder = device.createCommandEncoder();
-    for (let i = 0; i < repeats; i++) {
-      record(encoder, run, { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 });
-    }
-    encoder.resolveQuerySet(querySet, 0, 2 * repeats, resolve, 0);
-    encoder.copyBufferToBuffer(resolve, 0, readback, 0, 16 * repeats);
-    device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(MAP_READ);
-    const ticks = new BigUint64Array(readback.getMappedRange().slice(0));
-    readback.unmap();
-    return Array.from({ length: repeats }, (_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
-  } finally {
-    querySet.destroy();
-  }
-}
 
 function lostError(reason: string, cause?: unknown): DeviceError {
   return new DeviceError(

@@ -1,7 +1,7 @@
-import { type CompressedNM, compareWithReference, type DenseMatrix, type ReferenceResult } from '@nmkit/format';
+import { type CompressedNM, compareWithReference, type DenseMatrix, type MatmulShape, type NMPattern, randomCompressed, randomDense, type ReferenceResult, referenceSpmm } from '@nmkit/format';
 import { isBackendRequired } from '@nmkit/format/conformance';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
+import { createWebGPUBackend, type KernelOptions, type WebGPUBackend } from '../src/index.js';
 
 /**
  * One backend per test file, or `undefined` (with the reason printed) when there is no adapter here and
@@ -38,7 +38,7 @@ export function gpuBackendPerFile(): () => WebGPUBackend | undefined {
  * A with NaN and Inf in every column of K that no kept row of `sparse` uses (a correct kernel never reads them), and
  * the same A with zeros there (for the reference); `poisoned` counts those columns.
  */
-export function poisonPrunedColumns(a: DenseMatrix, sparse: CompressedNM): { a: DenseMatrix; clean: DenseMatrix; poisoned: number } {
+function poisonPrunedColumns(a: DenseMatrix, sparse: CompressedNM): { a: DenseMatrix; clean: DenseMatrix; poisoned: number } {
   const { keep, group, vectorLength } = sparse.pattern;
   const n = sparse.cols;
   const vectors = Math.ceil(n / vectorLength);
@@ -58,4 +58,32 @@ export function poisonPrunedColumns(a: DenseMatrix, sparse: CompressedNM): { a: 
     }
   }
   return { a: poisonedA, clean, poisoned };
+}
+
+/**
+ * Multiplies an A poisoned by {@link poisonPrunedColumns} (random weights and A from `seed`) with `options` as the
+ * backend's kernel options (reset afterwards): C must be finite and equal the product with zeros there. Returns the
+ * kernel's name.
+ */
+export async function expectPoisonHarmless(
+  backend: WebGPUBackend,
+  shape: MatmulShape,
+  pattern: NMPattern,
+  options: KernelOptions,
+  seed: number,
+): Promise<string> {
+  const sparse = randomCompressed(shape.k, shape.n, pattern, seed);
+  const { a, clean, poisoned } = poisonPrunedColumns(randomDense(shape.m, shape.k, seed + 1), sparse);
+  expect(poisoned).toBeGreaterThan(0);
+  const weights = await backend.prepare(sparse);
+  backend.kernelOptions = options;
+  try {
+    const c = await backend.matmul(a, weights);
+    expect(c.data.every(Number.isFinite)).toBe(true);
+    expectClose(c, referenceSpmm(clean, sparse), shape.k, 'poisoned A');
+    return backend.lastKernel ?? '';
+  } finally {
+    backend.kernelOptions = {};
+    weights.dispose();
+  }
 }
