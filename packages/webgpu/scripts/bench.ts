@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m | --union16] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -20,7 +20,8 @@
  * candidates back to back with it (see exploreCandidates); the default is always re-timed, and every re-timed kernel is
  * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
  * own tile with both (see loadCandidates); `--mid-m` the default at 17–64 rows against the tiled and stream kernels
- * (see midCandidates); `--union16` 8:32's tile against two-window stages (see union16Candidates).
+ * (see midCandidates); `--union16` 8:32's tile against two-window stages (see union16Candidates); `--vector-tiles`
+ * N:M tiles one or two vectors wide (see vectorTileCandidates).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -28,6 +29,7 @@ import {
   candidatePlans,
   type CompressedNM,
   type DenseMatrix,
+  type DeviceLimits,
   effectiveTflops,
   type MatmulShape,
   type NMBackend,
@@ -80,6 +82,7 @@ const explore = flag('--explore');
 const loads = flag('--loads');
 const midM = flag('--mid-m');
 const union16 = flag('--union16');
+const vectorTiles = flag('--vector-tiles');
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
@@ -166,6 +169,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   if (loads) return loadCandidates(own, base[0]);
   if (midM) return midCandidates(shape, own);
   if (union16 && pattern) return union16Candidates(pattern, own);
+  if (vectorTiles && pattern) return vectorTileCandidates(shape, pattern, own, base[0], limits);
   if (!sweep) {
     const plans = base.flatMap((p) => splits(p).flatMap((splitK) => [1, 2].map((stages) => ({ ...p, splitK, stages }))));
     return [own, ...plans.map((plan) => ({ plan, options: {} }))];
@@ -263,6 +267,31 @@ function union16Candidates(pattern: NMPattern, own: Candidate): Candidate[] {
   for (const splitK of [1, 2, 3, 4]) {
     out.push({ plan: { ...p, splitK }, options: {} });
     out.push({ plan: { ...two, splitK }, options: { slotLayout: 'vector-offsets', keptChunk: 4 } });
+  }
+  return out;
+}
+
+/**
+ * `--vector-tiles` (V a multiple of 32; runs 68–70): the default against one-vector tiles (128×32 and 64×32, 8×8 per
+ * invocation, kept-order lists) in stages of 8 and 16 kept rows (12 for 12:32), kept-row chunks of 2 and 4 and none,
+ * and against the tiles the default replaced (`vectorTiles: false`, its split-K sized as the default's); split-K 1, 2 and 4
+ * where the grid is under four waves of 8 per SM.
+ */
+function vectorTileCandidates(shape: MatmulShape, pattern: NMPattern, own: Candidate, planned: TilingPlan, limits: DeviceLimits): Candidate[] {
+  const out: Candidate[] = [own];
+  if (pattern.vectorLength % 32 !== 0) return out;
+  const stage = (kept: number) => Math.ceil((kept * pattern.group) / pattern.keep);
+  const tile = (m: number, kept: number): TilingPlan => ({ ...planned, variant: 'high-sparsity', block: { m, n: 32, k: stage(kept) }, thread: { m: 8, n: 8 }, threads: m / 8 * 4, stages: 2, splitK: 1 });
+  const forms: [TilingPlan, KernelOptions][] = [];
+  // The tiles before (what the backend ran without one-vector tiles), at the default's split-K sizing.
+  out.push({ plan: backendPlan(planned, pattern, false, { shape, limits, vectorTiles: false }), options: { vectorTiles: false }, unforced: true });
+  for (const kept of [8, 12, 16]) {
+    if (kept % pattern.keep !== 0 && pattern.keep % kept !== 0) continue;
+    for (const m of [128, 64]) for (const keptChunk of [2, 4, 0]) if (keptChunk === 0 || kept % keptChunk === 0) forms.push([tile(m, kept), { keptChunk }]);
+  }
+  for (const [plan, options] of forms) {
+    const tiles = Math.ceil(shape.m / plan.block.m) * Math.ceil(shape.n / plan.block.n);
+    for (const splitK of tiles < 4 * 8 * 132 ? [1, 2, 4] : [1]) out.push({ plan: { ...plan, splitK }, options });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { DECODE_MAX_M, type DeviceLimits, type MatmulShape, type NMPattern, stageDepth, type TilingPlan } from '@nmkit/format';
 import type { GpuContext } from './gpu-context.js';
 import { fitsGrid, STREAM_MAX_M, type StreamOptions, type StreamSpec, type TransposedA, transposeFits } from './stream-spec.js';
+import { keptOrderLists } from './union-rows.js';
 
 /** Pipeline constants of spmm-nm-tiled.wgsl (names match its `override` declarations). */
 export interface TiledConstants {
@@ -111,6 +112,11 @@ export interface KernelOptions {
   readonly transposeA?: boolean;
   /** Tiled kernel: stage B as vec4 loads where N % 4 == 0 (instead of 4 scalar loads). Default: on GPUs, off on CPU drivers. */
   readonly vectorB?: boolean;
+  /**
+   * The backend's own plans: one-vector tiles where they apply (`vectorTilePlan` in kernel-spec.ts; default `true`).
+   * `false` plans the tiles before them, for comparisons.
+   */
+  readonly vectorTiles?: boolean;
 }
 
 /**
@@ -263,12 +269,16 @@ export function kernelSpec(
   // tiles with the consecutive map (H100 runs 7 and 9: 12:32 128×128×32 1.850 vs 1.955 ms; 16:32 112×128×32 2.677
   // vs 2.831, 64×128×32 8×4 3.087 vs 3.486; 8:32 whole windows 128×128×32 2.279 vs 2.392 at 2048×11008×4096, but
   // 8×4 tiles of 8 kept rows slower chunked: 2.512 vs 2.068); not decode, union or per-column stages.
-  const chunkFor = (kept: number, isUnion: boolean, colMap: 0 | 1) => {
+  const chunkFor = (kept: number, isUnion: boolean, colMap: 0 | 1, ordered: boolean) => {
     const wholeWindows = !decode && !isUnion && slotMode === 1;
     // Run 10: union stages of 8 kept rows at 1/8 density (4:32, two windows) in 8×4 tiles, chunks of 4 (see backendPlan);
     // run 63: 8:32's two-window stages (16 kept rows) the same.
     const union8 = !decode && isUnion && slotMode === 1 && tn === 4 && kept === 8 && keep * 8 === group;
     const union16 = !decode && isUnion && slotMode === 1 && tn === 4 && kept === 16 && keep * 4 === group;
+    // Kept-order union stages (one-vector blocks): chunks of 2 at 8 kept rows, 4 from 16 (run 70: 4096³ 4:32 0.594 ms
+    // against 0.632 unchunked and 0.726 in chunks of 4; 512×4096² 16 kept rows in chunks of 4 0.101, of 2 0.102).
+    // 12 kept rows (12:32 whole windows): chunks of 4 (1.561 against 1.607 ms in chunks of 2 at 4096³, run 71).
+    if (ordered && !decode && options.keptChunk === undefined) return kept >= 12 ? 4 : kept % 2 === 0 && kept > 2 ? 2 : 0;
     const chunked = union8 || union16 || (wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1)));
     const chunk = options.keptChunk ?? (chunked ? 4 : 0);
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
@@ -285,11 +295,15 @@ export function kernelSpec(
     const partStages = inParts();
     const kept = partStages ? keep / parts : sw * keep;
     const aRows = union ? unionRows! : sw * group;
+    // Union lists of a block inside one vector are in kept order (buildUnionRows): kept row w reads staged row w, as
+    // dense stages do, so no slots are staged or read (SLOT_MODE 0).
+    const ordered = union && slotMode === 1 && keptOrderLists(pattern!, bn);
+    const mode = ordered ? 0 : slotMode;
     // Part-window stages hold as many kept rows as whole-window ones at low sparsity: their map, slots and chunks.
     const unionChoices = union && !partStages;
-    const colMap = colMapFor(unionChoices);
-    const slots = slotsFor(unionChoices, colMap, kept);
-    const trips = [aRows * (bm / 4), kept * (bn / 4), slotMode === 0 ? 0 : kept * slots.perRow].map((n) => Math.ceil(n / threads));
+    const colMap = ordered ? colMapFor(false) : colMapFor(unionChoices);
+    const slots = ordered ? { cols: bn, perRow: 1, offsets: true } : slotsFor(unionChoices, colMap, kept);
+    const trips = [aRows * (bm / 4), kept * (bn / 4), mode === 0 ? 0 : kept * slots.perRow].map((n) => Math.ceil(n / threads));
     // plan.stages ≥ 2 asks for double buffering; WGSL has no async copies, so it is done through registers
     // (no second workgroup buffer), when the per-invocation load counts fit the prefetch registers.
     const prefetch = plan.stages >= 2 && trips.every((t) => t <= MAX_PREFETCH_TRIPS);
@@ -306,7 +320,7 @@ export function kernelSpec(
     BK: partStages ? Math.ceil(group / parts) : sw * group,
     KEPT: kept,
     A_ROWS: aRows,
-    SLOT_MODE: slotMode,
+    SLOT_MODE: mode,
     UNION: union,
     SLOT_COLS: slots.cols,
     SLOTS_PER_ROW: slots.perRow,
@@ -320,8 +334,8 @@ export function kernelSpec(
     A_TRIPS: prefetch ? (prefetchA ? trips[0] : 0) : 1,
     B_TRIPS: prefetch ? (prefetchB ? trips[1] : 0) : 1,
     S_TRIPS: prefetch ? (prefetchB ? Math.max(1, trips[2]) : 0) : 1,
-    KCHUNK: chunkFor(kept, unionChoices, colMap),
-    PAD_WORDS: slotMode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
+    KCHUNK: chunkFor(kept, unionChoices, colMap, ordered),
+    PAD_WORDS: mode === 0 ? 0 : Math.ceil((options.sharedPadBytes ?? 0) / 4),
     UNROLL: !context.software,
     TAIL: false,
     A_T: false,
@@ -360,7 +374,9 @@ export function kernelSpec(
   if (splitKSizing === 'waves' && !context.software) {
     // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
     if (!decode) {
-      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots);
+      // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run.
+      const vectorTiles = constants.UNION && constants.SLOT_MODE === 0 && !waveTail(rowBlocks, colBlocks, stages, slots);
+      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots, vectorTiles ? 2 : 1);
       if (shape.m <= STREAM_MAX_M) splitK = Math.max(splitK, fillSplitK(rowBlocks * colBlocks, stages, slots));
     }
     else if (bm <= 4) splitK = decodeSplitK(colBlocks, threads, stages);
@@ -396,7 +412,7 @@ export function kernelSpec(
     tail,
     transposed: aT ? transposed : undefined,
     sharedBytes,
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.UNION && constants.SLOT_MODE === 0 ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
   };
 }
 
@@ -457,10 +473,12 @@ function waveSlots(kernel: KernelFootprint, context: Pick<GpuContext, 'limits'> 
  * units holds two tiles each, blind to how many workgroups an SM really runs and to the waves: fitted on the H100 to
  * 66 problems with M ≤ 1024 (run 21, every split-K 1–6 and 8 timed; results/raw-run21-h100/fit-splitk.py), this
  * model's choices run at 98.8 % of the fastest split (97.9 % leaving each shape out of the fit; the five grids over a
- * wave counted without their tail), the planner's at 92 %.
+ * wave counted without their tail), the planner's at 92 %. One-vector tiles ({@link vectorTilePlan}) size grids of up to
+ * `waves` = 2 waves the same way where no wave tail runs (run 72, 256×22016×8192: split-K 1 1.238 ms at 12:32 in
+ * 1376 tiles of 6 per SM, the model's 4 1.149; 16:32 and 8:32 the model's 2, 11 and 9 % faster than 1).
  */
-export function waveSplitK(tiles: number, stages: number, slots: number): number {
-  if (tiles > slots) return 1;
+export function waveSplitK(tiles: number, stages: number, slots: number, waves = 1): number {
+  if (tiles > waves * slots) return 1;
   let best = 1;
   let bestCost = Infinity;
   for (let s = 1; s <= 8 && (s === 1 || stages / s >= 4); s++) {
@@ -554,6 +572,8 @@ export interface BackendPlanOptions {
   readonly shape?: MatmulShape;
   /** The device's limits: window-part plans that cannot run on it give way to the next ({@link backendPlans}). */
   readonly limits?: DeviceLimits;
+  /** One-vector tiles where they apply (default `true`; `false`: the tiles before them, for comparisons). */
+  readonly vectorTiles?: boolean;
 }
 
 /**
@@ -607,6 +627,8 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
   if (plan.variant === 'general') return plan;
   if (software) return { ...plan, stages: 1 };
   // Measured on the H100 (results/raw-run5-h100-sweep/, results/h100-2026-11-23-run6.md):
+  // - N:M at density ≤ ½ with V a multiple of 32, from 64 rows of C: one-vector tiles (vectorTilePlan, runs 68–71);
+  //   the tiles below are what the other N:M problems run (and what these ran before);
   // - deeper stages pay for the dense kernel (32 rows instead of 24: −10 %) and for decode, while N:M stages
   //   of ≥ 16 kept rows ran slower (12:32 at 24 kept rows 3.30 ms vs 1.97 ms at 12), chunked or not;
   // - decode tiles of 4 rows per invocation (128 invocations at BN = 128): 16:32 at M = 16 0.35 → 0.05 ms;
@@ -631,6 +653,7 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
   let { m, n } = plan.block;
   let threads = plan.threads;
   let splitK = plan.splitK;
+  let variant = plan.variant;
   if (pattern && plan.variant !== 'decode') {
     const perColumn = pattern.vectorLength % 4 !== 0;
     const keptPerStage = Math.floor(k / pattern.group) * pattern.keep;
@@ -638,7 +661,16 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
     const wide = m === 128 && n === 128 && thread.m === 8 && thread.n === 8;
     const rowsM = options.shape?.m;
     const tall = rowsM !== undefined && Math.ceil(rowsM / TALL_TILE_ROWS) * TALL_TILE_ROWS <= 1.06 * rowsM;
-    if (wide && !perColumn && plan.variant === 'low-sparsity' && keptPerStage >= 16 && tall) {
+    const vector = perColumn || options.vectorTiles === false ? undefined : vectorTilePlan(pattern, plan, options.shape);
+    if (vector !== undefined) {
+      // One-vector tiles (see vectorTilePlan): exactly each vector's kept rows, union lists in kept order.
+      variant = 'high-sparsity';
+      m = vector.m;
+      n = 32;
+      k = vector.k;
+      thread = { m: 8, n: 8 };
+      threads = (m / thread.m) * (n / thread.n);
+    } else if (wide && !perColumn && plan.variant === 'low-sparsity' && keptPerStage >= 16 && tall) {
       m = TALL_TILE_ROWS;
       threads = (m / thread.m) * (n / thread.n);
     } else if (wide && (perColumn || (plan.variant === 'low-sparsity' && keptPerStage >= 16))) {
@@ -679,7 +711,7 @@ function wholeWindowPlan(plan: TilingPlan, pattern: NMPattern | undefined, softw
     const rows = decodeTileRows(plan.block.m, options.shape?.m);
     return { ...plan, stages: 2, thread: { m: 4, n: 4 }, threads: (rows / 4) * (n / 4), warp: subgroupTile(rows, n, 4, 4), splitK, block: { m, n, k } };
   }
-  return { ...plan, stages: 2, thread, threads, splitK, block: { m, n, k } };
+  return { ...plan, variant, stages: 2, thread, threads, warp: variant === plan.variant ? plan.warp : subgroupTile(m, n, thread.m, thread.n), splitK, block: { m, n, k } };
 }
 
 /**
@@ -757,6 +789,47 @@ function windowPartDepth(pattern: NMPattern, tileN: number, kept: number): numbe
   const v = pattern.vectorLength;
   if (v % 4 !== 0 || (tileN % v !== 0 && v % tileN !== 0)) return undefined;
   return Math.ceil((kept * pattern.group) / pattern.keep); // planStageKept gives back `kept`
+}
+
+/** Fewest rows of C for which {@link vectorTilePlan} runs. */
+const VECTOR_TILE_MIN_M = 64;
+/** Invocations of a grid below which one-vector tiles take deeper stages (about a wave: 8 tiles of 64 per SM). */
+const VECTOR_TILE_SHALLOW_GRID = 65536;
+
+/**
+ * One-vector tiles (V a multiple of 32, density ≤ ½, from {@link VECTOR_TILE_MIN_M} rows of C): blocks 32 columns
+ * wide, so a stage stages exactly its vector's kept rows (no union of four vectors, nothing staged twice) and, listed
+ * in kept order, reads no slots; 8×8 per invocation, 64 rows per block below 256 rows of C, else 128. Stages of about
+ * 8 kept rows (whole windows; 12 kept rows per window stay whole, more are cut into parts of at most 8), 16 in 128-row
+ * grids of under {@link VECTOR_TILE_SHALLOW_GRID} invocations and at density ≤ ⅛ (more work per stage barrier where
+ * a wave does not fill), within 256 rows of K. `undefined` where none runs (the plan is not N:M, or is decode).
+ * Measured on the H100 against every neighbour (runs 70–72: 128 or 64 rows, stages of 8, 12 or 16 kept rows, chunks
+ * of 2, 4 or none, split-K 1–4) and against the tiles before (8×4 invocations in 64×128 or 128×128, 96×128 and
+ * 128×128 tiles of 8×8): 4096³ 16:32 2.060 against 2.264 ms, 12:32 1.559 against 1.677, 8:32 1.071 against 1.420,
+ * 4:32 0.594 against 0.736; 1024×11008×4096 8:32 0.740 against 1.113; 2:4 and 4:8 with V = 32 at 2048×11008×4096
+ * 2.686 against 3.391 and 3.368. Not at 64 rows and density ½ (see below); at 64 rows 4:32 ran 7 % slower (0.037
+ * against 0.034 ms), 12:32 30 % faster.
+ */
+function vectorTilePlan(pattern: NMPattern, plan: TilingPlan, shape: MatmulShape | undefined): { m: number; k: number } | undefined {
+  const { keep, group, vectorLength } = pattern;
+  if (plan.variant !== 'high-sparsity' && plan.variant !== 'low-sparsity') return undefined;
+  if (vectorLength % 32 !== 0 || keep * 2 > group || shape === undefined || shape.m < VECTOR_TILE_MIN_M) return undefined;
+  // At 64 rows, density ½ keeps 64×128 tiles of 8×4 (run 72, 64×4096×4096 16:32: 0.064 against 0.073 ms).
+  if (shape.m <= VECTOR_TILE_MIN_M && keep * 2 === group) return undefined;
+  const m = shape.m < 256 ? 64 : 128;
+  const invocations = Math.ceil(shape.m / m) * Math.ceil(shape.n / 32) * (m / 2);
+  let kept: number;
+  if (keep > 12) {
+    kept = 8;
+    while (keep % kept !== 0) kept--;
+  } else if (keep > 8) {
+    kept = keep;
+  } else {
+    const deep = invocations < VECTOR_TILE_SHALLOW_GRID && (m === 128 || keep * 8 <= group);
+    kept = Math.max(1, Math.floor((deep ? 16 : 8) / keep)) * keep;
+  }
+  const k = Math.ceil((kept * group) / keep); // whole windows, or a part of each (kept < keep)
+  return k <= 256 ? { m, k } : undefined;
 }
 
 /** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */

@@ -2,8 +2,9 @@ import type { NMPattern } from '@nmkit/format';
 
 /** Per-column-block union lists of the union-row kernels, built once per (weights, tile width, stage depth). */
 export interface UnionRows {
-  /** Longest list over all (column block, stage) plus one: the staged A tile's row count. The last row is
-   * always unused (zero), for kept rows past the end of B to read. */
+  /** The staged A tile's row count: the longest list over all (column block, stage), and one more where a stage short
+   * of kept rows (the last) has a list that long: that stage's last row is unused (zero), for kept rows past the end
+   * of B to read. */
   readonly aRows: number;
   /** `[colBlocks][stages][aRows]` rows of K to stage; unused entries hold 0xffffffff (staged as zeros). */
   readonly rows: Uint32Array;
@@ -22,7 +23,9 @@ const UNUSED = 0xffffffff;
 
 /**
  * Builds the union lists: for every column block of `blockN` columns and every stage of `keptPerStage` kept rows, the
- * sorted set of K rows that some vector of the block keeps there, and each kept row's position in it. A stage is
+ * sorted set of K rows that some vector of the block keeps there, and each kept row's position in it. A block inside
+ * one vector (`V % blockN == 0`) lists its vector's kept rows in kept order instead, so kept row `w0 + i` of a stage
+ * is at position `i` ({@link keptOrderLists}: the kernel then needs no slots). A stage is
  * whole windows (`keptPerStage` a multiple of `keep`) or, for long windows, a part of one (`keptPerStage` divides
  * `keep`: kept rows [p·keptPerStage, (p+1)·keptPerStage) of the window, by rank, for every vector). Needs each block to
  * cover whole vectors (blockN % V == 0) or to lie inside one (V % blockN == 0).
@@ -69,6 +72,7 @@ export function buildUnionRows(
     }
     return count;
   };
+  const keptOrder = keptOrderLists(pattern, blockN);
   const forEachStage = (visit: (v0: number, v1: number, w0: number, w1: number, list: number) => void) => {
     for (let block = 0; block < colBlocks; block++) {
       const v0 = Math.floor((block * blockN) / vectorLength);
@@ -80,13 +84,29 @@ export function buildUnionRows(
     }
   };
   let longest = 0;
+  let longestPartial = -1; // the longest list of a stage short of kept rows (the last, when keptRows % stageKept ≠ 0)
   forEachStage((v0, v1, w0, w1) => {
-    longest = Math.max(longest, markStage(v0, v1, w0, w1));
+    const count = keptOrder ? w1 - w0 : markStage(v0, v1, w0, w1);
+    longest = Math.max(longest, count);
+    if (w1 - w0 < stageKept) longestPartial = Math.max(longestPartial, count);
   });
-  const aRows = longest + 1;
+  // Only a stage short of kept rows has kept rows past the end of B (they read the last row): one row past its
+  // longest list. Full stages need no zero row, so a block of one vector stages exactly its kept rows (16 rows at
+  // 16 kept, which keeps two prefetch trips per invocation instead of three).
+  // Kept-order lists: kept row w0 + i reads row i (no slots), so every stage has `stageKept` rows, a short one's last
+  // rows unused (zero).
+  const aRows = keptOrder ? stageKept : Math.max(longest, longestPartial + 1);
   const rows = new Uint32Array(colBlocks * stages * aRows).fill(UNUSED);
   const slots = new Uint8Array(indices.length);
   forEachStage((v0, v1, w0, w1, list) => {
+    if (keptOrder) {
+      // One vector: its kept rows as they are (distinct within a stage), kept row w0 + i at position i.
+      for (let w = w0; w < w1; w++) {
+        rows[list * aRows + w - w0] = Math.floor(w / keep) * group + indices[w * vectors + v0];
+        slots[w * vectors + v0] = w - w0;
+      }
+      return;
+    }
     markStage(v0, v1, w0, w1);
     const firstWindow = Math.floor(w0 / keep);
     // Sorted by row, so staging reads A in ascending K.
@@ -102,4 +122,12 @@ export function buildUnionRows(
     }
   });
   return { aRows, rows, slots };
+}
+
+/**
+ * Whether {@link buildUnionRows} lists a block's rows in kept order (kept row `w0 + i` of every stage at position `i`):
+ * blocks inside one vector (`V % blockN == 0`), which stage exactly their vector's kept rows.
+ */
+export function keptOrderLists(pattern: NMPattern, blockN: number): boolean {
+  return pattern.vectorLength % blockN === 0;
 }

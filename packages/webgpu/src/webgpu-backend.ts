@@ -271,7 +271,7 @@ export class WebGPUBackend implements NMBackend {
       // Double buffering here lives in registers, not in a second workgroup buffer: ask for it on GPUs
       // (CPU drivers have no latency to hide and compile the longer shader slowly).
       const { limits, software } = this.context;
-      return backendPlan(planTiling(shape, pattern, limits), pattern, software, { shape, limits });
+      return backendPlan(planTiling(shape, pattern, limits), pattern, software, { shape, limits, vectorTiles: this.kernelOptions.vectorTiles });
     } catch {
       return undefined;
     }

@@ -1,4 +1,4 @@
-import { type CompressedNM, compareWithReference, type DenseMatrix, type MatmulShape, type NMPattern, randomCompressed, randomDense, type ReferenceResult, referenceSpmm } from '@nmkit/format';
+import { type CompressedNM, compareWithReference, type DenseMatrix, type MatmulShape, type NMPattern, randomCompressed, randomDense, type ReferenceResult, referenceSpmm, type TilingPlan } from '@nmkit/format';
 import { isBackendRequired } from '@nmkit/format/conformance';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createWebGPUBackend, type KernelOptions, type WebGPUBackend } from '../src/index.js';
@@ -62,8 +62,8 @@ function poisonPrunedColumns(a: DenseMatrix, sparse: CompressedNM): { a: DenseMa
 
 /**
  * Multiplies an A poisoned by {@link poisonPrunedColumns} (random weights and A from `seed`) with `options` as the
- * backend's kernel options (reset afterwards): C must be finite and equal the product with zeros there. Returns the
- * kernel's name.
+ * backend's kernel options (reset afterwards), under `plan` if given: C must be finite and equal the product with zeros
+ * there. Returns the kernel's name.
  */
 export async function expectPoisonHarmless(
   backend: WebGPUBackend,
@@ -71,6 +71,7 @@ export async function expectPoisonHarmless(
   pattern: NMPattern,
   options: KernelOptions,
   seed: number,
+  plan?: TilingPlan,
 ): Promise<string> {
   const sparse = randomCompressed(shape.k, shape.n, pattern, seed);
   const { a, clean, poisoned } = poisonPrunedColumns(randomDense(shape.m, shape.k, seed + 1), sparse);
@@ -78,7 +79,7 @@ export async function expectPoisonHarmless(
   const weights = await backend.prepare(sparse);
   backend.kernelOptions = options;
   try {
-    const c = await backend.matmul(a, weights);
+    const c = await backend.matmul(a, weights, plan ? { plan } : {});
     expect(c.data.every(Number.isFinite)).toBe(true);
     expectClose(c, referenceSpmm(clean, sparse), shape.k, 'poisoned A');
     return backend.lastKernel ?? '';

@@ -63,8 +63,10 @@ function forcedPlan(shape: MatmulShape, pattern: NMPattern, variant: TilingPlan[
 
 describe('backendPlan: the defaults measured on the H100', () => {
   const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 128 };
+  // The tiles of N:M problems without one-vector tiles (V not a multiple of 32, density > ½, or `vectorTiles: false`);
+  // the one-vector tiles have their own describe below.
   const plan = (shape: MatmulShape, pattern: NMPattern | undefined) =>
-    backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape });
+    backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape, vectorTiles: false });
   const big = { m: 4096, n: 4096, k: 4096 };
   it('long windows: parts of 4–8 kept rows (more for denser windows) in 128×128 tiles of 8×4 (64×128 for 12), decode parts of rows to 2 · rows; else whole windows', () => {
     const part = (keep: number, group: number, decodeRows?: number) => windowPartKept({ keep, group, vectorLength: 32 }, decodeRows);
@@ -226,13 +228,30 @@ describe('buildUnionRows', () => {
     const indices = Uint8Array.from([0, 4, 1, 5, 2, 6, 3, 7]); // [kept row][vector]
     const pattern = { keep: 4, group: 8, vectorLength: 2 };
     const halves = buildUnionRows(indices, 8, 4, pattern, 4, { keptPerStage: 2 });
-    expect(halves.aRows).toBe(5); // four rows and the zero row
-    expect(Array.from(halves.rows)).toEqual([0, 1, 4, 5, 0xffffffff, 2, 3, 6, 7, 0xffffffff]);
+    expect(halves.aRows).toBe(4); // every stage is full: no kept row past the end of B, no zero row
+    expect(Array.from(halves.rows)).toEqual([0, 1, 4, 5, 2, 3, 6, 7]);
     expect(Array.from(halves.slots)).toEqual([0, 2, 1, 3, 0, 2, 1, 3]);
-    // The whole window in one stage, per block of one vector each: [0, 1, 2, 3] and [4, 5, 6, 7].
+    // The whole window in one stage, per block of one vector each: exactly its kept rows, [0, 1, 2, 3] and [4, 5, 6, 7].
     const whole = buildUnionRows(indices, 8, 4, pattern, 2, { keptPerStage: 4 });
-    expect(Array.from(whole.rows)).toEqual([0, 1, 2, 3, 0xffffffff, 4, 5, 6, 7, 0xffffffff]);
+    expect(Array.from(whole.rows)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(Array.from(whole.slots)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    // Blocks inside one vector list their kept rows in kept order, not sorted (kept row w0 + i at position i), and
+    // always `keptPerStage` rows: one window (K = 8) in stages of two windows (8 kept rows) is a stage short of kept rows.
+    const unsorted = Uint8Array.from([3, 7, 1, 5, 2, 6, 0, 4]);
+    const ordered = buildUnionRows(unsorted, 8, 4, pattern, 2, { keptPerStage: 8 });
+    expect(ordered.aRows).toBe(8);
+    expect(Array.from(ordered.rows)).toEqual([3, 1, 2, 0, ...Array(4).fill(0xffffffff), 7, 5, 6, 4, ...Array(4).fill(0xffffffff)]);
+    expect(Array.from(ordered.slots)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    // K = 24 in stages of two windows: the last stage (window 2) is short of kept rows, so its list needs a zero row
+    // after it; here it is as long as the full stage's (8 rows: both vectors keep the same rows in windows 0 and 1).
+    const three = Uint8Array.from([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 0, 4, 1, 5, 2, 6, 3, 7]);
+    const partial = buildUnionRows(three, 24, 4, pattern, 4, { keptPerStage: 8 });
+    expect(partial.aRows).toBe(9);
+    const unused = 0xffffffff;
+    expect(Array.from(partial.rows)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, unused, 16, 17, 18, 19, 20, 21, 22, 23, unused]);
+    // Where the last stage's list is shorter than the longest, its unused entries already hold the zero row.
+    const distinct = Uint8Array.from([0, 4, 1, 5, 2, 6, 3, 7, 0, 4, 1, 5, 2, 6, 3, 7, 0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(buildUnionRows(distinct, 24, 4, pattern, 4, { keptPerStage: 8 }).aRows).toBe(16);
     expect(() => buildUnionRows(indices, 8, 4, pattern, 4, { keptPerStage: 3 })).toThrow(RangeError);
   });
 });
@@ -286,7 +305,9 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
   const context: Parameters<typeof kernelSpec>[3] = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
   const p16 = { keep: 16, group: 32, vectorLength: 32 };
   const spec = (shape: MatmulShape, pattern: NMPattern | undefined, options: KernelOptions = {}, ctx = context, unionRows?: number) => {
-    const s = kernelSpec(shape, pattern, backendPlan(candidatePlans(shape, pattern, ctx.limits)[0], pattern, false, { shape }), ctx, unionRows, options);
+    // The tiles without one-vector tiles unless asked (what dense, V % 32 ≠ 0 and density > ½ run): tails and loads.
+    const all = { vectorTiles: false, ...options };
+    const s = kernelSpec(shape, pattern, backendPlan(candidatePlans(shape, pattern, ctx.limits)[0], pattern, false, { shape, vectorTiles: all.vectorTiles }), ctx, unionRows, all);
     if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
     return s;
   };
@@ -324,7 +345,7 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     const shape = { m: 256, n: 4096, k: 4096 };
     // As on the H100: the planner sees the vendor guess of 128 compute units, the wave sizing the adapter's 132.
     const guess = { ...context, limits: { ...h100, computeUnits: 128 }, multiprocessors: 132 };
-    const plan = backendPlan(candidatePlans(shape, p4, guess.limits)[0], p4, false, { shape });
+    const plan = backendPlan(candidatePlans(shape, p4, guess.limits)[0], p4, false, { shape, vectorTiles: false });
     expect(plan.splitK).toBe(2); // the planner's 4, halved for 64-row tiles
     const own = kernelSpec(shape, p4, plan, guess, 33, {}, 'waves');
     expect(own.splitK).toBe(3);
@@ -404,6 +425,87 @@ describe('wave-tail split: the last partial wave of a large grid as shorter work
     expect(loads(spec({ m: 4096, n: 4094, k: 4096 }, p16))?.slice(0, 2)).toEqual([true, false]);
     expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p16, {}, { ...context, software: true }))?.slice(0, 2)).toEqual([false, false]);
     expect(loads(spec({ m: 4096, n: 4096, k: 4096 }, p16, {}, { ...context, maxBindingBytes: 4096 * 4096 * 4 }))?.[0]).toBe(false);
+  });
+});
+
+describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 runs 68–72)', () => {
+  const h100 = { maxSharedMemoryBytes: 49152, maxThreadsPerBlock: 1024, subgroupSize: 32, computeUnits: 132 };
+  const context: Parameters<typeof kernelSpec>[3] = { limits: h100, maxWorkgroupsPerDimension: 65535, maxBindingBytes: 2 ** 31, software: false };
+  const nm = (keep: number, group = 32, vectorLength = 32): NMPattern => ({ keep, group, vectorLength });
+  const plan = (shape: MatmulShape, pattern: NMPattern, vectorTiles?: boolean) =>
+    backendPlan(candidatePlans(shape, pattern, h100)[0], pattern, false, { shape, vectorTiles });
+  const big = { m: 4096, n: 4096, k: 4096 };
+  // The backend's own spec, with the union lists one-vector tiles build (their kept rows: `kept` rows per stage).
+  const spec = (shape: MatmulShape, pattern: NMPattern) => {
+    const p = plan(shape, pattern);
+    const s = kernelSpec(shape, pattern, p, context, planStageKept(shape, pattern, p), {}, 'waves');
+    if (s.shader !== 'tiled') throw new Error('expected the tiled kernel');
+    return s;
+  };
+
+  it('128×32 tiles of 8×8 (64 invocations) in stages of about 8 kept rows: whole windows, 12 whole, 16 in halves', () => {
+    for (const [keep, k] of [[4, 64], [8, 32], [12, 32], [16, 16]]) {
+      expect(plan(big, nm(keep))).toMatchObject({ variant: 'high-sparsity', block: { m: 128, n: 32, k }, thread: { m: 8, n: 8 }, threads: 64 });
+    }
+    expect(plan(big, nm(2, 4)).block).toEqual({ m: 128, n: 32, k: 16 }); // 2:4 with V = 32: four windows
+    expect(plan(big, nm(8, 32, 64)).block.n).toBe(32); // a block inside a vector of 64
+    // Not one vector: V = 16, density ¾, element-wise; and on request the tiles before.
+    for (const pattern of [nm(8, 32, 16), nm(24), nm(2, 4, 1)]) expect(plan(big, pattern).block.n).toBe(128);
+    expect(plan(big, nm(4), false)).toMatchObject({ block: { m: 64, n: 128, k: 64 }, thread: { m: 8, n: 4 } });
+  });
+
+  it('grids under ~a wave stage 16 kept rows (128-row tiles, or density ≤ ⅛); 64-row tiles below 256 rows; from 64 rows, except density ½ at 64', () => {
+    expect(plan({ m: 512, n: 4096, k: 4096 }, nm(4)).block).toEqual({ m: 128, n: 32, k: 128 });
+    expect(plan({ m: 512, n: 4096, k: 4096 }, nm(8)).block).toEqual({ m: 128, n: 32, k: 64 });
+    expect(plan({ m: 1024, n: 11008, k: 4096 }, nm(8)).block).toEqual({ m: 128, n: 32, k: 32 }); // 2752 tiles
+    expect(plan({ m: 128, n: 11008, k: 4096 }, nm(8)).block).toEqual({ m: 64, n: 32, k: 32 });
+    expect(plan({ m: 128, n: 4096, k: 4096 }, nm(4)).block).toEqual({ m: 64, n: 32, k: 128 });
+    expect(plan({ m: 64, n: 4096, k: 4096 }, nm(12)).block).toEqual({ m: 64, n: 32, k: 32 });
+    expect(plan({ m: 64, n: 4096, k: 4096 }, nm(16)).block.n).toBe(128);
+    expect(plan({ m: 63, n: 4096, k: 4096 }, nm(8)).block.n).toBe(128);
+  });
+
+  it('kernelSpec: kept-order lists (no slots), the consecutive map, chunks of 2 at 8 kept rows and of 4 from 12', () => {
+    const s4 = spec(big, nm(4));
+    expect(s4.constants).toMatchObject({ BM: 128, BN: 32, TM: 8, TN: 8, WG: 64, KEPT: 8, A_ROWS: 8, UNION: true, SLOT_MODE: 0, COLMAP: 1, KCHUNK: 2 });
+    expect(s4.name).toMatch(/^spmm-nm-high-sparsity 128×32×64 \(8×8\/invocation, 64 invocations\) prefetch consecutive kept-order chunk 2 Aᵀ vec4-B split-K 1$/);
+    expect(spec(big, nm(12)).constants).toMatchObject({ KEPT: 12, SLOT_MODE: 0, KCHUNK: 4 });
+    expect(spec(big, nm(16)).name).toMatch(/^spmm-nm-window-parts 1\/2 128×32×16 .* kept-order chunk 2 /);
+    expect(spec({ m: 512, n: 4096, k: 4096 }, nm(4)).constants).toMatchObject({ KEPT: 16, KCHUNK: 4 });
+  });
+
+  it('split-K: grids of up to two waves without a wave tail are sized too (256×22016×8192 12:32: 4 slices; 2048×11008×4096: none)', () => {
+    // 12 kept rows: 7876 B, six per SM by memory, 792 slots; 1376 tiles.
+    expect(waveSplitK(1376, 256, 792, 2)).toBe(4);
+    expect(waveSplitK(1376, 256, 792)).toBe(1);
+    expect(spec({ m: 256, n: 22016, k: 8192 }, nm(12)).splitK).toBe(4);
+    expect(spec({ m: 2048, n: 11008, k: 4096 }, nm(12)).splitK).toBe(1);
+  });
+
+  // CPU drivers do not pick one-vector tiles (their own plans stay the planner's): forced here, on lavapipe's 64
+  // invocations. K = 333 leaves the last stage short of kept rows; M and N are ragged.
+  it.each([
+    ['4:32, two windows per stage, chunks of 2', nm(4), { m: 128, n: 32, k: 64 }, 1, /^spmm-nm-high-sparsity .*kept-order chunk 2 /],
+    ['8:32, split-K 2', nm(8), { m: 128, n: 32, k: 32 }, 2, /^spmm-nm-high-sparsity .*kept-order chunk 2 .*split-K 2$/],
+    ['12:32, chunks of 4', nm(12), { m: 64, n: 32, k: 32 }, 1, /^spmm-nm-high-sparsity .*kept-order chunk 4 /],
+    ['16:32 in halves of windows', nm(16), { m: 64, n: 32, k: 16 }, 1, /^spmm-nm-window-parts 1\/2 .*kept-order /],
+    ['2:4 with V = 32', nm(2, 4), { m: 64, n: 32, k: 16 }, 1, /kept-order/],
+    ['8:32 with V = 64 (two tiles per vector)', nm(8, 32, 64), { m: 64, n: 32, k: 32 }, 1, /kept-order/],
+  ] as const)('%s: matches the float64 reference', async (_, pattern, block, splitK, kernel) => {
+    const backend = gpu();
+    if (!backend) return;
+    const shape = { m: 150, n: 100, k: 333 };
+    const forced = { ...forcedPlan(shape, pattern, 'high-sparsity', block, { m: 8, n: 8 }), splitK };
+    expect(await runSparse(shape, pattern, forced, 41)).toMatch(kernel);
+  });
+
+  it('NaN and Inf in A where every weight is pruned never reach C', async () => {
+    const backend = gpu();
+    if (!backend) return;
+    const shape = { m: 70, n: 64, k: 200 };
+    const pattern = nm(4);
+    const forced = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 64 }, { m: 8, n: 8 });
+    expect(await expectPoisonHarmless(backend, shape, pattern, {}, 97, forced)).toMatch(/kept-order/);
   });
 });
 
@@ -562,14 +664,15 @@ describe('tiled kernel variants', () => {
     expect(kernel).toContain('chunk 8 pad 1024 B');
   });
 
-  it('4:32 V=32 default union stages of two windows in 8×4 tiles, chunks of 4 (64×32×64 here: the H100 default is 64×128×64)', async () => {
+  it('4:32 V=32 union stages of two windows in 8×4 tiles one vector wide: kept order, no slots', async () => {
     const backend = gpu();
     if (!backend) return;
     const shape = { m: 100, n: 170, k: 300 };
     const pattern = { keep: 4, group: 32, vectorLength: 32 };
     const plan = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 64 }, { m: 8, n: 4 });
     const kernel = await runSparse(shape, pattern, plan, 27);
-    expect(kernel).toContain('spmm-nm-high-sparsity 64×32×64 (8×4/invocation, 64 invocations) prefetch chunk 4');
+    // A 32-column tile is one vector: its union lists are its kept rows in kept order, read without slots.
+    expect(kernel).toMatch(/^spmm-nm-high-sparsity 64×32×64 \(8×4\/invocation, 64 invocations\) prefetch kept-order chunk 2 /);
   });
 
   it.each([

@@ -11,7 +11,8 @@
 //              are consecutive (TN columns of one vector, so one slot and one set of sA reads serve them all),
 //              and sB rows are XOR-swizzled so that a subgroup's vec4 reads still cover every bank.
 // Variants through override constants (set at pipeline creation, part of the pipeline cache key):
-//   SLOT_MODE 0 dense (slot = kept row), 1 one slot per SLOT_COLS columns (4, VEC or BN; VEC % 4 == 0),
+//   SLOT_MODE 0 no slots: kept row w reads staged row w (dense; or, with UNION, lists in kept order: a block inside
+//             one vector stages exactly its vector's kept rows), 1 one slot per SLOT_COLS columns (4, VEC or BN; VEC % 4 == 0),
 //             2 one slot per column; SLOT_OFFSETS: a slot is the sA offset (row · (BM/4 + 1)) of the row it
 //             reads, else the row itself (multiplied at each use);
 //   UNION     stage only the A rows some vector of this column block uses (rows listed per block and stage in
