@@ -289,6 +289,11 @@ function vectorTileCandidates(shape: MatmulShape, pattern: NMPattern, own: Candi
     if (kept % pattern.keep !== 0 && pattern.keep % kept !== 0) continue;
     for (const m of [128, 64]) for (const keptChunk of [2, 4, 0]) if (keptChunk === 0 || kept % keptChunk === 0) forms.push([tile(m, kept), { keptChunk }]);
   }
+  // The default with one option changed (run 74): scalar A loads (no Aᵀ pass), kept rows one at a time, and register
+  // prefetch of only A or only B (fewer registers live across the FMAs).
+  for (const options of [{ transposeA: false }, { keptChunk: 1 }, { prefetch: 'a' }, { prefetch: 'b' }] as KernelOptions[]) {
+    out.push({ plan: own.plan, options, unforced: true });
+  }
   for (const [plan, options] of forms) {
     const tiles = Math.ceil(shape.m / plan.block.m) * Math.ceil(shape.n / plan.block.n);
     for (const splitK of tiles < 4 * 8 * 132 ? [1, 2, 4] : [1]) out.push({ plan: { ...plan, splitK }, options });
@@ -501,9 +506,9 @@ async function tuneAndTime(
 /**
  * `--loads`: device time of the Aᵀ pass alone (transpose-a.wgsl with K + 1 rows, ⌈M/4⌉ vec4s per row: the tiled
  * kernel's copy without its padding to whole row blocks) on a device of its own, median of 20 passes after 3 warm-ups,
- * in ms. Needs timestamp queries.
+ * in ms; `vectorLoads` (K % 4 == 0) reads A as vec4s. Needs timestamp queries.
  */
-async function timeTranspose(m: number, k: number): Promise<number> {
+async function timeTranspose(m: number, k: number, vectorLoads: boolean): Promise<number> {
   const adapter = await (await acquireGpu()).requestAdapter();
   const device = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
   try {
@@ -514,7 +519,7 @@ async function timeTranspose(m: number, k: number): Promise<number> {
     const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, transposed.rows, transposed.quads));
     const pipelines = new PipelineCache(device);
-    const pipeline = await pipelines.transposeA();
+    const pipeline = await pipelines.transposeA(vectorLoads);
     const bindGroup = device.createBindGroup({ layout: pipelines.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
     const ms = await timePasses(
       device,
@@ -578,8 +583,10 @@ async function main() {
   for (const shape of shapes) {
     const label = `${shape.m}×${shape.n}×${shape.k}`;
     if (loads) {
-      const ms = await timeTranspose(shape.m, shape.k);
-      log(`${label} Aᵀ pass alone: ${(ms * 1e3).toFixed(1)} µs (${((2 * shape.m * shape.k * 4) / (ms * 1e6)).toFixed(0)} GB/s moved)`);
+      for (const vectorLoads of shape.k % 4 === 0 ? [false, true] : [false]) {
+        const ms = await timeTranspose(shape.m, shape.k, vectorLoads);
+        log(`${label} Aᵀ pass alone${vectorLoads ? ' (vec4 loads)' : ''}: ${(ms * 1e3).toFixed(1)} µs (${((2 * shape.m * shape.k * 4) / (ms * 1e6)).toFixed(0)} GB/s moved)`);
+      }
     }
     const a = randomDense(shape.m, shape.k, 1);
     let denseB: DenseMatrix | undefined;

@@ -65,9 +65,12 @@ export class PipelineCache {
     return this.get('reduce', {}, this.reduceLayout);
   }
 
-  /** Aᵀ for the kernels that read it (same layout as the reduction: input, output, params). */
-  transposeA(): Promise<GPUComputePipeline> {
-    return this.get('transposeA', {}, this.reduceLayout);
+  /**
+   * Aᵀ for the kernels that read it (same layout as the reduction: input, output, params); `vectorLoads` (K % 4 == 0)
+   * reads A as vec4s (transpose-a.wgsl's `main_vec4`).
+   */
+  transposeA(vectorLoads = false): Promise<GPUComputePipeline> {
+    return this.get('transposeA', {}, this.reduceLayout, vectorLoads ? 'main_vec4' : 'main');
   }
 
   /** The wave-tail reduction pipeline (partials added into C in place). */
@@ -80,8 +83,8 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
-  private get(shader: keyof typeof SHADERS, constants: Record<string, number | boolean>, layout: GPUBindGroupLayout) {
-    const key = pipelineKey(shader, constants);
+  private get(shader: keyof typeof SHADERS, constants: Record<string, number | boolean>, layout: GPUBindGroupLayout, entryPoint = 'main') {
+    const key = `${pipelineKey(shader, constants)}${entryPoint === 'main' ? '' : `@${entryPoint}`}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       let module = this.modules.get(shader);
@@ -94,7 +97,7 @@ export class PipelineCache {
       pipeline = this.device.createComputePipelineAsync({
         label: key,
         layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: 'main', constants: numeric },
+        compute: { module, entryPoint, constants: numeric },
       });
       pipeline.catch(() => this.pipelines.delete(key));
       this.pipelines.set(key, pipeline);

@@ -382,7 +382,7 @@ export class WebGPUBackend implements NMBackend {
       const transposeParams = createFilled(device, Uint32Array.of(shape.m, shape.k, rows, quads), 'transpose params', BufferUsage.UNIFORM);
       temporaries.push(transposedA, transposeParams);
       pre = {
-        pipeline: await session.pipelines.transposeA(),
+        pipeline: await session.pipelines.transposeA(shape.k % 4 === 0),
         bindGroup: device.createBindGroup({
           layout: session.pipelines.reduceLayout,
           entries: [a, transposedA, transposeParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
