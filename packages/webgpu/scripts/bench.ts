@@ -294,6 +294,11 @@ function vectorTileCandidates(shape: MatmulShape, pattern: NMPattern, own: Candi
   for (const options of [{ transposeA: false }, { keptChunk: 1 }, { prefetch: 'a' }, { prefetch: 'b' }] as KernelOptions[]) {
     out.push({ plan: own.plan, options, unforced: true });
   }
+  // Wave tails for the default (run 76): none, and the last 2–8 row blocks in 2–4 copies.
+  if (shape.m > 1024) {
+    out.push({ plan: own.plan, options: { tail: false }, unforced: true });
+    for (const [rows, splits] of [[2, 2], [3, 2], [4, 2], [4, 3], [6, 2], [8, 2]]) out.push({ plan: own.plan, options: { tail: { rows, splits } }, unforced: true });
+  }
   for (const [plan, options] of forms) {
     const tiles = Math.ceil(shape.m / plan.block.m) * Math.ceil(shape.n / plan.block.n);
     for (const splitK of tiles < 4 * 8 * 132 ? [1, 2, 4] : [1]) out.push({ plan: { ...plan, splitK }, options });
