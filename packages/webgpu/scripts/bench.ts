@@ -289,9 +289,9 @@ function vectorTileCandidates(shape: MatmulShape, pattern: NMPattern, own: Candi
     if (kept % pattern.keep !== 0 && pattern.keep % kept !== 0) continue;
     for (const m of [128, 64]) for (const keptChunk of [2, 4, 0]) if (keptChunk === 0 || kept % keptChunk === 0) forms.push([tile(m, kept), { keptChunk }]);
   }
-  // The default with one option changed (runs 74, 79): A vec4s one per list read (no A_ROW_TRIPS), scalar A loads (no
-  // Aᵀ pass), kept rows one at a time, and register prefetch of only A or only B (fewer registers across the FMAs).
-  for (const options of [{ rowTrips: false }, { transposeA: false }, { keptChunk: 1 }, { prefetch: 'a' }, { prefetch: 'b' }] as KernelOptions[]) {
+  // The default with one option changed (run 74): scalar A loads (no Aᵀ pass), kept rows one at a time, and register
+  // prefetch of only A or only B (fewer registers live across the FMAs).
+  for (const options of [{ transposeA: false }, { keptChunk: 1 }, { prefetch: 'a' }, { prefetch: 'b' }] as KernelOptions[]) {
     out.push({ plan: own.plan, options, unforced: true });
   }
   // Wave tails for the default (run 76): none, and the last 2–8 row blocks in 2–4 copies.

@@ -45,8 +45,6 @@ export interface TiledConstants {
   readonly A_T: boolean;
   /** B is staged as vec4 loads (N % 4 == 0; {@link KernelOptions.vectorB}). */
   readonly B_VEC: boolean;
-  /** With A_T and union lists: an invocation's prefetched A vec4s lie in one staged row (one list read per stage). */
-  readonly A_ROW_TRIPS: boolean;
 }
 
 /**
@@ -119,8 +117,6 @@ export interface KernelOptions {
    * `false` plans the tiles before them, for comparisons.
    */
   readonly vectorTiles?: boolean;
-  /** Tiled kernel with Aᵀ and union lists: `A_ROW_TRIPS` where the tile allows it (default `true`; `false` for comparisons). */
-  readonly rowTrips?: boolean;
 }
 
 /**
@@ -344,7 +340,6 @@ export function kernelSpec(
     TAIL: false,
     A_T: false,
     B_VEC: false,
-    A_ROW_TRIPS: false,
     };
   };
   // The deepest stage that fits the workgroup memory and, when the plan asks for double buffering, still
@@ -397,11 +392,6 @@ export function kernelSpec(
   const transposed: TransposedA = { rows: shape.k + 1, quads: rowBlocks * (bm / 4) };
   const aT = (options.transposeA ?? (!context.software && !(tail && tightRegisters(constants)))) && transposeFits(transposed, context);
   constants = { ...constants, A_T: aT, B_VEC: (options.vectorB ?? !context.software) && shape.n % 4 === 0 };
-  // One-vector tiles (kept-order lists): prefetched A vec4s one row per invocation (one list read per stage) where the
-  // tile splits evenly that way.
-  const c = constants;
-  const rowTrips = c.A_T && c.UNION && c.SLOT_MODE === 0 && c.PREFETCH && c.A_TRIPS > 0 && (c.BM / 4) % c.A_TRIPS === 0 && c.A_ROWS * (c.BM / 4) === c.A_TRIPS * c.WG;
-  constants = { ...constants, A_ROW_TRIPS: (options.rowTrips ?? true) && rowTrips };
   const family = !pattern
     ? 'matmul-dense-tiled'
     : decode
@@ -422,7 +412,7 @@ export function kernelSpec(
     tail,
     transposed: aT ? transposed : undefined,
     sharedBytes,
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.UNION && constants.SLOT_MODE === 0 ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? (constants.A_ROW_TRIPS ? ' Aᵀ-rows' : ' Aᵀ') : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.UNION && constants.SLOT_MODE === 0 ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
   };
 }
 

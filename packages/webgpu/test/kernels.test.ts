@@ -468,8 +468,7 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
   it('kernelSpec: kept-order lists (no slots), the consecutive map, chunks of 2 at 8 kept rows and of 4 from 12', () => {
     const s4 = spec(big, nm(4));
     expect(s4.constants).toMatchObject({ BM: 128, BN: 32, TM: 8, TN: 8, WG: 64, KEPT: 8, A_ROWS: 8, UNION: true, SLOT_MODE: 0, COLMAP: 1, KCHUNK: 2 });
-    expect(s4.name).toMatch(/^spmm-nm-high-sparsity 128×32×64 \(8×8\/invocation, 64 invocations\) prefetch consecutive kept-order chunk 2 Aᵀ-rows vec4-B split-K 1$/);
-    expect(s4.constants.A_ROW_TRIPS).toBe(true);
+    expect(s4.name).toMatch(/^spmm-nm-high-sparsity 128×32×64 \(8×8\/invocation, 64 invocations\) prefetch consecutive kept-order chunk 2 Aᵀ vec4-B split-K 1$/);
     expect(spec(big, nm(12)).constants).toMatchObject({ KEPT: 12, SLOT_MODE: 0, KCHUNK: 4 });
     expect(spec(big, nm(16)).name).toMatch(/^spmm-nm-window-parts 1\/2 128×32×16 .* kept-order chunk 2 /);
     expect(spec({ m: 512, n: 4096, k: 4096 }, nm(4)).constants).toMatchObject({ KEPT: 16, KCHUNK: 4 });
@@ -498,11 +497,6 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     const shape = { m: 150, n: 100, k: 333 };
     const forced = { ...forcedPlan(shape, pattern, 'high-sparsity', block, { m: 8, n: 8 }), splitK };
     expect(await runSparse(shape, pattern, forced, 41)).toMatch(kernel);
-    // With Aᵀ (the GPU default): each invocation's prefetched A vec4s in one staged row where 12 kept rows do not
-    // split the tile evenly (A_ROW_TRIPS), else one per vec4.
-    const withAt = await runSparse(shape, pattern, forced, 43, { transposeA: true, vectorB: true });
-    expect(withAt).toMatch(kernel);
-    expect(withAt).toContain(pattern.keep === 12 ? ' Aᵀ vec4-B' : ' Aᵀ-rows vec4-B');
   });
 
   it('NaN and Inf in A where every weight is pruned never reach C', async () => {
@@ -512,7 +506,6 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     const pattern = nm(4);
     const forced = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 64 }, { m: 8, n: 8 });
     expect(await expectPoisonHarmless(backend, shape, pattern, {}, 97, forced)).toMatch(/kept-order/);
-    expect(await expectPoisonHarmless(backend, shape, pattern, { transposeA: true }, 98, forced)).toMatch(/kept-order .* Aᵀ-rows /);
   });
 });
 

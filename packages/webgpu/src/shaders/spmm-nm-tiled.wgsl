@@ -27,10 +27,6 @@
 //             instead of 4 scalar loads from 4 rows of A; row K of Aᵀ and its columns past M are zeros, so the load
 //             needs no bounds tests (rows ≥ K, including unused union entries, read row K).
 //   B_VEC     N % 4 == 0: B is staged as vec4 loads (gB4, the same buffer as gB) instead of 4 scalar loads.
-//   A_ROW_TRIPS  (A_T, UNION, register prefetch, A_ROWS · BM/4 == A_TRIPS · WG, A_TRIPS dividing BM/4) the
-//             prefetched A tile is split so that an invocation's A_TRIPS vec4s lie in one staged row (aElem): one
-//             union-list read per invocation and stage instead of one per vec4; a subgroup's loads of one trip stay
-//             runs of consecutive vec4s.
 // Ragged everything: rows ≥ M, columns ≥ N and K rows ≥ K are zero-filled when staged, never read from A.
 
 override BM: u32 = 64;
@@ -62,7 +58,6 @@ override TAIL: bool = false;     // wave-tail split compiled in (a pipeline of i
 override UNROLL: bool = true;   // false on CPU drivers: a run-time trip count keeps LLVM from unrolling (compile time)
 override A_T: bool = false;     // stage A from Aᵀ (gAt), one vec4 per 4 rows of the tile
 override B_VEC: bool = false;   // stage B as vec4 loads (gB4; N % 4 == 0)
-override A_ROW_TRIPS: bool = false;  // A_T prefetch: an invocation's A_TRIPS loads share one staged row (one gUnion read)
 
 struct Params {
   m: u32, n: u32, k: u32, keptRows: u32,
@@ -144,16 +139,6 @@ fn storeA(e: u32, v: vec4<f32>) {
     return;
   }
   sA[(e % A_ROWS) * (BM / 4u + 1u) + e / A_ROWS] = v;
-}
-
-// Element of the A tile that trip t of invocation lid prefetches: lid + t · WG, or (A_ROW_TRIPS) row lid / Q of the
-// tile, vec4 t · Q + lid % Q of it, Q = (BM/4) / A_TRIPS invocations per row.
-fn aElem(lid: u32, t: u32) -> u32 {
-  if (A_ROW_TRIPS) {
-    let q = (BM / 4u) / max(A_TRIPS, 1u);  // (A_TRIPS is 0 where A is not prefetched: no division by zero)
-    return (lid / q) * (BM / 4u) + t * q + lid % q;
-  }
-  return lid + t * WG;
 }
 
 fn storeB(e: u32, v: vec4<f32>) {
@@ -264,22 +249,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
     workgroupBarrier();
     let prefetch = PREFETCH && stage + 1u < stageEnd;
-    if (prefetch && A_ROW_TRIPS) {
-      let e0 = aElem(lid, 0u);
-      let row = min(gUnion[(blockX * params.stages + stage + 1u) * A_ROWS + e0 / (BM / 4u)], params.k);
-      let base = row * params.aQuads + m0 / 4u;
-      for (var t = 0u; t < A_TRIPS; t++) {
-        rA[t] = gAt[base + aElem(lid, t) % (BM / 4u)];
-      }
-    } else if (prefetch) {
+    if (prefetch) {
       for (var t = 0u; t < A_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < A_ROWS * (BM / 4u)) {
           rA[t] = loadA(e, stage + 1u);
         }
       }
-    }
-    if (prefetch) {
       for (var t = 0u; t < B_TRIPS; t++) {
         let e = lid + t * WG;
         if (e < KEPT * (BN / 4u)) {
@@ -365,7 +341,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     workgroupBarrier();
     if (prefetch) {
       for (var t = 0u; t < A_TRIPS; t++) {
-        let e = aElem(lid, t);
+        let e = lid + t * WG;
         if (e < A_ROWS * (BM / 4u)) {
           storeA(e, rA[t]);
         }
