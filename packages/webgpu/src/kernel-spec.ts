@@ -180,7 +180,8 @@ export const UNION_WORTH_IT = 0.875;
 export function tiledSharedBytes(
   c: Pick<TiledConstants, 'A_ROWS' | 'BM' | 'KEPT' | 'BN' | 'SLOT_MODE' | 'SLOTS_PER_ROW'> & { readonly PAD_WORDS?: number },
 ): number {
-  return c.A_ROWS * (c.BM / 4 + 1) * 16 + c.KEPT * c.BN * 4 + (c.SLOT_MODE === 0 ? 1 : c.KEPT * c.SLOTS_PER_ROW + (c.PAD_WORDS ?? 0)) * 4;
+  // sSlot is declared KEPT × SLOTS_PER_ROW (+ padding) words whatever SLOT_MODE (unused without slots, still allocated).
+  return c.A_ROWS * (c.BM / 4 + 1) * 16 + c.KEPT * c.BN * 4 + (c.KEPT * c.SLOTS_PER_ROW + (c.PAD_WORDS ?? 0)) * 4;
 }
 
 /** The plan reported when no tiled plan fits: the general kernel, 16×16 invocations, one output each. */
@@ -278,7 +279,7 @@ export function kernelSpec(
     // Kept-order union stages (one-vector blocks): chunks of 2 at 8 kept rows, 4 from 16 (run 70: 4096³ 4:32 0.594 ms
     // against 0.632 unchunked and 0.726 in chunks of 4; 512×4096² 16 kept rows in chunks of 4 0.101, of 2 0.102).
     // 12 kept rows (12:32 whole windows): chunks of 4 (1.561 against 1.607 ms in chunks of 2 at 4096³, run 71).
-    if (ordered && !decode && options.keptChunk === undefined) return kept >= 12 ? 4 : kept % 2 === 0 && kept > 2 ? 2 : 0;
+    if (ordered && options.keptChunk === undefined) return kept >= 12 && kept % 4 === 0 ? 4 : kept % 2 === 0 && kept > 2 ? 2 : 0;
     const chunked = union8 || union16 || (wholeWindows && (kept === 12 || kept === 16 || (kept === 8 && tn === 8 && colMap === 1)));
     const chunk = options.keptChunk ?? (chunked ? 4 : 0);
     return chunk > 0 && chunk < kept && kept % chunk === 0 ? chunk : 0;
@@ -297,7 +298,9 @@ export function kernelSpec(
     const aRows = union ? unionRows! : sw * group;
     // Union lists of a block inside one vector are in kept order (buildUnionRows): kept row w reads staged row w, as
     // dense stages do, so no slots are staged or read (SLOT_MODE 0).
-    const ordered = union && slotMode === 1 && keptOrderLists(pattern!, bn);
+    // Only one-vector tiles (32 columns, not decode) read them so; wider blocks inside one vector (V = 64, 128) keep
+    // their slots (positions in the same lists) and the choices measured for them.
+    const ordered = union && slotMode === 1 && !decode && bn === 32 && keptOrderLists(pattern!, bn) && unionRows! >= kept;
     const mode = ordered ? 0 : slotMode;
     // Part-window stages hold as many kept rows as whole-window ones at low sparsity: their map, slots and chunks.
     const unionChoices = union && !partStages;
@@ -797,12 +800,14 @@ const VECTOR_TILE_MIN_M = 64;
 const VECTOR_TILE_SHALLOW_GRID = 65536;
 
 /**
- * One-vector tiles (V a multiple of 32, density ≤ ½, from {@link VECTOR_TILE_MIN_M} rows of C): blocks 32 columns
- * wide, so a stage stages exactly its vector's kept rows (no union of four vectors, nothing staged twice) and, listed
- * in kept order, reads no slots; 8×8 per invocation, 64 rows per block below 256 rows of C, else 128. Stages of about
- * 8 kept rows (whole windows; 12 kept rows per window stay whole, more are cut into parts of at most 8), 16 in 128-row
- * grids of under {@link VECTOR_TILE_SHALLOW_GRID} invocations and at density ≤ ⅛ (more work per stage barrier where
- * a wave does not fill), within 256 rows of K. `undefined` where none runs (the plan is not N:M, or is decode).
+ * One-vector tiles (V a multiple of 32, density ≤ ½, from {@link VECTOR_TILE_MIN_M} rows of C; windows that the backend
+ * cuts into parts first, {@link windowPartKept}, keep those plans): blocks 32 columns wide, so a stage stages exactly
+ * its vector's kept rows (no union of four vectors, nothing staged twice) and, listed in kept order, reads no slots;
+ * 8×8 per invocation, 64 rows per block below 256 rows of C, else 128. Stages of whole windows of about 8 kept rows
+ * (12 kept rows per window stay whole, more are cut into parts of at most 8), about 16 (whole windows: 15 for 3:8,
+ * 14 for 7:16) where a 128-row grid has fewer than {@link VECTOR_TILE_SHALLOW_GRID} invocations or the density is
+ * ≤ ⅛ (more work per stage barrier where a wave does not fill), within 256 rows of K. `undefined` where none runs (the
+ * plan is not N:M, or is decode).
  * Measured on the H100 against every neighbour (runs 70–72: 128 or 64 rows, stages of 8, 12 or 16 kept rows, chunks
  * of 2, 4 or none, split-K 1–4) and against the tiles before (8×4 invocations in 64×128 or 128×128, 96×128 and
  * 128×128 tiles of 8×8): 4096³ 16:32 2.060 against 2.264 ms, 12:32 1.559 against 1.677, 8:32 1.071 against 1.420,

@@ -472,6 +472,20 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     expect(spec(big, nm(12)).constants).toMatchObject({ KEPT: 12, SLOT_MODE: 0, KCHUNK: 4 });
     expect(spec(big, nm(16)).name).toMatch(/^spmm-nm-window-parts 1\/2 128×32×16 .* kept-order chunk 2 /);
     expect(spec({ m: 512, n: 4096, k: 4096 }, nm(4)).constants).toMatchObject({ KEPT: 16, KCHUNK: 4 });
+    // Chunks divide the stage: 15 kept rows (3:8, five windows) unchunked, 14 (7:16, two windows) in chunks of 2.
+    for (const [pattern, kept, chunk] of [[nm(3, 8), 15, 0], [nm(7, 16), 14, 2]] as const) {
+      const shallow = { m: 256, n: 4096, k: 4096 };
+      expect(spec(shallow, pattern).constants).toMatchObject({ KEPT: kept, A_ROWS: kept, SLOT_MODE: 0, KCHUNK: chunk });
+    }
+  });
+
+  it('only one-vector tiles read kept order without slots: blocks of 128 columns inside a vector of 128 keep their slots', () => {
+    const pattern = nm(56, 64, 128); // long windows: window parts in 128-column tiles, inside one vector
+    const shape = { m: 512, n: 4096, k: 4096 };
+    const p = plan(shape, pattern);
+    expect(p.block.n).toBe(128);
+    const s = kernelSpec(shape, pattern, p, context, planStageKept(shape, pattern, p), {}, 'waves');
+    expect(s.shader === 'tiled' && s.constants).toMatchObject({ UNION: true, SLOT_MODE: 1 });
   });
 
   it('split-K: grids of up to two waves without a wave tail are sized too (256×22016×8192 12:32: 4 slices; 2048×11008×4096: none)', () => {

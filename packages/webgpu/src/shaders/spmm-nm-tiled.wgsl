@@ -181,7 +181,8 @@ fn loadSlot(e: u32, stage: u32) -> u32 {
   let w = e / SLOTS_PER_ROW;
   let col = n0 + SLOT_COLS * s;
   // Kept rows past the end of B (last stage) must read a zero row of sA, never a real one: A may hold
-  // NaN/Inf where B is pruned. Past K that is the window's own first row; in the union tile, its last row.
+  // NaN/Inf where B is pruned. Past K that is the window's own first row; in a union tile its last row, which is
+  // unused (zero) in a stage short of kept rows, the only stage that has kept rows past the end of B.
   var slot = (w / KEEP) * GROUP;
   if (UNION) {
     slot = A_ROWS - 1u;
