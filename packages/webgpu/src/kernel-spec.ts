@@ -378,7 +378,7 @@ export function kernelSpec(
     // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
     if (!decode) {
       // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run.
-      const vectorTiles = constants.UNION && constants.SLOT_MODE === 0 && !waveTail(rowBlocks, colBlocks, stages, slots);
+      const vectorTiles = readsKeptOrder(constants) && !waveTail(rowBlocks, colBlocks, stages, slots);
       splitK = waveSplitK(rowBlocks * colBlocks, stages, slots, vectorTiles ? 2 : 1);
       if (shape.m <= STREAM_MAX_M) splitK = Math.max(splitK, fillSplitK(rowBlocks * colBlocks, stages, slots));
     }
@@ -415,8 +415,13 @@ export function kernelSpec(
     tail,
     transposed: aT ? transposed : undefined,
     sharedBytes,
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${constants.UNION && constants.SLOT_MODE === 0 ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${readsKeptOrder(constants) ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
   };
+}
+
+/** One-vector tiles as kernelSpec maps them: union lists in kept order, read without slots. */
+function readsKeptOrder(c: Pick<TiledConstants, 'UNION' | 'SLOT_MODE'>): boolean {
+  return c.UNION && c.SLOT_MODE === 0;
 }
 
 /**
@@ -807,7 +812,7 @@ const VECTOR_TILE_SHALLOW_GRID = 65536;
  * (12 kept rows per window stay whole, more are cut into parts of at most 8), about 16 (whole windows: 15 for 3:8,
  * 14 for 7:16) where a 128-row grid has fewer than {@link VECTOR_TILE_SHALLOW_GRID} invocations or the density is
  * ≤ ⅛ (more work per stage barrier where a wave does not fill), within 256 rows of K. `undefined` where none runs (the
- * plan is not N:M, or is decode).
+ * plan is not N:M, or is decode; parts of fewer than 4 kept rows; a window over 256 rows).
  * Measured on the H100 against every neighbour (runs 70–72: 128 or 64 rows, stages of 8, 12 or 16 kept rows, chunks
  * of 2, 4 or none, split-K 1–4) and against the tiles before (8×4 invocations in 64×128 or 128×128, 96×128 and
  * 128×128 tiles of 8×8): 4096³ 16:32 2.060 against 2.264 ms, 12:32 1.559 against 1.677, 8:32 1.071 against 1.420,
@@ -823,18 +828,18 @@ function vectorTilePlan(pattern: NMPattern, plan: TilingPlan, shape: MatmulShape
   if (shape.m <= VECTOR_TILE_MIN_M && keep * 2 === group) return undefined;
   const m = shape.m < 256 ? 64 : 128;
   const invocations = Math.ceil(shape.m / m) * Math.ceil(shape.n / 32) * (m / 2);
-  let kept: number;
   if (keep > 12) {
-    kept = 8;
+    // Parts of a window: the largest divisor of keep up to 8, at least 4 (else the tiles before: a 13:32 in parts of
+    // one kept row would pay a stage barrier per row).
+    let kept = 8;
     while (keep % kept !== 0) kept--;
-  } else if (keep > 8) {
-    kept = keep;
-  } else {
-    const deep = invocations < VECTOR_TILE_SHALLOW_GRID && (m === 128 || keep * 8 <= group);
-    kept = Math.max(1, Math.floor((deep ? 16 : 8) / keep)) * keep;
+    return kept >= 4 ? { m, k: Math.ceil((kept * group) / keep) } : undefined;
   }
-  const k = Math.ceil((kept * group) / keep); // whole windows, or a part of each (kept < keep)
-  return k <= 256 ? { m, k } : undefined;
+  if (keep > 8) return group <= 256 ? { m, k: group } : undefined;
+  const deep = invocations < VECTOR_TILE_SHALLOW_GRID && (m === 128 || keep * 8 <= group);
+  // Whole windows of about 8 (or 16) kept rows, at most 256 rows of K (slots and lists are bytes).
+  const windows = Math.min(Math.max(1, Math.floor((deep ? 16 : 8) / keep)), Math.floor(256 / group));
+  return windows >= 1 ? { m, k: windows * group } : undefined;
 }
 
 /** Rows of the tiles of whole-window stages of ≥ 16 kept rows on GPUs, where they waste ≤ 6 % of M (see backendPlan). */

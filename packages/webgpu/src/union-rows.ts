@@ -85,16 +85,16 @@ export function buildUnionRows(
   };
   let longest = 0;
   let longestPartial = -1; // the longest list of a stage short of kept rows (the last, when keptRows % stageKept ≠ 0)
-  forEachStage((v0, v1, w0, w1) => {
-    const count = keptOrder ? w1 - w0 : markStage(v0, v1, w0, w1);
-    longest = Math.max(longest, count);
-    if (w1 - w0 < stageKept) longestPartial = Math.max(longestPartial, count);
-  });
+  if (!keptOrder) {
+    forEachStage((v0, v1, w0, w1) => {
+      const count = markStage(v0, v1, w0, w1);
+      longest = Math.max(longest, count);
+      if (w1 - w0 < stageKept) longestPartial = Math.max(longestPartial, count);
+    });
+  }
   // Only a stage short of kept rows has kept rows past the end of B (they read the last row): one row past its
-  // longest list. Full stages need no zero row, so a block of one vector stages exactly its kept rows (16 rows at
-  // 16 kept, which keeps two prefetch trips per invocation instead of three).
-  // Kept-order lists: kept row w0 + i reads row i (no slots), so every stage has `stageKept` rows, a short one's last
-  // rows unused (zero).
+  // longest list; full stages need no zero row. Kept-order lists: kept row w0 + i may read row i (no slots), so every
+  // stage has `stageKept` rows, a short one's last rows unused (zero).
   const aRows = keptOrder ? stageKept : Math.max(longest, longestPartial + 1);
   const rows = new Uint32Array(colBlocks * stages * aRows).fill(UNUSED);
   const slots = new Uint8Array(indices.length);

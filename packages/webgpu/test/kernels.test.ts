@@ -463,6 +463,11 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     expect(plan({ m: 64, n: 4096, k: 4096 }, nm(12)).block).toEqual({ m: 64, n: 32, k: 32 });
     expect(plan({ m: 64, n: 4096, k: 4096 }, nm(16)).block.n).toBe(128);
     expect(plan({ m: 63, n: 4096, k: 4096 }, nm(8)).block.n).toBe(128);
+    // At most 256 rows of K per stage: 1:32 on a shallow grid takes 8 windows (8 kept rows), not 16.
+    expect(plan({ m: 512, n: 4096, k: 4096 }, nm(1)).block).toEqual({ m: 128, n: 32, k: 256 });
+    // Parts of fewer than 4 kept rows (13:32 would stage one kept row at a time): the tiles before.
+    expect(plan(big, nm(13)).block.n).toBe(128);
+    expect(plan(big, nm(14)).block).toEqual({ m: 128, n: 32, k: 16 }); // parts of 7
   });
 
   it('kernelSpec: kept-order lists (no slots), the consecutive map, chunks of 2 at 8 kept rows and of 4 from 12', () => {
@@ -511,6 +516,10 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     const shape = { m: 150, n: 100, k: 333 };
     const forced = { ...forcedPlan(shape, pattern, 'high-sparsity', block, { m: 8, n: 8 }), splitK };
     expect(await runSparse(shape, pattern, forced, 41)).toMatch(kernel);
+    // With the GPU default's staging loads too (A from Aᵀ through the kept-order lists, B as vec4s).
+    const loads = await runSparse(shape, pattern, forced, 43, { transposeA: true, vectorB: true });
+    expect(loads).toMatch(kernel);
+    expect(loads).toContain(' Aᵀ vec4-B ');
   });
 
   it('NaN and Inf in A where every weight is pruned never reach C', async () => {
@@ -520,6 +529,7 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     const pattern = nm(4);
     const forced = forcedPlan(shape, pattern, 'high-sparsity', { m: 64, n: 32, k: 64 }, { m: 8, n: 8 });
     expect(await expectPoisonHarmless(backend, shape, pattern, {}, 97, forced)).toMatch(/kept-order/);
+    expect(await expectPoisonHarmless(backend, shape, pattern, { transposeA: true }, 98, forced)).toMatch(/kept-order .* Aᵀ /);
   });
 });
 
