@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles | --transposes] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -21,7 +21,8 @@
  * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
  * own tile with both (see loadCandidates); `--mid-m` the default at 17–64 rows against the tiled and stream kernels
  * (see midCandidates); `--union16` 8:32's tile against two-window stages (see union16Candidates); `--vector-tiles`
- * N:M tiles one or two vectors wide (see vectorTileCandidates).
+ * N:M tiles one or two vectors wide (see vectorTileCandidates). `--transposes` (alone: no matmul) checks and times the
+ * Aᵀ pass against candidate transposes and a copy of the same bytes for each shape's A (transpose-variants.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -59,6 +60,7 @@ import {
 } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
 import { BENCH_PATTERNS, patternNamed } from './bench-patterns.js';
+import { compareTransposes } from './transpose-variants.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -547,6 +549,13 @@ async function timeTranspose(m: number, k: number, vectorLoads: boolean): Promis
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
+  if (flag('--transposes')) {
+    // Aᵀ candidates only: each shape's A (M×K) into K + 1 rows of ⌈M/4⌉ vec4s, plus a ragged, padded check case.
+    const cases = [{ m: 1001, k: 1028, rows: 1065, quads: 256 }, ...shapes.map(({ m, k }) => ({ m, k, rows: k + 1, quads: Math.ceil(m / 4) }))];
+    const results = await compareTransposes(cases, retimeCount, flag('--zero-a'), !flag('--no-verify'), log);
+    writeFileSync(`${outDir}/webgpu-transposes${tag ? `-${tag}` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), argv: process.argv.slice(2), results }, null, 1));
+    return;
+  }
   const created = await createWebGPUBackend();
   if (!created.available) throw new Error(`webgpu unavailable: ${created.reason}`);
   const backend = created.backend as WebGPUBackend;
