@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles | --transposes] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--warm-ms MS] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles | --splits | --transposes] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -21,8 +21,10 @@
  * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
  * own tile with both (see loadCandidates); `--mid-m` the default at 17–64 rows against the tiled and stream kernels
  * (see midCandidates); `--union16` 8:32's tile against two-window stages (see union16Candidates); `--vector-tiles`
- * N:M tiles one or two vectors wide (see vectorTileCandidates). `--transposes` (alone: no matmul) checks and times the
+ * N:M tiles one or two vectors wide (see vectorTileCandidates); `--splits` the default's tile at split-K 1–6 and 8. `--transposes` (alone: no matmul) checks and times the
  * Aᵀ pass against candidate transposes and a copy of the same bytes for each shape's A (transpose-variants.ts).
+ * `--warm-ms` (default 300; 0 on CPU drivers) keeps the GPU busy that long before every timing, so that each is taken
+ * at working clocks (clock-warmup.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -61,6 +63,7 @@ import {
 import { runConformance } from './run-conformance.js';
 import { BENCH_PATTERNS, patternNamed } from './bench-patterns.js';
 import { compareTransposes } from './transpose-variants.js';
+import { createClockWarmup } from './clock-warmup.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -85,6 +88,13 @@ const loads = flag('--loads');
 const midM = flag('--mid-m');
 const union16 = flag('--union16');
 const vectorTiles = flag('--vector-tiles');
+const splitSweep = flag('--splits');
+// GPU busy time before each timing (clock-warmup.ts); 0 on CPU drivers, where the busy loop would take minutes.
+const warmMs = Number(option('--warm-ms', '300'));
+let clockWarmup: Awaited<ReturnType<typeof createClockWarmup>> | undefined;
+const warmClocks = async () => {
+  if (warmMs > 0) await (clockWarmup ??= await createClockWarmup()).warm(warmMs);
+};
 const budgetS = Number(option('--budget-s', '0'));
 const tag = option('--tag', '');
 const retimeCount = Math.max(1, Number(option('--retime', '3')));
@@ -168,6 +178,8 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   const tiles = (p: TilingPlan) => Math.ceil(shape.m / p.block.m) * Math.ceil(shape.n / p.block.n);
   const splits = (p: TilingPlan) => [...new Set([p.splitK, 1, 2, 4, ...(sweep && shape.m <= 16 ? [8] : [])])].filter((s) => s === 1 || tiles(p) < 2 * 132);
   if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);
+  // `--splits`: the default's own tile at every split-K 1–6 and 8 (the default re-timed whatever its rank).
+  if (splitSweep) return [own, ...[1, 2, 3, 4, 5, 6, 8].map((splitK) => ({ plan: { ...own.plan, splitK }, options: {} }))];
   if (loads) return loadCandidates(own, base[0]);
   if (midM) return midCandidates(shape, own);
   if (union16 && pattern) return union16Candidates(pattern, own);
@@ -461,6 +473,7 @@ async function tuneAndTime(
       if (seen.has(name)) continue;
       seen.add(name);
       if (logKernels || explore) log(`  kernel ${name}${'sharedBytes' in spec && spec.sharedBytes ? ` (${spec.sharedBytes} B of workgroup memory)` : ''}`);
+      await warmClocks();
       const t = await backend.time(a, weights, { plan, warmup: 1, repeats: tuneRepeats });
       tuned.push({ plan, options, medianMs: t.medianMs, kernel: backend.lastKernel ?? '' });
     } catch (error) {
@@ -479,10 +492,11 @@ async function tuneAndTime(
   // Explore re-times the default and the planner's unsized plan (the A/B of run 21) whatever their rank.
   for (const kernel of [ownKernel, plannerKernel]) {
     const entry = tuned.find((t) => t.kernel === kernel);
-    if (explore && entry && !toRetime.includes(entry)) toRetime.push(entry);
+    if ((explore || splitSweep) && entry && !toRetime.includes(entry)) toRetime.push(entry);
   }
   for (const entry of toRetime) {
     backend.kernelOptions = entry.options;
+    await warmClocks();
     const t = await backend.time(a, weights, { plan: entry.plan, warmup: 3, repeats: finalRepeats });
     // Every re-timed kernel is verified (a wrong kernel is logged and never reported).
     let out: DenseMatrix;
@@ -643,6 +657,7 @@ async function main() {
       denseB ??= randomDense(shape.k, shape.n, 2);
       const weights = await cuda.prepareDense!(denseB);
       try {
+        await warmClocks();
         const t = await cuda.time(a, weights, { warmup: 3, repeats: finalRepeats });
         const verified = verify(await cuda.matmul(a, weights), a, denseB);
         rows.push({
@@ -665,6 +680,7 @@ async function main() {
     }
   }
   save();
+  clockWarmup?.dispose();
   await backend.dispose();
   await cuda?.dispose();
   log('done');

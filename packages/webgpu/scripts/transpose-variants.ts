@@ -2,6 +2,7 @@
 // transpose-variants.wgsl, each verified element by element (zeros past M and K included) and then timed in
 // alternating rounds on one device, so that every variant sees the same clocks.
 import { acquireGpu, PipelineCache, timePasses, transposeGrid } from '../src/index.js';
+import { createClockWarmup } from './clock-warmup.js';
 import variantsSource from './transpose-variants.wgsl';
 
 interface Variant {
@@ -49,6 +50,7 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
     requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
   });
   const results: TransposeTiming[] = [];
+  const warmup = await createClockWarmup();
   try {
     const cache = new PipelineCache(device);
     const module = device.createShaderModule({ code: variantsSource, label: 'transpose variants' });
@@ -106,15 +108,9 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
         verified.set(name, bad === 0);
         if (bad) log(`  ${name}: ${bad} wrong elements of ${rows * quads * 4}`);
       }
-      // The checks above leave the GPU idle for seconds: an H100's SM clock falls from 1980 to 345 MHz within 0.3 s,
-      // and bursts of 23 passes do not bring it back (every pass here then ran about twice as slow). So the timing
-      // starts after 1 s of back-to-back passes (run 85 used 0.3 s: its first round still ran some at half speed).
-      for (const end = performance.now() + 1000; performance.now() < end; ) {
-        const encoder = device.createCommandEncoder();
-        for (let i = 0; i < 50; i++) record(encoder, 'main_vec4');
-        device.queue.submit([encoder.finish()]);
-        await device.queue.onSubmittedWorkDone();
-      }
+      // The checks above leave the GPU idle for seconds, its clocks low (clock-warmup.ts): 1 s busy first (run 85
+      // used 0.3 s of these passes: its first round still ran some at about half speed).
+      await warmup.warm(1000);
       const samples = new Map<string, number[]>([...pipelines.keys()].map((name) => [name, []]));
       for (let round = 0; round < rounds; round++) {
         for (const name of pipelines.keys()) {
@@ -134,6 +130,7 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
       for (const buffer of [a, at, readback, params]) buffer.destroy();
     }
   } finally {
+    warmup.dispose();
     device.destroy();
   }
   return results;
