@@ -379,7 +379,11 @@ export function kernelSpec(
     if (!decode) {
       // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run.
       const vectorTiles = readsKeptOrder(constants) && !waveTail(rowBlocks, colBlocks, stages, slots);
-      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots, vectorTiles ? 2 : 1, readsKeptOrder(constants) ? 8 : 3);
+      // One-vector tiles: past 4 subgroups per compute unit a slice costs 8 stages (see waveSplitK).
+      const units = context.multiprocessors ?? context.limits.computeUnits;
+      const subgroupsPerWorkgroup = Math.max(1, constants.WG / Math.max(1, context.limits.subgroupSize));
+      const crowded = readsKeptOrder(constants) ? { stages: 8, after: Math.floor((4 * units) / subgroupsPerWorkgroup) } : undefined;
+      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots, vectorTiles ? 2 : 1, crowded);
       if (shape.m <= STREAM_MAX_M) splitK = Math.max(splitK, fillSplitK(rowBlocks * colBlocks, stages, slots));
     }
     else if (bm <= 4) splitK = decodeSplitK(colBlocks, threads, stages);
@@ -475,26 +479,28 @@ function waveSlots(kernel: KernelFootprint, context: Pick<GpuContext, 'limits'> 
 /**
  * Split-K of the backend's own plans, sized to the device. A grid of at most one wave of `slots` (compute units ×
  * {@link workgroupsPerUnit}) takes the K slices (≤ 8, each ≥ 4 stages) of least cost in stage times,
- * `⌈tiles · s / slots⌉ · (⌈stages / s⌉ + 1) + sliceStages · s` (no slice term for s = 1): the waves the slices make, each
- * as long as a slice's stages, plus about three stages per slice for its partial C and the reduce pass. Larger grids run
+ * `⌈tiles · s / slots⌉ · (⌈stages / s⌉ + 1) + 3 · s` (no slice term for s = 1): the waves the slices make, each as long
+ * as a slice's stages, plus about three stages per slice for its partial C and the reduce pass. Larger grids run
  * whole (the wave tail evens their last wave). The shared planner instead doubles split-K until its guess of compute
  * units holds two tiles each, blind to how many workgroups an SM really runs and to the waves: fitted on the H100 to
  * 66 problems with M ≤ 1024 (run 21, every split-K 1–6 and 8 timed; results/raw-run21-h100/fit-splitk.py), this
  * model's choices run at 98.8 % of the fastest split (97.9 % leaving each shape out of the fit; the five grids over a
  * wave counted without their tail), the planner's at 92 %. One-vector tiles ({@link vectorTilePlan}) size grids of up to
  * `waves` = 2 waves the same way where no wave tail runs (run 72, 256×22016×8192: split-K 1 1.238 ms at 12:32 in
- * 1376 tiles of 6 per SM, the model's 4 1.149; 16:32 and 8:32 the model's 2, 11 and 9 % faster than 1), and count a
- * slice as `sliceStages` = 8 stages instead of 3: their small workgroups (one or two warps) do not run as many to an
- * SM as the slots say, so more slices gain less than the model sees. Runs 86–87 (H100, 96 problems of 128–512 rows,
- * 16:32 to 4:32, every split-K 1–6 and 8 timed): 8 runs at 1.014× and 1.024× the fastest split on geometric mean,
- * where 3 ran 1.026× and 1.041× (512×13824×5120 4:32 0.426 → 0.328 ms, 128×11008×4096 8:32 0.159 → 0.134; slower
- * in 4 of the 30 problems it changes, worst 128×4096² 4:32 0.048 → 0.058).
+ * 1376 tiles of 6 per SM, the model's 4 1.149; 16:32 and 8:32 the model's 2, 11 and 9 % faster than 1), and price
+ * a slice at `crowded.stages` = 8 stages once the sliced grid holds more than `crowded.after` workgroups (the
+ * backend: 4 subgroups per SM): their small workgroups (one or two warps) do not run as many to an SM as the slots
+ * say, so past a few warps per SM more slices gain less than the waves suggest, while below that they fill SMs that
+ * would idle. Runs 86–87 (H100, 96 problems of 128–512 rows, 16:32 to 4:32, every split-K 1–6 and 8 timed): 1.010×
+ * and 1.024× the fastest split on geometric mean, where three stages a slice ran 1.026× and 1.041×
+ * (512×13824×5120 4:32 0.426 → 0.328 ms, 128×11008×4096 8:32 0.159 → 0.134, 256×4096² 4:32 0.072 → 0.063).
  */
-export function waveSplitK(tiles: number, stages: number, slots: number, waves = 1, sliceStages = 3): number {
+export function waveSplitK(tiles: number, stages: number, slots: number, waves = 1, crowded = { stages: 3, after: 0 }): number {
   if (tiles > waves * slots) return 1;
   let best = 1;
   let bestCost = Infinity;
   for (let s = 1; s <= 8 && (s === 1 || stages / s >= 4); s++) {
+    const sliceStages = tiles * s > crowded.after ? crowded.stages : 3;
     const cost = Math.ceil((tiles * s) / slots) * (Math.ceil(stages / s) + 1) + (s > 1 ? sliceStages * s : 0);
     if (cost < bestCost) {
       best = s;

@@ -496,22 +496,29 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
   it('split-K: grids of up to two waves without a wave tail are sized too (256×22016×8192 12:32: 4 slices; 2048×11008×4096: none)', () => {
     // 12 kept rows: 7876 B, six per SM by memory, 792 slots; 1376 tiles.
     expect(waveSplitK(1376, 256, 792, 2)).toBe(4);
-    expect(waveSplitK(1376, 256, 792, 2, 8)).toBe(4);
+    expect(waveSplitK(1376, 256, 792, 2, { stages: 8, after: 2 * 132 })).toBe(4);
     expect(waveSplitK(1376, 256, 792)).toBe(1);
     expect(spec({ m: 256, n: 22016, k: 8192 }, nm(12)).splitK).toBe(4);
     expect(spec({ m: 2048, n: 11008, k: 4096 }, nm(12)).splitK).toBe(1);
   });
 
-  it('split-K of one-vector tiles counts a slice as 8 stages (runs 86–87): small grids split less', () => {
+  it('split-K of one-vector tiles prices a slice at 8 stages past 4 subgroups per SM (runs 86–87)', () => {
+    const crowded = { stages: 8, after: 2 * 132 }; // 128×32 tiles: 64 invocations, two subgroups
     // 512×13824×5120 4:32: 1728 tiles of 8 per SM (1056 slots), 80 stages. Three stages per slice chose 3 slices
     // (0.426 ms on the H100), eight choose the whole K (0.328).
     expect(waveSplitK(1728, 80, 1056, 2)).toBe(3);
-    expect(waveSplitK(1728, 80, 1056, 2, 8)).toBe(1);
+    expect(waveSplitK(1728, 80, 1056, 2, crowded)).toBe(1);
+    // 256×2048² 8:32: 128 tiles, 32 stages, 528 slots. Slices up to 4 subgroups per SM stay cheap: 2 (the patterns
+    // suite measured 3 at 0.047 ms and the whole K, which 8 stages a slice everywhere would take, at 0.057).
+    expect(waveSplitK(128, 32, 528, 2, crowded)).toBe(2);
+    expect(waveSplitK(128, 32, 528, 2, { stages: 8, after: 0 })).toBe(1);
     expect(spec({ m: 512, n: 13824, k: 5120 }, nm(4)).splitK).toBe(1);
     // 128×11008×4096 8:32 in 64-row tiles: 2 slices (0.134 ms), not 5 (0.159).
     expect(spec({ m: 128, n: 11008, k: 4096 }, nm(8)).splitK).toBe(2);
-    // 256×4096² 4:32: whole K (0.063 ms), not 2 (0.072).
+    // 256×4096² 4:32: whole K (0.063 ms), not 2 (0.072); 128×4096² 4:32 in 64-row tiles (one subgroup each): 2 (0.047,
+    // the whole K 0.058).
     expect(spec({ m: 256, n: 4096, k: 4096 }, nm(4)).splitK).toBe(1);
+    expect(spec({ m: 128, n: 4096, k: 4096 }, nm(4)).splitK).toBe(2);
   });
 
   // CPU drivers do not pick one-vector tiles (their own plans stay the planner's): forced here, on lavapipe's 64
