@@ -1,14 +1,8 @@
-import json,re,math,sys
-specs={(r['shape'],r['pattern']):r for r in json.load(open('../raw-run86-h100-splits/default-specs.json'))}
-d=json.load(open(sys.argv[1]))
-meas={}
-for r in d['rows']:
-    t={}
-    for e in r['tuned']:
-        m=re.search(r'split-K (\d+)',e['kernel']); s=int(m.group(1)) if m else 1
-        key='1t' if ('tail' in e['kernel'] and s==1) else s
-        t.setdefault(key,e['medianMs'])
-    meas[(r['shape'],r['pattern'])]=t
+# A split-K cost in seconds (the stage work against the partials' bytes) for one-vector tiles, swept over its three
+# constants (python3 fit-bytes-model.py ../raw-run86-h100-splits/webgpu-bench-splits.json, from this folder).
+import math,re,sys
+# Problems and measured times per split: the loader of run 86's fit script.
+exec(open('../raw-run86-h100-splits/fit-splitk.py').read().split('def waveTail')[0].replace("'default-specs.json'", "'../raw-run86-h100-splits/default-specs.json'"))
 def lookup(t,s):
     if s in t: return t[s]
     ks=[k for k in t if k!='1t']; k=min(ks,key=lambda k:abs(k-s)); return t[k]
