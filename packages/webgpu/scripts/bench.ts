@@ -43,6 +43,7 @@ import {
   randomCompressed,
   randomDense,
   seededRandom,
+  summarizeTimings,
   type TilingPlan,
 } from '@nmkit/format';
 import {
@@ -526,8 +527,8 @@ async function tuneAndTime(
 
 /**
  * `--loads`: device time of the Aᵀ pass alone (transpose-a.wgsl with K + 1 rows, ⌈M/4⌉ vec4s per row: the tiled
- * kernel's copy without its padding to whole row blocks) on a device of its own, median of 20 passes after 3 warm-ups,
- * in ms; `vectorLoads` (K % 4 == 0) reads A as vec4s. Needs timestamp queries.
+ * kernel's copy without its padding to whole row blocks) on a device of its own, after the clock warm-up, median of 20
+ * passes after 3 warm-ups, in ms; `vectorLoads` (K % 4 == 0) reads A as vec4s. Needs timestamp queries.
  */
 async function timeTranspose(m: number, k: number, vectorLoads: boolean): Promise<number> {
   const adapter = await (await acquireGpu()).requestAdapter();
@@ -542,6 +543,7 @@ async function timeTranspose(m: number, k: number, vectorLoads: boolean): Promis
     const pipelines = new PipelineCache(device);
     const pipeline = await pipelines.transposeA(vectorLoads);
     const bindGroup = device.createBindGroup({ layout: pipelines.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    await warmClocks();
     const ms = await timePasses(
       device,
       23,
@@ -554,8 +556,7 @@ async function timeTranspose(m: number, k: number, vectorLoads: boolean): Promis
       },
       [],
     );
-    const timed = ms.slice(3).sort((x, y) => x - y);
-    return timed[timed.length >> 1];
+    return summarizeTimings(ms.slice(3), 'device').medianMs;
   } finally {
     device.destroy();
   }
@@ -566,7 +567,7 @@ async function main() {
   if (flag('--transposes')) {
     // Aᵀ candidates only: each shape's A (M×K) into K + 1 rows of ⌈M/4⌉ vec4s, plus a ragged, padded check case.
     const cases = [{ m: 1001, k: 1028, rows: 1065, quads: 256 }, ...shapes.map(({ m, k }) => ({ m, k, rows: k + 1, quads: Math.ceil(m / 4) }))];
-    const results = await compareTransposes(cases, retimeCount, flag('--zero-a'), !flag('--no-verify'), log);
+    const results = await compareTransposes(cases, retimeCount, log);
     writeFileSync(`${outDir}/webgpu-transposes${tag ? `-${tag}` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), argv: process.argv.slice(2), results }, null, 1));
     return;
   }

@@ -1,6 +1,7 @@
 // `bench --transposes`: the Aᵀ pass (transpose-a.wgsl's `main_vec4`) against the candidates in
 // transpose-variants.wgsl, each verified element by element (zeros past M and K included) and then timed in
 // alternating rounds on one device, so that every variant sees the same clocks.
+import { summarizeTimings } from '@nmkit/format';
 import { acquireGpu, PipelineCache, timePasses, transposeGrid } from '../src/index.js';
 import { createClockWarmup } from './clock-warmup.js';
 import variantsSource from './transpose-variants.wgsl';
@@ -16,7 +17,7 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { name: 'hoisted', entryPoint: 'hoisted', grid: (rows, quads) => [Math.ceil(rows / 32), Math.ceil(quads / 16), 1] },
   ...[1, 2, 4].map((qpl) => ({ name: `regs${qpl}`, entryPoint: 'regs', constants: { QPL: qpl }, grid: (rows: number, quads: number) => [Math.ceil(rows / 64), Math.ceil(quads / (16 * qpl)), 1] as [number, number, number] })),
-  // Straight copy (not verified as a transpose): the bandwidth this driver gives a pass of the same bytes.
+  // References, not transposes (timed, not checked): a straight copy of the same bytes, and its read and write halves.
   ...[['copy', 'copy'], ['read', 'read_only_pass'], ['write', 'write_only_pass']].map(([name, entryPoint]) => ({ name, entryPoint, grid: (rows: number, quads: number) => [1024, Math.ceil((rows * quads) / (256 * 1024)), 1] as [number, number, number] })),
   ...[16, 32].map((qpr) => ({ name: `swz${4 * qpr}`, entryPoint: 'swz', constants: { QPR: qpr }, grid: (rows: number, quads: number) => [Math.ceil(rows / 32), Math.ceil(quads / qpr), 1] as [number, number, number] })),
 ];
@@ -35,14 +36,15 @@ export interface TransposeCase {
 export interface TransposeTiming {
   readonly shape: TransposeCase;
   readonly variant: string;
-  readonly verified: boolean;
+  /** Every element checked (zeros past M and K included); `undefined` for the bandwidth references. */
+  readonly verified: boolean | undefined;
   /** Median of each round's median pass time, µs, and every round's median. */
   readonly medianUs: number;
   readonly roundsUs: number[];
 }
 
 /** Verifies and times `main_vec4` and every candidate on each case (K % 4 == 0); `rounds` alternating rounds. */
-export async function compareTransposes(cases: TransposeCase[], rounds: number, zeroA: boolean, check: boolean, log: (line: string) => void): Promise<TransposeTiming[]> {
+export async function compareTransposes(cases: TransposeCase[], rounds: number, log: (line: string) => void): Promise<TransposeTiming[]> {
   const adapter = await (await acquireGpu()).requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter');
   const device = await adapter.requestDevice({
@@ -65,7 +67,7 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
       const { m, k, rows, quads } = shape;
       if (k % 4 !== 0) throw new Error(`--transposes needs K % 4 == 0 (K = ${k})`);
       const host = new Float32Array(m * k);
-      if (!zeroA) for (let i = 0; i < host.length; i++) host[i] = (Math.imul(i, 2654435761) >>> 0) / 2 ** 31 - 1;
+      for (let i = 0; i < host.length; i++) host[i] = (Math.imul(i, 2654435761) >>> 0) / 2 ** 31 - 1;
       const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
       const a = device.createBuffer({ size: host.byteLength, usage: storage });
       device.queue.writeBuffer(a, 0, host);
@@ -82,10 +84,10 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
         pass.dispatchWorkgroups(...grid(rows, quads));
         pass.end();
       };
-      const verified = new Map<string, boolean>();
+      const verified = new Map<string, boolean | undefined>();
       for (const name of pipelines.keys()) {
-        if (!check) {
-          verified.set(name, true);
+        if (BANDWIDTH_REFERENCES.has(name)) {
+          verified.set(name, undefined);
           continue;
         }
         // Poison Aᵀ (NaN everywhere), run once, compare every element.
@@ -104,7 +106,6 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
             if (got[r * 4 * quads + c] !== want) bad++;
           }
         }
-        if (BANDWIDTH_REFERENCES.has(name)) bad = 0;  // not transposes
         verified.set(name, bad === 0);
         if (bad) log(`  ${name}: ${bad} wrong elements of ${rows * quads * 4}`);
       }
@@ -114,18 +115,17 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
       const samples = new Map<string, number[]>([...pipelines.keys()].map((name) => [name, []]));
       for (let round = 0; round < rounds; round++) {
         for (const name of pipelines.keys()) {
-          if (!verified.get(name)) continue;
+          if (verified.get(name) === false) continue;
           const ms = await timePasses(device, 23, (encoder, writes) => record(encoder, name, writes), []);
-          const timed = ms.slice(3).sort((x, y) => x - y);
-          samples.get(name)!.push(timed[timed.length >> 1] * 1e3);
+          samples.get(name)!.push(summarizeTimings(ms.slice(3), 'device').medianMs * 1e3);
         }
       }
       for (const [name, roundsUs] of samples) {
-        const sorted = [...roundsUs].sort((x, y) => x - y);
-        const medianUs = sorted.length ? sorted[sorted.length >> 1] : Number.NaN;
-        results.push({ shape, variant: name, verified: verified.get(name)!, medianUs, roundsUs });
+        const ok = verified.get(name) !== false;
+        const medianUs = ok ? summarizeTimings(roundsUs, 'device').medianMs : Number.NaN;
+        results.push({ shape, variant: name, verified: verified.get(name), medianUs, roundsUs });
         const gbs = (2 * m * k * 4) / (medianUs * 1e3);
-        log(`${zeroA ? 'zero A ' : ''}${m}×${k} (Aᵀ ${rows}×${4 * quads}) ${name.padEnd(9)} ${verified.get(name) ? `${medianUs.toFixed(1)} µs (${gbs.toFixed(0)} GB/s; rounds ${roundsUs.map((u) => u.toFixed(1)).join(' ')})` : 'WRONG'}`);
+        log(`${m}×${k} (Aᵀ ${rows}×${4 * quads}) ${name.padEnd(9)} ${ok ? `${medianUs.toFixed(1)} µs (${gbs.toFixed(0)} GB/s; rounds ${roundsUs.map((u) => u.toFixed(1)).join(' ')})` : 'WRONG'}`);
       }
       for (const buffer of [a, at, readback, params]) buffer.destroy();
     }

@@ -377,13 +377,14 @@ export function kernelSpec(
   if (splitKSizing === 'waves' && !context.software) {
     // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
     if (!decode) {
-      // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run.
-      const vectorTiles = readsKeptOrder(constants) && !waveTail(rowBlocks, colBlocks, stages, slots);
-      // One-vector tiles: past 4 subgroups per compute unit a slice costs 8 stages (see waveSplitK).
+      // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run, and
+      // past 4 subgroups per compute unit a slice costs 8 stages (see waveSplitK).
+      const vectorTiles = readsKeptOrder(constants);
       const units = context.multiprocessors ?? context.limits.computeUnits;
       const subgroupsPerWorkgroup = Math.max(1, constants.WG / Math.max(1, context.limits.subgroupSize));
-      const crowded = readsKeptOrder(constants) ? { stages: 8, after: Math.floor((4 * units) / subgroupsPerWorkgroup) } : undefined;
-      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots, vectorTiles ? 2 : 1, crowded);
+      const crowded = vectorTiles ? { stages: 8, after: Math.floor((4 * units) / subgroupsPerWorkgroup) } : undefined;
+      const waves = vectorTiles && !waveTail(rowBlocks, colBlocks, stages, slots) ? 2 : 1;
+      splitK = waveSplitK(rowBlocks * colBlocks, stages, slots, waves, crowded);
       if (shape.m <= STREAM_MAX_M) splitK = Math.max(splitK, fillSplitK(rowBlocks * colBlocks, stages, slots));
     }
     else if (bm <= 4) splitK = decodeSplitK(colBlocks, threads, stages);
