@@ -5,7 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
- *                  [--no-conformance] [--warm-ms MS] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles | --splits | --transposes] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
+ *                  [--no-conformance] [--warm-ms MS] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles | --splits | --tails | --transposes] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
  * the shared planner × split-K × prefetch. `--sweep` widens it (all register-prefetched): planner and deep
@@ -21,7 +21,7 @@
  * verified. `--loads` times the default against itself with vec4 staging loads (Aᵀ, vec4 B, both) and the planner's
  * own tile with both (see loadCandidates); `--mid-m` the default at 17–64 rows against the tiled and stream kernels
  * (see midCandidates); `--union16` 8:32's tile against two-window stages (see union16Candidates); `--vector-tiles`
- * N:M tiles one or two vectors wide (see vectorTileCandidates); `--splits` the default's tile at split-K 1–6 and 8. `--transposes` (alone: no matmul) checks and times the
+ * N:M tiles one or two vectors wide (see vectorTileCandidates); `--splits` the default's tile at split-K 1–6 and 8; `--tails` its wave tails (see tailCandidates). `--transposes` (alone: no matmul) checks and times the
  * Aᵀ pass against candidate transposes and a copy of the same bytes for each shape's A (transpose-variants.ts).
  * `--warm-ms` (default 300; 0 on CPU drivers) keeps the GPU busy that long before every timing, so that each is taken
  * at working clocks (clock-warmup.ts).
@@ -90,6 +90,7 @@ const midM = flag('--mid-m');
 const union16 = flag('--union16');
 const vectorTiles = flag('--vector-tiles');
 const splitSweep = flag('--splits');
+const tailSweep = flag('--tails');
 // GPU busy time before each timing (clock-warmup.ts); 0 on CPU drivers, where the busy loop would take minutes.
 const warmMs = Number(option('--warm-ms', '300'));
 let clockWarmup: Awaited<ReturnType<typeof createClockWarmup>> | undefined;
@@ -181,6 +182,7 @@ function candidates(backend: WebGPUBackend, shape: MatmulShape, pattern: NMPatte
   if (explore) return exploreCandidates(shape, pattern, own, splits, base[0]);
   // `--splits`: the default's own tile at every split-K 1–6 and 8 (the default re-timed whatever its rank).
   if (splitSweep) return [own, ...[1, 2, 3, 4, 5, 6, 8].map((splitK) => ({ plan: { ...own.plan, splitK }, options: {} }))];
+  if (tailSweep) return tailCandidates(shape, own);
   if (loads) return loadCandidates(own, base[0]);
   if (midM) return midCandidates(shape, own);
   if (union16 && pattern) return union16Candidates(pattern, own);
@@ -317,6 +319,21 @@ function vectorTileCandidates(shape: MatmulShape, pattern: NMPattern, own: Candi
   for (const [plan, options] of forms) {
     const tiles = Math.ceil(shape.m / plan.block.m) * Math.ceil(shape.n / plan.block.n);
     for (const splitK of tiles < 4 * 8 * 132 ? [1, 2, 4] : [1]) out.push({ plan: { ...plan, splitK }, options });
+  }
+  return out;
+}
+
+/**
+ * `--tails`: the default kernel with no wave tail and with every tail of the last 1, 2, 3, 4, 6 or 8 row blocks in 2, 3
+ * or 4 copies (at most half the grid's row blocks; split-K sized by the backend as a matmul runs it). The default and
+ * the unsplit kernel are re-timed whatever their rank.
+ */
+function tailCandidates(shape: MatmulShape, own: Candidate): Candidate[] {
+  const rowBlocks = Math.ceil(shape.m / own.plan.block.m);
+  const out: Candidate[] = [own, { plan: own.plan, options: { tail: false }, unforced: true }];
+  for (const rows of [1, 2, 3, 4, 6, 8]) {
+    if (2 * rows > rowBlocks) continue;
+    for (const splits of [2, 3, 4]) out.push({ plan: own.plan, options: { tail: { rows, splits } }, unforced: true });
   }
   return out;
 }
@@ -470,7 +487,7 @@ async function tuneAndTime(
         backend.kernelOptions = options;
       }
       if (i === 0) ownKernel = name;
-      if (i === 1 && explore) plannerKernel = name;
+      if (i === 1 && (explore || tailSweep)) plannerKernel = name;
       if (seen.has(name)) continue;
       seen.add(name);
       if (logKernels || explore) log(`  kernel ${name}${'sharedBytes' in spec && spec.sharedBytes ? ` (${spec.sharedBytes} B of workgroup memory)` : ''}`);
@@ -493,7 +510,7 @@ async function tuneAndTime(
   // Explore re-times the default and the planner's unsized plan (the A/B of run 21) whatever their rank.
   for (const kernel of [ownKernel, plannerKernel]) {
     const entry = tuned.find((t) => t.kernel === kernel);
-    if ((explore || splitSweep) && entry && !toRetime.includes(entry)) toRetime.push(entry);
+    if ((explore || splitSweep || tailSweep) && entry && !toRetime.includes(entry)) toRetime.push(entry);
   }
   for (const entry of toRetime) {
     backend.kernelOptions = entry.options;
