@@ -23,6 +23,7 @@ export {
   tiledSharedBytes,
   UNION_WORTH_IT,
   type WaveTail,
+  vectorTileTail,
   waveTail,
   decodeSplitK,
   fillSplitK,

@@ -91,7 +91,7 @@ export interface KernelOptions {
   /**
    * The wave-tail split ({@link WaveTail}): `false` never; `{ rows, splits }` the last `rows` row blocks in `splits`
    * copies (tests, benchmarks; not for split-K or decode plans, and shrunk to the row blocks and stages there are).
-   * Default: {@link waveTail} on GPUs, none on CPU drivers.
+   * Default: {@link waveTail} on GPUs ({@link vectorTileTail} for one-vector tiles), none on CPU drivers.
    */
   readonly tail?: false | { readonly rows: number; readonly splits: number };
   /**
@@ -374,12 +374,12 @@ export function kernelSpec(
   const colBlocks = Math.ceil(shape.n / bn);
   const slots = waveSlots({ sharedBytes, invocations: constants.WG, accumulators: constants.TM * constants.TN }, context);
   let splitK = Math.max(1, Math.min(plan.splitK, stages));
+  const vectorTiles = readsKeptOrder(constants);
   if (splitKSizing === 'waves' && !context.software) {
     // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
     if (!decode) {
       // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run, and
       // past 4 subgroups per compute unit a slice costs 8 stages (see waveSplitK).
-      const vectorTiles = readsKeptOrder(constants);
       const units = context.multiprocessors ?? context.limits.computeUnits;
       const subgroupsPerWorkgroup = Math.max(1, constants.WG / Math.max(1, context.limits.subgroupSize));
       const crowded = vectorTiles ? { stages: 8, after: Math.floor((4 * units) / subgroupsPerWorkgroup) } : undefined;
@@ -392,7 +392,7 @@ export function kernelSpec(
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
   splitK = Math.ceil(stages / stagesPerSplit);
-  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail) : undefined;
+  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail, vectorTiles) : undefined;
   const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
   const grid = [colBlocks, gridRows, splitK] as const;
   if (!fitsGrid(grid, context)) return generalSpec(shape, pattern);
@@ -420,7 +420,7 @@ export function kernelSpec(
     tail,
     transposed: aT ? transposed : undefined,
     sharedBytes,
-    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${readsKeptOrder(constants) ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
+    name: `${family} ${bm}×${bn}×${constants.BK} (${tm}×${tn}/invocation, ${threads} invocations)${constants.PREFETCH ? (constants.PREFETCH_A && constants.PREFETCH_B ? ' prefetch' : constants.PREFETCH_A ? ' prefetch-a' : ' prefetch-b') : ''}${constants.COLMAP ? ' consecutive' : ''}${vectorTiles ? ' kept-order' : ''}${constants.SLOT_OFFSETS ? '' : ' row-slots'}${constants.KCHUNK ? ` chunk ${constants.KCHUNK}` : ''}${constants.PAD_WORDS ? ` pad ${constants.PAD_WORDS * 4} B` : ''}${aT ? ' Aᵀ' : ''}${constants.B_VEC ? ' vec4-B' : ''} split-K ${splitK}${tail ? ` tail ${tail.rows}×${tail.splits}` : ''}`,
   };
 }
 
@@ -557,7 +557,27 @@ export function waveTail(rowBlocks: number, colBlocks: number, stages: number, s
   return splits >= 2 ? { rows, splits } : undefined;
 }
 
-/** The tail a spec runs: forced, off, or {@link waveTail}'s; shrunk to what the stages and the largest binding allow. */
+/**
+ * The wave tail of one-vector tiles ({@link vectorTilePlan}; their grids run unsplit, split-K 1): their small
+ * workgroups (8 or 6 to an SM) drain unevenly at the end of any grid of more than one wave, not only one whose last
+ * wave is mostly empty, so a tail pays even after a full last wave. The tail is the last row blocks holding at least
+ * 15 % of the slots, or the last partial wave where that fills at most 60 % of them; it runs in 2 copies below 96
+ * stages, 3 below 256 and 4 from there (shorter copies where a workgroup runs longer), and not at all for 64 stages
+ * or fewer (the reduce pass costs more than the drain). Fitted on the H100 (run 90: 77 problems of 1024–4096 rows ×
+ * 20 (N, K) pairs of the paper's set × 16/12/8/4:32, no tail and 18 tails timed each): its choices run at 1.008× the
+ * fastest (1.011× leaving each shape out of the fit), {@link waveTail}'s at 1.017×, never a tail at 1.034×.
+ */
+export function vectorTileTail(rowBlocks: number, colBlocks: number, stages: number, slots: number): { rows: number; splits: number } | undefined {
+  const tiles = rowBlocks * colBlocks;
+  if (tiles <= slots || stages <= 64) return undefined;
+  const lastWave = (tiles % slots) / slots;
+  const share = Math.max(0.15, lastWave <= 0.6 ? lastWave : 0);
+  const rows = Math.max(1, Math.ceil((share * slots) / colBlocks));
+  if (2 * rows > rowBlocks) return undefined;
+  return { rows, splits: stages < 96 ? 2 : stages < 256 ? 3 : 4 };
+}
+
+/** The tail a spec runs: forced, off, or the default's ({@link waveTail}, one-vector tiles {@link vectorTileTail}); shrunk to what the stages and the largest binding allow. */
 function chooseTail(
   shape: MatmulShape,
   bm: number,
@@ -567,9 +587,10 @@ function chooseTail(
   slots: number,
   context: Pick<GpuContext, 'maxBindingBytes'> & { readonly software?: boolean },
   forced: KernelOptions['tail'],
+  vectorTiles: boolean,
 ): WaveTail | undefined {
   if (forced === false || (forced === undefined && context.software)) return undefined;
-  const wanted = forced ?? waveTail(rowBlocks, colBlocks, stages, slots);
+  const wanted = forced ?? (vectorTiles ? vectorTileTail : waveTail)(rowBlocks, colBlocks, stages, slots);
   if (!wanted) return undefined;
   const rows = Math.min(wanted.rows, rowBlocks);
   const rowBlock = rowBlocks - rows;

@@ -22,6 +22,7 @@ import {
   type SlotLayout,
   decodeSplitK,
   fillSplitK,
+  vectorTileTail,
   waveSplitK,
   waveTail,
   windowPartKept,
@@ -482,6 +483,30 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
       const shallow = { m: 256, n: 4096, k: 4096 };
       expect(spec(shallow, pattern).constants).toMatchObject({ KEPT: kept, A_ROWS: kept, SLOT_MODE: 0, KCHUNK: chunk });
     }
+  });
+
+  it('vectorTileTail: past one wave, ≥ 15 % of the slots (the last wave up to 60 %), 2–4 copies by stages, none at ≤ 64 stages', () => {
+    // 4096³ on 132 SMs × 8 (1056 slots), 4096 tiles: the last wave is 88 % full, so the tail is the 15 % share.
+    expect(vectorTileTail(32, 128, 128, 1056)).toEqual({ rows: 2, splits: 3 }); // 8:32 (run 90: 1.058 ms against 1.068 without)
+    expect(vectorTileTail(32, 128, 256, 1056)).toEqual({ rows: 2, splits: 4 }); // 16:32 in halves of windows
+    expect(vectorTileTail(32, 128, 64, 1056)).toBeUndefined(); // 4:32: 64 stages
+    // 2048×5120² 16:32: 2560 tiles, the last wave 448 (42 %) → the 3 row blocks of 160 that hold it.
+    expect(vectorTileTail(16, 160, 320, 1056)).toEqual({ rows: 3, splits: 4 });
+    // 2048×11008×4096 12:32 (six per SM, 792 slots): the last wave 95 % full → one row block of 344.
+    expect(vectorTileTail(16, 344, 128, 792)).toEqual({ rows: 1, splits: 3 });
+    expect(vectorTileTail(8, 128, 128, 1056)).toBeUndefined(); // one wave
+    expect(vectorTileTail(1, 2000, 128, 1056)).toBeUndefined(); // the tail would be more than half the row blocks
+    expect(vectorTileTail(24, 128, 80, 1056)).toEqual({ rows: 2, splits: 2 }); // 80 stages: 2 copies
+  });
+
+  it('kernelSpec: one-vector tiles take vectorTileTail, the tiles before them waveTail', () => {
+    expect(spec(big, nm(8)).name).toMatch(/kept-order chunk 2 Aᵀ vec4-B split-K 1 tail 2×3$/);
+    expect(spec(big, nm(16)).name).toMatch(/split-K 1 tail 2×4$/);
+    const p = plan(big, nm(8), false);
+    const before = kernelSpec(big, nm(8), p, context, undefined, {}, 'waves');
+    expect(before.shader === 'tiled' && before.name).not.toMatch(/kept-order/);
+    // waveTail: 2048 tiles of 64×128 at one per SM (25856 B), the last wave 52 % full: no tail.
+    expect(before.shader === 'tiled' && before.tail).toBeUndefined();
   });
 
   it('only one-vector tiles read kept order without slots: blocks of 128 columns inside a vector of 128 keep their slots', () => {
