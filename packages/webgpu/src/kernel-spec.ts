@@ -562,14 +562,16 @@ export function waveTail(rowBlocks: number, colBlocks: number, stages: number, s
  * workgroups (8 or 6 to an SM) drain unevenly at the end of any grid of more than one wave, not only one whose last
  * wave is mostly empty, so a tail pays even after a full last wave. The tail is the last row blocks holding at least
  * 15 % of the slots, or the last partial wave where that fills at most 60 % of them; it runs in 2 copies below 96
- * stages, 3 below 256 and 4 from there (shorter copies where a workgroup runs longer), and not at all for 64 stages
- * or fewer (the reduce pass costs more than the drain). Fitted on the H100 (run 90: 77 problems of 1024–4096 rows ×
- * 20 (N, K) pairs of the paper's set × 16/12/8/4:32, no tail and 18 tails timed each): its choices run at 1.008× the
- * fastest (1.011× leaving each shape out of the fit), {@link waveTail}'s at 1.017×, never a tail at 1.034×.
+ * stages, 3 below 256 and 4 from there (shorter copies where a workgroup runs longer). At 64 stages or fewer the
+ * drain is short and {@link waveTail}'s rule decides (a tail only after a mostly empty last wave). Fitted on the H100
+ * (run 90: 77 problems of 1024–4096 rows × the paper set's (N, K) pairs × 16/12/8/4:32, no tail and 18 tails timed
+ * each): its choices run at 1.008× the fastest (1.009× leaving each shape out of the fit), waveTail's alone at 1.017×,
+ * never a tail at 1.034×.
  */
 export function vectorTileTail(rowBlocks: number, colBlocks: number, stages: number, slots: number): { rows: number; splits: number } | undefined {
+  if (stages <= 64) return waveTail(rowBlocks, colBlocks, stages, slots);
   const tiles = rowBlocks * colBlocks;
-  if (tiles <= slots || stages <= 64) return undefined;
+  if (tiles <= slots) return undefined;
   const lastWave = (tiles % slots) / slots;
   const share = Math.max(0.15, lastWave <= 0.6 ? lastWave : 0);
   const rows = Math.max(1, Math.ceil((share * slots) / colBlocks));

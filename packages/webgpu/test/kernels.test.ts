@@ -485,11 +485,13 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     }
   });
 
-  it('vectorTileTail: past one wave, ≥ 15 % of the slots (the last wave up to 60 %), 2–4 copies by stages, none at ≤ 64 stages', () => {
+  it('vectorTileTail: past one wave, ≥ 15 % of the slots (the last wave up to 60 %), 2–4 copies by stages; waveTail at ≤ 64 stages', () => {
     // 4096³ on 132 SMs × 8 (1056 slots), 4096 tiles: the last wave is 88 % full, so the tail is the 15 % share.
     expect(vectorTileTail(32, 128, 128, 1056)).toEqual({ rows: 2, splits: 3 }); // 8:32 (run 90: 1.058 ms against 1.068 without)
     expect(vectorTileTail(32, 128, 256, 1056)).toEqual({ rows: 2, splits: 4 }); // 16:32 in halves of windows
-    expect(vectorTileTail(32, 128, 64, 1056)).toBeUndefined(); // 4:32: 64 stages
+    expect(vectorTileTail(32, 128, 64, 1056)).toBeUndefined(); // 4:32: 64 stages, waveTail's rule (a full last wave)
+    expect(vectorTileTail(16, 344, 64, 1056)).toEqual(waveTail(16, 344, 64, 1056)); // 2048×11008×4096 4:32: 1 × 3
+    expect(waveTail(16, 344, 64, 1056)).toEqual({ rows: 1, splits: 3 });
     // 2048×5120² 16:32: 2560 tiles, the last wave 448 (42 %) → the 3 row blocks of 160 that hold it.
     expect(vectorTileTail(16, 160, 320, 1056)).toEqual({ rows: 3, splits: 4 });
     // 2048×11008×4096 12:32 (six per SM, 792 slots): the last wave 95 % full → one row block of 344.
