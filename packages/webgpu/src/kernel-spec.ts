@@ -392,7 +392,7 @@ export function kernelSpec(
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
   splitK = Math.ceil(stages / stagesPerSplit);
-  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail, vectorTiles) : undefined;
+  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail, vectorTiles && pattern ? pattern.keep / pattern.group : undefined) : undefined;
   const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
   const grid = [colBlocks, gridRows, splitK] as const;
   if (!fitsGrid(grid, context)) return generalSpec(shape, pattern);
@@ -559,18 +559,23 @@ export function waveTail(rowBlocks: number, colBlocks: number, stages: number, s
 
 /**
  * The wave tail of one-vector tiles ({@link vectorTilePlan}; their grids run unsplit, split-K 1): their small
- * workgroups (8 or 6 to an SM) drain unevenly at the end of any grid of more than one wave, not only one whose last
- * wave is mostly empty, so a tail pays even after a full last wave. The tail is the last row blocks holding at least
- * 15 % of the slots, or the last partial wave where that fills at most 60 % of them; it runs in 2 copies below 96
- * stages, 3 below 256 and 4 from there (shorter copies where a workgroup runs longer). At 64 stages or fewer the
- * drain is short and {@link waveTail}'s rule decides (a tail only after a mostly empty last wave). Fitted on the H100
- * (run 90: 77 problems of 1024–4096 rows × the paper set's (N, K) pairs × 16/12/8/4:32, no tail and 18 tails timed
- * each): its choices run at 1.008× the fastest (1.009× leaving each shape out of the fit), waveTail's alone at 1.017×,
- * never a tail at 1.034×.
+ * workgroups (4 to 8 to an SM) drain unevenly at the end of any grid of more than one wave, not only one whose last
+ * wave is mostly empty, so a tail pays even after a full last wave. From 65 stages the tail is the last row blocks
+ * holding at least 15 % of the slots, or the last partial wave where that fills at most 60 % of them, in 2 copies
+ * below 96 stages, 3 below 256 and 4 from there (shorter copies where a workgroup runs longer). At 64 stages or fewer
+ * the drain is short: one row block in 2 copies at density ≤ ⅛, else {@link waveTail}'s rule (a tail only after a
+ * mostly empty last wave). Fitted on the H100 (run 90: 77 problems of 1024–4096 rows × the paper set's (N, K) pairs ×
+ * 16/12/8/4:32, no tail and 18 tails timed each; run 92: 32 more of 512–1024 rows, held out of the first fit): on all
+ * 109 its choices run at 1.009× the fastest (leaving each shape out of the fit, 1.009×), waveTail's at 1.020×, no tail
+ * at 1.03×. Known misses: 12:32 at 256–344 stages runs its 4 copies up to 6 % slower than 3, and 512×5120² 8:32 (80
+ * stages of 16 kept rows) 2 copies 12 % slower than 4.
  */
-export function vectorTileTail(rowBlocks: number, colBlocks: number, stages: number, slots: number): { rows: number; splits: number } | undefined {
-  if (stages <= 64) return waveTail(rowBlocks, colBlocks, stages, slots);
+export function vectorTileTail(rowBlocks: number, colBlocks: number, stages: number, slots: number, density: number): { rows: number; splits: number } | undefined {
   const tiles = rowBlocks * colBlocks;
+  if (stages <= 64) {
+    if (density <= 1 / 8 && tiles > slots && rowBlocks >= 2 && stages >= 8) return { rows: 1, splits: 2 };
+    return waveTail(rowBlocks, colBlocks, stages, slots);
+  }
   if (tiles <= slots) return undefined;
   const lastWave = (tiles % slots) / slots;
   const share = Math.max(0.15, lastWave <= 0.6 ? lastWave : 0);
@@ -589,10 +594,11 @@ function chooseTail(
   slots: number,
   context: Pick<GpuContext, 'maxBindingBytes'> & { readonly software?: boolean },
   forced: KernelOptions['tail'],
-  vectorTiles: boolean,
+  // One-vector tiles: the pattern's density, for vectorTileTail; other tiles: undefined (waveTail).
+  density: number | undefined,
 ): WaveTail | undefined {
   if (forced === false || (forced === undefined && context.software)) return undefined;
-  const wanted = forced ?? (vectorTiles ? vectorTileTail : waveTail)(rowBlocks, colBlocks, stages, slots);
+  const wanted = forced ?? (density === undefined ? waveTail(rowBlocks, colBlocks, stages, slots) : vectorTileTail(rowBlocks, colBlocks, stages, slots, density));
   if (!wanted) return undefined;
   const rows = Math.min(wanted.rows, rowBlocks);
   const rowBlock = rowBlocks - rows;

@@ -474,7 +474,7 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
   it('kernelSpec: kept-order lists (no slots), the consecutive map, chunks of 2 at 8 kept rows and of 4 from 12', () => {
     const s4 = spec(big, nm(4));
     expect(s4.constants).toMatchObject({ BM: 128, BN: 32, TM: 8, TN: 8, WG: 64, KEPT: 8, A_ROWS: 8, UNION: true, SLOT_MODE: 0, COLMAP: 1, KCHUNK: 2 });
-    expect(s4.name).toMatch(/^spmm-nm-high-sparsity 128×32×64 \(8×8\/invocation, 64 invocations\) prefetch consecutive kept-order chunk 2 Aᵀ vec4-B split-K 1$/);
+    expect(s4.name).toMatch(/^spmm-nm-high-sparsity 128×32×64 \(8×8\/invocation, 64 invocations\) prefetch consecutive kept-order chunk 2 Aᵀ vec4-B split-K 1 tail 1×2$/); // vectorTileTail at 64 stages, ≤ ⅛
     expect(spec(big, nm(12)).constants).toMatchObject({ KEPT: 12, SLOT_MODE: 0, KCHUNK: 4 });
     expect(spec(big, nm(16)).name).toMatch(/^spmm-nm-window-parts 1\/2 128×32×16 .* kept-order chunk 2 /);
     expect(spec({ m: 512, n: 4096, k: 4096 }, nm(4)).constants).toMatchObject({ KEPT: 16, KCHUNK: 4 });
@@ -485,20 +485,23 @@ describe('one-vector tiles: N:M at density ≤ ½ with V a multiple of 32 (H100 
     }
   });
 
-  it('vectorTileTail: past one wave, ≥ 15 % of the slots (the last wave up to 60 %), 2–4 copies by stages; waveTail at ≤ 64 stages', () => {
+  it('vectorTileTail: past one wave, ≥ 15 % of the slots (the last wave up to 60 %), 2–4 copies by stages; short grids: 1 × 2 at ≤ ⅛, else waveTail', () => {
     // 4096³ on 132 SMs × 8 (1056 slots), 4096 tiles: the last wave is 88 % full, so the tail is the 15 % share.
-    expect(vectorTileTail(32, 128, 128, 1056)).toEqual({ rows: 2, splits: 3 }); // 8:32 (run 90: 1.058 ms against 1.068 without)
-    expect(vectorTileTail(32, 128, 256, 1056)).toEqual({ rows: 2, splits: 4 }); // 16:32 in halves of windows
-    expect(vectorTileTail(32, 128, 64, 1056)).toBeUndefined(); // 4:32: 64 stages, waveTail's rule (a full last wave)
-    expect(vectorTileTail(16, 344, 64, 1056)).toEqual(waveTail(16, 344, 64, 1056)); // 2048×11008×4096 4:32: 1 × 3
-    expect(waveTail(16, 344, 64, 1056)).toEqual({ rows: 1, splits: 3 });
+    expect(vectorTileTail(32, 128, 128, 1056, 1 / 4)).toEqual({ rows: 2, splits: 3 }); // 8:32 (run 90: 1.058 ms against 1.068 without)
+    expect(vectorTileTail(32, 128, 256, 1056, 1 / 2)).toEqual({ rows: 2, splits: 4 }); // 16:32 in halves of windows
+    // 64 stages: 4:32 one row block in 2 copies (run 90: 0.579 ms against 0.589 without); 12:32 (K = 2048) waveTail's rule.
+    expect(vectorTileTail(32, 128, 64, 1056, 1 / 8)).toEqual({ rows: 1, splits: 2 });
+    expect(vectorTileTail(32, 64, 64, 792, 3 / 8)).toBeUndefined(); // 4096×2048² 12:32: the last wave 59 % full
+    expect(vectorTileTail(16, 192, 64, 792, 3 / 8)).toEqual(waveTail(16, 192, 64, 792));
+    expect(vectorTileTail(4, 160, 40, 528, 1 / 8)).toEqual({ rows: 1, splits: 2 });
+    expect(vectorTileTail(8, 128, 64, 1056, 1 / 8)).toBeUndefined(); // one wave
     // 2048×5120² 16:32: 2560 tiles, the last wave 448 (42 %) → the 3 row blocks of 160 that hold it.
-    expect(vectorTileTail(16, 160, 320, 1056)).toEqual({ rows: 3, splits: 4 });
+    expect(vectorTileTail(16, 160, 320, 1056, 1 / 2)).toEqual({ rows: 3, splits: 4 });
     // 2048×11008×4096 12:32 (six per SM, 792 slots): the last wave 95 % full → one row block of 344.
-    expect(vectorTileTail(16, 344, 128, 792)).toEqual({ rows: 1, splits: 3 });
-    expect(vectorTileTail(8, 128, 128, 1056)).toBeUndefined(); // one wave
-    expect(vectorTileTail(1, 2000, 128, 1056)).toBeUndefined(); // the tail would be more than half the row blocks
-    expect(vectorTileTail(24, 128, 80, 1056)).toEqual({ rows: 2, splits: 2 }); // 80 stages: 2 copies
+    expect(vectorTileTail(16, 344, 128, 792, 3 / 8)).toEqual({ rows: 1, splits: 3 });
+    expect(vectorTileTail(8, 128, 128, 1056, 1 / 4)).toBeUndefined(); // one wave
+    expect(vectorTileTail(1, 2000, 128, 1056, 1 / 4)).toBeUndefined(); // the tail would be more than half the row blocks
+    expect(vectorTileTail(24, 128, 80, 1056, 1 / 4)).toEqual({ rows: 2, splits: 2 }); // 80 stages: 2 copies
   });
 
   it('kernelSpec: one-vector tiles take vectorTileTail, the tiles before them waveTail', () => {
