@@ -43,7 +43,6 @@ import {
   randomCompressed,
   randomDense,
   seededRandom,
-  summarizeTimings,
   type TilingPlan,
 } from '@nmkit/format';
 import {
@@ -55,15 +54,13 @@ import {
   STREAM_MAX_M,
   type StreamOptions,
   type WebGPUBackend,
-  acquireGpu,
   PipelineCache,
-  timePasses,
   transposeGrid,
   windowPartKept,
 } from '../src/index.js';
 import { runConformance } from './run-conformance.js';
 import { BENCH_PATTERNS, patternNamed } from './bench-patterns.js';
-import { compareTransposes } from './transpose-variants.js';
+import { compareTransposes, medianPassMs, requestTimingDevice, transposeBindings } from './transpose-variants.js';
 import { createClockWarmup } from './clock-warmup.js';
 
 const args = process.argv.slice(2);
@@ -548,32 +545,14 @@ async function tuneAndTime(
  * passes after 3 warm-ups, in ms; `vectorLoads` (K % 4 == 0) reads A as vec4s. Needs timestamp queries.
  */
 async function timeTranspose(m: number, k: number, vectorLoads: boolean): Promise<number> {
-  const adapter = await (await acquireGpu()).requestAdapter();
-  const device = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
+  const device = await requestTimingDevice();
   try {
-    const transposed = { rows: k + 1, quads: Math.ceil(m / 4) };
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-    const a = device.createBuffer({ size: m * k * 4, usage: storage });
-    const at = device.createBuffer({ size: transposed.rows * transposed.quads * 16, usage: storage });
-    const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, transposed.rows, transposed.quads));
-    const pipelines = new PipelineCache(device);
-    const pipeline = await pipelines.transposeA(vectorLoads);
-    const bindGroup = device.createBindGroup({ layout: pipelines.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const shape = { m, k, rows: k + 1, quads: Math.ceil(m / 4) };
+    const cache = new PipelineCache(device);
+    const pipeline = await cache.transposeA(vectorLoads);
+    const { bindGroup } = transposeBindings(device, cache, shape);
     await warmClocks();
-    const ms = await timePasses(
-      device,
-      23,
-      (encoder, timestampWrites) => {
-        const pass = encoder.beginComputePass({ timestampWrites });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(...transposeGrid(transposed));
-        pass.end();
-      },
-      [],
-    );
-    return summarizeTimings(ms.slice(3), 'device').medianMs;
+    return await medianPassMs(device, pipeline, bindGroup, transposeGrid(shape));
   } finally {
     device.destroy();
   }

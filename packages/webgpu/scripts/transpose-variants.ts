@@ -43,14 +43,52 @@ export interface TransposeTiming {
   readonly roundsUs: number[];
 }
 
-/** Verifies and times `main_vec4` and every candidate on each case (K % 4 == 0); `rounds` alternating rounds. */
-export async function compareTransposes(cases: TransposeCase[], rounds: number, log: (line: string) => void): Promise<TransposeTiming[]> {
+/** A device of its own for pass timings: timestamp queries and the adapter's largest buffers. */
+export async function requestTimingDevice(): Promise<GPUDevice> {
   const adapter = await (await acquireGpu()).requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter');
-  const device = await adapter.requestDevice({
+  return adapter.requestDevice({
     requiredFeatures: ['timestamp-query'],
     requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
   });
+}
+
+/** The Aᵀ pass's buffers (A, Aᵀ, its uniform; `usage` added to the storage ones) and their bind group. */
+export function transposeBindings(device: GPUDevice, cache: PipelineCache, shape: TransposeCase, usage = 0) {
+  const { m, k, rows, quads } = shape;
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | usage;
+  const a = device.createBuffer({ size: m * k * 4, usage: storage });
+  const at = device.createBuffer({ size: rows * quads * 16, usage: storage });
+  const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, rows, quads));
+  const bindGroup = device.createBindGroup({ layout: cache.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  return {
+    a,
+    at,
+    bindGroup,
+    destroy: () => {
+      for (const buffer of [a, at, params]) buffer.destroy();
+    },
+  };
+}
+
+/** Device time of one compute pass, ms: the median of 20 after 3 warm-ups. */
+export async function medianPassMs(device: GPUDevice, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, grid: [number, number, number]): Promise<number> {
+  const ms = await timePasses(device, 23, (encoder, timestampWrites) => recordPass(encoder, pipeline, bindGroup, grid, timestampWrites), []);
+  return summarizeTimings(ms.slice(3), 'device').medianMs;
+}
+
+function recordPass(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, grid: [number, number, number], timestampWrites?: GPUComputePassTimestampWrites) {
+  const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(...grid);
+  pass.end();
+}
+
+/** Verifies and times `main_vec4` and every candidate on each case (K % 4 == 0); `rounds` alternating rounds. */
+export async function compareTransposes(cases: TransposeCase[], rounds: number, log: (line: string) => void): Promise<TransposeTiming[]> {
+  const device = await requestTimingDevice();
   const results: TransposeTiming[] = [];
   const warmup = await createClockWarmup();
   try {
@@ -68,22 +106,11 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
       if (k % 4 !== 0) throw new Error(`--transposes needs K % 4 == 0 (K = ${k})`);
       const host = new Float32Array(m * k);
       for (let i = 0; i < host.length; i++) host[i] = (Math.imul(i, 2654435761) >>> 0) / 2 ** 31 - 1;
-      const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-      const a = device.createBuffer({ size: host.byteLength, usage: storage });
-      device.queue.writeBuffer(a, 0, host);
-      const at = device.createBuffer({ size: rows * quads * 16, usage: storage });
+      const bindings = transposeBindings(device, cache, shape, GPUBufferUsage.COPY_SRC);
+      const { at, bindGroup } = bindings;
+      device.queue.writeBuffer(bindings.a, 0, host);
       const readback = device.createBuffer({ size: rows * quads * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(params, 0, Uint32Array.of(m, k, rows, quads));
-      const bindGroup = device.createBindGroup({ layout: cache.reduceLayout, entries: [a, at, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-      const record = (encoder: GPUCommandEncoder, name: string, timestampWrites?: GPUComputePassTimestampWrites) => {
-        const { pipeline, grid } = pipelines.get(name)!;
-        const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(...grid(rows, quads));
-        pass.end();
-      };
+      const pass = (name: string) => pipelines.get(name)!;
       const verified = new Map<string, boolean | undefined>();
       for (const name of pipelines.keys()) {
         if (BANDWIDTH_REFERENCES.has(name)) {
@@ -93,7 +120,7 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
         // Poison Aᵀ (NaN everywhere), run once, compare every element.
         device.queue.writeBuffer(at, 0, new Uint32Array(rows * quads * 4).fill(0x7fc00000));
         const encoder = device.createCommandEncoder();
-        record(encoder, name);
+        recordPass(encoder, pass(name).pipeline, bindGroup, pass(name).grid(rows, quads));
         encoder.copyBufferToBuffer(at, 0, readback, 0, rows * quads * 16);
         device.queue.submit([encoder.finish()]);
         await readback.mapAsync(GPUMapMode.READ);
@@ -116,8 +143,7 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
       for (let round = 0; round < rounds; round++) {
         for (const name of pipelines.keys()) {
           if (verified.get(name) === false) continue;
-          const ms = await timePasses(device, 23, (encoder, writes) => record(encoder, name, writes), []);
-          samples.get(name)!.push(summarizeTimings(ms.slice(3), 'device').medianMs * 1e3);
+          samples.get(name)!.push((await medianPassMs(device, pass(name).pipeline, bindGroup, pass(name).grid(rows, quads))) * 1e3);
         }
       }
       for (const [name, roundsUs] of samples) {
@@ -127,7 +153,8 @@ export async function compareTransposes(cases: TransposeCase[], rounds: number, 
         const gbs = (2 * m * k * 4) / (medianUs * 1e3);
         log(`${m}×${k} (Aᵀ ${rows}×${4 * quads}) ${name.padEnd(9)} ${ok ? `${medianUs.toFixed(1)} µs (${gbs.toFixed(0)} GB/s; rounds ${roundsUs.map((u) => u.toFixed(1)).join(' ')})` : 'WRONG'}`);
       }
-      for (const buffer of [a, at, readback, params]) buffer.destroy();
+      bindings.destroy();
+      readback.destroy();
     }
   } finally {
     warmup.dispose();
