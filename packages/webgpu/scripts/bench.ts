@@ -467,7 +467,7 @@ async function tuneAndTime(
   const tuned: { plan: TilingPlan; options: KernelOptions; medianMs: number; kernel: string }[] = [];
   const seen = new Set<string>();
   let ownKernel = '';
-  let plannerKernel = '';
+  let referenceKernel = ''; // re-timed whatever its rank: explore's unsized planner plan, tails' untailed default
   for (const [i, candidate] of candidates(backend, shape, pattern).entries()) {
     let { plan, options } = candidate;
     backend.kernelOptions = options;
@@ -484,7 +484,7 @@ async function tuneAndTime(
         backend.kernelOptions = options;
       }
       if (i === 0) ownKernel = name;
-      if (i === 1 && (explore || tailSweep)) plannerKernel = name;
+      if (i === 1 && (explore || tailSweep)) referenceKernel = name;
       if (seen.has(name)) continue;
       seen.add(name);
       if (logKernels || explore) log(`  kernel ${name}${'sharedBytes' in spec && spec.sharedBytes ? ` (${spec.sharedBytes} B of workgroup memory)` : ''}`);
@@ -504,8 +504,8 @@ async function tuneAndTime(
   let verified: { samples: number; worstRatio: number } | undefined;
   const retimed: { kernel: string; medianMs: number; verified?: boolean }[] = [];
   const toRetime = tuned.slice(0, retimeCount);
-  // Explore re-times the default and the planner's unsized plan (the A/B of run 21) whatever their rank.
-  for (const kernel of [ownKernel, plannerKernel]) {
+  // Explore, splits and tails re-time the default (and the reference kernel) whatever their rank.
+  for (const kernel of [ownKernel, referenceKernel]) {
     const entry = tuned.find((t) => t.kernel === kernel);
     if ((explore || splitSweep || tailSweep) && entry && !toRetime.includes(entry)) toRetime.push(entry);
   }

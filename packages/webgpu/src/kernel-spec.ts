@@ -378,8 +378,9 @@ export function kernelSpec(
   if (splitKSizing === 'waves' && !context.software) {
     // Decode tiles of more than 4 rows (M > 4) keep the planner's slices (the decode suite, run 38).
     if (!decode) {
-      // One-vector tiles (kept-order union lists): grids of up to two waves too where no wave tail would run, and
-      // past 4 subgroups per compute unit a slice costs 8 stages (see waveSplitK).
+      // One-vector tiles (kept-order union lists): grids of up to two waves too where waveTail would run none (its
+      // rule, not vectorTileTail's: runs 86–87 fitted the split-K so, and vectorTileTail was fitted on the grids this
+      // leaves unsplit), and past 4 subgroups per compute unit a slice costs 8 stages (see waveSplitK).
       const units = context.multiprocessors ?? context.limits.computeUnits;
       const subgroupsPerWorkgroup = Math.max(1, constants.WG / Math.max(1, context.limits.subgroupSize));
       const crowded = vectorTiles ? { stages: 8, after: Math.floor((4 * units) / subgroupsPerWorkgroup) } : undefined;
@@ -392,7 +393,11 @@ export function kernelSpec(
   while (splitK > 1 && splitK * shape.m * shape.n * 4 > context.maxBindingBytes) splitK >>= 1;
   const stagesPerSplit = Math.ceil(stages / splitK);
   splitK = Math.ceil(stages / stagesPerSplit);
-  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, colBlocks, stages, slots, context, options.tail, vectorTiles && pattern ? pattern.keep / pattern.group : undefined) : undefined;
+  // The default tail: one-vector tiles drain unevenly after any wave (vectorTileTail), the others only after a mostly
+  // empty last one (waveTail).
+  const ownTail = () =>
+    vectorTiles && pattern ? vectorTileTail(rowBlocks, colBlocks, stages, slots, pattern.keep / pattern.group) : waveTail(rowBlocks, colBlocks, stages, slots);
+  const tail = splitK === 1 && !decode ? chooseTail(shape, bm, rowBlocks, stages, context, options.tail ?? (context.software ? false : ownTail())) : undefined;
   const gridRows = tail ? tail.rowBlock + tail.rows * tail.splits : rowBlocks;
   const grid = [colBlocks, gridRows, splitK] as const;
   if (!fitsGrid(grid, context)) return generalSpec(shape, pattern);
@@ -584,21 +589,15 @@ export function vectorTileTail(rowBlocks: number, colBlocks: number, stages: num
   return { rows, splits: stages < 96 ? 2 : stages < 256 ? 3 : 4 };
 }
 
-/** The tail a spec runs: forced, off, or the default's ({@link waveTail}, one-vector tiles {@link vectorTileTail}); shrunk to what the stages and the largest binding allow. */
+/** The tail a spec runs (`wanted`: forced, or the default rule's; `false` or `undefined`: none), shrunk to what the stages and the largest binding allow. */
 function chooseTail(
   shape: MatmulShape,
   bm: number,
   rowBlocks: number,
-  colBlocks: number,
   stages: number,
-  slots: number,
-  context: Pick<GpuContext, 'maxBindingBytes'> & { readonly software?: boolean },
-  forced: KernelOptions['tail'],
-  // One-vector tiles: the pattern's density, for vectorTileTail; other tiles: undefined (waveTail).
-  density: number | undefined,
+  context: Pick<GpuContext, 'maxBindingBytes'>,
+  wanted: KernelOptions['tail'] | undefined,
 ): WaveTail | undefined {
-  if (forced === false || (forced === undefined && context.software)) return undefined;
-  const wanted = forced ?? (density === undefined ? waveTail(rowBlocks, colBlocks, stages, slots) : vectorTileTail(rowBlocks, colBlocks, stages, slots, density));
   if (!wanted) return undefined;
   const rows = Math.min(wanted.rows, rowBlocks);
   const rowBlock = rowBlocks - rows;
