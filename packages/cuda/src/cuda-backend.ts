@@ -5,6 +5,7 @@ import {
   type CheckResult,
   type CompressedNM,
   capabilityProblem,
+  compressedLayout,
   type DenseMatrix,
   DeviceError,
   DisposedError,
@@ -15,13 +16,19 @@ import {
   summarizeTimings,
   timingRuns,
   type TimingOptions,
+  type TilingPlan,
   type TimingResult,
   validateCompressed,
+  widenVectors,
 } from '@nmkit/format';
-import { CudaWeights } from './cuda-weights.js';
-import type { NativeAddon, NativeContext, NativeProbe } from './native-types.js';
+import { CudaWeights, type UploadedWeights } from './cuda-weights.js';
+import type { NativeAddon, NativeContext, NativePlan, NativeProbe, NativeWeights } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
-import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
+import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows, WARP_N } from './retile.js';
+import { WIDE_MIN_ROWS, type WidenMode, widenedKeepFor, widenedPatternBound } from './widening.js';
+
+/** cudaError of a call the addon refused because A holds a NaN or ±Inf and the plan ran widened weights. */
+const NON_FINITE_A = -2;
 
 /**
  * The CUDA backend: FP32 N:M SpMM kernels on CUDA cores and cuBLAS SGEMM (FP32, no TF32) as the dense baseline.
@@ -47,6 +54,8 @@ export class CudaBackend implements NMBackend {
     deviceIndex = 0,
     /** How prepare() stages A for the tiled kernels ({@link retileForKernels}); `auto` decides per weights. */
     private readonly staging: Staging | 'auto' = 'auto',
+    /** Whether prepare() keeps widened copies of short-vector weights for the tiled kernels ({@link WidenMode}). */
+    private readonly widen: WidenMode = 'auto',
   ) {
     this.context = new addon.Context(deviceIndex);
     this.device = `${probe.name} (sm_${probe.computeCapability.replace('.', '')}, ${probe.multiprocessors} SMs, driver ${formatVersion(probe.driverVersion)})`;
@@ -59,7 +68,8 @@ export class CudaBackend implements NMBackend {
       fastPaths:
         'tiled kernels (block/warp/thread tiles, cp.async pipeline, union or per-vector row lists) for V a multiple of 32 and any group ≤ 256; ' +
         'decode paths for M ≤ 16 (streaming kernel to M = 4, then the 32-row tile with split-K); K-sliced 32-row blocks for small grids; ' +
-        'split-K through thread-block clusters on sm_90 (atomics before); a streaming general kernel for every other pattern',
+        'split-K through thread-block clusters on sm_90 (atomics before); a streaming general kernel for every other pattern, ' +
+        'and above 16 rows the tiled kernels on a widened copy (V = 32) of short-vector weights such as element-wise 2:4',
       limits: { maxBufferBytes: Math.min(probe.totalMemory / 2, 2 ** 34), maxDimension: MAX_DIMENSION },
       timing: 'device',
       denseBaseline: 'cuBLAS SGEMM (FP32, CUBLAS_DEFAULT_MATH, no TF32)',
@@ -83,16 +93,41 @@ export class CudaBackend implements NMBackend {
     const reason = capabilityProblem(this.name, this.capabilities, shape, pattern);
     if (reason) return { ok: false, reason };
     if (this.closed) return { ok: false, reason: 'the cuda backend has been disposed' };
-    const keptRows = pattern ? Math.ceil(shape.k / pattern.group) * pattern.keep : shape.k;
+    // Widened weights (short vectors, M above decode): the plan of the widest pattern the weights could widen to.
+    const planned = (pattern && widenedPatternBound(shape, pattern, this.widen)) ?? pattern;
+    const keptRows = planned ? Math.ceil(shape.k / planned.group) * planned.keep : shape.k;
     const ldb = Math.ceil(shape.n / 4) * 4;
-    const tiled = pattern && hasTiledPath(pattern) ? estimateTiled(shape, pattern) : undefined;
-    return { ok: true, plan: planCuda(shape, { pattern, keptRows, ldb, tiled }, this.limits).tiling };
+    const tiled = planned && hasTiledPath(planned) ? estimateTiled(shape, planned) : undefined;
+    return { ok: true, plan: planCuda(shape, { pattern: planned, keptRows, ldb, tiled }, this.limits).tiling };
   }
 
+  /**
+   * Uploads compressed weights. With short vectors (V not a multiple of 32) and the backend's {@link WidenMode}
+   * allowing it, a widened copy (format `widenVectors`) is uploaded too: calls above 16 rows run it on the tiled
+   * kernels, unless A holds a NaN or ±Inf (then the streaming kernel runs the original, which skips pruned rows).
+   */
   async prepare(weights: CompressedNM): Promise<CudaWeights> {
     this.assertOpen();
-    const layout = validateCompressed(weights);
+    validateCompressed(weights);
+    const original = await this.upload(weights);
+    let wide: UploadedWeights | undefined;
+    if (widenedKeepFor(weights, this.widen) !== undefined) {
+      try {
+        wide = await this.upload(widenVectors(weights, WARP_N).weights);
+      } catch (error) {
+        original.native.free();
+        throw error;
+      }
+    }
+    return this.track(
+      new CudaWeights(this.name, 'nm', weights.rows, weights.cols, original.info.pattern, original.native, original.info, (w) => this.live.delete(w), wide),
+    );
+  }
+
+  /** One upload of compressed weights: values padded for the kernels, indices, and the tiled layout when V allows. */
+  private async upload(weights: CompressedNM): Promise<UploadedWeights> {
     const { pattern } = weights;
+    const layout = compressedLayout(weights.rows, weights.cols, pattern);
     const tile = hasTiledPath(pattern) ? retileForKernels(weights, this.staging) : undefined;
     const { values, ldb } = padValues(weights, tile ? tile.stages * tile.ks : layout.keptRows);
     const info: WeightsInfo = {
@@ -126,7 +161,7 @@ export class CudaBackend implements NMBackend {
         },
       }),
     );
-    return this.track(new CudaWeights(this.name, 'nm', weights.rows, weights.cols, info.pattern, native, info, (w) => this.live.delete(w)));
+    return { native, info };
   }
 
   async prepareDense(weights: DenseMatrix): Promise<CudaWeights> {
@@ -140,21 +175,28 @@ export class CudaBackend implements NMBackend {
   }
 
   async matmul(a: DenseMatrix, weights: CudaWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
-    const { handle, plan } = this.begin(a, weights, options);
-    const data = await this.call('matmul', () => this.context.matmul(handle, a.data, a.rows, a.cols, plan.native));
-    return { rows: a.rows, cols: weights.cols, data };
+    const { result } = await this.run('matmul', a, weights, options, (handle, native) => this.context.matmul(handle, a.data, a.rows, a.cols, native));
+    return { rows: a.rows, cols: weights.cols, data: result };
   }
 
   async time(a: DenseMatrix, weights: CudaWeights, options: TimingOptions = {}): Promise<TimingResult> {
-    const { handle, plan } = this.begin(a, weights, options);
     const { warmup, repeats } = timingRuns(options);
-    const samples = await this.call('time', () => this.context.time(handle, a.data, a.rows, a.cols, plan.native, warmup, repeats));
-    return summarizeTimings(Array.from(samples), 'device', plan.tiling);
+    const { result: samples, tiling } = await this.run('time', a, weights, options, (handle, native) =>
+      this.context.time(handle, a.data, a.rows, a.cols, native, warmup, repeats),
+    );
+    return summarizeTimings(Array.from(samples), 'device', tiling);
   }
 
-  /** Every plan that can run a shape with these weights, the planner's choice first (for benchmarks and tuning). */
+  /**
+   * Every plan that can run a shape with these weights, the planner's choice first (for benchmarks and tuning). With a
+   * widened copy, its tiled plans come first above 16 rows and after the streaming plans below.
+   */
   candidatePlans(a: { rows: number; cols: number }, weights: CudaWeights): CudaPlan[] {
-    return cudaCandidatePlans({ m: a.rows, n: weights.cols, k: a.cols }, weights.info, this.limits);
+    const shape = { m: a.rows, n: weights.cols, k: a.cols };
+    const own = cudaCandidatePlans(shape, weights.info, this.limits);
+    if (!weights.wide) return own;
+    const wide = cudaCandidatePlans(shape, weights.wide.info, this.limits).filter((p) => isTiled(p.tiling));
+    return shape.m > WIDE_MIN_ROWS ? [...wide, ...own] : [...own, ...wide];
   }
 
   /** Free and total device memory in bytes (cudaMemGetInfo). */
@@ -173,15 +215,36 @@ export class CudaBackend implements NMBackend {
     this.closed = true;
   }
 
-  private begin(a: DenseMatrix, weights: CudaWeights, options: MatmulOptions) {
+  /**
+   * Validates a call, picks its weights and plan, and runs `body` on them. A widened plan (finiteA) that the addon
+   * refuses for a NaN or ±Inf in A reruns on the original weights with their own plan.
+   */
+  private async run<T>(
+    what: string,
+    a: DenseMatrix,
+    weights: CudaWeights,
+    options: MatmulOptions,
+    body: (handle: NativeWeights, native: NativePlan) => Promise<T>,
+  ): Promise<{ result: T; tiling: TilingPlan }> {
     this.assertOpen();
     assertRunnable(this.name, this.capabilities, a, weights);
     if (!(weights instanceof CudaWeights) || !weights.handle) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on cuda`);
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    const plan = options.plan
-      ? nativeFromTiling(options.plan, weights.info, this.limits, shape)
-      : planCuda(shape, weights.info, this.limits);
-    return { handle: weights.handle, plan };
+    const own = () => (options.plan ? nativeFromTiling(options.plan, weights.info, this.limits, shape) : planCuda(shape, weights.info, this.limits));
+    const wide = weights.wide;
+    const widened = wide && (options.plan ? isTiled(options.plan) : shape.m > WIDE_MIN_ROWS);
+    if (!wide || !widened) {
+      const plan = own();
+      return { result: await this.call(what, () => body(weights.handle!, plan.native)), tiling: plan.tiling };
+    }
+    const plan = options.plan ? nativeFromTiling(options.plan, wide.info, this.limits, shape) : planCuda(shape, wide.info, this.limits);
+    try {
+      return { result: await body(wide.native, { ...plan.native, finiteA: 1 }), tiling: plan.tiling };
+    } catch (error) {
+      if ((error as { cudaError?: number }).cudaError !== NON_FINITE_A) return this.call(what, () => Promise.reject(error));
+    }
+    const fallback = options.plan ? planCuda(shape, weights.info, this.limits) : own();
+    return { result: await this.call(what, () => body(weights.handle!, fallback.native)), tiling: fallback.tiling };
   }
 
   private track(w: CudaWeights): CudaWeights {
@@ -208,6 +271,10 @@ export class CudaBackend implements NMBackend {
       );
     }
   }
+}
+
+function isTiled(plan: TilingPlan): boolean {
+  return plan.variant === 'low-sparsity' || plan.variant === 'high-sparsity';
 }
 
 /** Tiled-layout sizes a check() can promise without building the lists (upper bounds). */

@@ -2,6 +2,12 @@ import type { NMPattern, PreparedWeights } from '@nmkit/format';
 import type { NativeWeights } from './native-types.js';
 import type { WeightsInfo } from './planner.js';
 
+/** Weights on the device and the sizes the planner needs about them. */
+export interface UploadedWeights {
+  readonly native: NativeWeights;
+  readonly info: WeightsInfo;
+}
+
 /**
  * Weights resident on the GPU. `dispose()` frees the device buffers at once; if it is never called, the addon's
  * finalizer frees them when this object is garbage-collected (a safety net, not a plan).
@@ -20,13 +26,23 @@ export class CudaWeights implements PreparedWeights {
     /** Sizes the planner needs. */
     readonly info: WeightsInfo,
     private readonly onDispose: (w: CudaWeights) => void,
+    /**
+     * The widened copy (V = 32, format `widenVectors`) of short-vector weights that the tiled kernels run above 16
+     * rows; undefined when the backend keeps none (CudaBackendOptions `widen`).
+     */
+    private wideCopy?: UploadedWeights,
   ) {
     this.native = native;
   }
 
-  /** Device bytes held (0 after dispose). */
+  /** Device bytes held, the widened copy included (0 after dispose). */
   get bytes(): number {
-    return this.native?.bytes ?? 0;
+    return (this.native?.bytes ?? 0) + (this.wideCopy?.native.bytes ?? 0);
+  }
+
+  /** The widened copy, for the backend (undefined after dispose or when there is none). */
+  get wide(): UploadedWeights | undefined {
+    return this.wideCopy;
   }
 
   get disposed(): boolean {
@@ -42,6 +58,8 @@ export class CudaWeights implements PreparedWeights {
     if (!this.native) return;
     this.native.free();
     this.native = undefined;
+    this.wideCopy?.native.free();
+    this.wideCopy = undefined;
     this.onDispose(this);
   }
 }

@@ -3,7 +3,7 @@
  * backend can run here and, if not, why and how to fix it.
  */
 export { CudaBackend } from './cuda-backend.js';
-export { CudaWeights } from './cuda-weights.js';
+export { CudaWeights, type UploadedWeights } from './cuda-weights.js';
 export { diagnoseProbe, MIN_COMPUTE_CAPABILITY } from './diagnose.js';
 export { ADDON_PATH_ENV, type AddonAttempt, type AddonLoad, addonCandidates, diagnoseLoadFailure, loadAddon } from './native-loader.js';
 export type { NativeAddon, NativeContext, NativePlan, NativeProbe, NativeUpload, NativeWeights } from './native-types.js';
@@ -42,3 +42,4 @@ export {
   WIDE_STAGE_KEPT,
   ZERO_ROW,
 } from './retile.js';
+export { WIDE_MIN_ROWS, WIDEN_MAX_GROWTH, type WidenMode, widenedKeepFor, widenedPatternBound } from './widening.js';

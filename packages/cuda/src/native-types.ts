@@ -33,6 +33,8 @@ export interface NativePlan {
   readonly cluster: 0 | 1;
   readonly rowsPerBlock: number;
   readonly windowsPerSplit: number;
+  /** 1: the weights are a widened copy, exact only for finite A; the addon refuses a NaN or ±Inf in A (cudaError −2). */
+  readonly finiteA?: 0 | 1;
 }
 
 /** Host arrays of one upload (see native/host/cuda-context.h, UploadDesc). */

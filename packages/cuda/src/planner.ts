@@ -241,6 +241,12 @@ const TILED_SPLITS: readonly number[] = [1, 2, 4, 8];
 
 /** Pipeline fill, prologue and epilogue of a tiled block, in stages ({@link tiledCost}). */
 const BLOCK_OVERHEAD_STAGES = 3;
+/**
+ * Share of the block slots that clusters of eight 128-row blocks can fill at once: 30 clusters (240 blocks) of the
+ * H100's 264 slots under every placement policy (results/cluster-split-k-07de0fb/occupancy/). A grid of 256 such
+ * blocks (M = 128, N = 4096, split 8) then needs two waves.
+ */
+const CLUSTER_OF_8_FILL = 240 / 264;
 /** The cluster reduction of split-K slices, in stages per resident tile ({@link tiledCost}). */
 const REDUCTION_STAGES = 1.5;
 
@@ -261,7 +267,9 @@ export function tiledCost(shape: MatmulShape, weights: WeightsInfo, device: Cuda
   const tiled = weights.tiled!;
   const blocks = Math.ceil(shape.m / config.bm) * Math.ceil(weights.ldb / TILE_N) * split;
   const resident = residentBlocks(config);
-  const busiest = Math.max(Math.ceil(blocks / device.multiprocessors), resident);
+  // Clusters of eight 128-row blocks: only CLUSTER_OF_8_FILL of the block slots can hold them at once.
+  const fill = split === 8 && config.bm === 128 ? CLUSTER_OF_8_FILL : 1;
+  const busiest = Math.max(Math.ceil(blocks / (device.multiprocessors * fill)), resident);
   const reduction = split > 1 ? REDUCTION_STAGES * resident * config.bm : 0;
   return (busiest * config.bm * (Math.ceil(tiled.stages / split) + BLOCK_OVERHEAD_STAGES)) / config.efficiency + reduction;
 }

@@ -3,6 +3,7 @@ import { CudaBackend } from './cuda-backend.js';
 import { diagnoseProbe } from './diagnose.js';
 import { loadAddon } from './native-loader.js';
 import type { Staging } from './retile.js';
+import type { WidenMode } from './widening.js';
 
 /** Environment variable choosing the device index (default 0). */
 export const DEVICE_ENV = 'NMKIT_CUDA_DEVICE';
@@ -16,6 +17,12 @@ export interface CudaBackendOptions {
    * `per-vector` force one (for experiments; see retile.ts `Staging`).
    */
   readonly staging?: Staging | 'auto';
+  /**
+   * Whether `prepare()` also keeps a widened (V = 32) copy of weights with vectors shorter than a warp, such as
+   * element-wise 2:4, so that calls above 16 rows run the tiled kernels: `auto` (default) when it holds at most twice
+   * the values, `always`, or `never` (see {@link WidenMode}).
+   */
+  readonly widen?: WidenMode;
 }
 
 /**
@@ -34,13 +41,17 @@ export async function createCudaBackend(options: CudaBackendOptions = {}): Promi
   if (!['auto', 'union', 'per-vector'].includes(staging)) {
     return { available: false, reason: `options.staging=${String(staging)} is not a staging mode`, fix: "pass 'auto' (the default), 'union' or 'per-vector'." };
   }
+  const widen = options.widen ?? 'auto';
+  if (!['auto', 'always', 'never'].includes(widen)) {
+    return { available: false, reason: `options.widen=${String(widen)} is not a widening mode`, fix: "pass 'auto' (the default), 'always' or 'never'." };
+  }
   const load = loadAddon();
   if (!load.ok) return { available: false, reason: load.reason, fix: load.fix };
   try {
     const probe = load.addon.probe(device);
     const problem = diagnoseProbe(probe);
     if (problem) return { available: false, ...problem };
-    return { available: true, backend: new CudaBackend(load.addon, probe, device, staging) };
+    return { available: true, backend: new CudaBackend(load.addon, probe, device, staging, widen) };
   } catch (error) {
     return {
       available: false,

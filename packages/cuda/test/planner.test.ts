@@ -117,6 +117,11 @@ describe('cuda planner', () => {
     it('splits to even out the waves (1024×5120² 16:32: 320 tiles, 1.2 waves; split 2 0.611 ms, whole K 0.720)', () => {
       expect(planCuda({ m: 1024, n: 5120, k: 5120 }, wide(5120, 5120), hopper).native).toMatchObject({ bm: 128, splitK: 2, cluster: 1 });
     });
+    it('counts clusters of eight 128-row blocks as filling 240 of the 264 slots (128×4096×11008 16:32: 32-row split 4 0.156 ms, 128-row split 8 0.202)', () => {
+      // The model before this rule picked 128-row split 8: 256 blocks, one wave of 264 slots but two of 240.
+      expect(planCuda({ m: 128, n: 4096, k: 11008 }, wide(11008, 4096), hopper).native).toMatchObject({ bm: 32, splitK: 4, cluster: 1 });
+      expect(planCuda({ m: 512, n: 6656, k: 17920 }, wide(17920, 6656), hopper).native).toMatchObject({ bm: 128, splitK: 4, cluster: 1 });
+    });
     it('reduces with atomics on devices without clusters, and forced split-K plans follow the device', () => {
       const shape = { m: 256, n: 4096, k: 4096 };
       const plan = { ...planCuda(shape, wide(4096, 4096), hopper).tiling };

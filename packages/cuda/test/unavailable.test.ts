@@ -67,6 +67,14 @@ describe('cuda availability', () => {
     expect(got.fix).toMatch(/'auto'.*'union'.*'per-vector'/);
   });
 
+  it('an unknown widening mode is an unavailability naming it and the modes, before the addon loads', async () => {
+    const got = await createCudaBackend({ widen: 'sometimes' as 'auto' });
+    expect(got.available).toBe(false);
+    if (got.available) return;
+    expect(got.reason).toBe('options.widen=sometimes is not a widening mode');
+    expect(got.fix).toMatch(/'auto'.*'always'.*'never'/);
+  });
+
   it('diagnoses a missing addon with every path it tried', () => {
     const load = loadAddon(['/nonexistent/a/nmkit_cuda.node', '/nonexistent/b/nmkit_cuda.node']);
     expect(load.ok).toBe(false);

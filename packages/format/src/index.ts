@@ -7,6 +7,7 @@ export * from './pattern.js';
 export * from './dense.js';
 export * from './compressed.js';
 export * from './prune.js';
+export * from './widen.js';
 export * from './reference.js';
 export * from './random.js';
 export * from './crc32.js';

@@ -56,6 +56,7 @@ Plan readPlan(const Napi::Object& o) {
   p.rowsPerBlock = intField(o, "rowsPerBlock");
   p.windowsPerSplit = intField(o, "windowsPerSplit");
   p.cluster = intField(o, "cluster");
+  p.finiteA = o.Has("finiteA") ? intField(o, "finiteA") : 0;
   return p;
 }
 
@@ -78,6 +79,11 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
   }
   virtual void Run() = 0;
+  /// Refuses a widened-weights plan for an A with a NaN or ±Inf (code kNonFiniteA): the caller reruns it on the
+  /// original weights, where pruned rows are skipped rather than multiplied by zero.
+  static void requireFiniteA(const Plan& plan, const float* a, int m, int k) {
+    if (plan.finiteA && !allFinite(a, static_cast<size_t>(m) * k)) throw CudaFailure("A holds a NaN or an infinity: widened weights would turn pruned rows into 0 · NaN", kNonFiniteA);
+  }
   void OnError(const Napi::Error& e) override { deferred.Reject(deviceError(Env(), e.Message(), code).Value()); }
   std::shared_ptr<Context> context;
   int code = -1;
@@ -111,7 +117,10 @@ class MatmulWorker : public PromiseWorker {
     aRef_ = Napi::Persistent(static_cast<Napi::Object>(a));
     cRef_ = Napi::Persistent(static_cast<Napi::Object>(c));
   }
-  void Run() override { context->matmul(*weights_, plan_, a_, m_, k_, c_); }
+  void Run() override {
+    requireFiniteA(plan_, a_, m_, k_);
+    context->matmul(*weights_, plan_, a_, m_, k_, c_);
+  }
   void OnOK() override { deferred.Resolve(cRef_.Value()); }
 
  private:
@@ -131,7 +140,10 @@ class TimeWorker : public PromiseWorker {
         warmup_(warmup), repeats_(repeats) {
     aRef_ = Napi::Persistent(static_cast<Napi::Object>(a));
   }
-  void Run() override { samples_ = context->time(*weights_, plan_, a_, m_, k_, warmup_, repeats_); }
+  void Run() override {
+    requireFiniteA(plan_, a_, m_, k_);
+    samples_ = context->time(*weights_, plan_, a_, m_, k_, warmup_, repeats_);
+  }
   void OnOK() override {
     Napi::Float64Array out = Napi::Float64Array::New(Env(), samples_.size());
     for (size_t i = 0; i < samples_.size(); ++i) out[i] = samples_[i];

@@ -13,6 +13,17 @@ void check(cudaError_t e, const char* operation) {
                     static_cast<int>(e));
 }
 
+bool allFinite(const float* data, size_t count) {
+  // Bit test on the exponent (all ones: NaN or ±Inf), accumulated without branches so the loop vectorizes.
+  uint32_t worst = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, data + i, sizeof bits);
+    worst |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return worst == 0;
+}
+
 Probe probeDevice(int device) {
   Probe p;
   cudaDriverGetVersion(&p.driverVersion);

@@ -77,7 +77,16 @@ struct Plan {
   int bm = 0, wm = 0, stages = 0, splitK = 1, slices = 1;  // tiled (slices: also the narrow kernel's warps per block)
   int cluster = 0;  // tiled split-K: 1 = the splits of a tile add up in a thread-block cluster (sm_90), 0 = atomics
   int rowsPerBlock = 16, windowsPerSplit = 1;  // streaming and narrow
+  // 1: the weights were widened (a column's pruned rows stored as zeros), which is exact only for finite A, so a
+  // call whose A holds a NaN or ±Inf is refused with kNonFiniteA before anything reaches the device.
+  int finiteA = 0;
 };
+
+/// CudaFailure code of a widened-weights call refused for a non-finite A (the caller reruns on the original weights).
+constexpr int kNonFiniteA = -2;
+
+/// Whether every one of the `count` floats is finite (no NaN, no ±Inf).
+bool allFinite(const float* data, size_t count);
 
 class Context {
  public:

@@ -204,6 +204,23 @@ function specialValueCases(): ConformanceCase[] {
         if (!Array.from(c.data).every(Number.isFinite)) throw new Error(`pruned NaN/Inf leaked into C: ${Array.from(c.data)}`);
       },
     },
+    {
+      // Above decode sizes, with one index per column: a backend may run such weights through another layout (the
+      // CUDA backend's widened copy stores pruned rows as zeros), and 0 · NaN must still not reach C.
+      id: 'special-values/pruned-nan-per-column-at-batch-size',
+      group: 'special-values',
+      async run(backend) {
+        const sparse = randomCompressed(64, 40, { keep: 2, group: 4, vectorLength: 1 }, 35);
+        const a = randomDense(40, 64, 36);
+        // Row 3 of A is NaN at k = 9 and +Inf at k = 22: columns that pruned those rows must stay finite.
+        a.data[3 * 64 + 9] = Number.NaN;
+        a.data[3 * 64 + 22] = Number.POSITIVE_INFINITY;
+        const c = await multiply(backend, a, sparse);
+        expectClose(c, referenceSpmm(a, sparse), 64, 'C');
+        const finite = Array.from(c.data.subarray(3 * 40, 4 * 40)).filter(Number.isFinite).length;
+        if (finite === 0) throw new Error('every column of row 3 became non-finite: pruned NaN/Inf leaked into C');
+      },
+    },
   ];
 }
 
