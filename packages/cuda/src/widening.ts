@@ -1,4 +1,4 @@
-import { type CompressedNM, type MatmulShape, type NMPattern, widenedKeep } from '@nmkit/format';
+import { type CompressedNM, type MatmulShape, type NMPattern, widenedKeep, widestWidenedPattern } from '@nmkit/format';
 import { DECODE_ROWS } from './planner.js';
 import { hasTiledPath, WARP_N } from './retile.js';
 
@@ -30,12 +30,10 @@ export function widenedKeepFor(weights: CompressedNM, mode: WidenMode): number |
 
 /**
  * What check() can say without the weights: the widened pattern prepare() would use for a call of this shape, from
- * the largest union the pattern allows (keep · the vectors a warp's 32 columns meet, at most group), or undefined.
+ * the largest union the pattern allows (format `widestWidenedPattern`), or undefined.
  */
 export function widenedPatternBound(shape: MatmulShape, pattern: NMPattern, mode: WidenMode): NMPattern | undefined {
   if (mode === 'never' || hasTiledPath(pattern) || shape.m <= WIDE_MIN_ROWS) return undefined;
-  const vectorsMet = Math.ceil(WARP_N / pattern.vectorLength) + (WARP_N % pattern.vectorLength === 0 ? 0 : 1);
-  const keep = Math.min(pattern.group, pattern.keep * vectorsMet);
-  if (mode === 'auto' && keep > WIDEN_MAX_GROWTH * pattern.keep) return undefined;
-  return { keep, group: pattern.group, vectorLength: WARP_N };
+  const widest = widestWidenedPattern(pattern, WARP_N);
+  return mode === 'auto' && widest.keep > WIDEN_MAX_GROWTH * pattern.keep ? undefined : widest;
 }

@@ -13,6 +13,17 @@ export interface WidenedWeights {
 }
 
 /**
+ * The widest pattern {@link widenVectors} can produce for weights of `pattern`, known without the weights: keep'
+ * at most keep times the vectors that `vectorLength` consecutive columns meet, and at most group.
+ * @example widestWidenedPattern(nmPattern(2, 4)) // 4:4 (V=32): 32 columns of element-wise 2:4 can use every row
+ */
+export function widestWidenedPattern(pattern: NMPattern, vectorLength = 32): NMPattern {
+  const v = pattern.vectorLength;
+  const vectorsMet = Math.ceil(vectorLength / v) + (vectorLength % v === 0 ? 0 : 1);
+  return { keep: Math.min(pattern.group, pattern.keep * vectorsMet), group: pattern.group, vectorLength };
+}
+
+/**
  * The largest number of distinct kept rows any window of `matrix` has over `vectorLength` consecutive columns:
  * the keep' that {@link widenVectors} would use, without building anything.
  * @example widenedKeep(randomCompressed(64, 64, nmPattern(2, 4))) // 4: 32 columns use every row of a window

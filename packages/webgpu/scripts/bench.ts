@@ -5,6 +5,7 @@
  * timestamps) and the fastest is timed again with more repeats.
  *
  *   node bench.mjs [--out DIR] [--quick] [--shapes 4096x4096x4096,...] [--patterns dense,16:32,...] [--no-cuda]
+ *                  [--widen auto|always|never] (widened copies of element-wise weights, as the backend option)
  *                  [--no-conformance] [--warm-ms MS] [--sweep | --explore | --loads | --mid-m | --union16 | --vector-tiles | --splits | --tails | --transposes] [--budget-s SECONDS] [--tag NAME] [--retime N] [--log-kernels]
  *
  * Tuning tries the backend's own kernel (as a matmul without a plan runs it) and every other candidate plan of
@@ -54,6 +55,7 @@ import {
   STREAM_MAX_M,
   type StreamOptions,
   type WebGPUBackend,
+  type WidenMode,
   PipelineCache,
   transposeGrid,
   windowPartKept,
@@ -570,6 +572,7 @@ async function main() {
   const created = await createWebGPUBackend();
   if (!created.available) throw new Error(`webgpu unavailable: ${created.reason}`);
   const backend = created.backend as WebGPUBackend;
+  backend.widen = option('--widen', 'auto') as WidenMode;
   log(`webgpu device: ${backend.device}; timing ${backend.capabilities.timing}; planner compute units ${backend.plannerLimits.computeUnits}, wave-tail compute units ${backend.multiprocessors}`);
   let cuda: NMBackend | undefined;
   if (!flag('--no-cuda')) {

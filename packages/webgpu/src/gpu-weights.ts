@@ -20,6 +20,11 @@ interface Resident {
 export class GpuWeights implements PreparedWeights {
   private released = false;
   private resident: Resident | undefined;
+  /**
+   * A widened copy of these weights (format `widenVectors`, V = 32) that calls run instead while A is finite
+   * (WebGPUBackend `widen`); undefined when the backend keeps none.
+   */
+  wide: GpuWeights | undefined;
 
   constructor(
     readonly backend: string,
@@ -47,11 +52,11 @@ export class GpuWeights implements PreparedWeights {
     return this.released;
   }
 
-  /** Device bytes held (values, indices, any union lists). */
+  /** Device bytes held (values, indices, any union lists, and the widened copy's). */
   get bytes(): number {
     let total = this.hostValues.byteLength + Math.max(4, align4(this.hostIndices.byteLength));
     for (const u of this.resident?.unions.values() ?? []) total += u.rows.size + u.slots.size;
-    return total;
+    return total + (this.wide?.bytes ?? 0);
   }
 
   /** The buffers on `context`'s device, uploading first if this device has not seen them. */
@@ -86,6 +91,7 @@ export class GpuWeights implements PreparedWeights {
     if (this.released) return;
     this.released = true;
     this.destroyBuffers();
+    this.wide?.dispose();
   }
 
   private destroyBuffers(): void {

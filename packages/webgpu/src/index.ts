@@ -3,7 +3,7 @@
  * shared tiling plan; device loss is reported once and recovered from on the next call.
  */
 export { createWebGPUBackend, type WebGPUBackendOptions, webgpuProvider } from './provider.js';
-export { WebGPUBackend } from './webgpu-backend.js';
+export { WebGPUBackend, WIDEN_MAX_GROWTH, type WidenMode } from './webgpu-backend.js';
 export { GpuWeights } from './gpu-weights.js';
 export {
   type BackendPlanOptions,

@@ -1,3 +1,4 @@
+import finiteCheckSource from './shaders/finite-check.wgsl';
 import generalSource from './shaders/spmm-nm-general.wgsl';
 import reduceSource from './shaders/split-k-reduce.wgsl';
 import tailReduceSource from './shaders/split-tail-reduce.wgsl';
@@ -15,6 +16,7 @@ export const SHADERS = {
   reduce: reduceSource,
   tailReduce: tailReduceSource,
   transposeA: transposeSource,
+  finiteCheck: finiteCheckSource,
 } as const;
 
 /** Bind group layouts and compute pipelines of one device, cached by a key that encodes every specialisation. */
@@ -71,6 +73,11 @@ export class PipelineCache {
    */
   transposeA(vectorLoads = false): Promise<GPUComputePipeline> {
     return this.get('transposeA', {}, this.reduceLayout, vectorLoads ? 'main_vec4' : 'main');
+  }
+
+  /** The NaN/±Inf check of A beside calls on widened weights (same layout as the reduction: A, flag, params). */
+  finiteCheck(): Promise<GPUComputePipeline> {
+    return this.get('finiteCheck', {}, this.reduceLayout);
   }
 
   /** The wave-tail reduction pipeline (partials added into C in place). */

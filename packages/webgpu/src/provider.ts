@@ -1,11 +1,13 @@
 import type { BackendAvailability, BackendProvider } from '@nmkit/format';
 import { type AcquireOptions, createGpuContext, NoGpuError } from './gpu-context.js';
-import { WebGPUBackend } from './webgpu-backend.js';
+import { WebGPUBackend, type WidenMode } from './webgpu-backend.js';
 
 /** Options of {@link createWebGPUBackend}. */
 export interface WebGPUBackendOptions extends AcquireOptions {
   /** Run on this device (it is never destroyed by the backend). Without it, one is requested from the adapter. */
   readonly device?: GPUDevice;
+  /** Whether `prepare()` keeps a widened copy of element-wise weights ({@link WidenMode}; default `auto`). */
+  readonly widen?: WidenMode;
 }
 
 /**
@@ -16,9 +18,14 @@ export interface WebGPUBackendOptions extends AcquireOptions {
  * if (result.available) console.log(result.backend.device);
  */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<BackendAvailability> {
+  if (options.widen !== undefined && !['auto', 'always', 'never'].includes(options.widen)) {
+    return { available: false, reason: `options.widen=${String(options.widen)} is not a widening mode`, fix: "pass 'auto' (the default), 'always' or 'never'." };
+  }
   try {
     const context = await createGpuContext(options);
-    return { available: true, backend: new WebGPUBackend(context, options) };
+    const backend = new WebGPUBackend(context, options);
+    if (options.widen) backend.widen = options.widen;
+    return { available: true, backend };
   } catch (error) {
     if (error instanceof NoGpuError) return { available: false, reason: error.reason, fix: error.fix };
     return { available: false, reason: `WebGPU initialisation failed: ${(error as Error)?.message ?? String(error)}` };

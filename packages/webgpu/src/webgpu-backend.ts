@@ -23,6 +23,9 @@ import {
   type TimingOptions,
   type TimingResult,
   validateCompressed,
+  widenedKeep,
+  widenVectors,
+  widestWidenedPattern,
 } from '@nmkit/format';
 import { BufferUsage, MAP_READ } from './gpu-flags.js';
 import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-context.js';
@@ -44,6 +47,16 @@ import { fitsGrid, STREAM_MAX_M, type StreamSpec, streamDefaultRows, streamProbl
 import { scoped, throwIfFailed } from './error-scopes.js';
 
 const NAME = 'webgpu';
+
+/**
+ * Whether `prepare()` also keeps a widened copy (format `widenVectors`, V = 32) of weights with one index per column
+ * (V not a multiple of 4: element-wise 2:4 and the like), which every call then runs on the kernels of vector-wise
+ * weights: `auto` (default) when the copy holds at most {@link WIDEN_MAX_GROWTH}× the values, `always`, `never`.
+ */
+export type WidenMode = 'auto' | 'always' | 'never';
+
+/** `auto` widens when the widened values are at most this many times the compressed ones (2:4 with V = 1: 2). */
+export const WIDEN_MAX_GROWTH = 2;
 
 /** Refuses a malformed forced plan (`MatmulOptions.plan`) before any buffer is made. */
 function assertPlan(shape: MatmulShape, plan: TilingPlan | undefined): void {
@@ -97,6 +110,8 @@ export class WebGPUBackend implements NMBackend {
   lastKernel: string | undefined;
   /** Kernel choices outside the shared plan (benchmarks and tests compare them); defaults when empty. */
   kernelOptions: KernelOptions = {};
+  /** Whether prepare() keeps widened copies of element-wise weights ({@link WidenMode}); read at prepare time. */
+  widen: WidenMode = 'auto';
   private session: Promise<Session>;
   /** The current device's context (replaced after a device loss): limits, compute units, software or not. */
   private context: GpuContext;
@@ -148,16 +163,43 @@ export class WebGPUBackend implements NMBackend {
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(NAME, this.capabilities, shape, pattern);
     if (reason) return { ok: false, reason };
-    const stream = this.streamFor(this.context, shape, pattern, undefined);
-    return { ok: true, plan: stream?.plan ?? this.planFor(shape, pattern) ?? generalPlan() };
+    // Element-wise weights run their widened copy where prepare() keeps one: the plan of the widest it could be.
+    const planned = (pattern && this.widestCopy(pattern)) ?? pattern;
+    const stream = this.streamFor(this.context, shape, planned, undefined);
+    return { ok: true, plan: stream?.plan ?? this.planFor(shape, planned) ?? generalPlan() };
   }
 
+  /**
+   * Uploads compressed weights, and with one index per column (V not a multiple of 4) a widened copy as
+   * {@link WidenMode} allows: calls run the copy, unless A holds a NaN or ±Inf (a check pass runs beside them), when
+   * they run again on the original, which skips pruned rows instead of multiplying them by a stored zero.
+   */
   async prepare(weights: CompressedNM): Promise<PreparedWeights> {
     validateCompressed(weights);
     this.assertFits('compressed values', weights.values.byteLength, `${weights.rows}×${weights.cols}`);
     const prepared = GpuWeights.fromCompressed(NAME, weights);
-    prepared.upload((await this.live()).context);
+    const { context } = await this.live();
+    if (this.widens(weights)) {
+      const widened = widenVectors(weights).weights;
+      this.assertFits('widened values', widened.values.byteLength, `${weights.rows}×${weights.cols}`);
+      prepared.wide = GpuWeights.fromCompressed(NAME, widened);
+      prepared.wide.upload(context);
+    }
+    prepared.upload(context);
     return prepared;
+  }
+
+  /** Whether prepare() keeps a widened copy of these weights ({@link WidenMode}). */
+  private widens(weights: CompressedNM): boolean {
+    if (this.widen === 'never' || weights.pattern.vectorLength % 4 === 0) return false;
+    return this.widen === 'always' || widenedKeep(weights) <= WIDEN_MAX_GROWTH * weights.pattern.keep;
+  }
+
+  /** For check(): the widest pattern a widened copy of such weights could have, or undefined where none is kept. */
+  private widestCopy(pattern: NMPattern): NMPattern | undefined {
+    if (this.widen === 'never' || pattern.vectorLength % 4 === 0) return undefined;
+    const widest = widestWidenedPattern(pattern);
+    return this.widen === 'always' || widest.keep <= WIDEN_MAX_GROWTH * pattern.keep ? widest : undefined;
   }
 
   async prepareDense(weights: DenseMatrix): Promise<PreparedWeights> {
@@ -176,28 +218,88 @@ export class WebGPUBackend implements NMBackend {
     assertPlan(shape, options.plan);
     return this.guard(session, async () => {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
-      const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
-      const bytes = shape.m * shape.n * 4;
-      const readback = device.createBuffer({ size: Math.max(4, bytes), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       try {
-        const errors = scoped(device, () => {
-          const encoder = device.createCommandEncoder();
-          record(encoder, run);
-          if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
-          device.queue.submit([encoder.finish()]);
-        });
-        await readback.mapAsync(MAP_READ);
-        await throwIfFailed(errors);
-        const data = new Float32Array(readback.getMappedRange(0, Math.max(4, bytes)).slice(0, bytes));
-        readback.unmap();
-        return { rows: shape.m, cols: shape.n, data };
+        // Widened weights (no forced plan: those name the original's kernels) run beside the check of A.
+        const wide = options.plan ? undefined : gpuWeights.wide;
+        if (wide) {
+          const widened = await this.multiply(session, shape, wide, aBuffer, undefined, true);
+          if (!widened.nonFiniteA) return widened.c;
+        }
+        return (await this.multiply(session, shape, gpuWeights, aBuffer, options.plan, false)).c;
       } finally {
-        // Only after the readback resolved (or failed): never destroy buffers that queued work still uses.
-        readback.destroy();
         aBuffer.destroy();
-        for (const b of run.temporaries) b.destroy();
       }
     });
+  }
+
+  /** One multiplication, read back; with `checkA`, a finite-check pass of A beside it and its flag read back too. */
+  private async multiply(session: Session, shape: MatmulShape, weights: GpuWeights, aBuffer: GPUBuffer, plan: TilingPlan | undefined, checkA: boolean) {
+    const { device } = session.context;
+    const run = await this.encode(session, shape, weights, aBuffer, plan);
+    const check = checkA ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
+    const bytes = shape.m * shape.n * 4;
+    const readback = device.createBuffer({ size: Math.max(4, bytes) + (check ? 4 : 0), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    try {
+      const errors = scoped(device, () => {
+        const encoder = device.createCommandEncoder();
+        if (check) recordDispatch(encoder, check.dispatch);
+        record(encoder, run);
+        if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
+        if (check) encoder.copyBufferToBuffer(check.flag, 0, readback, Math.max(4, bytes), 4);
+        device.queue.submit([encoder.finish()]);
+      });
+      await readback.mapAsync(MAP_READ);
+      await throwIfFailed(errors);
+      const mapped = readback.getMappedRange();
+      const data = new Float32Array(mapped.slice(0, bytes));
+      const nonFiniteA = check ? new Uint32Array(mapped.slice(Math.max(4, bytes), Math.max(4, bytes) + 4))[0] !== 0 : false;
+      readback.unmap();
+      return { c: { rows: shape.m, cols: shape.n, data } as DenseMatrix, nonFiniteA };
+    } finally {
+      // Only after the readback resolved (or failed): never destroy buffers that queued work still uses.
+      readback.destroy();
+      for (const b of [...run.temporaries, ...(check?.temporaries ?? [])]) b.destroy();
+    }
+  }
+
+  /** The finite-check dispatch of A (`count` floats) and its zeroed flag (finite-check.wgsl). */
+  private async encodeFiniteCheck(session: Session, aBuffer: GPUBuffer, count: number) {
+    const { device, maxWorkgroupsPerDimension } = session.context;
+    const flag = createFilled(device, Uint32Array.of(0), 'finite-check flag', BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const params = createFilled(device, Uint32Array.of(count, 0, 0, 0), 'finite-check params', BufferUsage.UNIFORM);
+    const dispatch: Dispatch = {
+      pipeline: await session.pipelines.finiteCheck(),
+      bindGroup: device.createBindGroup({
+        layout: session.pipelines.reduceLayout,
+        entries: [aBuffer, flag, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      }),
+      // Grid-stride: at most 1024 workgroups of 256 (enough to stream A at full speed).
+      grid: [Math.max(1, Math.min(Math.ceil(count / 256), 1024, maxWorkgroupsPerDimension))],
+    };
+    return { dispatch, flag, temporaries: [flag, params] };
+  }
+
+  /** Whether A (in `aBuffer`, `count` floats) is free of NaN and ±Inf: one check pass, read back. */
+  private async finiteA(session: Session, aBuffer: GPUBuffer, count: number): Promise<boolean> {
+    const { device } = session.context;
+    const check = await this.encodeFiniteCheck(session, aBuffer, count);
+    const readback = device.createBuffer({ size: 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    try {
+      const errors = scoped(device, () => {
+        const encoder = device.createCommandEncoder();
+        recordDispatch(encoder, check.dispatch);
+        encoder.copyBufferToBuffer(check.flag, 0, readback, 0, 4);
+        device.queue.submit([encoder.finish()]);
+      });
+      await readback.mapAsync(MAP_READ);
+      await throwIfFailed(errors);
+      const finite = new Uint32Array(readback.getMappedRange().slice(0))[0] === 0;
+      readback.unmap();
+      return finite;
+    } finally {
+      readback.destroy();
+      for (const b of check.temporaries) b.destroy();
+    }
   }
 
   async time(a: DenseMatrix, weights: PreparedWeights, options: TimingOptions = {}): Promise<TimingResult> {
@@ -209,9 +311,13 @@ export class WebGPUBackend implements NMBackend {
     const { warmup, repeats } = timingRuns(options);
     return this.guard(session, async () => {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
-      const run = await this.encode(session, shape, gpuWeights, aBuffer, options.plan);
-      const owned = [aBuffer, ...run.temporaries];
+      const owned = [aBuffer];
       try {
+        // Widened weights when A is finite (checked once, outside the timed passes), as matmul() would run them.
+        const wide = options.plan ? undefined : gpuWeights.wide;
+        const runOn = wide && (await this.finiteA(session, aBuffer, shape.m * shape.k)) ? wide : gpuWeights;
+        const run = await this.encode(session, shape, runOn, aBuffer, options.plan);
+        owned.push(...run.temporaries);
         const errors = scoped(device, () => {
           for (let i = 0; i < warmup; i++) {
             const encoder = device.createCommandEncoder();
@@ -253,7 +359,8 @@ export class WebGPUBackend implements NMBackend {
   async describeKernel(shape: MatmulShape, weights: PreparedWeights, plan?: TilingPlan): Promise<{ name: string; spec: KernelSpec }> {
     assertPlan(shape, plan);
     const session = await this.live();
-    const { spec } = this.resolveSpec(session, shape, weights as GpuWeights, plan);
+    const own = weights as GpuWeights;
+    const { spec } = this.resolveSpec(session, shape, (!plan && own.wide) || own, plan);
     return { name: spec.name, spec };
   }
 
@@ -478,6 +585,15 @@ function reduceGrid(count: number, maxPerDimension: number): [number, number] {
 function newSession(context: GpuContext): Session {
   const placeholder = context.device.createBuffer({ size: 16, usage: BufferUsage.STORAGE, label: 'unused binding' });
   return { context, pipelines: new PipelineCache(context.device), placeholder };
+}
+
+/** Records one dispatch in a compute pass of its own. */
+function recordDispatch(encoder: GPUCommandEncoder, dispatch: Dispatch): void {
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(dispatch.pipeline);
+  pass.setBindGroup(0, dispatch.bindGroup);
+  pass.dispatchWorkgroups(...dispatch.grid);
+  pass.end();
 }
 
 /** Records one multiplication (Aᵀ where the kernel reads it, the main kernel, then the split-K or wave-tail reduction) into a compute pass. */

@@ -1,14 +1,20 @@
 import { type CompressedNM, compareWithReference, type DenseMatrix, type MatmulShape, type NMPattern, randomCompressed, randomDense, type ReferenceResult, referenceSpmm, type TilingPlan } from '@nmkit/format';
 import { isBackendRequired } from '@nmkit/format/conformance';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createWebGPUBackend, type KernelOptions, type WebGPUBackend } from '../src/index.js';
+import { createWebGPUBackend, type KernelOptions, type WebGPUBackend, type WebGPUBackendOptions } from '../src/index.js';
+
+/**
+ * Kernel tests run the weights they are given: no widened copies of element-wise weights (widen.test.ts and the
+ * conformance suite run those).
+ */
+const KERNEL_TESTS: WebGPUBackendOptions = { widen: 'never' };
 
 /**
  * One backend per test file, or `undefined` (with the reason printed) when there is no adapter here and
  * NMKIT_REQUIRE_BACKENDS does not list webgpu.
  */
-export async function gpuBackendOrSkip(): Promise<WebGPUBackend | undefined> {
-  const result = await createWebGPUBackend();
+export async function gpuBackendOrSkip(options: WebGPUBackendOptions = KERNEL_TESTS): Promise<WebGPUBackend | undefined> {
+  const result = await createWebGPUBackend(options);
   if (result.available) return result.backend as WebGPUBackend;
   if (isBackendRequired('webgpu')) throw new Error(`webgpu is required but unavailable: ${result.reason}`);
   console.warn(`[webgpu tests] skipped: ${result.reason}`);
@@ -23,10 +29,10 @@ export function expectClose(c: DenseMatrix, ref: ReferenceResult, terms: number,
 }
 
 /** Registers this file's backend ({@link gpuBackendOrSkip} before its tests, disposed after them); call the getter inside a test. */
-export function gpuBackendPerFile(): () => WebGPUBackend | undefined {
+export function gpuBackendPerFile(options: WebGPUBackendOptions = KERNEL_TESTS): () => WebGPUBackend | undefined {
   let backend: WebGPUBackend | undefined;
   beforeAll(async () => {
-    backend = await gpuBackendOrSkip();
+    backend = await gpuBackendOrSkip(options);
   });
   afterAll(async () => {
     await backend?.dispose();
