@@ -171,8 +171,9 @@ export class WebGPUBackend implements NMBackend {
 
   /**
    * Uploads compressed weights, and with one index per column (V not a multiple of 4) a widened copy as
-   * {@link WidenMode} allows: calls run the copy, unless A holds a NaN or ±Inf (a check pass runs beside them), when
-   * they run again on the original, which skips pruned rows instead of multiplying them by a stored zero.
+   * {@link WidenMode} allows: every call runs the copy (with a forced plan too), unless A holds a NaN or ±Inf (a check
+   * pass runs beside it), when it runs again on the original, which skips pruned rows instead of multiplying them by
+   * a stored zero.
    */
   async prepare(weights: CompressedNM): Promise<PreparedWeights> {
     validateCompressed(weights);
@@ -219,10 +220,9 @@ export class WebGPUBackend implements NMBackend {
     return this.guard(session, async () => {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
       try {
-        // Widened weights (no forced plan: those name the original's kernels) run beside the check of A.
-        const wide = options.plan ? undefined : gpuWeights.wide;
-        if (wide) {
-          const widened = await this.multiply(session, shape, wide, aBuffer, undefined, true);
+        // Widened weights run beside the check of A (a forced plan too: every plan runs on either weights).
+        if (gpuWeights.wide) {
+          const widened = await this.multiply(session, shape, gpuWeights.wide, aBuffer, options.plan, true);
           if (!widened.nonFiniteA) return widened.c;
         }
         return (await this.multiply(session, shape, gpuWeights, aBuffer, options.plan, false)).c;
@@ -314,7 +314,7 @@ export class WebGPUBackend implements NMBackend {
       const owned = [aBuffer];
       try {
         // Widened weights when A is finite (checked once, outside the timed passes), as matmul() would run them.
-        const wide = options.plan ? undefined : gpuWeights.wide;
+        const wide = gpuWeights.wide;
         const runOn = wide && (await this.finiteA(session, aBuffer, shape.m * shape.k)) ? wide : gpuWeights;
         const run = await this.encode(session, shape, runOn, aBuffer, options.plan);
         owned.push(...run.temporaries);
@@ -360,7 +360,7 @@ export class WebGPUBackend implements NMBackend {
     assertPlan(shape, plan);
     const session = await this.live();
     const own = weights as GpuWeights;
-    const { spec } = this.resolveSpec(session, shape, (!plan && own.wide) || own, plan);
+    const { spec } = this.resolveSpec(session, shape, own.wide ?? own, plan);
     return { name: spec.name, spec };
   }
 
