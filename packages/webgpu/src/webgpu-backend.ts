@@ -6,6 +6,7 @@ import {
   type CompressedNM,
   capabilityProblem,
   type DenseMatrix,
+  decompress,
   DeviceError,
   type DeviceLimits,
   DisposedError,
@@ -163,8 +164,10 @@ export class WebGPUBackend implements NMBackend {
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(NAME, this.capabilities, shape, pattern);
     if (reason) return { ok: false, reason };
-    // Element-wise weights run their widened copy where prepare() keeps one: the plan of the widest it could be.
-    const planned = (pattern && this.widestCopy(pattern)) ?? pattern;
+    // Element-wise weights run their widened copy where prepare() keeps one: the plan of the widest it could be
+    // (the dense plan where that keeps every row).
+    const widest = pattern && this.widestCopy(pattern);
+    const planned = widest ? (widest.keep === widest.group ? undefined : widest) : pattern;
     const stream = this.streamFor(this.context, shape, planned, undefined);
     return { ok: true, plan: stream?.plan ?? this.planFor(shape, planned) ?? generalPlan() };
   }
@@ -183,7 +186,9 @@ export class WebGPUBackend implements NMBackend {
     if (this.widens(weights)) {
       const widened = widenVectors(weights).weights;
       this.assertFits('widened values', widened.values.byteLength, `${weights.rows}×${weights.cols}`);
-      prepared.wide = GpuWeights.fromCompressed(NAME, widened);
+      // Every row of every window kept (2:4 with V = 1 over 32 columns): the dense matrix, on the dense kernels.
+      const dense = widened.pattern.keep === widened.pattern.group;
+      prepared.wide = dense ? GpuWeights.fromDense(NAME, decompress(widened)) : GpuWeights.fromCompressed(NAME, widened);
       prepared.wide.upload(context);
     }
     prepared.upload(context);
