@@ -143,7 +143,8 @@ export class WebGPUBackend implements NMBackend {
         'tiled kernels for every pattern and V (one index per 4 columns when V % 4 == 0, per column otherwise); ' +
         'union-row staging at ≤ 25 % density, and for long windows cut into parts, when V % 4 == 0; a stream kernel ' +
         '(weights read once, straight into registers) for M ≤ 16 (to 24–64 by density when V % 4 == 0) when N % 4 == 0, ' +
-        'decode tiles otherwise; split-K for small M',
+        'decode tiles otherwise; split-K for small M; element-wise weights (V not a multiple of 4) on a widened copy ' +
+        '(V = 32; dense where it keeps every row) while A is finite',
       limits: { maxBufferBytes: context.maxBindingBytes, maxDimension: context.maxWorkgroupsPerDimension * 16 },
       timing: context.timestamps ? 'device' : 'host',
       denseBaseline: 'dense WGSL matmul (the N:M kernels with every row kept: tiled, streamed at M ≤ 64)',
