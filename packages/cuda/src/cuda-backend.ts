@@ -103,8 +103,9 @@ export class CudaBackend implements NMBackend {
 
   /**
    * Uploads compressed weights. With short vectors (V not a multiple of 32) and the backend's {@link WidenMode}
-   * allowing it, a widened copy (format `widenVectors`) is uploaded too: calls above 16 rows run it on the tiled
-   * kernels, unless A holds a NaN or ±Inf (then the streaming kernel runs the original, which skips pruned rows).
+   * allowing it, a widened copy (format `widenVectors`) is uploaded too, unless it does not fit: calls above 16 rows
+   * run it on the tiled kernels, unless A holds a NaN or ±Inf (then the streaming kernel runs the original, which
+   * skips pruned rows).
    */
   async prepare(weights: CompressedNM): Promise<CudaWeights> {
     this.assertOpen();
@@ -112,12 +113,8 @@ export class CudaBackend implements NMBackend {
     const original = await this.upload(weights);
     let wide: UploadedWeights | undefined;
     if (widenedKeepFor(weights, this.widen) !== undefined) {
-      try {
-        wide = await this.upload(widenVectors(weights, WARP_N).weights);
-      } catch (error) {
-        original.native.free();
-        throw error;
-      }
+      // The copy is an optimisation: where it does not fit (device memory), the weights work without it.
+      wide = await this.upload(widenVectors(weights, WARP_N).weights).catch(() => undefined);
     }
     return this.track(
       new CudaWeights(this.name, 'nm', weights.rows, weights.cols, original.info.pattern, original.native, original.info, (w) => this.live.delete(w), wide),

@@ -31,11 +31,13 @@ export function widestWidenedPattern(pattern: NMPattern, vectorLength = 32): NMP
 export function widenedKeep(matrix: CompressedNM, vectorLength = 32): number {
   const { windows, vectors } = checkedLayout(matrix, vectorLength);
   const { keep, group, vectorLength: v } = matrix.pattern;
-  const mark = new Int32Array(group).fill(-1);
+  // Float64: the stamps count (window, wide vector) pairs, which can pass 2³¹ for very large weights.
+  const mark = new Float64Array(group).fill(-1);
   let widest = 1;
+  let stamp = -1;
   for (let window = 0; window < windows; window++) {
     for (let wide = 0; wide * vectorLength < matrix.cols; wide++) {
-      const stamp = window * matrix.cols + wide;
+      stamp++;
       let union = 0;
       for (const vector of vectorsOf(wide, vectorLength, v, matrix.cols)) {
         for (let j = 0; j < keep; j++) {

@@ -85,6 +85,8 @@ interface Run {
   readonly reduce?: Dispatch;
   /** A dispatch before the main kernel (Aᵀ, for the kernels that read it). */
   readonly pre?: Dispatch;
+  /** On widened weights: the finite check of A (finite-check.wgsl), recorded first, timed with the rest. */
+  readonly check?: Dispatch;
   /** The buffer holding C (M × N) when the run is done. */
   readonly c: GPUBuffer;
   /** Per-call buffers to destroy once the GPU is done with them. */
@@ -175,24 +177,31 @@ export class WebGPUBackend implements NMBackend {
 
   /**
    * Uploads compressed weights, and with one index per column (V not a multiple of 4) a widened copy as
-   * {@link WidenMode} allows: every call runs the copy (with a forced plan too), unless A holds a NaN or ±Inf (a check
-   * pass runs beside it), when it runs again on the original, which skips pruned rows instead of multiplying them by
-   * a stored zero.
+   * {@link WidenMode} allows, where it fits: every call runs the copy (with a forced plan too), unless A holds a NaN
+   * or ±Inf (a check pass runs in the same compute pass), when it runs again on the original, which skips pruned rows
+   * instead of multiplying them by a stored zero.
    */
   async prepare(weights: CompressedNM): Promise<PreparedWeights> {
     validateCompressed(weights);
     this.assertFits('compressed values', weights.values.byteLength, `${weights.rows}×${weights.cols}`);
     const prepared = GpuWeights.fromCompressed(NAME, weights);
     const { context } = await this.live();
+    prepared.upload(context);
     if (this.widens(weights)) {
       const widened = widenVectors(weights).weights;
-      this.assertFits('widened values', widened.values.byteLength, `${weights.rows}×${weights.cols}`);
-      // Every row of every window kept (2:4 with V = 1 over 32 columns): the dense matrix, on the dense kernels.
-      const dense = widened.pattern.keep === widened.pattern.group;
-      prepared.wide = dense ? GpuWeights.fromDense(NAME, decompress(widened)) : GpuWeights.fromCompressed(NAME, widened);
-      prepared.wide.upload(context);
+      // The copy is an optimisation: one past the device's largest binding is not kept (the original still runs).
+      if (widened.values.byteLength <= this.capabilities.limits.maxBufferBytes) {
+        // Every row of every window kept (2:4 with V = 1 over 32 columns): the dense matrix, on the dense kernels.
+        const dense = widened.pattern.keep === widened.pattern.group;
+        const wide = dense ? GpuWeights.fromDense(NAME, decompress(widened)) : GpuWeights.fromCompressed(NAME, widened);
+        try {
+          wide.upload(context);
+          prepared.wide = wide;
+        } catch {
+          wide.dispose();
+        }
+      }
     }
-    prepared.upload(context);
     return prepared;
   }
 
@@ -241,14 +250,13 @@ export class WebGPUBackend implements NMBackend {
   /** One multiplication, read back; with `checkA`, a finite-check pass of A beside it and its flag read back too. */
   private async multiply(session: Session, shape: MatmulShape, weights: GpuWeights, aBuffer: GPUBuffer, plan: TilingPlan | undefined, checkA: boolean) {
     const { device } = session.context;
-    const run = await this.encode(session, shape, weights, aBuffer, plan);
     const check = checkA ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
+    const run = { ...(await this.encode(session, shape, weights, aBuffer, plan)), check: check?.dispatch };
     const bytes = shape.m * shape.n * 4;
     const readback = device.createBuffer({ size: Math.max(4, bytes) + (check ? 4 : 0), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     try {
       const errors = scoped(device, () => {
         const encoder = device.createCommandEncoder();
-        if (check) recordDispatch(encoder, check.dispatch);
         record(encoder, run);
         if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
         if (check) encoder.copyBufferToBuffer(check.flag, 0, readback, Math.max(4, bytes), 4);
@@ -319,10 +327,12 @@ export class WebGPUBackend implements NMBackend {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
       const owned = [aBuffer];
       try {
-        // Widened weights when A is finite (checked once, outside the timed passes), as matmul() would run them.
-        const wide = gpuWeights.wide;
-        const runOn = wide && (await this.finiteA(session, aBuffer, shape.m * shape.k)) ? wide : gpuWeights;
-        const run = await this.encode(session, shape, runOn, aBuffer, options.plan);
+        // Widened weights when A is finite (checked once first), as matmul() would run them.
+        // The timed passes include the check pass that matmul() records with the copy.
+        const wide = gpuWeights.wide && (await this.finiteA(session, aBuffer, shape.m * shape.k)) ? gpuWeights.wide : undefined;
+        const check = wide ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
+        if (check) owned.push(...check.temporaries);
+        const run = { ...(await this.encode(session, shape, wide ?? gpuWeights, aBuffer, options.plan)), check: check?.dispatch };
         owned.push(...run.temporaries);
         const errors = scoped(device, () => {
           for (let i = 0; i < warmup; i++) {
@@ -606,7 +616,7 @@ function recordDispatch(encoder: GPUCommandEncoder, dispatch: Dispatch): void {
 function record(encoder: GPUCommandEncoder, run: Run, timestampWrites?: GPUComputePassTimestampWrites): void {
   const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
   // Dispatches in one pass are ordered: the kernel sees Aᵀ, the reduction every partial product.
-  for (const dispatch of [run.pre, run.main, run.reduce]) {
+  for (const dispatch of [run.check, run.pre, run.main, run.reduce]) {
     if (!dispatch) continue;
     pass.setPipeline(dispatch.pipeline);
     pass.setBindGroup(0, dispatch.bindGroup);

@@ -56,7 +56,7 @@ Plan readPlan(const Napi::Object& o) {
   p.rowsPerBlock = intField(o, "rowsPerBlock");
   p.windowsPerSplit = intField(o, "windowsPerSplit");
   p.cluster = intField(o, "cluster");
-  p.finiteA = o.Has("finiteA") ? intField(o, "finiteA") : 0;
+  p.finiteA = o.Has("finiteA") && o.Get("finiteA").IsNumber() ? intField(o, "finiteA") : 0;
   return p;
 }
 

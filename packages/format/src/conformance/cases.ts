@@ -215,10 +215,8 @@ function specialValueCases(): ConformanceCase[] {
         // Row 3 of A is NaN at k = 9 and +Inf at k = 22: columns that pruned those rows must stay finite.
         a.data[3 * 64 + 9] = Number.NaN;
         a.data[3 * 64 + 22] = Number.POSITIVE_INFINITY;
-        const c = await multiply(backend, a, sparse);
-        expectClose(c, referenceSpmm(a, sparse), 64, 'C');
-        const finite = Array.from(c.data.subarray(3 * 40, 4 * 40)).filter(Number.isFinite).length;
-        if (finite === 0) throw new Error('every column of row 3 became non-finite: pruned NaN/Inf leaked into C');
+        // The reference is finite wherever a column pruned both rows: a leak shows as a mismatch there.
+        expectClose(await multiply(backend, a, sparse), referenceSpmm(a, sparse), 64, 'C');
       },
     },
   ];
