@@ -19,7 +19,12 @@ export interface CpuWeightArrays {
  */
 export class CpuWeights implements PreparedWeights {
   private arrays: CpuWeightArrays | undefined;
-  readonly bytes: number;
+  private readonly ownBytes: number;
+  /**
+   * A widened copy (format `widenVectors`, V = 8; dense where it keeps every row) that products with a finite A run
+   * instead, for weights with V < 8; undefined when the backend keeps none.
+   */
+  wide: CpuWeights | undefined;
 
   constructor(
     readonly backend: string,
@@ -30,7 +35,12 @@ export class CpuWeights implements PreparedWeights {
     arrays: CpuWeightArrays,
   ) {
     this.arrays = arrays;
-    this.bytes = arrays.packed.byteLength + arrays.rowTable.byteLength;
+    this.ownBytes = arrays.packed.byteLength + arrays.rowTable.byteLength;
+  }
+
+  /** Bytes of the packed arrays, the widened copy's included. */
+  get bytes(): number {
+    return this.ownBytes + (this.wide?.bytes ?? 0);
   }
 
   get disposed(): boolean {
@@ -49,5 +59,6 @@ export class CpuWeights implements PreparedWeights {
   /** Drops the buffers (shared memory is freed once no job still uses it). Idempotent. */
   dispose(): void {
     this.arrays = undefined;
+    this.wide?.dispose();
   }
 }

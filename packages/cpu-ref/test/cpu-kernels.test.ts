@@ -25,9 +25,10 @@ const PATTERNS: NMPattern[] = [
   { keep: 1, group: 16, vectorLength: 4 },
 ];
 
+// Kernel tests run the weights they are given: no widened copies (widen.test.ts runs those).
 describe.each([
-  ['workers', { parallelThreshold: 0 }],
-  ['calling thread', { threads: 1 }],
+  ['workers', { parallelThreshold: 0, widen: 'never' }],
+  ['calling thread', { threads: 1, widen: 'never' }],
 ] as const)('cpu kernels (%s)', (_, options) => {
   let cpu: CpuBackend;
   beforeAll(async () => {

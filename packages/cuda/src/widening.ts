@@ -1,19 +1,14 @@
-import { type CompressedNM, type MatmulShape, type NMPattern, widenedKeep, widestWidenedPattern } from '@nmkit/format';
+import { type CompressedNM, type MatmulShape, type NMPattern, WIDEN_MAX_GROWTH, type WidenMode, widenedCopyBound, widenedCopyKeep } from '@nmkit/format';
 import { DECODE_ROWS } from './planner.js';
 import { hasTiledPath, WARP_N } from './retile.js';
 
 /**
  * Whether `prepare()` also keeps a widened copy of weights whose vectors are shorter than a warp (V not a multiple
- * of 32: element-wise 2:4 and the like), for the tiled kernels (format `widenVectors`):
- * - `auto` (default): when the copy holds at most {@link WIDEN_MAX_GROWTH}× the values (2:4, 4:8 and 16:32 with
- *   V = 1 qualify; 1:4 with V = 1 would be 4×);
- * - `always`: whatever it costs (the widened values never exceed the dense matrix);
- * - `never`: only the compressed weights, every call on the streaming kernel.
+ * of 32: element-wise 2:4 and the like), for the tiled kernels (format `widenVectors`, {@link WidenMode}): under
+ * `auto` when the copy holds at most {@link WIDEN_MAX_GROWTH}× the values (2:4, 4:8 and 16:32 with V = 1 qualify;
+ * 1:4 with V = 1 would be 4×).
  */
-export type WidenMode = 'auto' | 'always' | 'never';
-
-/** `auto` widens when the widened values are at most this many times the compressed ones. */
-export const WIDEN_MAX_GROWTH = 2;
+export { WIDEN_MAX_GROWTH, type WidenMode };
 
 /**
  * Calls with more rows than this run widened weights on the tiled kernels; up to it the streaming and narrow decode
@@ -23,9 +18,7 @@ export const WIDE_MIN_ROWS = DECODE_ROWS;
 
 /** The widened keep' that prepare() would use for these weights under `mode`, or undefined when it keeps none. */
 export function widenedKeepFor(weights: CompressedNM, mode: WidenMode): number | undefined {
-  if (mode === 'never' || hasTiledPath(weights.pattern)) return undefined;
-  const keep = widenedKeep(weights, WARP_N);
-  return mode === 'always' || keep <= WIDEN_MAX_GROWTH * weights.pattern.keep ? keep : undefined;
+  return hasTiledPath(weights.pattern) ? undefined : widenedCopyKeep(weights, WARP_N, mode);
 }
 
 /**
@@ -33,7 +26,6 @@ export function widenedKeepFor(weights: CompressedNM, mode: WidenMode): number |
  * the largest union the pattern allows (format `widestWidenedPattern`), or undefined.
  */
 export function widenedPatternBound(shape: MatmulShape, pattern: NMPattern, mode: WidenMode): NMPattern | undefined {
-  if (mode === 'never' || hasTiledPath(pattern) || shape.m <= WIDE_MIN_ROWS) return undefined;
-  const widest = widestWidenedPattern(pattern, WARP_N);
-  return mode === 'auto' && widest.keep > WIDEN_MAX_GROWTH * pattern.keep ? undefined : widest;
+  if (hasTiledPath(pattern) || shape.m <= WIDE_MIN_ROWS) return undefined;
+  return widenedCopyBound(pattern, WARP_N, mode);
 }

@@ -2,6 +2,33 @@ import { type CompressedNM, compressedLayout } from './compressed.js';
 import { ShapeError } from './errors.js';
 import type { NMPattern } from './pattern.js';
 
+/**
+ * Whether a backend keeps a widened copy of weights its fast kernels cannot take as they are (element-wise 2:4 and
+ * the like): `auto` when the copy holds at most {@link WIDEN_MAX_GROWTH}× the compressed values, `always` whatever it
+ * costs (never more than the dense matrix), `never`. Which weights qualify is the backend's call (its fast paths).
+ */
+export type WidenMode = 'auto' | 'always' | 'never';
+
+/** `auto` keeps a widened copy holding at most this many times the compressed values (2:4 with V = 1 → 4:4: 2). */
+export const WIDEN_MAX_GROWTH = 2;
+
+/** The keep' of the widened copy (to `vectorLength`) that `mode` keeps of these weights, or undefined for none. */
+export function widenedCopyKeep(weights: CompressedNM, vectorLength: number, mode: WidenMode): number | undefined {
+  if (mode === 'never') return undefined;
+  const keep = widenedKeep(weights, vectorLength);
+  return mode === 'always' || keep <= WIDEN_MAX_GROWTH * weights.pattern.keep ? keep : undefined;
+}
+
+/**
+ * What a backend's check() can say without the weights: the widest copy (to `vectorLength`) that `mode` would keep
+ * of weights with this pattern ({@link widestWidenedPattern}), or undefined when it would keep none.
+ */
+export function widenedCopyBound(pattern: NMPattern, vectorLength: number, mode: WidenMode): NMPattern | undefined {
+  if (mode === 'never') return undefined;
+  const widest = widestWidenedPattern(pattern, vectorLength);
+  return mode === 'always' || widest.keep <= WIDEN_MAX_GROWTH * pattern.keep ? widest : undefined;
+}
+
 /** What {@link widenVectors} built: the widened weights and what they cost. */
 export interface WidenedWeights {
   /** The same K×N matrix under `keep':group` with the wider vector length. */

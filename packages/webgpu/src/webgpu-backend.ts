@@ -24,9 +24,11 @@ import {
   type TimingOptions,
   type TimingResult,
   validateCompressed,
-  widenedKeep,
+  WIDEN_MAX_GROWTH,
+  type WidenMode,
+  widenedCopyBound,
+  widenedCopyKeep,
   widenVectors,
-  widestWidenedPattern,
 } from '@nmkit/format';
 import { BufferUsage, MAP_READ } from './gpu-flags.js';
 import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-context.js';
@@ -52,12 +54,13 @@ const NAME = 'webgpu';
 /**
  * Whether `prepare()` also keeps a widened copy (format `widenVectors`, V = 32) of weights with one index per column
  * (V not a multiple of 4: element-wise 2:4 and the like), which every call then runs on the kernels of vector-wise
- * weights: `auto` (default) when the copy holds at most {@link WIDEN_MAX_GROWTH}× the values, `always`, `never`.
+ * weights (format {@link WidenMode}: `auto`, the default, when the copy holds at most {@link WIDEN_MAX_GROWTH}× the
+ * values).
  */
-export type WidenMode = 'auto' | 'always' | 'never';
+export { WIDEN_MAX_GROWTH, type WidenMode };
 
-/** `auto` widens when the widened values are at most this many times the compressed ones (2:4 with V = 1: 2). */
-export const WIDEN_MAX_GROWTH = 2;
+/** Vector length of the widened copies (the tiles' 32-column vectors). */
+const WIDE_VECTOR = 32;
 
 /** Refuses a malformed forced plan (`MatmulOptions.plan`) before any buffer is made. */
 function assertPlan(shape: MatmulShape, plan: TilingPlan | undefined): void {
@@ -188,7 +191,7 @@ export class WebGPUBackend implements NMBackend {
     const { context } = await this.live();
     prepared.upload(context);
     if (this.widens(weights)) {
-      const widened = widenVectors(weights).weights;
+      const widened = widenVectors(weights, WIDE_VECTOR).weights;
       // The copy is an optimisation: one past the device's largest binding is not kept (the original still runs).
       if (widened.values.byteLength <= this.capabilities.limits.maxBufferBytes) {
         // Every row of every window kept (2:4 with V = 1 over 32 columns): the dense matrix, on the dense kernels.
@@ -205,17 +208,14 @@ export class WebGPUBackend implements NMBackend {
     return prepared;
   }
 
-  /** Whether prepare() keeps a widened copy of these weights ({@link WidenMode}). */
+  /** Whether prepare() keeps a widened copy of these weights (one index per column, and {@link WidenMode}). */
   private widens(weights: CompressedNM): boolean {
-    if (this.widen === 'never' || weights.pattern.vectorLength % 4 === 0) return false;
-    return this.widen === 'always' || widenedKeep(weights) <= WIDEN_MAX_GROWTH * weights.pattern.keep;
+    return weights.pattern.vectorLength % 4 !== 0 && widenedCopyKeep(weights, WIDE_VECTOR, this.widen) !== undefined;
   }
 
   /** For check(): the widest pattern a widened copy of such weights could have, or undefined where none is kept. */
   private widestCopy(pattern: NMPattern): NMPattern | undefined {
-    if (this.widen === 'never' || pattern.vectorLength % 4 === 0) return undefined;
-    const widest = widestWidenedPattern(pattern);
-    return this.widen === 'always' || widest.keep <= WIDEN_MAX_GROWTH * pattern.keep ? widest : undefined;
+    return pattern.vectorLength % 4 !== 0 ? widenedCopyBound(pattern, WIDE_VECTOR, this.widen) : undefined;
   }
 
   async prepareDense(weights: DenseMatrix): Promise<PreparedWeights> {
