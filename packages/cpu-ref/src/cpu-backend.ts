@@ -24,9 +24,9 @@ import {
   validateCompressed,
   decompress,
   type WidenMode,
+  WIDEN_MODES,
+  widenedCopy,
   widenedCopyBound,
-  widenedCopyKeep,
-  widenVectors,
 } from '@nmkit/format';
 import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
 import { CpuWeights } from './cpu-weights.js';
@@ -164,16 +164,16 @@ export class CpuBackend implements NMBackend {
         ? { kernel, packed: packNMStrips(weights, stripMap(cols, pattern.vectorLength), shared), rowTable: keptRowTable(weights, true, shared) }
         : { kernel, packed: copyFloats(weights.values, shared), rowTable: keptRowTable(weights, false, shared) };
     const prepared = new CpuWeights(this.name, 'nm', rows, cols, { ...pattern }, { ...arrays, bRows: layout.keptRows });
-    if (pattern.vectorLength < NR && widenedCopyKeep(weights, NR, this.widen) !== undefined) prepared.wide = await this.prepareWide(weights);
+    const widened = pattern.vectorLength < NR ? widenedCopy(weights, NR, this.widen) : undefined;
+    if (widened) prepared.wide = await this.prepareWide(widened);
     return prepared;
   }
 
   /**
-   * The widened copy of weights with V < 8 (V = 8: the strip kernels; dense where it keeps every row), or undefined
-   * where it would pass the buffer limit: the copy is an optimisation, the original runs without it.
+   * Prepares the widened copy of weights with V < 8 (V = 8: the strip kernels; dense where it keeps every row), or
+   * undefined where it would pass the buffer limit: the copy is an optimisation, the original runs without it.
    */
-  private async prepareWide(weights: CompressedNM): Promise<CpuWeights | undefined> {
-    const widened = widenVectors(weights, NR).weights;
+  private async prepareWide(widened: CompressedNM): Promise<CpuWeights | undefined> {
     try {
       return widened.pattern.keep === widened.pattern.group ? await this.prepareDense(decompress(widened)) : await this.prepare(widened);
     } catch (error) {
@@ -200,7 +200,11 @@ export class CpuBackend implements NMBackend {
     }
     // A widened copy stores pruned entries as zeros, and 0 · NaN is NaN: it runs only for a finite A (and no forced
     // plan, which names the original's kernel).
-    if (weights.wide && !options.plan && allFinite(a.data)) return this.matmul(a, weights.wide);
+    return this.product(a, weights.wide && !options.plan && allFinite(a.data) ? weights.wide : weights, options);
+  }
+
+  /** One product on validated operands. */
+  private async product(a: DenseMatrix, weights: CpuWeights, options: MatmulOptions): Promise<DenseMatrix> {
     const { packed, rowTable, kernel, bRows } = weights.packed;
     const pattern = weights.pattern;
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
@@ -251,11 +255,10 @@ export class CpuBackend implements NMBackend {
     this.assertOpen();
     assertRunnable(this.name, CAPABILITIES, a, weights);
     const { warmup, repeats } = timingRuns(options);
-    // What matmul() would run: the widened copy for a finite A (the timed calls include its check of A).
-    const wide = weights instanceof CpuWeights && weights.wide && !options.plan && allFinite(a.data) ? weights.wide : undefined;
-    const runOn = wide ?? weights;
-    const plan = options.plan ?? planCpuTiling({ m: a.rows, n: weights.cols, k: a.cols }, runOn.pattern, this.threads);
-    const once = () => (wide && !allFinite(a.data) ? this.matmul(a, weights) : this.matmul(a, runOn, { plan }));
+    // What matmul() runs: the widened copy for a finite A, its check of A included in the timed calls.
+    const wide = weights instanceof CpuWeights && !options.plan && allFinite(a.data) ? weights.wide : undefined;
+    const plan = options.plan ?? planCpuTiling({ m: a.rows, n: weights.cols, k: a.cols }, (wide ?? weights).pattern, this.threads);
+    const once = () => this.matmul(a, weights, wide ? {} : { plan });
     for (let i = 0; i < warmup; i++) await once();
     const samples: number[] = [];
     for (let i = 0; i < repeats; i++) {
@@ -309,7 +312,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     );
   }
   const widen = options.widen ?? 'auto';
-  if (!['auto', 'always', 'never'].includes(widen)) {
+  if (!WIDEN_MODES.includes(widen)) {
     throw new BackendUnavailableError('cpu', `options.widen=${String(widen)} is not a widening mode`, "pass 'auto' (the default), 'always' or 'never'.");
   }
   const node = await loadNodeBuiltins();

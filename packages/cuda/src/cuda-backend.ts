@@ -19,13 +19,12 @@ import {
   type TilingPlan,
   type TimingResult,
   validateCompressed,
-  widenVectors,
 } from '@nmkit/format';
 import { CudaWeights, type UploadedWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativePlan, NativeProbe, NativeWeights } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
-import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows, WARP_N } from './retile.js';
-import { WIDE_MIN_ROWS, type WidenMode, widenedKeepFor, widenedPatternBound } from './widening.js';
+import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
+import { WIDE_MIN_ROWS, type WidenMode, widenedCopyFor, widenedPatternBound } from './widening.js';
 
 /** cudaError of a call the addon refused because A holds a NaN or ±Inf and the plan ran widened weights. */
 const NON_FINITE_A = -2;
@@ -111,11 +110,9 @@ export class CudaBackend implements NMBackend {
     this.assertOpen();
     validateCompressed(weights);
     const original = await this.upload(weights);
-    let wide: UploadedWeights | undefined;
-    if (widenedKeepFor(weights, this.widen) !== undefined) {
-      // The copy is an optimisation: where it does not fit (device memory), the weights work without it.
-      wide = await this.upload(widenVectors(weights, WARP_N).weights).catch(() => undefined);
-    }
+    const copy = widenedCopyFor(weights, this.widen);
+    // The copy is an optimisation: where it does not fit (device memory), the weights work without it.
+    const wide = copy && (await this.upload(copy).catch(() => undefined));
     return this.track(
       new CudaWeights(this.name, 'nm', weights.rows, weights.cols, original.info.pattern, original.native, original.info, (w) => this.live.delete(w), wide),
     );
@@ -227,21 +224,21 @@ export class CudaBackend implements NMBackend {
     assertRunnable(this.name, this.capabilities, a, weights);
     if (!(weights instanceof CudaWeights) || !weights.handle) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on cuda`);
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    const own = () => (options.plan ? nativeFromTiling(options.plan, weights.info, this.limits, shape) : planCuda(shape, weights.info, this.limits));
+    const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape) : planCuda(shape, info, this.limits));
     const wide = weights.wide;
-    const widened = wide && (options.plan ? isTiled(options.plan) : shape.m > WIDE_MIN_ROWS);
-    if (!wide || !widened) {
-      const plan = own();
-      return { result: await this.call(what, () => body(weights.handle!, plan.native)), tiling: plan.tiling };
+    if (wide && (options.plan ? isTiled(options.plan) : shape.m > WIDE_MIN_ROWS)) {
+      const plan = planFor(wide.info);
+      try {
+        return { result: await this.call(what, () => body(wide.native, { ...plan.native, finiteA: 1 })), tiling: plan.tiling };
+      } catch (error) {
+        if ((error as { cause?: { cudaError?: number } }).cause?.cudaError !== NON_FINITE_A) throw error;
+      }
+      // The original has no tiled layout (V not a multiple of 32): its own plan, whatever plan was forced.
+      const fallback = planCuda(shape, weights.info, this.limits);
+      return { result: await this.call(what, () => body(weights.handle!, fallback.native)), tiling: fallback.tiling };
     }
-    const plan = options.plan ? nativeFromTiling(options.plan, wide.info, this.limits, shape) : planCuda(shape, wide.info, this.limits);
-    try {
-      return { result: await body(wide.native, { ...plan.native, finiteA: 1 }), tiling: plan.tiling };
-    } catch (error) {
-      if ((error as { cudaError?: number }).cudaError !== NON_FINITE_A) return this.call(what, () => Promise.reject(error));
-    }
-    const fallback = options.plan ? planCuda(shape, weights.info, this.limits) : own();
-    return { result: await this.call(what, () => body(weights.handle!, fallback.native)), tiling: fallback.tiling };
+    const plan = planFor(weights.info);
+    return { result: await this.call(what, () => body(weights.handle!, plan.native)), tiling: plan.tiling };
   }
 
   private track(w: CudaWeights): CudaWeights {

@@ -42,4 +42,4 @@ export {
   WIDE_STAGE_KEPT,
   ZERO_ROW,
 } from './retile.js';
-export { WIDE_MIN_ROWS, WIDEN_MAX_GROWTH, type WidenMode, widenedKeepFor, widenedPatternBound } from './widening.js';
+export { WIDE_MIN_ROWS, WIDEN_MAX_GROWTH, type WidenMode, widenedCopyFor, widenedPatternBound } from './widening.js';

@@ -1,4 +1,4 @@
-import type { BackendAvailability, BackendProvider } from '@nmkit/format';
+import { type BackendAvailability, type BackendProvider, WIDEN_MODES } from '@nmkit/format';
 import { CudaBackend } from './cuda-backend.js';
 import { diagnoseProbe } from './diagnose.js';
 import { loadAddon } from './native-loader.js';
@@ -42,7 +42,7 @@ export async function createCudaBackend(options: CudaBackendOptions = {}): Promi
     return { available: false, reason: `options.staging=${String(staging)} is not a staging mode`, fix: "pass 'auto' (the default), 'union' or 'per-vector'." };
   }
   const widen = options.widen ?? 'auto';
-  if (!['auto', 'always', 'never'].includes(widen)) {
+  if (!WIDEN_MODES.includes(widen)) {
     return { available: false, reason: `options.widen=${String(widen)} is not a widening mode`, fix: "pass 'auto' (the default), 'always' or 'never'." };
   }
   const load = loadAddon();

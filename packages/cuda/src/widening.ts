@@ -1,4 +1,4 @@
-import { type CompressedNM, type MatmulShape, type NMPattern, WIDEN_MAX_GROWTH, type WidenMode, widenedCopyBound, widenedCopyKeep } from '@nmkit/format';
+import { type CompressedNM, type MatmulShape, type NMPattern, WIDEN_MAX_GROWTH, type WidenMode, widenedCopy, widenedCopyBound } from '@nmkit/format';
 import { DECODE_ROWS } from './planner.js';
 import { hasTiledPath, WARP_N } from './retile.js';
 
@@ -16,9 +16,9 @@ export { WIDEN_MAX_GROWTH, type WidenMode };
  */
 export const WIDE_MIN_ROWS = DECODE_ROWS;
 
-/** The widened keep' that prepare() would use for these weights under `mode`, or undefined when it keeps none. */
-export function widenedKeepFor(weights: CompressedNM, mode: WidenMode): number | undefined {
-  return hasTiledPath(weights.pattern) ? undefined : widenedCopyKeep(weights, WARP_N, mode);
+/** The widened copy (V = 32) that prepare() keeps of these weights under `mode`, or undefined when it keeps none. */
+export function widenedCopyFor(weights: CompressedNM, mode: WidenMode): CompressedNM | undefined {
+  return hasTiledPath(weights.pattern) ? undefined : widenedCopy(weights, WARP_N, mode);
 }
 
 /**

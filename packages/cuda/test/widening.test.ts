@@ -1,6 +1,6 @@
 import { nmPattern, randomCompressed } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
-import { WIDE_MIN_ROWS, WIDEN_MAX_GROWTH, widenedKeepFor, widenedPatternBound } from '../src/index.js';
+import { WIDE_MIN_ROWS, WIDEN_MAX_GROWTH, widenedCopyFor, widenedPatternBound } from '../src/index.js';
 
 describe('widening short-vector weights for the tiled kernels', () => {
   const elementwise24 = randomCompressed(128, 64, nmPattern(2, 4), 7);
@@ -8,14 +8,14 @@ describe('widening short-vector weights for the tiled kernels', () => {
 
   it('widens element-wise 2:4 under auto (keep 4: twice the values) but not 1:4 (four times)', () => {
     expect(WIDEN_MAX_GROWTH).toBe(2);
-    expect(widenedKeepFor(elementwise24, 'auto')).toBe(4);
-    expect(widenedKeepFor(elementwise14, 'auto')).toBeUndefined();
-    expect(widenedKeepFor(elementwise14, 'always')).toBe(4);
+    expect(widenedCopyFor(elementwise24, 'auto')?.pattern).toEqual(nmPattern(4, 4, 32));
+    expect(widenedCopyFor(elementwise14, 'auto')).toBeUndefined();
+    expect(widenedCopyFor(elementwise14, 'always')?.pattern).toEqual(nmPattern(4, 4, 32));
   });
 
   it('never widens under never, nor weights the tiled kernels already take (V a multiple of 32)', () => {
-    expect(widenedKeepFor(elementwise24, 'never')).toBeUndefined();
-    expect(widenedKeepFor(randomCompressed(128, 64, nmPattern(2, 4, 32), 7), 'always')).toBeUndefined();
+    expect(widenedCopyFor(elementwise24, 'never')).toBeUndefined();
+    expect(widenedCopyFor(randomCompressed(128, 64, nmPattern(2, 4, 32), 7), 'always')).toBeUndefined();
   });
 
   it('bounds the widened pattern from the pattern alone, for check(), above the decode rows only', () => {

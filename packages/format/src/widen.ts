@@ -9,14 +9,21 @@ import type { NMPattern } from './pattern.js';
  */
 export type WidenMode = 'auto' | 'always' | 'never';
 
+/** The modes of {@link WidenMode}, for validating an option. */
+export const WIDEN_MODES: readonly WidenMode[] = ['auto', 'always', 'never'];
+
 /** `auto` keeps a widened copy holding at most this many times the compressed values (2:4 with V = 1 → 4:4: 2). */
 export const WIDEN_MAX_GROWTH = 2;
 
-/** The keep' of the widened copy (to `vectorLength`) that `mode` keeps of these weights, or undefined for none. */
-export function widenedCopyKeep(weights: CompressedNM, vectorLength: number, mode: WidenMode): number | undefined {
+/**
+ * The widened copy (to `vectorLength`, {@link widenVectors}) that `mode` keeps of these weights, or undefined for
+ * none: one scan for keep', then the copy only where `mode` takes it.
+ */
+export function widenedCopy(weights: CompressedNM, vectorLength: number, mode: WidenMode): CompressedNM | undefined {
   if (mode === 'never') return undefined;
   const keep = widenedKeep(weights, vectorLength);
-  return mode === 'always' || keep <= WIDEN_MAX_GROWTH * weights.pattern.keep ? keep : undefined;
+  if (mode === 'auto' && keep > WIDEN_MAX_GROWTH * weights.pattern.keep) return undefined;
+  return buildWidened(weights, vectorLength, keep);
 }
 
 /**
@@ -66,7 +73,8 @@ export function widenedKeep(matrix: CompressedNM, vectorLength = 32): number {
     for (let wide = 0; wide * vectorLength < matrix.cols; wide++) {
       stamp++;
       let union = 0;
-      for (const vector of vectorsOf(wide, vectorLength, v, matrix.cols)) {
+      const [first, last] = vectorsOf(wide, vectorLength, v, matrix.cols);
+      for (let vector = first; vector <= last; vector++) {
         for (let j = 0; j < keep; j++) {
           const offset = matrix.indices[(window * keep + j) * vectors + vector];
           if (mark[offset] !== stamp) {
@@ -92,7 +100,12 @@ export function widenedKeep(matrix: CompressedNM, vectorLength = 32): number {
  * @example const { weights, growth } = widenVectors(elementwise24); // weights.pattern: 4:4 (V=32), growth 2
  */
 export function widenVectors(matrix: CompressedNM, vectorLength = 32): WidenedWeights {
-  const keepWide = widenedKeep(matrix, vectorLength);
+  const keep = widenedKeep(matrix, vectorLength);
+  return { weights: buildWidened(matrix, vectorLength, keep), keep, growth: keep / matrix.pattern.keep };
+}
+
+/** The widened matrix with `keepWide` = {@link widenedKeep}(matrix, vectorLength) rows per window. */
+function buildWidened(matrix: CompressedNM, vectorLength: number, keepWide: number): CompressedNM {
   const { windows, vectors } = checkedLayout(matrix, vectorLength);
   const { keep, group, vectorLength: v } = matrix.pattern;
   const cols = matrix.cols;
@@ -105,8 +118,8 @@ export function widenVectors(matrix: CompressedNM, vectorLength = 32): WidenedWe
   for (let window = 0; window < windows; window++) {
     for (let wide = 0; wide < layout.vectors; wide++) {
       used.fill(0);
-      const narrow = vectorsOf(wide, vectorLength, v, cols);
-      for (const vector of narrow) {
+      const [first, last] = vectorsOf(wide, vectorLength, v, cols);
+      for (let vector = first; vector <= last; vector++) {
         for (let j = 0; j < keep; j++) used[matrix.indices[(window * keep + j) * vectors + vector]] = 1;
       }
       // Pad the union with the lowest unused rows (their values stay 0), then list the rows in ascending order.
@@ -124,7 +137,7 @@ export function widenVectors(matrix: CompressedNM, vectorLength = 32): WidenedWe
         indices[(window * keepWide + slot) * layout.vectors + wide] = offset;
         slot++;
       }
-      for (const vector of narrow) {
+      for (let vector = first; vector <= last; vector++) {
         const c0 = Math.max(vector * v, wide * vectorLength);
         const c1 = Math.min(cols, (vector + 1) * v, (wide + 1) * vectorLength);
         for (let j = 0; j < keep; j++) {
@@ -135,7 +148,7 @@ export function widenVectors(matrix: CompressedNM, vectorLength = 32): WidenedWe
       }
     }
   }
-  return { weights: { rows: matrix.rows, cols, pattern, values, indices }, keep: keepWide, growth: keepWide / keep };
+  return { rows: matrix.rows, cols, pattern, values, indices };
 }
 
 function checkedLayout(matrix: CompressedNM, vectorLength: number) {
@@ -145,11 +158,7 @@ function checkedLayout(matrix: CompressedNM, vectorLength: number) {
   return compressedLayout(matrix.rows, matrix.cols, matrix.pattern);
 }
 
-/** The original vectors (length `v`) that share columns with wide vector `wide`. */
-function vectorsOf(wide: number, vectorLength: number, v: number, cols: number): number[] {
-  const first = Math.floor((wide * vectorLength) / v);
-  const last = Math.floor((Math.min(cols, (wide + 1) * vectorLength) - 1) / v);
-  const out: number[] = [];
-  for (let vector = first; vector <= last; vector++) out.push(vector);
-  return out;
+/** The first and last original vectors (length `v`) that share columns with wide vector `wide`. */
+function vectorsOf(wide: number, vectorLength: number, v: number, cols: number): [number, number] {
+  return [Math.floor((wide * vectorLength) / v), Math.floor((Math.min(cols, (wide + 1) * vectorLength) - 1) / v)];
 }

@@ -7,6 +7,8 @@ import {
   referenceSpmmValues,
   ShapeError,
   validateCompressed,
+  WIDEN_MODES,
+  widenedCopy,
   widenedKeep,
   widenVectors,
 } from '../src/index.js';
@@ -54,6 +56,16 @@ describe('widenVectors', () => {
     expect(keep).toBe(2);
     expect(Array.from(weights.indices)).toEqual([0, 2, 1, 3]); // window 0: {2} padded with 0; window 1: {1, 3}
     expect(Array.from(weights.values)).toEqual([0, 0, 5, 6, 7, 0, 0, 8]);
+  });
+
+  it('widenedCopy keeps what the mode takes, built as widenVectors builds it', () => {
+    const twoFour = randomCompressed(128, 64, nmPattern(2, 4), 3);
+    const oneFour = randomCompressed(128, 64, nmPattern(1, 4), 3);
+    expect(WIDEN_MODES).toEqual(['auto', 'always', 'never']);
+    expect(widenedCopy(twoFour, 32, 'auto')).toEqual(widenVectors(twoFour).weights);
+    expect(widenedCopy(oneFour, 32, 'auto')).toBeUndefined(); // keep' 4 = 4 × keep, over the limit of 2×
+    expect(widenedCopy(oneFour, 32, 'always')).toEqual(widenVectors(oneFour).weights);
+    expect(widenedCopy(twoFour, 32, 'never')).toBeUndefined();
   });
 
   it('rejects a vector length that is not a positive integer', () => {

@@ -1,4 +1,4 @@
-import type { BackendAvailability, BackendProvider } from '@nmkit/format';
+import { type BackendAvailability, type BackendProvider, WIDEN_MODES } from '@nmkit/format';
 import { type AcquireOptions, createGpuContext, NoGpuError } from './gpu-context.js';
 import { WebGPUBackend, type WidenMode } from './webgpu-backend.js';
 
@@ -18,7 +18,7 @@ export interface WebGPUBackendOptions extends AcquireOptions {
  * if (result.available) console.log(result.backend.device);
  */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<BackendAvailability> {
-  if (options.widen !== undefined && !['auto', 'always', 'never'].includes(options.widen)) {
+  if (options.widen !== undefined && !WIDEN_MODES.includes(options.widen)) {
     return { available: false, reason: `options.widen=${String(options.widen)} is not a widening mode`, fix: "pass 'auto' (the default), 'always' or 'never'." };
   }
   try {

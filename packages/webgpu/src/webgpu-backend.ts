@@ -26,9 +26,8 @@ import {
   validateCompressed,
   WIDEN_MAX_GROWTH,
   type WidenMode,
+  widenedCopy,
   widenedCopyBound,
-  widenedCopyKeep,
-  widenVectors,
 } from '@nmkit/format';
 import { BufferUsage, MAP_READ } from './gpu-flags.js';
 import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-context.js';
@@ -190,8 +189,8 @@ export class WebGPUBackend implements NMBackend {
     const prepared = GpuWeights.fromCompressed(NAME, weights);
     const { context } = await this.live();
     prepared.upload(context);
-    if (this.widens(weights)) {
-      const widened = widenVectors(weights, WIDE_VECTOR).weights;
+    const widened = weights.pattern.vectorLength % 4 !== 0 ? widenedCopy(weights, WIDE_VECTOR, this.widen) : undefined;
+    if (widened) {
       // The copy is an optimisation: one past the device's largest binding is not kept (the original still runs).
       if (widened.values.byteLength <= this.capabilities.limits.maxBufferBytes) {
         // Every row of every window kept (2:4 with V = 1 over 32 columns): the dense matrix, on the dense kernels.
@@ -206,11 +205,6 @@ export class WebGPUBackend implements NMBackend {
       }
     }
     return prepared;
-  }
-
-  /** Whether prepare() keeps a widened copy of these weights (one index per column, and {@link WidenMode}). */
-  private widens(weights: CompressedNM): boolean {
-    return weights.pattern.vectorLength % 4 !== 0 && widenedCopyKeep(weights, WIDE_VECTOR, this.widen) !== undefined;
   }
 
   /** For check(): the widest pattern a widened copy of such weights could have, or undefined where none is kept. */
@@ -293,29 +287,6 @@ export class WebGPUBackend implements NMBackend {
     return { dispatch, flag, temporaries: [flag, params] };
   }
 
-  /** Whether A (in `aBuffer`, `count` floats) is free of NaN and ±Inf: one check pass, read back. */
-  private async finiteA(session: Session, aBuffer: GPUBuffer, count: number): Promise<boolean> {
-    const { device } = session.context;
-    const check = await this.encodeFiniteCheck(session, aBuffer, count);
-    const readback = device.createBuffer({ size: 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    try {
-      const errors = scoped(device, () => {
-        const encoder = device.createCommandEncoder();
-        recordDispatch(encoder, check.dispatch);
-        encoder.copyBufferToBuffer(check.flag, 0, readback, 0, 4);
-        device.queue.submit([encoder.finish()]);
-      });
-      await readback.mapAsync(MAP_READ);
-      await throwIfFailed(errors);
-      const finite = new Uint32Array(readback.getMappedRange().slice(0))[0] === 0;
-      readback.unmap();
-      return finite;
-    } finally {
-      readback.destroy();
-      for (const b of check.temporaries) b.destroy();
-    }
-  }
-
   async time(a: DenseMatrix, weights: PreparedWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const gpuWeights = this.assertOwn(a, weights);
     const session = await this.live();
@@ -327,12 +298,12 @@ export class WebGPUBackend implements NMBackend {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
       const owned = [aBuffer];
       try {
-        // Widened weights when A is finite (checked once first), as matmul() would run them.
-        // The timed passes include the check pass that matmul() records with the copy.
-        const wide = gpuWeights.wide && (await this.finiteA(session, aBuffer, shape.m * shape.k)) ? gpuWeights.wide : undefined;
-        const check = wide ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
+        // What matmul() runs: the widened copy with its check of A, when a first call (a warm-up) finds A finite.
+        const wide = gpuWeights.wide;
+        const wideRuns = wide && !(await this.multiply(session, shape, wide, aBuffer, options.plan, true)).nonFiniteA;
+        const check = wideRuns ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
         if (check) owned.push(...check.temporaries);
-        const run = { ...(await this.encode(session, shape, wide ?? gpuWeights, aBuffer, options.plan)), check: check?.dispatch };
+        const run = { ...(await this.encode(session, shape, wideRuns ? wide : gpuWeights, aBuffer, options.plan)), check: check?.dispatch };
         owned.push(...run.temporaries);
         const errors = scoped(device, () => {
           for (let i = 0; i < warmup; i++) {
@@ -601,15 +572,6 @@ function reduceGrid(count: number, maxPerDimension: number): [number, number] {
 function newSession(context: GpuContext): Session {
   const placeholder = context.device.createBuffer({ size: 16, usage: BufferUsage.STORAGE, label: 'unused binding' });
   return { context, pipelines: new PipelineCache(context.device), placeholder };
-}
-
-/** Records one dispatch in a compute pass of its own. */
-function recordDispatch(encoder: GPUCommandEncoder, dispatch: Dispatch): void {
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(dispatch.pipeline);
-  pass.setBindGroup(0, dispatch.bindGroup);
-  pass.dispatchWorkgroups(...dispatch.grid);
-  pass.end();
 }
 
 /** Records one multiplication (Aᵀ where the kernel reads it, the main kernel, then the split-K or wave-tail reduction) into a compute pass. */
