@@ -15,6 +15,8 @@ export function referenceBackend(replace: (inner: CpuReferenceBackend) => Partia
     prepare: inner.prepare.bind(inner),
     prepareDense: inner.prepareDense.bind(inner),
     matmul: inner.matmul.bind(inner) as NMBackend['matmul'],
+    upload: inner.upload.bind(inner),
+    matmulDevice: inner.matmulDevice.bind(inner) as NMBackend['matmulDevice'],
     time: inner.time.bind(inner) as NMBackend['time'],
     dispose: () => inner.dispose(),
     ...replace(inner),

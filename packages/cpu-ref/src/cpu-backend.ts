@@ -1,6 +1,7 @@
 import {
   assertDenseMatrix,
   assertRunnable,
+  assertRunnableOnDevice,
   type BackendCapabilities,
   type BackendProvider,
   BackendUnavailableError,
@@ -27,6 +28,7 @@ import {
   WIDEN_MODES,
   widenedCopy,
   widenedCopyBound,
+  HostDeviceMatrix,
 } from '@nmkit/format';
 import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
 import { CpuWeights } from './cpu-weights.js';
@@ -201,6 +203,21 @@ export class CpuBackend implements NMBackend {
     // A widened copy stores pruned entries as zeros, and 0 · NaN is NaN: it runs only for a finite A (and no forced
     // plan, which names the original's kernel).
     return this.product(a, weights.wide && !options.plan && allFinite(a.data) ? weights.wide : weights, options);
+  }
+
+  /** Copies A into memory this backend owns (its device is the host), for {@link matmulDevice}. */
+  async upload(a: DenseMatrix): Promise<HostDeviceMatrix> {
+    this.assertOpen();
+    return HostDeviceMatrix.copyOf(this.name, a);
+  }
+
+  /** {@link matmul} on a matrix from {@link upload}; C stays in a device matrix of this backend. */
+  async matmulDevice(a: HostDeviceMatrix, weights: CpuWeights, options: MatmulOptions = {}): Promise<HostDeviceMatrix> {
+    this.assertOpen();
+    assertRunnableOnDevice(this.name, CAPABILITIES, a, weights);
+    if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.name}: A must come from upload() or matmulDevice() of this backend.`);
+    const c = await this.matmul(a.view(), weights, options);
+    return new HostDeviceMatrix(this.name, c.rows, c.cols, c.data);
   }
 
   /** One product on validated operands. */

@@ -1,6 +1,7 @@
 import {
   assertDenseMatrix,
   assertRunnable,
+  assertRunnableOnDevice,
   type BackendCapabilities,
   type BackendProvider,
   type CheckResult,
@@ -20,6 +21,8 @@ import {
   type TimingResult,
   timingRuns,
   validateCompressed,
+  HostDeviceMatrix,
+  ShapeError,
 } from '@nmkit/format';
 import { HostWeights } from './prepared.js';
 
@@ -73,6 +76,21 @@ export class CpuReferenceBackend implements NMBackend {
     // C alone: the error-bound magnitudes that checks need would double the float64 memory.
     const values = weights.sparse ? referenceSpmmValues(a, weights.sparse) : referenceDenseValues(a, weights.dense!);
     return { rows: a.rows, cols: weights.cols, data: Float32Array.from(values) };
+  }
+
+  /** Copies A into memory this backend owns (its device is the host), for {@link matmulDevice}. */
+  async upload(a: DenseMatrix): Promise<HostDeviceMatrix> {
+    this.assertOpen();
+    return HostDeviceMatrix.copyOf(this.name, a);
+  }
+
+  /** {@link matmul} on a matrix from {@link upload}; C stays in a device matrix of this backend. */
+  async matmulDevice(a: HostDeviceMatrix, weights: HostWeights): Promise<HostDeviceMatrix> {
+    this.assertOpen();
+    assertRunnableOnDevice(this.name, CAPABILITIES, a, weights);
+    if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.name}: A must come from upload() or matmulDevice() of this backend.`);
+    const c = await this.matmul(a.view(), weights);
+    return new HostDeviceMatrix(this.name, c.rows, c.cols, c.data);
   }
 
   /** Times {@link matmul} on the host clock, with the contract's defaults (3 warm-up runs, 10 timed). */

@@ -1,4 +1,4 @@
-import type { BackendCapabilities, PreparedWeights } from './backend.js';
+import type { BackendCapabilities, DeviceMatrix, PreparedWeights } from './backend.js';
 import { assertMatmulShapes } from './compressed.js';
 import type { DenseMatrix } from './dense.js';
 import { DisposedError, LimitError, NMError, ShapeError } from './errors.js';
@@ -62,6 +62,60 @@ export function assertRunnable(
   a: DenseMatrix,
   weights: PreparedWeights,
 ): void {
+  assertWeightsOf(backend, weights);
+  assertMatmulShapes(a, weights, weightsName(weights));
+  assertWithinLimits(backend, capabilities, a, weights);
+}
+
+/**
+ * {@link assertRunnable} for {@link NMBackend.matmulDevice}: A must be a live {@link DeviceMatrix} of this backend.
+ * @throws {ShapeError} for an A or weights of another backend (or not a device matrix), a K mismatch or an empty
+ * dimension; {@link DisposedError} for disposed operands; {@link LimitError} over the backend's limits.
+ */
+export function assertRunnableOnDevice(
+  backend: string,
+  capabilities: BackendCapabilities,
+  a: DeviceMatrix,
+  weights: PreparedWeights,
+): void {
+  assertDeviceMatrixOf(backend, a, 'A');
+  assertWeightsOf(backend, weights);
+  const bName = weightsName(weights);
+  if (a.cols !== weights.rows) {
+    throw new ShapeError(
+      `Shape mismatch in C = A·${bName}: A (on the device) is ${a.rows}×${a.cols} and ${bName} is ${weights.rows}×${weights.cols}; ` +
+        `A's columns (${a.cols}) must equal ${bName}'s rows (${weights.rows}).`,
+      `pass A with ${weights.rows} columns (K), or weights with ${a.cols} rows.`,
+    );
+  }
+  assertWithinLimits(backend, capabilities, a, weights);
+}
+
+/**
+ * Checks that `value` is a live {@link DeviceMatrix} made by `backend` (its own upload or product).
+ * @throws {ShapeError} for anything else (a {@link DenseMatrix}, another backend's matrix); {@link DisposedError}.
+ */
+export function assertDeviceMatrixOf(backend: string, value: DeviceMatrix, name: string): void {
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'device-matrix') {
+    const host = typeof value === 'object' && value !== null && (value as { data?: unknown }).data instanceof Float32Array;
+    throw new ShapeError(
+      `${backend}: operand ${name} must be a DeviceMatrix from upload() or matmulDevice() of this backend${host ? ', got a host DenseMatrix' : ''}.`,
+      host ? `upload it first (backend.upload(${name})), or call matmul() for host matrices.` : `make it with backend.upload().`,
+    );
+  }
+  if (value.backend !== backend) {
+    throw new ShapeError(
+      `Operand ${name} (${value.rows}×${value.cols}) is on backend "${value.backend}" but was passed to "${backend}".`,
+      `read() it and upload() it to ${backend}.`,
+    );
+  }
+  if (value.disposed) {
+    throw new DisposedError(`Device matrix ${name} (${value.rows}×${value.cols}) on ${backend}`, `upload ${name} again, and dispose it only after its last use.`);
+  }
+}
+
+/** Weights of this backend, not disposed. */
+function assertWeightsOf(backend: string, weights: PreparedWeights): void {
   if (typeof weights !== 'object' || weights === null || typeof weights.dispose !== 'function') {
     throw new ShapeError(`${backend}: weights must come from prepare() or prepareDense() of this backend.`);
   }
@@ -72,10 +126,23 @@ export function assertRunnable(
     );
   }
   if (weights.disposed) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on ${backend}`);
-  assertMatmulShapes(a, weights, weights.kind === 'nm' ? `B (${describePattern(weights.pattern)})` : 'B');
+}
+
+function weightsName(weights: PreparedWeights): string {
+  return weights.kind === 'nm' ? `B (${describePattern(weights.pattern)})` : 'B';
+}
+
+/** Every dimension ≥ 1 and within the backend's limits, for A (M×K) times weights (K×N). */
+function assertWithinLimits(
+  backend: string,
+  capabilities: BackendCapabilities,
+  a: { rows: number; cols: number },
+  weights: PreparedWeights,
+): void {
+  const shape = { m: a.rows, n: weights.cols, k: a.cols };
   // An empty A (M = 0) is a valid DenseMatrix but not a runnable product: a shape problem, not a device limit.
-  assertMatmulDimensions({ m: a.rows, n: weights.cols, k: a.cols }, backend);
-  const problem = capabilityProblem(backend, capabilities, { m: a.rows, n: weights.cols, k: a.cols }, weights.pattern);
+  assertMatmulDimensions(shape, backend);
+  const problem = capabilityProblem(backend, capabilities, shape, weights.pattern);
   if (problem) {
     throw new LimitError(
       `${backend} cannot run A ${a.rows}×${a.cols} · B ${weights.rows}×${weights.cols}: ${problem}.`,

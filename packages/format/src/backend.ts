@@ -46,6 +46,27 @@ export interface PreparedWeights {
   dispose(): void;
 }
 
+/**
+ * A dense row-major float32 matrix held on a backend's device, so that a chain of products (the layers of a model)
+ * keeps its activations there instead of copying A in and C out around every call. Made by
+ * {@link NMBackend.upload} and returned by {@link NMBackend.matmulDevice}; host backends hold it in host memory.
+ */
+export interface DeviceMatrix {
+  /** Tells a device matrix from a {@link DenseMatrix} at run time. */
+  readonly kind: 'device-matrix';
+  /** Name of the backend that owns the buffer. */
+  readonly backend: string;
+  readonly rows: number;
+  readonly cols: number;
+  /** Device bytes held. */
+  readonly bytes: number;
+  readonly disposed: boolean;
+  /** Copies the matrix to the host (a new array each call). */
+  read(): Promise<DenseMatrix>;
+  /** Frees the device buffer. Idempotent; a call still running on it keeps the buffer until it ends. */
+  dispose(): void;
+}
+
 /** Options of a single multiplication. */
 export interface MatmulOptions {
   /** Force a tiling plan (benchmarks and autotuning); defaults to the backend's planner. */
@@ -80,7 +101,11 @@ export interface TimingResult {
  * const { backend } = await new BackendRegistry().register(cpuProvider).register(cpuReferenceProvider).resolve();
  * const weights = await backend.prepare(pruneByMagnitude(b, nmPattern(8, 32, 32)));
  * const c = await backend.matmul(a, weights);
- * weights.dispose();
+ * // A chain that stays on the device: one upload, one read.
+ * const x = await backend.upload(a);
+ * const y = await backend.matmulDevice(x, weights);
+ * const out = await y.read();
+ * x.dispose(); y.dispose(); weights.dispose();
  */
 export interface NMBackend {
   /** Registry name: `'cpu-ref'`, `'cpu'`, `'webgpu'`, `'cuda'`. */
@@ -94,8 +119,15 @@ export interface NMBackend {
   prepare(weights: CompressedNM): Promise<PreparedWeights>;
   /** Moves dense weights for the backend's dense baseline, when it has one. */
   prepareDense?(weights: DenseMatrix): Promise<PreparedWeights>;
-  /** C = A·B. */
+  /** C = A·B. A is copied to the device and C back to the host in every call. */
   matmul(a: DenseMatrix, weights: PreparedWeights, options?: MatmulOptions): Promise<DenseMatrix>;
+  /** Copies A to the device once, for products that then stay there ({@link NMBackend.matmulDevice}). */
+  upload(a: DenseMatrix): Promise<DeviceMatrix>;
+  /**
+   * C = A·B with A and C on the device: neither crosses to the host, so layers chain at kernel speed. The same
+   * validation, plans and numerics as {@link NMBackend.matmul}; the caller disposes C (and A when done with it).
+   */
+  matmulDevice(a: DeviceMatrix, weights: PreparedWeights, options?: MatmulOptions): Promise<DeviceMatrix>;
   /** Times repeated multiplications of already-resident operands with the backend's best clock. */
   time(a: DenseMatrix, weights: PreparedWeights, options?: TimingOptions): Promise<TimingResult>;
   /** Frees everything the backend holds. */

@@ -108,7 +108,7 @@ export class DeviceError extends NMError {
 
 /** Use of prepared weights or a backend after `dispose()`. */
 export class DisposedError extends NMError {
-  constructor(what: string) {
-    super('DISPOSED', `${what} has been disposed.`, 'prepare the weights again, or create a new backend.');
+  constructor(what: string, fix = 'prepare the weights again, or create a new backend.') {
+    super('DISPOSED', `${what} has been disposed.`, fix);
   }
 }

@@ -16,4 +16,5 @@ export * from './perf-model.js';
 export * from './tiling-plan.js';
 export * from './backend.js';
 export * from './backend-checks.js';
+export * from './host-matrix.js';
 export * from './registry.js';

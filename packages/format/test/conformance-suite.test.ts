@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assertDenseMatrix,
   assertRunnable,
+  assertRunnableOnDevice,
   type BackendCapabilities,
   type CompressedNM,
   DEFAULT_DEVICE_LIMITS,
   type DenseMatrix,
+  type DeviceMatrix,
+  HostDeviceMatrix,
   decompress,
   type NMBackend,
   type PreparedWeights,
@@ -20,7 +24,16 @@ import { conformanceCases } from '../src/conformance/index.js';
  * The suite must be able to fail: these backends each break one rule on purpose, and the suite has to notice.
  * (`honest` is the control: it must pass everything.)
  */
-type Flaw = 'honest' | 'dense-math' | 'drops-last-column' | 'no-validation' | 'sloppy-rounding' | 'flushes-inf' | 'flips-inf';
+type Flaw =
+  | 'honest'
+  | 'dense-math'
+  | 'drops-last-column'
+  | 'no-validation'
+  | 'sloppy-rounding'
+  | 'flushes-inf'
+  | 'flips-inf'
+  | 'device-aliases-host'
+  | 'device-no-validation';
 
 const capabilities: BackendCapabilities = {
   dtypes: ['float32'],
@@ -58,6 +71,17 @@ function flawedBackend(flaw: Flaw): NMBackend {
       if (flaw === 'flushes-inf') for (let i = 0; i < data.length; i++) if (Math.abs(data[i]) === Number.POSITIVE_INFINITY) data[i] = 0;
       if (flaw === 'flips-inf') for (let i = 0; i < data.length; i++) if (Math.abs(data[i]) === Number.POSITIVE_INFINITY) data[i] = -data[i];
       return { rows: a.rows, cols: sparse.cols, data };
+    },
+    async upload(a: DenseMatrix) {
+      assertDenseMatrix(a, 'A');
+      // device-aliases-host: keeps the caller's array instead of a copy, so later host writes reach the "device".
+      return new HostDeviceMatrix(name, a.rows, a.cols, flaw === 'device-aliases-host' ? a.data : a.data.slice());
+    },
+    async matmulDevice(a: DeviceMatrix, weights: PreparedWeights) {
+      if (flaw !== 'device-no-validation') assertRunnableOnDevice(name, capabilities, a, weights);
+      const view = a instanceof HostDeviceMatrix ? a.view() : (a as unknown as DenseMatrix);
+      const c = await this.matmul(view, weights);
+      return new HostDeviceMatrix(name, c.rows, c.cols, c.data);
     },
     async time() {
       return summarizeTimings([1], 'host');
@@ -102,9 +126,14 @@ describe('the conformance suite', () => {
   });
 
   it('catches a backend that returns 0 or the wrong-signed infinity where ±Inf is expected', async () => {
-    const infCases = ['special-values/nan-inf-propagate', 'special-values/pruned-nan-per-column-at-batch-size'];
+    const infCases = ['special-values/nan-inf-propagate', 'special-values/pruned-nan-per-column-at-batch-size', 'device/pruned-nan-per-column-at-batch-size'];
     expect(await failures('flushes-inf')).toEqual(infCases);
     expect(await failures('flips-inf')).toEqual(infCases);
+  });
+
+  it('catches a device matrix that aliases the host array, and a device path without validation', async () => {
+    expect(await failures('device-aliases-host')).toEqual(['device/upload-read-round-trip']);
+    expect(await failures('device-no-validation')).toContain('device/bad-input');
   });
 
   it('catches errors beyond float32 rounding', async () => {

@@ -2,10 +2,11 @@ import type { NMBackend, PreparedWeights } from '../backend.js';
 import { type CompressedNM, decompress } from '../compressed.js';
 import { compressWithMask } from '../prune.js';
 import type { DenseMatrix } from '../dense.js';
-import { NMError, type NMErrorCode } from '../errors.js';
 import { describePattern, type NMPattern } from '../pattern.js';
 import { randomCompressed, randomDense } from '../random.js';
-import { compareWithReference, referenceDense, referenceSpmm } from '../reference.js';
+import { referenceDense, referenceSpmm } from '../reference.js';
+import { deviceCases } from './device-cases.js';
+import { expectClose, expectCode, expectExactly } from './expect.js';
 
 /**
  * The conformance cases, as data: each runs against any backend and throws on failure. Runners (vitest in
@@ -14,7 +15,17 @@ import { compareWithReference, referenceDense, referenceSpmm } from '../referenc
 export interface ConformanceCase {
   /** Stable id, used in reports and in a backend's list of known gaps. */
   readonly id: string;
-  readonly group: 'hand-checked' | 'patterns' | 'ragged' | 'long-windows' | 'decode' | 'special-values' | 'bad-input' | 'dense' | 'concurrency';
+  readonly group:
+    | 'hand-checked'
+    | 'patterns'
+    | 'ragged'
+    | 'long-windows'
+    | 'decode'
+    | 'special-values'
+    | 'bad-input'
+    | 'dense'
+    | 'concurrency'
+    | 'device';
   run(backend: NMBackend): Promise<void>;
 }
 
@@ -105,7 +116,7 @@ export function conformanceCases(scale: ConformanceScale = 'full'): ConformanceC
     cases.push(randomCase(`decode/M=${m}`, 'decode', { m, n: quick ? 96 : 320, k }, { keep: 8, group: 32, vectorLength: 32 }, seed++));
   }
 
-  cases.push(...specialValueCases(), ...badInputCases());
+  cases.push(...specialValueCases(), ...badInputCases(), ...deviceCases());
 
   cases.push({
     id: 'dense/baseline-ragged',
@@ -224,17 +235,6 @@ function specialValueCases(): ConformanceCase[] {
 
 function badInputCases(): ConformanceCase[] {
   const pattern = { keep: 2, group: 4, vectorLength: 4 };
-  const expectCode = async (code: NMErrorCode, what: string, action: () => Promise<unknown>, mention?: string) => {
-    try {
-      await action();
-    } catch (error) {
-      if (!NMError.isInstance(error)) throw new Error(`${what}: expected an NMError (${code}), got ${String(error)}`);
-      if (error.code !== code) throw new Error(`${what}: expected code ${code}, got ${error.code}: ${error.message}`);
-      if (mention && !error.message.includes(mention)) throw new Error(`${what}: message should mention "${mention}": ${error.message}`);
-      return;
-    }
-    throw new Error(`${what}: expected a ${code} error, but the call succeeded`);
-  };
   const withWeights = async (backend: NMBackend, body: (weights: PreparedWeights) => Promise<void>) => {
     const weights = await backend.prepare(randomCompressed(16, 8, pattern, 41));
     try {
@@ -304,20 +304,5 @@ async function multiply(backend: NMBackend, a: DenseMatrix, sparse: CompressedNM
     return c;
   } finally {
     weights.dispose();
-  }
-}
-
-function expectClose(c: DenseMatrix, ref: ReturnType<typeof referenceSpmm>, terms: number, what: string): void {
-  const result = compareWithReference(c.data, ref, terms);
-  if (!result.ok) {
-    const [row, col, got, expected, bound] = result.firstMismatch ?? [-1, -1, Number.NaN, Number.NaN, 0];
-    throw new Error(`${what}: element (${row}, ${col}) is ${got}, expected ${expected} ± ${bound.toExponential(2)}`);
-  }
-}
-
-function expectExactly(c: DenseMatrix, expected: number[], what: string): void {
-  const got = Array.from(c.data);
-  if (got.length !== expected.length || got.some((v, i) => v !== expected[i])) {
-    throw new Error(`${what} is [${got.join(', ')}], expected [${expected.join(', ')}]`);
   }
 }
