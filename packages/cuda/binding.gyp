@@ -15,7 +15,8 @@
         "native/kernels/spmm-nm-stream.cu",
         "native/kernels/spmm-nm-narrow.cu",
         "native/kernels/transpose.cu",
-        "native/kernels/spin.cu"
+        "native/kernels/spin.cu",
+        "native/kernels/finite-check.cu"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(cuda_home)/include"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NMKIT_CUDA_ARCHS=\"sm_80,sm_90,compute_90\""],

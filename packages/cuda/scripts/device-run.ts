@@ -8,8 +8,10 @@
  * paper, shapes (NMKIT_SHAPES=MxNxK,… at 16/12/8/4:32, every tiled candidate timed), planned (the same rows, the planner's
  * plan only), floor (a launch that moves almost nothing: the timing floor), profile (for ncu), tall (A with more row
  * tiles than a grid dimension holds: split launches and the transpose's grid-stride loop), widen (short-vector
- * weights on their widened copy: checks, the NaN fallback, and widened against streaming times by M); `all` =
- * conformance, concurrency, stress, bench, decode.
+ * weights on their widened copy: checks, the NaN fallback, and widened against streaming times by M), resident (A and C
+ * kept on the device: upload/matmulDevice/dispose cycles with flat memory, the finalizer, and a LLaMA-7B feed-forward
+ * chain timed end to end through matmul() against matmulDevice(), sparse and cuBLAS); `all` = conformance,
+ * concurrency, stress, bench, decode.
  *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
  */
@@ -29,7 +31,7 @@ import {
   compareWithReference,
 } from '@nmkit/format';
 import { conformanceCases } from '../../format/src/conformance/cases.js';
-import { type CudaBackend, type CudaWeights, createCudaBackend } from '../src/index.js';
+import { type CudaBackend, type CudaMatrix, type CudaWeights, createCudaBackend } from '../src/index.js';
 
 const mode = process.argv[2] ?? 'all';
 const outDir = process.argv[3] ?? process.env.OUT ?? '.';
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     else if (m === 'profile') await profile(backend);
     else if (m === 'tall') await tall(backend);
     else if (m === 'widen') await widen(meta);
+    else if (m === 'resident') await resident(backend, meta);
     else if (m === 'floor') await bench(backend, 'floor', [{ m: 1, n: 32, k: 64, pattern: nmPattern(4, 32, 32), tune: true }], meta);
     else log(`unknown mode ${m}`);
     log(`[${m}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -405,6 +408,104 @@ async function widen(meta: object): Promise<void> {
   log(`widen: ${passed}/${checks.length} checks passed`);
   save('widen.json', { meta, checks, rows });
   await backend.dispose();
+}
+
+/**
+ * `resident`: device matrices. (1) NMKIT_STRESS_CYCLES/2 upload → matmulDevice → dispose cycles with cudaMemGetInfo
+ * before and after, every 500th result read and checked; 200 matrices dropped without dispose() freed by the
+ * finalizer. (2) The LLaMA-7B feed-forward pair x·W_up (4096 → 11008) then ·W_down (11008 → 4096) at M = 16 and
+ * 2048, 8:32 V = 32 and cuBLAS on the same weights decompressed: wall-clock ms per chain through matmul() (A copied
+ * in and C out around every layer) and through upload → matmulDevice × 2 → read, each chain checked against cuBLAS's
+ * (per layer, entry by entry) before it is timed.
+ */
+async function resident(backend: CudaBackend, meta: object): Promise<void> {
+  const sparse = randomCompressed(512, 200, nmPattern(8, 32, 32), 81);
+  const a = randomDense(40, 512, 82);
+  const weights = await backend.prepare(sparse);
+  const cycle = async (i: number) => {
+    const x = await backend.upload(a);
+    const y = await backend.matmulDevice(x, weights);
+    x.dispose();
+    if (i % 500 === 0) check(await y.read(), a, sparse, `resident cycle ${i}`);
+    y.dispose();
+  };
+  for (let i = 0; i < 20; i++) await cycle(i);
+  const cycles = Math.floor(Number(process.env.NMKIT_STRESS_CYCLES ?? 10000) / 2);
+  const before = backend.memInfo();
+  const started = performance.now();
+  for (let i = 0; i < cycles; i++) await cycle(i);
+  const cycleMs = performance.now() - started;
+  const after = backend.memInfo();
+  log(`resident stress: ${cycles} upload/matmulDevice/dispose cycles in ${(cycleMs / 1000).toFixed(1)} s; free ${mb(before.free)} → ${mb(after.free)} (drift ${mb(before.free - after.free)})`);
+  let finalizer: object | string = 'run node with --expose-gc';
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    const big = randomDense(1024, 4096, 83); // 16 MiB each: 200 of them are 3.2 GiB if never freed
+    const start = backend.memInfo().free;
+    for (let i = 0; i < 200; i++) {
+      const x: CudaMatrix | undefined = await backend.upload(big);
+      void x;
+    }
+    const held = backend.memInfo().free;
+    (backend as unknown as { live: Set<unknown> }).live.clear(); // drop the backend's references: the finalizer's turn
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const end = backend.memInfo().free;
+    finalizer = { start, held, end };
+    log(`resident finalizer: free ${mb(start)} → ${mb(held)} with 200 undisposed 16 MiB matrices → ${mb(end)} after gc`);
+  }
+  weights.dispose();
+
+  const chains: object[] = [];
+  const up = randomCompressed(4096, 11008, nmPattern(8, 32, 32), 84);
+  const down = randomCompressed(11008, 4096, nmPattern(8, 32, 32), 85);
+  const layers = {
+    'N:M 8:32': [await backend.prepare(up), await backend.prepare(down)],
+    cuBLAS: [await backend.prepareDense(decompress(up)), await backend.prepareDense(decompress(down))],
+  };
+  for (const m of [16, 2048]) {
+    const x0 = randomDense(m, 4096, 86 + m);
+    const hostChain = async (ws: CudaWeights[]) => backend.matmul(await backend.matmul(x0, ws[0]), ws[1]);
+    const deviceChain = async (ws: CudaWeights[], keep?: DenseMatrix[]) => {
+      const x = await backend.upload(x0);
+      const h = await backend.matmulDevice(x, ws[0]);
+      const y = await backend.matmulDevice(h, ws[1]);
+      if (keep) keep.push(await h.read());
+      const out = await y.read();
+      for (const d of [x, h, y]) d.dispose();
+      return out;
+    };
+    // Verified first: each layer of the sparse device chain against cuBLAS on the decompressed weights (the second
+    // layer on the sparse chain's own hidden activations), and the host chain against the device chain.
+    const hidden: DenseMatrix[] = [];
+    const sparseOut = await deviceChain(layers['N:M 8:32'], hidden);
+    const layer1 = agreesWithCublas(hidden[0], await backend.matmul(x0, layers.cuBLAS[0]), 4096);
+    const layer2 = agreesWithCublas(sparseOut, await backend.matmul(hidden[0], layers.cuBLAS[1]), 11008);
+    const paths = agreesWithCublas(await hostChain(layers['N:M 8:32']), sparseOut, 11008);
+    const verified = layer1.ok && layer2.ok && paths.ok;
+    const row: Record<string, unknown> = { m, verified, layer1, layer2, hostVsDevice: paths };
+    if (verified) {
+      for (const [name, ws] of Object.entries(layers)) {
+        for (const [path, run] of [['host', () => hostChain(ws)], ['device', () => deviceChain(ws)]] as const) {
+          for (let i = 0; i < 3; i++) await run();
+          const samples: number[] = [];
+          for (let i = 0; i < 10; i++) {
+            const t = performance.now();
+            await run();
+            samples.push(performance.now() - t);
+          }
+          samples.sort((p, q) => p - q);
+          row[`${name} ${path} ms`] = (samples[4] + samples[5]) / 2;
+        }
+      }
+    }
+    chains.push(row);
+    log(`resident chain M=${m}: ${JSON.stringify(row)}`);
+  }
+  for (const ws of Object.values(layers)) for (const w of ws) w.dispose();
+  save('resident.json', { meta, cycles, cycleMs, before, after, driftBytes: before.free - after.free, finalizer, chains });
 }
 
 const planLabel = (p: TilingPlan | undefined) =>

@@ -1,6 +1,7 @@
 import {
   assertDenseMatrix,
   assertRunnable,
+  assertRunnableOnDevice,
   type BackendCapabilities,
   type CheckResult,
   type CompressedNM,
@@ -9,6 +10,7 @@ import {
   type DenseMatrix,
   DeviceError,
   DisposedError,
+  LimitError,
   type MatmulOptions,
   type MatmulShape,
   type NMBackend,
@@ -18,10 +20,12 @@ import {
   type TimingOptions,
   type TilingPlan,
   type TimingResult,
+  ShapeError,
   validateCompressed,
 } from '@nmkit/format';
+import { CudaMatrix } from './cuda-matrix.js';
 import { CudaWeights, type UploadedWeights } from './cuda-weights.js';
-import type { NativeAddon, NativeContext, NativePlan, NativeProbe, NativeWeights } from './native-types.js';
+import type { NativeAddon, NativeContext, NativeMatrix, NativePlan, NativeProbe, NativeWeights } from './native-types.js';
 import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
 import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
 import { WIDE_MIN_ROWS, type WidenMode, widenedCopyFor, widenedPatternBound } from './widening.js';
@@ -44,7 +48,7 @@ export class CudaBackend implements NMBackend {
   private limits: CudaDevice;
   /** Whether the device can run the cluster split-K reduction (compute capability ≥ 9.0). */
   private readonly clusterCapable: boolean;
-  private readonly live = new Set<CudaWeights>();
+  private readonly live = new Set<CudaWeights | CudaMatrix>();
   private closed = false;
 
   constructor(
@@ -109,17 +113,17 @@ export class CudaBackend implements NMBackend {
   async prepare(weights: CompressedNM): Promise<CudaWeights> {
     this.assertOpen();
     validateCompressed(weights);
-    const original = await this.upload(weights);
+    const original = await this.uploadWeights(weights);
     const copy = widenedCopyFor(weights, this.widen);
     // The copy is an optimisation: where it does not fit (device memory), the weights work without it.
-    const wide = copy && (await this.upload(copy).catch(() => undefined));
+    const wide = copy && (await this.uploadWeights(copy).catch(() => undefined));
     return this.track(
       new CudaWeights(this.name, 'nm', weights.rows, weights.cols, original.info.pattern, original.native, original.info, (w) => this.live.delete(w), wide),
     );
   }
 
   /** One upload of compressed weights: values padded for the kernels, indices, and the tiled layout when V allows. */
-  private async upload(weights: CompressedNM): Promise<UploadedWeights> {
+  private async uploadWeights(weights: CompressedNM): Promise<UploadedWeights> {
     const { pattern } = weights;
     const layout = compressedLayout(weights.rows, weights.cols, pattern);
     const tile = hasTiledPath(pattern) ? retileForKernels(weights, this.staging) : undefined;
@@ -169,12 +173,47 @@ export class CudaBackend implements NMBackend {
   }
 
   async matmul(a: DenseMatrix, weights: CudaWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
+    this.assertCall(a, weights);
     const { result } = await this.run('matmul', a, weights, options, (handle, native) => this.context.matmul(handle, a.data, a.rows, a.cols, native));
     return { rows: a.rows, cols: weights.cols, data: result };
   }
 
+  /**
+   * Copies A to device memory once, for {@link matmulDevice} chains.
+   * @throws {ShapeError} for an invalid A; {@link LimitError} when it exceeds the backend's largest buffer.
+   */
+  async upload(a: DenseMatrix): Promise<CudaMatrix> {
+    this.assertOpen();
+    assertDenseMatrix(a, 'A');
+    const bytes = a.data.length * 4;
+    if (a.data.length === 0 || bytes > this.capabilities.limits.maxBufferBytes) {
+      throw new LimitError(
+        `cuda cannot hold A ${a.rows}×${a.cols} on the device: ${bytes} bytes, and a device matrix holds 4 to ${this.capabilities.limits.maxBufferBytes}.`,
+        'upload fewer rows at a time (every row of C depends only on the same row of A).',
+      );
+    }
+    const native = await this.call('upload', () => this.context.uploadMatrix(a.data.slice()));
+    return this.adopt(a.rows, a.cols, native);
+  }
+
+  /**
+   * C = A·B with A and C in device memory (no host copies): the plans, kernels and NaN rules of {@link matmul}. For
+   * widened weights a device-side check of A decides between the copy and the original, as on the host path.
+   */
+  async matmulDevice(a: CudaMatrix, weights: CudaWeights, options: MatmulOptions = {}): Promise<CudaMatrix> {
+    this.assertOpen();
+    assertRunnableOnDevice(this.name, this.capabilities, a, weights);
+    if (!(a instanceof CudaMatrix)) throw new ShapeError('cuda: A must come from upload() or matmulDevice() of this backend.');
+    this.assertOwnWeights(weights);
+    const { result } = await this.run('matmulDevice', a, weights, options, (handle, native) =>
+      this.context.matmulDevice(handle, a.handle, a.rows, a.cols, native),
+    );
+    return this.adopt(a.rows, weights.cols, result);
+  }
+
   async time(a: DenseMatrix, weights: CudaWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const { warmup, repeats } = timingRuns(options);
+    this.assertCall(a, weights);
     const { result: samples, tiling } = await this.run('time', a, weights, options, (handle, native) =>
       this.context.time(handle, a.data, a.rows, a.cols, native, warmup, repeats),
     );
@@ -205,24 +244,32 @@ export class CudaBackend implements NMBackend {
   }
 
   async dispose(): Promise<void> {
-    for (const w of [...this.live]) w.dispose();
+    for (const held of [...this.live]) held.dispose();
     this.closed = true;
   }
 
+  /** Validates a host call's operands before anything reaches the addon. */
+  private assertCall(a: DenseMatrix, weights: CudaWeights): void {
+    this.assertOpen();
+    assertRunnable(this.name, this.capabilities, a, weights);
+    this.assertOwnWeights(weights);
+  }
+
+  private assertOwnWeights(weights: CudaWeights): void {
+    if (!(weights instanceof CudaWeights) || !weights.handle) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on cuda`);
+  }
+
   /**
-   * Validates a call, picks its weights and plan, and runs `body` on them. A widened plan (finiteA) that the addon
+   * Picks a validated call's weights and plan, and runs `body` on them. A widened plan (finiteA) that the addon
    * refuses for a NaN or ±Inf in A reruns on the original weights with their own plan.
    */
   private async run<T>(
     what: string,
-    a: DenseMatrix,
+    a: { rows: number; cols: number },
     weights: CudaWeights,
     options: MatmulOptions,
     body: (handle: NativeWeights, native: NativePlan) => Promise<T>,
   ): Promise<{ result: T; tiling: TilingPlan }> {
-    this.assertOpen();
-    assertRunnable(this.name, this.capabilities, a, weights);
-    if (!(weights instanceof CudaWeights) || !weights.handle) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on cuda`);
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
     const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape) : planCuda(shape, info, this.limits));
     const wide = weights.wide;
@@ -241,9 +288,15 @@ export class CudaBackend implements NMBackend {
     return { result: await this.call(what, () => body(weights.handle!, plan.native)), tiling: plan.tiling };
   }
 
-  private track(w: CudaWeights): CudaWeights {
-    this.live.add(w);
-    return w;
+  private track<T extends CudaWeights | CudaMatrix>(held: T): T {
+    this.live.add(held);
+    return held;
+  }
+
+  /** A tracked CudaMatrix around an addon matrix. */
+  private adopt(rows: number, cols: number, native: NativeMatrix): CudaMatrix {
+    const read = (handle: NativeMatrix) => this.call('read', () => this.context.readMatrix(handle));
+    return this.track(new CudaMatrix(this.name, rows, cols, native, read, (m) => this.live.delete(m)));
   }
 
   private assertOpen(): void {

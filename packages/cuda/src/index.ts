@@ -3,10 +3,11 @@
  * backend can run here and, if not, why and how to fix it.
  */
 export { CudaBackend } from './cuda-backend.js';
+export { CudaMatrix } from './cuda-matrix.js';
 export { CudaWeights, type UploadedWeights } from './cuda-weights.js';
 export { diagnoseProbe, MIN_COMPUTE_CAPABILITY } from './diagnose.js';
 export { ADDON_PATH_ENV, type AddonAttempt, type AddonLoad, addonCandidates, diagnoseLoadFailure, loadAddon } from './native-loader.js';
-export type { NativeAddon, NativeContext, NativePlan, NativeProbe, NativeUpload, NativeWeights } from './native-types.js';
+export type { NativeAddon, NativeContext, NativeMatrix, NativePlan, NativeProbe, NativeUpload, NativeWeights } from './native-types.js';
 export {
   type CudaDevice,
   type CudaPlan,

@@ -60,10 +60,22 @@ export interface NativeWeights {
   free(): void;
 }
 
+/** A dense matrix on the device; `free()` is idempotent, and a finalizer frees it if JS forgets. */
+export interface NativeMatrix {
+  readonly bytes: number;
+  free(): void;
+}
+
 /** One device, one stream; work is serialised on it by the addon. */
 export interface NativeContext {
   upload(desc: NativeUpload): Promise<NativeWeights>;
   matmul(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan): Promise<Float32Array>;
+  /** A device copy of `data`. */
+  uploadMatrix(data: Float32Array): Promise<NativeMatrix>;
+  /** A new host array of the matrix's floats. */
+  readMatrix(matrix: NativeMatrix): Promise<Float32Array>;
+  /** C (a new device matrix) = A (device, m × k) · weights; a running call keeps A alive if JS frees it meanwhile. */
+  matmulDevice(weights: NativeWeights, a: NativeMatrix, m: number, k: number, plan: NativePlan): Promise<NativeMatrix>;
   time(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan, warmup: number, repeats: number): Promise<Float64Array>;
   memInfo(): { free: number; total: number };
   cublasSource(): string;

@@ -1,45 +1,9 @@
 import { DeviceError, nmPattern, randomCompressed, randomDense } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
-import { CudaBackend, type NativeAddon, type NativePlan, type NativeProbe, type NativeUpload } from '../src/index.js';
+import { standIn } from './stand-in-addon.js';
 
-// The backend's routing of widened copies, against a stand-in addon that records what it is asked (no GPU needed;
-// the real addon's refusal of a non-finite A is checked on the H100 by `device-run.js widen`).
-
-const probe: NativeProbe = {
-  ok: true, errorCode: 0, error: '', deviceCount: 1, driverVersion: 13000, runtimeVersion: 13000, name: 'stand-in',
-  computeCapability: '9.0', multiprocessors: 132, sharedPerBlockOptin: 232448, maxThreadsPerBlock: 1024, totalMemory: 2 ** 36,
-};
-
-interface Call { handle: number; plan: NativePlan }
-
-/** An addon whose uploads are numbered handles; matmul refuses finiteA plans with `refuse` (cudaError −2 by default). */
-function standIn(options: { refuse?: number; failWideUpload?: boolean } = {}) {
-  const uploads: NativeUpload[] = [];
-  const calls: Call[] = [];
-  const addon = {
-    probe: () => probe,
-    build: { cudaRuntime: 13000, architectures: 'sm_90' },
-    Context: class {
-      async upload(desc: NativeUpload) {
-        if (options.failWideUpload && desc.vectorLength === 32) throw Object.assign(new Error('out of memory'), { cudaError: 2 });
-        uploads.push(desc);
-        return { handle: uploads.length - 1, bytes: desc.values.byteLength, free() {} };
-      }
-      async matmul(weights: { handle: number }, _a: Float32Array, m: number, _k: number, plan: NativePlan) {
-        calls.push({ handle: weights.handle, plan });
-        if (plan.finiteA && options.refuse !== undefined) throw Object.assign(new Error('refused'), { cudaError: options.refuse });
-        return new Float32Array(m * 8).fill(weights.handle + 1);
-      }
-      memInfo() {
-        return { free: 0, total: 0 };
-      }
-      cublasSource() {
-        return '';
-      }
-    },
-  } as unknown as NativeAddon;
-  return { backend: new CudaBackend(addon, probe), uploads, calls };
-}
+// The backend's routing of widened copies (the real addon's refusal of a non-finite A is checked on the H100 by
+// `device-run.js widen`).
 
 describe('widened copies: routing (stand-in addon)', () => {
   const sparse = randomCompressed(64, 8, nmPattern(2, 4), 3);

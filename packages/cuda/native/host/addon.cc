@@ -13,6 +13,7 @@ namespace {
 
 struct AddonData {
   Napi::FunctionReference weightsConstructor;
+  Napi::FunctionReference matrixConstructor;
 };
 
 Napi::Error deviceError(Napi::Env env, const std::string& message, int code) {
@@ -42,6 +43,33 @@ class WeightsWrap : public Napi::ObjectWrap<WeightsWrap> {
     return Napi::Number::New(info.Env(), weights ? static_cast<double>(weights->bytes) : 0);
   }
 };
+
+/// A device matrix (activations kept on the device); the same ownership as WeightsWrap.
+class MatrixWrap : public Napi::ObjectWrap<MatrixWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DeviceMatrix",
+                       {InstanceMethod("free", &MatrixWrap::Free), InstanceAccessor("bytes", &MatrixWrap::Bytes, nullptr)});
+  }
+  explicit MatrixWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MatrixWrap>(info) {}
+  std::shared_ptr<DeviceMatrix> matrix;
+
+ private:
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    matrix.reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), matrix ? static_cast<double>(matrix->count * sizeof(float)) : 0);
+  }
+};
+
+/// A new JS wrapper of `matrix` (on the JS thread, in a worker's OnOK).
+Napi::Object wrapMatrix(Napi::Env env, std::shared_ptr<DeviceMatrix> matrix) {
+  Napi::Object wrapper = env.GetInstanceData<AddonData>()->matrixConstructor.New({});
+  MatrixWrap::Unwrap(wrapper)->matrix = std::move(matrix);
+  return wrapper;
+}
 
 Plan readPlan(const Napi::Object& o) {
   Plan p;
@@ -132,6 +160,53 @@ class MatmulWorker : public PromiseWorker {
   Napi::ObjectReference aRef_, cRef_;
 };
 
+class UploadMatrixWorker : public PromiseWorker {
+ public:
+  UploadMatrixWorker(Napi::Env env, std::shared_ptr<Context> ctx, Napi::Float32Array source)
+      : PromiseWorker(env, std::move(ctx)), host_(source.Data()), count_(source.ElementLength()) {
+    sourceRef_ = Napi::Persistent(static_cast<Napi::Object>(source));
+  }
+  void Run() override { result_ = context->uploadMatrix(host_, count_); }
+  void OnOK() override { deferred.Resolve(wrapMatrix(Env(), result_)); }
+
+ private:
+  const float* host_;
+  size_t count_;
+  Napi::ObjectReference sourceRef_;
+  std::shared_ptr<DeviceMatrix> result_;
+};
+
+class ReadMatrixWorker : public PromiseWorker {
+ public:
+  ReadMatrixWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::shared_ptr<DeviceMatrix> matrix, Napi::Float32Array out)
+      : PromiseWorker(env, std::move(ctx)), matrix_(std::move(matrix)), out_(out.Data()) {
+    outRef_ = Napi::Persistent(static_cast<Napi::Object>(out));
+  }
+  void Run() override { context->readMatrix(*matrix_, out_); }
+  void OnOK() override { deferred.Resolve(outRef_.Value()); }
+
+ private:
+  std::shared_ptr<DeviceMatrix> matrix_;
+  float* out_;
+  Napi::ObjectReference outRef_;
+};
+
+class MatmulDeviceWorker : public PromiseWorker {
+ public:
+  MatmulDeviceWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::shared_ptr<DeviceWeights> w, Plan plan,
+                     std::shared_ptr<DeviceMatrix> a, int m, int k)
+      : PromiseWorker(env, std::move(ctx)), weights_(std::move(w)), plan_(plan), a_(std::move(a)), m_(m), k_(k) {}
+  void Run() override { result_ = context->matmulDevice(*weights_, plan_, *a_, m_, k_); }
+  void OnOK() override { deferred.Resolve(wrapMatrix(Env(), result_)); }
+
+ private:
+  std::shared_ptr<DeviceWeights> weights_;
+  Plan plan_;
+  std::shared_ptr<DeviceMatrix> a_;  // held until the call ends, even if JS frees its wrapper meanwhile
+  int m_, k_;
+  std::shared_ptr<DeviceMatrix> result_;
+};
+
 class TimeWorker : public PromiseWorker {
  public:
   TimeWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::shared_ptr<DeviceWeights> w, Plan plan,
@@ -165,6 +240,8 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     return DefineClass(env, "Context",
                        {InstanceMethod("upload", &ContextWrap::Upload), InstanceMethod("matmul", &ContextWrap::Matmul),
                         InstanceMethod("time", &ContextWrap::Time), InstanceMethod("memInfo", &ContextWrap::MemInfo),
+                        InstanceMethod("uploadMatrix", &ContextWrap::UploadMatrix), InstanceMethod("readMatrix", &ContextWrap::ReadMatrix),
+                        InstanceMethod("matmulDevice", &ContextWrap::MatmulDevice),
                         InstanceMethod("cublasSource", &ContextWrap::CublasSource)});
   }
 
@@ -182,6 +259,33 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     auto* wrap = WeightsWrap::Unwrap(v.As<Napi::Object>());
     if (!wrap->weights) throw Napi::Error::New(v.Env(), "device weights were freed");
     return wrap->weights;
+  }
+
+  std::shared_ptr<DeviceMatrix> matrixOf(const Napi::Value& v) {
+    auto* wrap = MatrixWrap::Unwrap(v.As<Napi::Object>());
+    if (!wrap->matrix) throw Napi::Error::New(v.Env(), "device matrix was freed");
+    return wrap->matrix;
+  }
+
+  /// uploadMatrix(data: Float32Array): Promise<DeviceMatrix>
+  Napi::Value UploadMatrix(const Napi::CallbackInfo& info) {
+    return queue(new UploadMatrixWorker(info.Env(), context_, info[0].As<Napi::Float32Array>()));
+  }
+
+  /// readMatrix(matrix): Promise<Float32Array> (a new array of the matrix's floats)
+  Napi::Value ReadMatrix(const Napi::CallbackInfo& info) {
+    std::shared_ptr<DeviceMatrix> matrix = matrixOf(info[0]);
+    auto out = Napi::Float32Array::New(info.Env(), matrix->count);
+    return queue(new ReadMatrixWorker(info.Env(), context_, matrix, out));
+  }
+
+  /// matmulDevice(weights, a: DeviceMatrix, m, k, plan): Promise<DeviceMatrix>
+  Napi::Value MatmulDevice(const Napi::CallbackInfo& info) {
+    std::shared_ptr<DeviceWeights> weights = weightsOf(info[0]);
+    std::shared_ptr<DeviceMatrix> a = matrixOf(info[1]);
+    const int m = info[2].As<Napi::Number>().Int32Value();
+    const int k = info[3].As<Napi::Number>().Int32Value();
+    return queue(new MatmulDeviceWorker(info.Env(), context_, weights, readPlan(info[4].As<Napi::Object>()), a, m, k));
   }
 
   Napi::Value Upload(const Napi::CallbackInfo& info) {
@@ -303,10 +407,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   Napi::Function weights = WeightsWrap::Define(env);
   data->weightsConstructor = Napi::Persistent(weights);
+  Napi::Function matrix = MatrixWrap::Define(env);
+  data->matrixConstructor = Napi::Persistent(matrix);
   env.SetInstanceData(data);
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("Context", ContextWrap::Define(env));
   exports.Set("DeviceWeights", weights);
+  exports.Set("DeviceMatrix", matrix);
   Napi::Object build = Napi::Object::New(env);
   build.Set("cudaRuntime", CUDART_VERSION);
   build.Set("architectures", NMKIT_CUDA_ARCHS);

@@ -65,6 +65,11 @@ DeviceWeights::~DeviceWeights() {
   cudaFree(slots);
 }
 
+DeviceMatrix::~DeviceMatrix() {
+  cudaSetDevice(device);
+  cudaFree(data);
+}
+
 Context::Context(int device) : device_(device) {
   check(cudaSetDevice(device), "cudaSetDevice");
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
@@ -120,26 +125,57 @@ void Context::ensureCublas() {
   cublas_.setMathMode(cublasHandle_, kCublasDefaultMath);
 }
 
-Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int m, int k) {
+Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int m, int k, float* a, float* c) {
   Buffers b;
   const int n = w.shape.cols;
-  check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
-  check(cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMallocAsync (C)");
+  if (a && c) {
+    b.a = a;
+    b.c = c;
+    b.ownsOperands = false;
+  } else {
+    check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
+    const cudaError_t e = cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_);
+    if (e != cudaSuccess) {
+      cudaFreeAsync(b.a, stream_);
+      check(e, "cudaMallocAsync (C)");
+    }
+  }
   if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh || plan.kernel == Plan::NarrowTransposed) {
     // The narrow kernel reads whole MT-row runs of each row of Aᵀ: pad its rows to a multiple of MT (zeros).
     const int pad = plan.kernel == Plan::NarrowTransposed ? std::max(4, plan.rowsPerBlock) : 4;
     b.lda = (m + pad - 1) / pad * pad;
     // k + 1 rows: row k stays zero, the staged "zero row" of K padding.
-    check(cudaMallocAsync(&b.at, static_cast<size_t>(k + 1) * b.lda * sizeof(float), stream_), "cudaMallocAsync (Aᵀ)");
+    const cudaError_t e = cudaMallocAsync(&b.at, static_cast<size_t>(k + 1) * b.lda * sizeof(float), stream_);
+    if (e != cudaSuccess) {
+      b.at = nullptr;
+      release(b);
+      check(e, "cudaMallocAsync (Aᵀ)");
+    }
   }
   return b;
 }
 
 void Context::release(Buffers& b) {
-  cudaFreeAsync(b.a, stream_);
-  cudaFreeAsync(b.c, stream_);
+  if (b.ownsOperands) {
+    cudaFreeAsync(b.a, stream_);
+    cudaFreeAsync(b.c, stream_);
+  }
   if (b.at) cudaFreeAsync(b.at, stream_);
   b = Buffers{};
+}
+
+void Context::requireFiniteOnDevice(const float* a, size_t count) {
+  int* flag = nullptr;
+  check(cudaMallocAsync(&flag, sizeof(int), stream_), "cudaMallocAsync (finite flag)");
+  int found = 0;
+  cudaError_t e = cudaMemsetAsync(flag, 0, sizeof(int), stream_);
+  if (e == cudaSuccess) e = launchFiniteCheck(a, count, flag, stream_);
+  if (e == cudaSuccess) e = cudaMemcpyAsync(&found, flag, sizeof(int), cudaMemcpyDeviceToHost, stream_);
+  cudaFreeAsync(flag, stream_);
+  const cudaError_t done = cudaStreamSynchronize(stream_);
+  check(e, "finite check of A");
+  check(done, "finite check of A");
+  if (found) throw CudaFailure("A holds a NaN or an infinity: widened weights would turn pruned rows into 0 · NaN", kNonFiniteA);
 }
 
 namespace {
@@ -234,6 +270,48 @@ void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, i
   }
   release(b);
   check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
+}
+
+std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  auto matrix = std::make_shared<DeviceMatrix>();
+  matrix->device = device_;
+  check(cudaMalloc(&matrix->data, count * sizeof(float)), "cudaMalloc (device matrix)");
+  matrix->count = count;
+  check(cudaMemcpyAsync(matrix->data, host, count * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (device matrix)");
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (device matrix)");
+  return matrix;
+}
+
+void Context::readMatrix(const DeviceMatrix& matrix, float* host) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  check(cudaMemcpyAsync(host, matrix.data, matrix.count * sizeof(float), cudaMemcpyDeviceToHost, stream_), "cudaMemcpy (read)");
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (read)");
+}
+
+std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  if (a.count != static_cast<size_t>(m) * k) throw CudaFailure("device matrix A holds " + std::to_string(a.count) + " floats, not M·K", -1);
+  if (plan.finiteA) requireFiniteOnDevice(a.data, a.count);
+  auto c = std::make_shared<DeviceMatrix>();
+  c->device = device_;
+  c->count = static_cast<size_t>(m) * w.shape.cols;
+  check(cudaMalloc(&c->data, c->count * sizeof(float)), "cudaMalloc (C)");
+  Buffers b = allocate(w, plan, m, k, a.data, c->data);
+  try {
+    enqueue(w, plan, b, m, k);
+    check(cudaStreamSynchronize(stream_), "kernel execution");
+  } catch (...) {
+    release(b);
+    cudaStreamSynchronize(stream_);
+    throw;
+  }
+  release(b);
+  check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
+  return c;
 }
 
 std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup,

@@ -71,6 +71,15 @@ struct DeviceWeights {
   ~DeviceWeights();
 };
 
+/// A dense row-major float matrix on the device: activations kept there between calls (NMBackend.matmulDevice).
+/// Freed when the last holder (JS wrapper or a running worker) lets go.
+struct DeviceMatrix {
+  float* data = nullptr;
+  size_t count = 0;  // floats
+  int device = 0;
+  ~DeviceMatrix();
+};
+
 /// How one multiplication runs (decided by the TypeScript planner, checked here).
 struct Plan {
   enum Kernel { TiledLow = 0, TiledHigh = 1, Stream = 2, Dense = 3, Narrow = 4, NarrowTransposed = 5 } kernel = Stream;
@@ -95,6 +104,13 @@ class Context {
   std::shared_ptr<DeviceWeights> upload(const UploadDesc& desc);
   /// C (M × N) = A (M × K) · weights, into `c` (host, M·N floats).
   void matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c);
+  /// A device copy of `count` host floats.
+  std::shared_ptr<DeviceMatrix> uploadMatrix(const float* host, size_t count);
+  /// Copies a device matrix into `host` (its `count` floats).
+  void readMatrix(const DeviceMatrix& matrix, float* host);
+  /// C (a new device matrix, M × N) = A (on the device, M × K) · weights. Nothing crosses to the host but, for
+  /// widened weights (plan.finiteA), the flag of a device-side finite check.
+  std::shared_ptr<DeviceMatrix> matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k);
   /// Per-launch device times in ms of `repeats` launches after `warmup`, A and C resident.
   std::vector<double> time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup, int repeats);
   void memInfo(size_t* free, size_t* total);
@@ -106,8 +122,12 @@ class Context {
     float* at = nullptr;
     float* c = nullptr;
     int lda = 0;
+    bool ownsOperands = true;  // false: A and C belong to device matrices, only Aᵀ is this call's scratch
   };
-  Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k);
+  /// This call's buffers: A and C allocated here unless given (device matrices), and Aᵀ when the plan transposes.
+  Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k, float* a = nullptr, float* c = nullptr);
+  /// Throws CudaFailure kNonFiniteA when any of `count` floats at `a` (device) is a NaN or ±Inf.
+  void requireFiniteOnDevice(const float* a, size_t count);
   void release(Buffers& b);
   void enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k);
   void ensureCublas();

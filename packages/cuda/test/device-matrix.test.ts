@@ -1,0 +1,73 @@
+import { DisposedError, LimitError, nmPattern, randomCompressed, randomDense, ShapeError } from '@nmkit/format';
+import { describe, expect, it } from 'vitest';
+import { CudaMatrix } from '../src/index.js';
+import { standIn } from './stand-in-addon.js';
+
+// Device-resident A and C (upload, matmulDevice, read) against the stand-in addon: validation before the addon,
+// routing of widened copies, and ownership. The real addon runs the conformance `device/*` cases on the H100.
+
+describe('device matrices (stand-in addon)', () => {
+  const sparse = randomCompressed(64, 8, nmPattern(2, 4), 3);
+
+  it('uploads a copy, reads it back, and chains matmulDevice without host arrays', async () => {
+    const { backend, calls, matrices } = standIn();
+    const w = await backend.prepare(randomCompressed(64, 8, nmPattern(8, 32, 32), 4));
+    const a = randomDense(5, 64, 1);
+    const x = await backend.upload(a);
+    expect(x).toBeInstanceOf(CudaMatrix);
+    expect([x.rows, x.cols, x.bytes, x.backend]).toEqual([5, 64, 5 * 64 * 4, 'cuda']);
+    const first = a.data[0];
+    a.data[0] = 7; // the device copy was taken at upload
+    expect((await x.read()).data[0]).toBe(first);
+    const y = await backend.matmulDevice(x, w);
+    expect([y.rows, y.cols]).toEqual([5, 8]);
+    expect(calls).toEqual([expect.objectContaining({ handle: 0, device: true })]);
+    expect(Array.from((await y.read()).data)).toEqual(new Array(40).fill(1));
+    y.dispose();
+    expect(matrices[1].freed).toBe(true);
+    await expect(y.read()).rejects.toThrow(DisposedError);
+  });
+
+  it('runs the widened copy above 16 rows and reruns on the original when the addon refuses a non-finite A', async () => {
+    const { backend, calls } = standIn({ refuse: -2 });
+    const w = await backend.prepare(sparse);
+    const y = await backend.matmulDevice(await backend.upload(randomDense(40, 64, 1)), w);
+    expect(calls.map((c) => [c.handle, c.plan.finiteA ?? 0, c.device])).toEqual([
+      [1, 1, true],
+      [0, 0, true],
+    ]);
+    expect((await y.read()).data[0]).toBe(1); // the original's result
+  });
+
+  it('validates every operand before the addon sees the call', async () => {
+    const { backend, calls } = standIn();
+    const w = await backend.prepare(sparse);
+    const host = randomDense(3, 64, 1);
+    await expect(backend.matmulDevice(host as unknown as CudaMatrix, w)).rejects.toThrow(/upload/);
+    const narrow = await backend.upload(randomDense(3, 63, 1));
+    await expect(backend.matmulDevice(narrow, w)).rejects.toThrow(ShapeError);
+    await expect(backend.matmulDevice(narrow, w)).rejects.toThrow(/3×63/);
+    const x = await backend.upload(host);
+    x.dispose();
+    await expect(backend.matmulDevice(x, w)).rejects.toThrow(DisposedError);
+    await expect(backend.upload({ rows: 2, cols: 3, data: new Float32Array(5) })).rejects.toThrow(ShapeError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('refuses an A larger than the largest device buffer with a LimitError naming both sizes', async () => {
+    const { backend } = standIn({ totalMemory: 2 ** 12 }); // largest buffer: half the memory, 2048 bytes
+    await expect(backend.upload(randomDense(9, 64, 1))).rejects.toThrow(LimitError);
+    await expect(backend.upload(randomDense(9, 64, 1))).rejects.toThrow(/2304 bytes.*2048/);
+    await expect(backend.upload(randomDense(9, 64, 1))).rejects.toThrow(/A 9×64/);
+  });
+
+  it('frees every live device matrix when the backend is disposed', async () => {
+    const { backend, matrices } = standIn();
+    const x = await backend.upload(randomDense(2, 64, 1));
+    await backend.upload(randomDense(2, 64, 2));
+    await backend.dispose();
+    expect(matrices.map((m) => m.freed)).toEqual([true, true]);
+    expect(x.disposed).toBe(true);
+    await expect(backend.upload(randomDense(2, 64, 1))).rejects.toThrow(DisposedError);
+  });
+});

@@ -1,0 +1,67 @@
+import { CudaBackend, type NativeAddon, type NativePlan, type NativeProbe, type NativeUpload } from '../src/index.js';
+
+// A stand-in addon that records what the backend asks of it (no GPU needed): the backend's routing and validation
+// are tested against it; the real addon runs the same calls on the H100 (`device-run.js`).
+
+export const standInProbe: NativeProbe = {
+  ok: true, errorCode: 0, error: '', deviceCount: 1, driverVersion: 13000, runtimeVersion: 13000, name: 'stand-in',
+  computeCapability: '9.0', multiprocessors: 132, sharedPerBlockOptin: 232448, maxThreadsPerBlock: 1024, totalMemory: 2 ** 36,
+};
+
+export interface StandInCall { handle: number; plan: NativePlan; device?: boolean }
+
+/** A stand-in device matrix: its floats, and whether free() was called. */
+export interface StandInMatrix { data: Float32Array; bytes: number; freed: boolean; free(): void }
+
+/**
+ * An addon whose uploads are numbered handles. matmul and matmulDevice fill C (8 columns) with handle + 1, and
+ * refuse finiteA plans with `refuse` (cudaError −2 is the addon's refusal of a non-finite A).
+ */
+export function standIn(options: { refuse?: number; failWideUpload?: boolean; totalMemory?: number } = {}) {
+  const uploads: NativeUpload[] = [];
+  const calls: StandInCall[] = [];
+  const matrices: StandInMatrix[] = [];
+  const matrix = (data: Float32Array): StandInMatrix => {
+    const m: StandInMatrix = { data, bytes: data.byteLength, freed: false, free() { m.freed = true; } };
+    matrices.push(m);
+    return m;
+  };
+  const run = (weights: { handle: number }, m: number, plan: NativePlan, device: boolean) => {
+    calls.push({ handle: weights.handle, plan, device });
+    if (plan.finiteA && options.refuse !== undefined) throw Object.assign(new Error('refused'), { cudaError: options.refuse });
+    return new Float32Array(m * 8).fill(weights.handle + 1);
+  };
+  const probe = { ...standInProbe, totalMemory: options.totalMemory ?? standInProbe.totalMemory };
+  const addon = {
+    probe: () => probe,
+    build: { cudaRuntime: 13000, architectures: 'sm_90' },
+    Context: class {
+      async upload(desc: NativeUpload) {
+        if (options.failWideUpload && desc.vectorLength === 32) throw Object.assign(new Error('out of memory'), { cudaError: 2 });
+        uploads.push(desc);
+        return { handle: uploads.length - 1, bytes: desc.values.byteLength, free() {} };
+      }
+      async matmul(weights: { handle: number }, _a: Float32Array, m: number, _k: number, plan: NativePlan) {
+        return run(weights, m, plan, false);
+      }
+      async uploadMatrix(data: Float32Array) {
+        return matrix(data.slice());
+      }
+      async readMatrix(m: StandInMatrix) {
+        if (m.freed) throw new Error('device matrix was freed');
+        return m.data.slice();
+      }
+      async matmulDevice(weights: { handle: number }, a: StandInMatrix, m: number, _k: number, plan: NativePlan) {
+        if (a.freed) throw new Error('device matrix was freed');
+        return matrix(run(weights, m, plan, true));
+      }
+      memInfo() {
+        return { free: 0, total: 0 };
+      }
+      cublasSource() {
+        return '';
+      }
+    },
+  } as unknown as NativeAddon;
+  return { backend: new CudaBackend(addon, probe), uploads, calls, matrices };
+}
