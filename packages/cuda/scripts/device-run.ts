@@ -415,8 +415,9 @@ async function widen(meta: object): Promise<void> {
  * before and after, every 500th result read and checked; 200 matrices dropped without dispose() freed by the
  * finalizer. (2) The LLaMA-7B feed-forward pair x·W_up (4096 → 11008) then ·W_down (11008 → 4096) at M = 16 and
  * 2048, 8:32 V = 32 and cuBLAS on the same weights decompressed: wall-clock ms per chain through matmul() (A copied
- * in and C out around every layer) and through upload → matmulDevice × 2 → read, each chain checked against cuBLAS's
- * (per layer, entry by entry) before it is timed.
+ * in and C out around every layer) and through upload → matmulDevice × 2 → read (median and fastest of 30), each
+ * chain checked against cuBLAS's (per layer, entry by entry) before it is timed; and each layer's kernels alone
+ * (`time()`), for what a chain spends outside them.
  */
 async function resident(backend: CudaBackend, meta: object): Promise<void> {
   const sparse = randomCompressed(512, 200, nmPattern(8, 32, 32), 81);
@@ -491,14 +492,17 @@ async function resident(backend: CudaBackend, meta: object): Promise<void> {
         for (const [path, run] of [['host', () => hostChain(ws)], ['device', () => deviceChain(ws)]] as const) {
           for (let i = 0; i < 3; i++) await run();
           const samples: number[] = [];
-          for (let i = 0; i < 10; i++) {
+          for (let i = 0; i < 30; i++) {
             const t = performance.now();
             await run();
             samples.push(performance.now() - t);
           }
           samples.sort((p, q) => p - q);
-          row[`${name} ${path} ms`] = (samples[4] + samples[5]) / 2;
+          row[`${name} ${path} ms`] = { median: (samples[14] + samples[15]) / 2, min: samples[0] };
         }
+        // The kernels alone (CUDA events, A and C resident), for what the chains spend outside them.
+        const kernels = [await backend.time(x0, ws[0]), await backend.time(randomDense(m, ws[0].cols, 87), ws[1])];
+        row[`${name} kernels ms`] = kernels.map((t) => t.medianMs);
       }
     }
     chains.push(row);

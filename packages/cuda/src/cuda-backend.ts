@@ -30,6 +30,9 @@ import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nati
 import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
 import { WIDE_MIN_ROWS, type WidenMode, widenedCopyFor, widenedPatternBound } from './widening.js';
 
+/** Plans cached per weights (distinct M) before the cache starts over. */
+const MAX_CACHED_PLANS = 256;
+
 /** cudaError of a call the addon refused because A holds a NaN or ±Inf and the plan ran widened weights. */
 const NON_FINITE_A = -2;
 
@@ -46,6 +49,11 @@ export class CudaBackend implements NMBackend {
   readonly capabilities: BackendCapabilities;
   private readonly context: NativeContext;
   private limits: CudaDevice;
+  /**
+   * The planner's plans by weights and M: the cost model takes 30–50 µs, as long as a decode kernel, and a decode
+   * loop asks for the same shape every token. Replaced when the limits change.
+   */
+  private plans = new WeakMap<WeightsInfo, Map<number, CudaPlan>>();
   /** Whether the device can run the cluster split-K reduction (compute capability ≥ 9.0). */
   private readonly clusterCapable: boolean;
   private readonly live = new Set<CudaWeights | CudaMatrix>();
@@ -90,6 +98,7 @@ export class CudaBackend implements NMBackend {
 
   set splitKReduction(value: 'cluster' | 'atomic') {
     this.limits = { ...this.limits, clusters: value === 'cluster' && this.clusterCapable };
+    this.plans = new WeakMap();
   }
 
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
@@ -271,7 +280,7 @@ export class CudaBackend implements NMBackend {
     body: (handle: NativeWeights, native: NativePlan) => Promise<T>,
   ): Promise<{ result: T; tiling: TilingPlan }> {
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape) : planCuda(shape, info, this.limits));
+    const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape) : this.planned(shape, info));
     const wide = weights.wide;
     if (wide && (options.plan ? isTiled(options.plan) : shape.m > WIDE_MIN_ROWS)) {
       const plan = planFor(wide.info);
@@ -281,11 +290,24 @@ export class CudaBackend implements NMBackend {
         if ((error as { cause?: { cudaError?: number } }).cause?.cudaError !== NON_FINITE_A) throw error;
       }
       // The original has no tiled layout (V not a multiple of 32): its own plan, whatever plan was forced.
-      const fallback = planCuda(shape, weights.info, this.limits);
+      const fallback = this.planned(shape, weights.info);
       return { result: await this.call(what, () => body(weights.handle!, fallback.native)), tiling: fallback.tiling };
     }
     const plan = planFor(weights.info);
     return { result: await this.call(what, () => body(weights.handle!, plan.native)), tiling: plan.tiling };
+  }
+
+  /** The planner's plan for these weights at shape.m, from the cache when it has been asked before. */
+  private planned(shape: MatmulShape, info: WeightsInfo): CudaPlan {
+    let byRows = this.plans.get(info);
+    if (!byRows) this.plans.set(info, (byRows = new Map()));
+    let plan = byRows.get(shape.m);
+    if (!plan) {
+      if (byRows.size >= MAX_CACHED_PLANS) byRows.clear(); // many distinct M: start over rather than grow
+      plan = planCuda(shape, info, this.limits);
+      byRows.set(shape.m, plan);
+    }
+    return plan;
   }
 
   private track<T extends CudaWeights | CudaMatrix>(held: T): T {

@@ -66,8 +66,11 @@ DeviceWeights::~DeviceWeights() {
 }
 
 DeviceMatrix::~DeviceMatrix() {
+  // Stream-ordered, on the legacy stream, where nothing is queued: unlike cudaFree this does not wait for the whole
+  // device, so disposing an activation on the JS thread never stalls behind a kernel another call runs. Every call
+  // that used the matrix has finished (it held a reference until then).
   cudaSetDevice(device);
-  cudaFree(data);
+  if (data) cudaFreeAsync(data, 0);
 }
 
 Context::Context(int device) : device_(device) {
@@ -277,7 +280,7 @@ std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t co
   check(cudaSetDevice(device_), "cudaSetDevice");
   auto matrix = std::make_shared<DeviceMatrix>();
   matrix->device = device_;
-  check(cudaMalloc(&matrix->data, count * sizeof(float)), "cudaMalloc (device matrix)");
+  check(cudaMallocAsync(&matrix->data, count * sizeof(float), stream_), "cudaMallocAsync (device matrix)");
   matrix->count = count;
   check(cudaMemcpyAsync(matrix->data, host, count * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (device matrix)");
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (device matrix)");
@@ -299,7 +302,7 @@ std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, cons
   auto c = std::make_shared<DeviceMatrix>();
   c->device = device_;
   c->count = static_cast<size_t>(m) * w.shape.cols;
-  check(cudaMalloc(&c->data, c->count * sizeof(float)), "cudaMalloc (C)");
+  check(cudaMallocAsync(&c->data, c->count * sizeof(float), stream_), "cudaMallocAsync (C)");
   Buffers b = allocate(w, plan, m, k, a.data, c->data);
   try {
     enqueue(w, plan, b, m, k);
