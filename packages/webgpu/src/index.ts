@@ -5,6 +5,7 @@
 export { createWebGPUBackend, type WebGPUBackendOptions, webgpuProvider } from './provider.js';
 export { WebGPUBackend, WIDEN_MAX_GROWTH, type WidenMode } from './webgpu-backend.js';
 export { GpuWeights } from './gpu-weights.js';
+export { GpuMatrix } from './gpu-matrix.js';
 export {
   type BackendPlanOptions,
   backendPlan,

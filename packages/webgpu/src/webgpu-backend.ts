@@ -1,6 +1,7 @@
 import {
   assertDenseMatrix,
   assertRunnable,
+  assertRunnableOnDevice,
   type BackendCapabilities,
   type CheckResult,
   type CompressedNM,
@@ -9,6 +10,7 @@ import {
   decompress,
   DeviceError,
   type DeviceLimits,
+  type DeviceMatrix,
   DisposedError,
   LimitError,
   type MatmulOptions,
@@ -18,6 +20,7 @@ import {
   type NMPattern,
   type PreparedWeights,
   planTiling,
+  ShapeError,
   summarizeTimings,
   timingRuns,
   type TilingPlan,
@@ -29,8 +32,9 @@ import {
   widenedCopy,
   widenedCopyBound,
 } from '@nmkit/format';
-import { BufferUsage, MAP_READ } from './gpu-flags.js';
+import { BufferUsage } from './gpu-flags.js';
 import { type AcquireOptions, createGpuContext, type GpuContext } from './gpu-context.js';
+import { GpuMatrix, MATRIX_USAGE, matrixBinding } from './gpu-matrix.js';
 import { createFilled, GpuWeights } from './gpu-weights.js';
 import {
   backendPlan,
@@ -47,6 +51,7 @@ import { timePasses } from './pass-timing.js';
 import { PipelineCache } from './pipelines.js';
 import { fitsGrid, STREAM_MAX_M, type StreamSpec, streamDefaultRows, streamProblem, streamSpec, transposeGrid } from './stream-spec.js';
 import { scoped, throwIfFailed } from './error-scopes.js';
+import { destroyWhenIdle, submitAndRead } from './readback.js';
 
 const NAME = 'webgpu';
 
@@ -89,10 +94,8 @@ interface Run {
   readonly pre?: Dispatch;
   /** On widened weights: the finite check of A (finite-check.wgsl), recorded first, timed with the rest. */
   readonly check?: Dispatch;
-  /** The buffer holding C (M × N) when the run is done. */
+  /** The buffer holding C (M × N, then the wave tail's partials where there is one) when the run is done. */
   readonly c: GPUBuffer;
-  /** Per-call buffers to destroy once the GPU is done with them. */
-  readonly temporaries: GPUBuffer[];
 }
 
 /** A device and what lives on it. */
@@ -121,6 +124,8 @@ export class WebGPUBackend implements NMBackend {
   /** The current device's context (replaced after a device loss): limits, compute units, software or not. */
   private context: GpuContext;
   private released = false;
+  /** Live device matrices this backend made: dispose() frees them (a caller's device outlives the backend). */
+  private readonly matrices = new Set<GpuMatrix>();
 
   /** The limits the shared planner sees for the current device. */
   get plannerLimits(): DeviceLimits {
@@ -223,68 +228,159 @@ export class WebGPUBackend implements NMBackend {
   async matmul(a: DenseMatrix, weights: PreparedWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
     const gpuWeights = this.assertOwn(a, weights);
     const session = await this.live();
-    const device = session.context.device;
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
     assertPlan(shape, options.plan);
     return this.guard(session, async () => {
-      const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
+      const aBuffer = createFilled(session.context.device, a.data, `A ${a.rows}×${a.cols}`);
       try {
-        // Widened weights run beside the check of A (a forced plan too: every plan runs on either weights).
-        if (gpuWeights.wide) {
-          const widened = await this.multiply(session, shape, gpuWeights.wide, aBuffer, options.plan, true);
-          if (!widened.nonFiniteA) return widened.c;
-        }
-        return (await this.multiply(session, shape, gpuWeights, aBuffer, options.plan, false)).c;
+        const { c, data } = await this.product(session, shape, gpuWeights, matrixBinding(aBuffer, a.rows, a.cols), options.plan, true);
+        c.destroy();
+        return { rows: shape.m, cols: shape.n, data: data! };
       } finally {
         aBuffer.destroy();
       }
     });
   }
 
-  /** One multiplication, read back; with `checkA`, a finite-check pass of A beside it and its flag read back too. */
-  private async multiply(session: Session, shape: MatmulShape, weights: GpuWeights, aBuffer: GPUBuffer, plan: TilingPlan | undefined, checkA: boolean) {
-    const { device } = session.context;
-    const check = checkA ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
-    const run = { ...(await this.encode(session, shape, weights, aBuffer, plan)), check: check?.dispatch };
-    const bytes = shape.m * shape.n * 4;
-    const readback = device.createBuffer({ size: Math.max(4, bytes) + (check ? 4 : 0), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    try {
+  /**
+   * Copies A into a {@link GpuMatrix} (a GPUBuffer of this backend's device) for {@link matmulDevice}. `a.data` is
+   * read before the promise resolves: keep it unchanged until then.
+   * @throws {ShapeError} for a malformed A; {@link LimitError} when A is larger than the device's largest binding.
+   */
+  async upload(a: DenseMatrix): Promise<GpuMatrix> {
+    if (this.released) throw new DisposedError('The webgpu backend');
+    assertDenseMatrix(a, 'A');
+    this.assertFits('A', a.rows * a.cols * 4, `${a.rows}×${a.cols}`, 'upload A in blocks of rows that fit (each product row depends on its A row only).');
+    const session = await this.live();
+    return this.guard(session, async () => {
+      const { device } = session.context;
+      let buffer: GPUBuffer | undefined;
+      // In error scopes: an out-of-memory or refused buffer is this call's DeviceError, not an uncaptured error.
       const errors = scoped(device, () => {
-        const encoder = device.createCommandEncoder();
-        record(encoder, run);
-        if (bytes > 0) encoder.copyBufferToBuffer(run.c, 0, readback, 0, bytes);
-        if (check) encoder.copyBufferToBuffer(check.flag, 0, readback, Math.max(4, bytes), 4);
-        device.queue.submit([encoder.finish()]);
+        buffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`, MATRIX_USAGE);
       });
-      await readback.mapAsync(MAP_READ);
-      await throwIfFailed(errors);
-      const mapped = readback.getMappedRange();
-      const data = new Float32Array(mapped.slice(0, bytes));
-      const nonFiniteA = check ? new Uint32Array(mapped.slice(Math.max(4, bytes), Math.max(4, bytes) + 4))[0] !== 0 : false;
-      readback.unmap();
-      return { c: { rows: shape.m, cols: shape.n, data } as DenseMatrix, nonFiniteA };
+      try {
+        await throwIfFailed(errors);
+        return this.adopt(buffer!, a.rows, a.cols, session.context);
+      } catch (failure) {
+        buffer?.destroy();
+        throw failure;
+      }
+    });
+  }
+
+  /**
+   * C = A·B with A and C on the GPU: the same validation, kernels, plans and bits as {@link matmul}, without the copy
+   * of A in and of C out. The call returns once its work is submitted (and, for weights with a widened copy, once the
+   * 4-byte finite flag of A is back), so consecutive layers queue up without waiting for each other.
+   * @throws {ShapeError} for an A that is not a live device matrix of this backend, or a K mismatch;
+   * {@link DisposedError}; {@link LimitError}; {@link DeviceError} for GPU failures and an A made before a device loss.
+   */
+  async matmulDevice(a: DeviceMatrix, weights: PreparedWeights, options: MatmulOptions = {}): Promise<GpuMatrix> {
+    if (this.released) throw new DisposedError('The webgpu backend');
+    assertRunnableOnDevice(NAME, this.capabilities, a, weights);
+    if (!(a instanceof GpuMatrix)) {
+      throw new ShapeError(`webgpu: operand A (${a.rows}×${a.cols}) claims to be a webgpu device matrix but was not made by upload() or matmulDevice().`, 'make it with backend.upload().');
+    }
+    const gpuWeights = this.ownWeights(weights);
+    // Taken before the first await: a dispose() of A right after this call starts waits for the call's submission.
+    const held = a.retain();
+    try {
+      const session = await this.live();
+      if (a.context.device !== session.context.device) throw foreignMatrix(a);
+      const shape = { m: a.rows, n: weights.cols, k: a.cols };
+      assertPlan(shape, options.plan);
+      return await this.guard(session, async () => {
+        const { c } = await this.product(session, shape, gpuWeights, held.binding, options.plan, false, held.release);
+        return this.adopt(c, shape.m, shape.n, session.context);
+      });
     } finally {
-      // Only after the readback resolved (or failed): never destroy buffers that queued work still uses.
-      readback.destroy();
-      for (const b of [...run.temporaries, ...(check?.temporaries ?? [])]) b.destroy();
+      held.release();
     }
   }
 
-  /** The finite-check dispatch of A (`count` floats) and its zeroed flag (finite-check.wgsl). */
-  private async encodeFiniteCheck(session: Session, aBuffer: GPUBuffer, count: number) {
+  /** Wraps a buffer this backend filled in a tracked {@link GpuMatrix}; destroys it when the backend is gone. */
+  private adopt(buffer: GPUBuffer, rows: number, cols: number, context: GpuContext): GpuMatrix {
+    if (this.released) {
+      destroyWhenIdle(context.device, [buffer]);
+      throw new DisposedError('The webgpu backend');
+    }
+    const matrix = new GpuMatrix(NAME, rows, cols, buffer, context, (m) => this.matrices.delete(m));
+    this.matrices.add(matrix);
+    return matrix;
+  }
+
+  /**
+   * C = A·B on the GPU, the one path of matmul() and matmulDevice(): on weights with a widened copy, the copy runs beside
+   * the finite check of A, and a set flag (a NaN or ±Inf in A) runs the product again on the original weights, which
+   * skip pruned rows instead of multiplying them by a stored zero. Returns C's buffer (the caller owns it) and, with
+   * `readC`, its values. `submitted` runs once the last work reading A is submitted.
+   */
+  private async product(
+    session: Session,
+    shape: MatmulShape,
+    weights: GpuWeights,
+    a: GPUBufferBinding,
+    plan: TilingPlan | undefined,
+    readC: boolean,
+    submitted?: () => void,
+  ): Promise<{ c: GPUBuffer; data?: Float32Array }> {
+    if (weights.wide) {
+      // A forced plan runs on either weights.
+      const widened = await this.multiply(session, shape, weights.wide, a, plan, true, readC);
+      if (!widened.nonFiniteA) {
+        submitted?.();
+        return widened;
+      }
+      widened.c.destroy();
+    }
+    return this.multiply(session, shape, weights, a, plan, false, readC, submitted);
+  }
+
+  /** One multiplication into a new C; with `checkA` a finite-check pass of A beside it and its flag read back; with `readC` C read back. */
+  private async multiply(
+    session: Session,
+    shape: MatmulShape,
+    weights: GpuWeights,
+    a: GPUBufferBinding,
+    plan: TilingPlan | undefined,
+    checkA: boolean,
+    readC: boolean,
+    submitted?: () => void,
+  ) {
+    const owned: GPUBuffer[] = [];
+    let c: GPUBuffer | undefined;
+    try {
+      const check = checkA ? await this.encodeFiniteCheck(session, a, shape.m * shape.k, owned) : undefined;
+      const run = { ...(await this.encode(session, shape, weights, a, plan, owned)), check: check?.dispatch };
+      const reads = [...(readC ? [{ buffer: run.c, bytes: shape.m * shape.n * 4 }] : []), ...(check ? [{ buffer: check.flag, bytes: 4 }] : [])];
+      const parts = await submitAndRead(session.context.device, (encoder) => record(encoder, run), reads, submitted);
+      c = run.c;
+      return {
+        c,
+        data: readC ? new Float32Array(parts[0]) : undefined,
+        nonFiniteA: check ? new Uint32Array(parts[parts.length - 1])[0] !== 0 : false,
+      };
+    } finally {
+      // C goes to the caller; the rest once the GPU is done with it (matmulDevice returns before that).
+      destroyWhenIdle(session.context.device, c ? owned.filter((b) => b !== c) : owned);
+    }
+  }
+
+  /** The finite-check dispatch of A (`count` floats) and its zeroed flag (finite-check.wgsl); its buffers go into `owned`. */
+  private async encodeFiniteCheck(session: Session, a: GPUBufferBinding, count: number, owned: GPUBuffer[]) {
     const { device, maxWorkgroupsPerDimension } = session.context;
     const flag = createFilled(device, Uint32Array.of(0), 'finite-check flag', BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    owned.push(flag);
     const params = createFilled(device, Uint32Array.of(count, 0, 0, 0), 'finite-check params', BufferUsage.UNIFORM);
+    owned.push(params);
     const dispatch: Dispatch = {
       pipeline: await session.pipelines.finiteCheck(),
-      bindGroup: device.createBindGroup({
-        layout: session.pipelines.reduceLayout,
-        entries: [aBuffer, flag, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      }),
+      bindGroup: bindBuffers(device, session.pipelines.reduceLayout, [a, flag, params]),
       // Grid-stride: at most 1024 workgroups of 256 (enough to stream A at full speed).
       grid: [Math.max(1, Math.min(Math.ceil(count / 256), 1024, maxWorkgroupsPerDimension))],
     };
-    return { dispatch, flag, temporaries: [flag, params] };
+    return { dispatch, flag };
   }
 
   async time(a: DenseMatrix, weights: PreparedWeights, options: TimingOptions = {}): Promise<TimingResult> {
@@ -298,13 +394,17 @@ export class WebGPUBackend implements NMBackend {
       const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
       const owned = [aBuffer];
       try {
-        // What matmul() runs: the widened copy with its check of A, when a first call (a warm-up) finds A finite.
+        const aBinding = matrixBinding(aBuffer, a.rows, a.cols);
+        // What matmul() runs: the widened copy with its check of A, when a first call (a warm-up, only its flag read back) finds A finite.
         const wide = gpuWeights.wide;
-        const wideRuns = wide && !(await this.multiply(session, shape, wide, aBuffer, options.plan, true)).nonFiniteA;
-        const check = wideRuns ? await this.encodeFiniteCheck(session, aBuffer, shape.m * shape.k) : undefined;
-        if (check) owned.push(...check.temporaries);
-        const run = { ...(await this.encode(session, shape, wideRuns ? wide : gpuWeights, aBuffer, options.plan)), check: check?.dispatch };
-        owned.push(...run.temporaries);
+        let wideRuns = false;
+        if (wide) {
+          const first = await this.multiply(session, shape, wide, aBinding, options.plan, true, false);
+          first.c.destroy();
+          wideRuns = !first.nonFiniteA;
+        }
+        const check = wideRuns ? await this.encodeFiniteCheck(session, aBinding, shape.m * shape.k, owned) : undefined;
+        const run = { ...(await this.encode(session, shape, wideRuns && wide ? wide : gpuWeights, aBinding, options.plan, owned)), check: check?.dispatch };
         const errors = scoped(device, () => {
           for (let i = 0; i < warmup; i++) {
             const encoder = device.createCommandEncoder();
@@ -354,6 +454,8 @@ export class WebGPUBackend implements NMBackend {
   async dispose(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    // Calls still running on a matrix keep its buffer until they have submitted (GpuMatrix.dispose).
+    for (const matrix of [...this.matrices]) matrix.dispose();
     const session = await this.session.catch(() => undefined);
     session?.placeholder.destroy();
     if (session && !session.context.external) session.context.device.destroy();
@@ -408,17 +510,22 @@ export class WebGPUBackend implements NMBackend {
   private assertOwn(a: DenseMatrix, weights: PreparedWeights): GpuWeights {
     if (this.released) throw new DisposedError('The webgpu backend');
     assertRunnable(NAME, this.capabilities, a, weights);
+    return this.ownWeights(weights);
+  }
+
+  /** Weights that passed the shared checks, as made by this backend's prepare(). */
+  private ownWeights(weights: PreparedWeights): GpuWeights {
     if (!(weights instanceof GpuWeights)) {
       throw new DeviceError(NAME, 'weights claim to be from the webgpu backend but were not made by its prepare()', 'prepare them with this backend.');
     }
     return weights;
   }
 
-  private assertFits(what: string, bytes: number, shape: string): void {
+  private assertFits(what: string, bytes: number, shape: string, fix = 'split B along N into column blocks that fit and multiply each, or use another backend.'): void {
     if (bytes > this.capabilities.limits.maxBufferBytes) {
       throw new LimitError(
         `webgpu cannot hold ${what} ${shape}: ${bytes} bytes exceed the device's largest storage binding of ${this.capabilities.limits.maxBufferBytes} bytes.`,
-        'split B along N into column blocks that fit and multiply each, or use another backend.',
+        fix,
       );
     }
   }
@@ -461,11 +568,14 @@ export class WebGPUBackend implements NMBackend {
     };
   }
 
-  private async encode(session: Session, shape: MatmulShape, weights: GpuWeights, a: GPUBuffer, forced?: TilingPlan): Promise<Run> {
+  /**
+   * Encodes one multiplication of A (bound as `a`: exactly M·K floats) into a new C. Every buffer it makes goes into
+   * `owned` as soon as it exists, C included, so that a failure part way leaks none.
+   */
+  private async encode(session: Session, shape: MatmulShape, weights: GpuWeights, a: GPUBufferBinding, forced: TilingPlan | undefined, owned: GPUBuffer[]): Promise<Run> {
     const { device } = session.context;
     const { spec, plan, resident, slots, union } = this.resolveSpec(session, shape, weights, forced);
     this.lastKernel = spec.name;
-    const temporaries: GPUBuffer[] = [];
     // Kernels that read Aᵀ (binding 6) get it from a transpose pass of its own, recorded before them.
     let transposedA = session.placeholder;
     let pre: Run['pre'];
@@ -473,14 +583,12 @@ export class WebGPUBackend implements NMBackend {
     if (transposed) {
       const { rows, quads } = transposed;
       transposedA = device.createBuffer({ size: rows * quads * 16, usage: BufferUsage.STORAGE, label: `Aᵀ ${rows}×${4 * quads}` });
+      owned.push(transposedA);
       const transposeParams = createFilled(device, Uint32Array.of(shape.m, shape.k, rows, quads), 'transpose params', BufferUsage.UNIFORM);
-      temporaries.push(transposedA, transposeParams);
+      owned.push(transposeParams);
       pre = {
         pipeline: await session.pipelines.transposeA(shape.k % 4 === 0),
-        bindGroup: device.createBindGroup({
-          layout: session.pipelines.reduceLayout,
-          entries: [a, transposedA, transposeParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        }),
+        bindGroup: bindBuffers(device, session.pipelines.reduceLayout, [a, transposedA, transposeParams]),
         grid: transposeGrid(transposed),
       };
     }
@@ -506,51 +614,63 @@ export class WebGPUBackend implements NMBackend {
       'params',
       BufferUsage.UNIFORM,
     );
+    owned.push(params);
     const count = shape.m * shape.n;
     const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC;
     // With a wave tail the buffer also holds the tail's partials, after C (split-tail-reduce adds them in place).
     const tailCount = tail ? (shape.m - tail.firstRow) * shape.n : 0;
     const cFloats = count + (tail ? (tail.splits - 1) * tailCount : 0);
     const c = device.createBuffer({ size: Math.max(4, cFloats * 4), usage, label: `C ${shape.m}×${shape.n}` });
-    temporaries.push(params, c);
+    owned.push(c);
     const out = spec.splitK > 1 ? device.createBuffer({ size: spec.splitK * count * 4, usage: BufferUsage.STORAGE, label: 'split-K partials' }) : c;
-    if (out !== c) temporaries.push(out);
+    if (out !== c) owned.push(out);
     const pipeline = await session.pipelines.matmul(spec);
     const vectorB = spec.shader === 'tiled' && spec.constants.B_VEC;
-    const bindGroup = device.createBindGroup({
-      layout: session.pipelines.matmulLayout,
-      // Binding 7 is B again, read as vec4s by the tiled kernel with B_VEC.
-      entries: [a, resident.values, slots, union, out, params, transposedA, vectorB ? resident.values : session.placeholder].map((buffer, binding) => ({
-        binding,
-        resource: { buffer },
-      })),
-    });
+    // Binding 7 is B again, read as vec4s by the tiled kernel with B_VEC.
+    const bindGroup = bindBuffers(device, session.pipelines.matmulLayout, [a, resident.values, slots, union, out, params, transposedA, vectorB ? resident.values : session.placeholder]);
     let reduce: Run['reduce'];
     if (spec.splitK > 1) {
       const reduceParams = createFilled(device, Uint32Array.of(count, spec.splitK, 0, 0), 'reduce params', BufferUsage.UNIFORM);
-      temporaries.push(reduceParams);
+      owned.push(reduceParams);
       reduce = {
         pipeline: await session.pipelines.reduce(),
-        bindGroup: device.createBindGroup({
-          layout: session.pipelines.reduceLayout,
-          entries: [out, c, reduceParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        }),
+        bindGroup: bindBuffers(device, session.pipelines.reduceLayout, [out, c, reduceParams]),
         grid: reduceGrid(count, session.context.maxWorkgroupsPerDimension),
       };
     } else if (tail) {
       const reduceParams = createFilled(device, Uint32Array.of(tail.firstRow * shape.n, tailCount, tail.splits, count), 'tail reduce params', BufferUsage.UNIFORM);
-      temporaries.push(reduceParams);
+      owned.push(reduceParams);
       reduce = {
         pipeline: await session.pipelines.tailReduce(),
-        bindGroup: device.createBindGroup({
-          layout: session.pipelines.tailReduceLayout,
-          entries: [c, reduceParams].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        }),
+        bindGroup: bindBuffers(device, session.pipelines.tailReduceLayout, [c, reduceParams]),
         grid: reduceGrid(tailCount, session.context.maxWorkgroupsPerDimension),
       };
     }
-    return { spec, plan, main: { pipeline, bindGroup, grid: spec.grid }, reduce, pre, c, temporaries };
+    return { spec, plan, main: { pipeline, bindGroup, grid: spec.grid }, reduce, pre, c };
   }
+}
+
+/** A bind group of `resources` at bindings 0, 1, 2…: whole buffers, or a binding's range (A). */
+function bindBuffers(device: GPUDevice, layout: GPUBindGroupLayout, resources: readonly (GPUBuffer | GPUBufferBinding)[]): GPUBindGroup {
+  return device.createBindGroup({
+    layout,
+    entries: resources.map((resource, binding) => ({ binding, resource: 'buffer' in resource ? resource : { buffer: resource } })),
+  });
+}
+
+/** A device matrix of another GPUDevice: another backend's, or one made before a device loss. */
+function foreignMatrix(a: GpuMatrix): NMError {
+  if (a.context.lostReason) {
+    return new DeviceError(
+      NAME,
+      `device matrix A (${a.rows}×${a.cols}) lived on a GPU device that was lost (${a.context.lostReason}); its contents are gone.`,
+      'upload A again: the backend now runs on a new device.',
+    );
+  }
+  return new ShapeError(
+    `webgpu: device matrix A (${a.rows}×${a.cols}) is on another GPUDevice than this backend's.`,
+    "read() it and upload() it to this backend, or create both backends on one device (createWebGPUBackend({ device })).",
+  );
 }
 
 /** Whether two plans are the same in every field. */

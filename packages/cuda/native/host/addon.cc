@@ -1,6 +1,6 @@
 // N-API bindings. Every device operation runs in a Napi::AsyncWorker (off the JS thread) after its arguments were
 // copied into plain C++ structs on the JS thread; the typed arrays it reads or fills stay referenced until it ends.
-// Weights live in a Napi::ObjectWrap whose finalizer frees the device memory if JS never calls free().
+// Weights and device matrices live in Napi::ObjectWraps whose finalizer frees the device memory if JS never calls free().
 #include <napi.h>
 
 #include <memory>
@@ -24,50 +24,36 @@ Napi::Error deviceError(Napi::Env env, const std::string& message, int code) {
 
 int intField(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
 
-class WeightsWrap : public Napi::ObjectWrap<WeightsWrap> {
+double bytesOf(const DeviceWeights& weights) { return static_cast<double>(weights.bytes); }
+double bytesOf(const DeviceMatrix& matrix) { return static_cast<double>(matrix.count * sizeof(float)); }
+
+/// The JS handle of device weights or a device matrix: free() drops the JS side's reference at once, and the
+/// finalizer (~HandleWrap) drops it if JS never calls free(). A running worker holds its own reference, so the
+/// device memory goes when the last of them lets go.
+template <class T>
+class HandleWrap : public Napi::ObjectWrap<HandleWrap<T>> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DeviceWeights",
-                       {InstanceMethod("free", &WeightsWrap::Free), InstanceAccessor("bytes", &WeightsWrap::Bytes, nullptr)});
+  static Napi::Function Define(Napi::Env env, const char* name) {
+    return HandleWrap::DefineClass(env, name,
+                                   {HandleWrap::InstanceMethod("free", &HandleWrap::Free), HandleWrap::InstanceAccessor("bytes", &HandleWrap::Bytes, nullptr)});
   }
-  explicit WeightsWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<WeightsWrap>(info) {}
-  // The finalizer safety net: ~WeightsWrap drops the last JS-side reference; a running worker may still hold one.
-  std::shared_ptr<DeviceWeights> weights;
+  explicit HandleWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HandleWrap<T>>(info) {}
+  std::shared_ptr<T> held;
 
  private:
   Napi::Value Free(const Napi::CallbackInfo& info) {
-    weights.reset();
+    held.reset();
     return info.Env().Undefined();
   }
-  Napi::Value Bytes(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), weights ? static_cast<double>(weights->bytes) : 0);
-  }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), held ? bytesOf(*held) : 0); }
 };
-
-/// A device matrix (activations kept on the device); the same ownership as WeightsWrap.
-class MatrixWrap : public Napi::ObjectWrap<MatrixWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DeviceMatrix",
-                       {InstanceMethod("free", &MatrixWrap::Free), InstanceAccessor("bytes", &MatrixWrap::Bytes, nullptr)});
-  }
-  explicit MatrixWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MatrixWrap>(info) {}
-  std::shared_ptr<DeviceMatrix> matrix;
-
- private:
-  Napi::Value Free(const Napi::CallbackInfo& info) {
-    matrix.reset();
-    return info.Env().Undefined();
-  }
-  Napi::Value Bytes(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), matrix ? static_cast<double>(matrix->count * sizeof(float)) : 0);
-  }
-};
+using WeightsWrap = HandleWrap<DeviceWeights>;
+using MatrixWrap = HandleWrap<DeviceMatrix>;
 
 /// A new JS wrapper of `matrix` (on the JS thread, in a worker's OnOK).
 Napi::Object wrapMatrix(Napi::Env env, std::shared_ptr<DeviceMatrix> matrix) {
   Napi::Object wrapper = env.GetInstanceData<AddonData>()->matrixConstructor.New({});
-  MatrixWrap::Unwrap(wrapper)->matrix = std::move(matrix);
+  MatrixWrap::Unwrap(wrapper)->held = std::move(matrix);
   return wrapper;
 }
 
@@ -126,7 +112,7 @@ class UploadWorker : public PromiseWorker {
   }
   void Run() override { result_ = context->upload(desc_); }
   void OnOK() override {
-    WeightsWrap::Unwrap(wrapper_.Value())->weights = result_;
+    WeightsWrap::Unwrap(wrapper_.Value())->held = result_;
     deferred.Resolve(wrapper_.Value());
   }
 
@@ -257,14 +243,14 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
  private:
   std::shared_ptr<DeviceWeights> weightsOf(const Napi::Value& v) {
     auto* wrap = WeightsWrap::Unwrap(v.As<Napi::Object>());
-    if (!wrap->weights) throw Napi::Error::New(v.Env(), "device weights were freed");
-    return wrap->weights;
+    if (!wrap->held) throw Napi::Error::New(v.Env(), "device weights were freed");
+    return wrap->held;
   }
 
   std::shared_ptr<DeviceMatrix> matrixOf(const Napi::Value& v) {
     auto* wrap = MatrixWrap::Unwrap(v.As<Napi::Object>());
-    if (!wrap->matrix) throw Napi::Error::New(v.Env(), "device matrix was freed");
-    return wrap->matrix;
+    if (!wrap->held) throw Napi::Error::New(v.Env(), "device matrix was freed");
+    return wrap->held;
   }
 
   /// uploadMatrix(data: Float32Array): Promise<DeviceMatrix>
@@ -405,9 +391,9 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
-  Napi::Function weights = WeightsWrap::Define(env);
+  Napi::Function weights = WeightsWrap::Define(env, "DeviceWeights");
   data->weightsConstructor = Napi::Persistent(weights);
-  Napi::Function matrix = MatrixWrap::Define(env);
+  Napi::Function matrix = MatrixWrap::Define(env, "DeviceMatrix");
   data->matrixConstructor = Napi::Persistent(matrix);
   env.SetInstanceData(data);
   exports.Set("probe", Napi::Function::New(env, Probe));

@@ -256,15 +256,10 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   });
 }
 
-void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  check(cudaSetDevice(device_), "cudaSetDevice");
-  Buffers b = allocate(w, plan, m, k);
+template <class Enqueue>
+void Context::runAndRelease(Buffers& b, Enqueue enqueueWork) {
   try {
-    check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
-    enqueue(w, plan, b, m, k);
-    check(cudaMemcpyAsync(c, b.c, static_cast<size_t>(m) * w.shape.cols * sizeof(float), cudaMemcpyDeviceToHost, stream_),
-          "cudaMemcpy (C)");
+    enqueueWork();
     check(cudaStreamSynchronize(stream_), "kernel execution");
   } catch (...) {
     release(b);
@@ -273,6 +268,18 @@ void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, i
   }
   release(b);
   check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
+}
+
+void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  check(cudaSetDevice(device_), "cudaSetDevice");
+  Buffers b = allocate(w, plan, m, k);
+  runAndRelease(b, [&] {
+    check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
+    enqueue(w, plan, b, m, k);
+    check(cudaMemcpyAsync(c, b.c, static_cast<size_t>(m) * w.shape.cols * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+          "cudaMemcpy (C)");
+  });
 }
 
 std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t count) {
@@ -304,16 +311,7 @@ std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, cons
   c->count = static_cast<size_t>(m) * w.shape.cols;
   check(cudaMallocAsync(&c->data, c->count * sizeof(float), stream_), "cudaMallocAsync (C)");
   Buffers b = allocate(w, plan, m, k, a.data, c->data);
-  try {
-    enqueue(w, plan, b, m, k);
-    check(cudaStreamSynchronize(stream_), "kernel execution");
-  } catch (...) {
-    release(b);
-    cudaStreamSynchronize(stream_);
-    throw;
-  }
-  release(b);
-  check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
+  runAndRelease(b, [&] { enqueue(w, plan, b, m, k); });
   return c;
 }
 
@@ -357,6 +355,10 @@ std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, cons
 void Context::memInfo(size_t* free, size_t* total) {
   std::lock_guard<std::mutex> lock(mutex_);
   check(cudaSetDevice(device_), "cudaSetDevice");
+  // Unused memory of the stream-ordered pool (scratch, freed device matrices) goes back first: what is reported
+  // free is then what no live buffer holds.
+  cudaMemPool_t pool = nullptr;
+  if (cudaDeviceGetDefaultMemPool(&pool, device_) == cudaSuccess) cudaMemPoolTrimTo(pool, 0);
   check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
 }
 

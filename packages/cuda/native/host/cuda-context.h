@@ -129,6 +129,9 @@ class Context {
   /// Throws CudaFailure kNonFiniteA when any of `count` floats at `a` (device) is a NaN or ±Inf.
   void requireFiniteOnDevice(const float* a, size_t count);
   void release(Buffers& b);
+  /// Runs `enqueueWork` (work on the stream that uses `b`), waits for it, and releases b's buffers whatever happens.
+  template <class Enqueue>
+  void runAndRelease(Buffers& b, Enqueue enqueueWork);
   void enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b, int m, int k);
   void ensureCublas();
 
