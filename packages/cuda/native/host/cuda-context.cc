@@ -357,6 +357,9 @@ void Context::memInfo(size_t* free, size_t* total) {
   check(cudaSetDevice(device_), "cudaSetDevice");
   // Unused memory of the stream-ordered pool (scratch, freed device matrices) goes back first: what is reported
   // free is then what no live buffer holds.
+  // Device matrices are freed on the legacy stream (DeviceMatrix's destructor): wait for those frees, which does not
+  // wait for this context's non-blocking stream, so that the trim sees them.
+  cudaStreamSynchronize(0);
   cudaMemPool_t pool = nullptr;
   if (cudaDeviceGetDefaultMemPool(&pool, device_) == cudaSuccess) cudaMemPoolTrimTo(pool, 0);
   check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
