@@ -195,9 +195,9 @@ export class CudaBackend implements NMBackend {
     this.assertOpen();
     assertDenseMatrix(a, 'A');
     const bytes = a.data.length * 4;
-    if (a.data.length === 0 || bytes > this.capabilities.limits.maxBufferBytes) {
+    if (bytes > this.capabilities.limits.maxBufferBytes) {
       throw new LimitError(
-        `cuda cannot hold A ${a.rows}×${a.cols} on the device: ${bytes} bytes, and a device matrix holds 4 to ${this.capabilities.limits.maxBufferBytes}.`,
+        `cuda cannot hold A ${a.rows}×${a.cols} on the device: ${bytes} bytes exceed the largest device matrix of ${this.capabilities.limits.maxBufferBytes} bytes.`,
         'upload fewer rows at a time (every row of C depends only on the same row of A).',
       );
     }
@@ -212,10 +212,17 @@ export class CudaBackend implements NMBackend {
   async matmulDevice(a: CudaMatrix, weights: CudaWeights, options: MatmulOptions = {}): Promise<CudaMatrix> {
     this.assertOpen();
     assertRunnableOnDevice(this.name, this.capabilities, a, weights);
-    if (!(a instanceof CudaMatrix)) throw new ShapeError('cuda: A must come from upload() or matmulDevice() of this backend.');
+    // Every CUDA backend is named 'cuda': only this one's own matrices live on its device.
+    if (!(a instanceof CudaMatrix) || !this.live.has(a)) {
+      throw new ShapeError(
+        `cuda: A (${a.rows}×${a.cols}) was not made by upload() or matmulDevice() of this backend (${this.device}).`,
+        'read() it and upload() it to this backend.',
+      );
+    }
     this.assertOwnWeights(weights);
-    const { result } = await this.run('matmulDevice', a, weights, options, (handle, native) =>
-      this.context.matmulDevice(handle, a.handle, a.rows, a.cols, native),
+    // A is held (its handle taken now) until the call ends, the NaN rerun included.
+    const { result } = await a.holding((handleA) =>
+      this.run('matmulDevice', a, weights, options, (handle, native) => this.context.matmulDevice(handle, handleA, a.rows, a.cols, native)),
     );
     return this.adopt(a.rows, weights.cols, result);
   }
@@ -266,13 +273,16 @@ export class CudaBackend implements NMBackend {
 
   private assertOwnWeights(weights: CudaWeights): void {
     if (!(weights instanceof CudaWeights) || !weights.handle) throw new DisposedError(`Weights ${weights.rows}×${weights.cols} on cuda`);
+    if (!this.live.has(weights)) {
+      throw new ShapeError(`cuda: weights ${weights.rows}×${weights.cols} were prepared by another cuda backend, not this one (${this.device}).`, 'prepare them with this backend.');
+    }
   }
 
   /**
    * Picks a validated call's weights and plan, and runs `body` on them. A widened plan (finiteA) that the addon
    * refuses for a NaN or ±Inf in A reruns on the original weights with their own plan.
    */
-  private async run<T>(
+  private run<T>(
     what: string,
     a: { rows: number; cols: number },
     weights: CudaWeights,
@@ -281,20 +291,24 @@ export class CudaBackend implements NMBackend {
   ): Promise<{ result: T; tiling: TilingPlan }> {
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
     const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape) : this.planned(shape, info));
+    const original = weights.handle!;
     const wide = weights.wide;
-    if (wide && (options.plan ? isTiled(options.plan) : shape.m > WIDE_MIN_ROWS)) {
-      const plan = planFor(wide.info);
-      try {
-        return { result: await this.call(what, () => body(wide.native, { ...plan.native, finiteA: 1 })), tiling: plan.tiling };
-      } catch (error) {
-        if ((error as { cause?: { cudaError?: number } }).cause?.cudaError !== NON_FINITE_A) throw error;
+    // Held from here, synchronously: a dispose() of the weights during the call frees them after it (the NaN rerun too).
+    return weights.holding(async () => {
+      if (wide && (options.plan ? isTiled(options.plan) : shape.m > WIDE_MIN_ROWS)) {
+        const plan = planFor(wide.info);
+        try {
+          return { result: await this.call(what, () => body(wide.native, { ...plan.native, finiteA: 1 })), tiling: plan.tiling };
+        } catch (error) {
+          if ((error as { cause?: { cudaError?: number } }).cause?.cudaError !== NON_FINITE_A) throw error;
+        }
+        // The original has no tiled layout (V not a multiple of 32): its own plan, whatever plan was forced.
+        const fallback = this.planned(shape, weights.info);
+        return { result: await this.call(what, () => body(original, fallback.native)), tiling: fallback.tiling };
       }
-      // The original has no tiled layout (V not a multiple of 32): its own plan, whatever plan was forced.
-      const fallback = this.planned(shape, weights.info);
-      return { result: await this.call(what, () => body(weights.handle!, fallback.native)), tiling: fallback.tiling };
-    }
-    const plan = planFor(weights.info);
-    return { result: await this.call(what, () => body(weights.handle!, plan.native)), tiling: plan.tiling };
+      const plan = planFor(weights.info);
+      return { result: await this.call(what, () => body(original, plan.native)), tiling: plan.tiling };
+    });
   }
 
   /** The planner's plan for these weights at shape.m, from the cache when it has been asked before. */
@@ -311,6 +325,11 @@ export class CudaBackend implements NMBackend {
   }
 
   private track<T extends CudaWeights | CudaMatrix>(held: T): T {
+    // A call that finished after dispose() of the backend: free its result rather than hand out an orphan.
+    if (this.closed) {
+      held.dispose();
+      throw new DisposedError('The cuda backend');
+    }
     this.live.add(held);
     return held;
   }

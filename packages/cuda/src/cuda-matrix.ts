@@ -1,15 +1,24 @@
-import { type DenseMatrix, type DeviceMatrix, DisposedError } from '@nmkit/format';
+import { type DenseMatrix, type DeviceMatrix, LastUse } from '@nmkit/format';
 import type { NativeMatrix } from './native-types.js';
 
 /**
  * A dense row-major float32 matrix in CUDA device memory: the activations of a chain of
- * {@link CudaBackend.matmulDevice} calls. `dispose()` frees it at once for new calls; a call already running on it
- * keeps the buffer until it ends (the addon holds a reference), and the addon's finalizer frees a forgotten one.
+ * {@link CudaBackend.matmulDevice} calls. `dispose()` refuses new calls at once and frees the buffer after the calls
+ * already running on it (a NaN rerun on the original weights included); the addon's finalizer frees a forgotten one.
  * @example const x = await cuda.upload(a); const y = await cuda.matmulDevice(x, w); x.dispose(); const c = await y.read();
  */
 export class CudaMatrix implements DeviceMatrix {
   readonly kind = 'device-matrix' as const;
   private native: NativeMatrix | undefined;
+  private readonly lastUse = new LastUse(
+    () => {
+      this.native?.free();
+      this.native = undefined;
+      this.onDispose(this);
+    },
+    () => `Device matrix ${this.rows}×${this.cols} on ${this.backend}`,
+    'upload it again, and dispose it only after its last use.',
+  );
 
   constructor(
     readonly backend: string,
@@ -27,26 +36,23 @@ export class CudaMatrix implements DeviceMatrix {
   }
 
   get disposed(): boolean {
-    return this.native === undefined;
+    return this.lastUse.disposed;
   }
 
-  /** The addon's handle, for the backend. @throws {DisposedError} after dispose() */
-  get handle(): NativeMatrix {
-    if (!this.native) {
-      throw new DisposedError(`Device matrix ${this.rows}×${this.cols} on ${this.backend}`, 'upload it again, and dispose it only after its last use.');
-    }
-    return this.native;
+  /**
+   * Runs `body` on the addon's handle, the matrix held until it ends: the handle is taken synchronously, so a
+   * dispose() right after a call starts frees the buffer only after the call. @throws {DisposedError} after dispose()
+   */
+  holding<T>(body: (native: NativeMatrix) => Promise<T>): Promise<T> {
+    const native = this.native;
+    return this.lastUse.holding(() => body(native!));
   }
 
-  async read(): Promise<DenseMatrix> {
-    // A disposed matrix is a typed error here, not an addon failure.
-    return { rows: this.rows, cols: this.cols, data: await this.reader(this.handle) };
+  read(): Promise<DenseMatrix> {
+    return this.holding(async (native) => ({ rows: this.rows, cols: this.cols, data: await this.reader(native) }));
   }
 
   dispose(): void {
-    if (!this.native) return;
-    this.native.free();
-    this.native = undefined;
-    this.onDispose(this);
+    this.lastUse.dispose();
   }
 }

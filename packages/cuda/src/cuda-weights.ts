@@ -1,4 +1,4 @@
-import type { NMPattern, PreparedWeights } from '@nmkit/format';
+import { LastUse, type NMPattern, type PreparedWeights } from '@nmkit/format';
 import type { NativeWeights } from './native-types.js';
 import type { WeightsInfo } from './planner.js';
 
@@ -15,6 +15,11 @@ export interface UploadedWeights {
  */
 export class CudaWeights implements PreparedWeights {
   private native: NativeWeights | undefined;
+  /** dispose() frees the device buffers after the last running call. */
+  private readonly lastUse = new LastUse(
+    () => this.free(),
+    () => `Weights ${this.rows}×${this.cols} on ${this.backend}`,
+  );
 
   constructor(
     readonly backend: string,
@@ -35,31 +40,39 @@ export class CudaWeights implements PreparedWeights {
     this.native = native;
   }
 
-  /** Device bytes held, the widened copy included (0 after dispose). */
+  /** Device bytes held, the widened copy included (0 once freed). */
   get bytes(): number {
     return (this.native?.bytes ?? 0) + (this.wideCopy?.native.bytes ?? 0);
   }
 
   /** The widened copy, for the backend (undefined after dispose or when there is none). */
   get wide(): UploadedWeights | undefined {
-    return this.wideCopy;
+    return this.disposed ? undefined : this.wideCopy;
   }
 
   get disposed(): boolean {
-    return this.native === undefined;
+    return this.lastUse.disposed;
   }
 
-  /** The addon's handle, for the backend. */
+  /** The addon's handle, for the backend (undefined after dispose). */
   get handle(): NativeWeights | undefined {
-    return this.native;
+    return this.disposed ? undefined : this.native;
   }
 
+  /** Runs a call on these weights, held until it ends ({@link LastUse.holding}). @throws {DisposedError} */
+  holding<T>(body: () => Promise<T>): Promise<T> {
+    return this.lastUse.holding(body);
+  }
+
+  /** Frees the device buffers: at once for new calls, after the running ones for the device. Idempotent. */
   dispose(): void {
-    if (!this.native) return;
-    this.native.free();
+    if (this.lastUse.dispose()) this.onDispose(this);
+  }
+
+  private free(): void {
+    this.native?.free();
     this.native = undefined;
     this.wideCopy?.native.free();
     this.wideCopy = undefined;
-    this.onDispose(this);
   }
 }

@@ -54,6 +54,39 @@ describe('device matrices (stand-in addon)', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('keeps A disposed mid-call until the call ends, through the rerun on the original weights', async () => {
+    const { backend, calls, matrices } = standIn({ refuse: -2 });
+    const w = await backend.prepare(sparse);
+    const x = await backend.upload(randomDense(40, 64, 1));
+    const pending = backend.matmulDevice(x, w);
+    x.dispose();
+    expect(x.disposed).toBe(true);
+    expect(matrices[0].freed).toBe(false);
+    const y = await pending;
+    expect(calls.map((c) => c.handle)).toEqual([1, 0]);
+    expect((await y.read()).data[0]).toBe(1);
+    expect(matrices[0].freed).toBe(true);
+    await expect(x.read()).rejects.toThrow(DisposedError);
+  });
+
+  it("refuses another cuda backend's device matrix and weights (the name alone does not tell GPUs apart)", async () => {
+    const first = standIn();
+    const second = standIn();
+    const w = await first.backend.prepare(sparse);
+    const x = await second.backend.upload(randomDense(3, 64, 1));
+    await expect(first.backend.matmulDevice(x, w)).rejects.toThrow(/not made by upload\(\) or matmulDevice\(\) of this backend/);
+    await expect(second.backend.matmulDevice(x, w)).rejects.toThrow(/another cuda backend/);
+    expect([...first.calls, ...second.calls]).toHaveLength(0);
+  });
+
+  it('frees a result that arrives after the backend was disposed, and says so', async () => {
+    const { backend, matrices } = standIn();
+    const pending = backend.upload(randomDense(2, 64, 1));
+    await backend.dispose();
+    await expect(pending).rejects.toThrow(DisposedError);
+    expect(matrices.map((m) => m.freed)).toEqual([true]);
+  });
+
   it('refuses an A larger than the largest device buffer with a LimitError naming both sizes', async () => {
     const { backend } = standIn({ totalMemory: 2 ** 12 }); // largest buffer: half the memory, 2048 bytes
     await expect(backend.upload(randomDense(9, 64, 1))).rejects.toThrow(LimitError);

@@ -19,6 +19,8 @@ export interface StandInMatrix { data: Float32Array; bytes: number; freed: boole
  */
 export function standIn(options: { refuse?: number; failWideUpload?: boolean; totalMemory?: number } = {}) {
   const uploads: NativeUpload[] = [];
+  /** The handle of each upload, with whether free() was called on it. */
+  const weights: { handle: number; bytes: number; freed: boolean; free(): void }[] = [];
   const calls: StandInCall[] = [];
   const matrices: StandInMatrix[] = [];
   const matrix = (data: Float32Array): StandInMatrix => {
@@ -26,10 +28,11 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
     matrices.push(m);
     return m;
   };
-  const run = (weights: { handle: number }, m: number, plan: NativePlan, device: boolean) => {
-    calls.push({ handle: weights.handle, plan, device });
+  const run = (w: { handle: number; freed?: boolean }, m: number, plan: NativePlan, device: boolean) => {
+    if (w.freed) throw new Error('device weights were freed');
+    calls.push({ handle: w.handle, plan, device });
     if (plan.finiteA && options.refuse !== undefined) throw Object.assign(new Error('refused'), { cudaError: options.refuse });
-    return new Float32Array(m * 8).fill(weights.handle + 1);
+    return new Float32Array(m * 8).fill(w.handle + 1);
   };
   const probe = { ...standInProbe, totalMemory: options.totalMemory ?? standInProbe.totalMemory };
   const addon = {
@@ -39,10 +42,12 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
       async upload(desc: NativeUpload) {
         if (options.failWideUpload && desc.vectorLength === 32) throw Object.assign(new Error('out of memory'), { cudaError: 2 });
         uploads.push(desc);
-        return { handle: uploads.length - 1, bytes: desc.values.byteLength, free() {} };
+        const handle = { handle: uploads.length - 1, bytes: desc.values.byteLength, freed: false, free() { handle.freed = true; } };
+        weights.push(handle);
+        return handle;
       }
-      async matmul(weights: { handle: number }, _a: Float32Array, m: number, _k: number, plan: NativePlan) {
-        return run(weights, m, plan, false);
+      async matmul(w: { handle: number }, _a: Float32Array, m: number, _k: number, plan: NativePlan) {
+        return run(w, m, plan, false);
       }
       async uploadMatrix(data: Float32Array) {
         return matrix(data.slice());
@@ -51,9 +56,9 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
         if (m.freed) throw new Error('device matrix was freed');
         return m.data.slice();
       }
-      async matmulDevice(weights: { handle: number }, a: StandInMatrix, m: number, _k: number, plan: NativePlan) {
+      async matmulDevice(w: { handle: number }, a: StandInMatrix, m: number, _k: number, plan: NativePlan) {
         if (a.freed) throw new Error('device matrix was freed');
-        return matrix(run(weights, m, plan, true));
+        return matrix(run(w, m, plan, true));
       }
       memInfo() {
         return { free: 0, total: 0 };
@@ -63,5 +68,5 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
       }
     },
   } as unknown as NativeAddon;
-  return { backend: new CudaBackend(addon, probe), uploads, calls, matrices };
+  return { backend: new CudaBackend(addon, probe), uploads, weights, calls, matrices };
 }

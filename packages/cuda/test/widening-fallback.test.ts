@@ -1,4 +1,4 @@
-import { DeviceError, nmPattern, randomCompressed, randomDense } from '@nmkit/format';
+import { DeviceError, DisposedError, nmPattern, randomCompressed, randomDense } from '@nmkit/format';
 import { describe, expect, it } from 'vitest';
 import { standIn } from './stand-in-addon.js';
 
@@ -25,6 +25,19 @@ describe('widened copies: routing (stand-in addon)', () => {
     expect(calls.map((call) => [call.handle, call.plan.finiteA ?? 0])).toEqual([[1, 1], [0, 0]]);
     expect(calls[1].plan.kernel).toBe(2); // the streaming kernel: the original has no tiled layout
     expect(c.data[0]).toBe(1); // the original's result
+  });
+
+  it('frees weights disposed mid-call only after the call, the rerun on the original included', async () => {
+    const { backend, calls, weights: handles } = standIn({ refuse: -2 });
+    const w = await backend.prepare(sparse);
+    const pending = backend.matmul(randomDense(40, 64, 1), w);
+    w.dispose();
+    expect(w.disposed).toBe(true);
+    expect(handles.map((h) => h.freed)).toEqual([false, false]);
+    expect((await pending).data[0]).toBe(1); // the original's result, after the copy was refused
+    expect(calls.map((c) => c.handle)).toEqual([1, 0]);
+    expect(handles.map((h) => h.freed)).toEqual([true, true]);
+    await expect(backend.matmul(randomDense(40, 64, 1), w)).rejects.toThrow(DisposedError);
   });
 
   it('reports any other failure of the copy as a DeviceError instead of rerunning', async () => {

@@ -121,11 +121,20 @@ export interface NMBackend {
   prepareDense?(weights: DenseMatrix): Promise<PreparedWeights>;
   /** C = A·B. A is copied to the device and C back to the host in every call. */
   matmul(a: DenseMatrix, weights: PreparedWeights, options?: MatmulOptions): Promise<DenseMatrix>;
-  /** Copies A to the device once, for products that then stay there ({@link NMBackend.matmulDevice}). */
+  /**
+   * Copies A to the device once, for products that then stay there ({@link NMBackend.matmulDevice}). Keep `a.data`
+   * unchanged until the promise resolves (a backend may copy it after an await); later changes do not reach the copy.
+   */
   upload(a: DenseMatrix): Promise<DeviceMatrix>;
   /**
    * C = A·B with A and C on the device: neither crosses to the host, so layers chain at kernel speed. The same
    * validation, plans and numerics as {@link NMBackend.matmul}; the caller disposes C (and A when done with it).
+   * Disposing A or the weights right after starting a call is safe: the call keeps them until it ends.
+   *
+   * It resolves when C can be used by the next call or `read()` of this backend, which is not always when the device
+   * is done: the CUDA and CPU backends resolve after the product, WebGPU once its work is submitted (queue order makes
+   * later work see C), so awaiting it does not time the product there, and a GPU failure after submission surfaces
+   * at a later call or `read()`. Use {@link NMBackend.time} to time products.
    */
   matmulDevice(a: DeviceMatrix, weights: PreparedWeights, options?: MatmulOptions): Promise<DeviceMatrix>;
   /** Times repeated multiplications of already-resident operands with the backend's best clock. */

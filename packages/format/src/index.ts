@@ -17,4 +17,5 @@ export * from './tiling-plan.js';
 export * from './backend.js';
 export * from './backend-checks.js';
 export * from './host-matrix.js';
+export * from './last-use.js';
 export * from './registry.js';

@@ -33,7 +33,8 @@ type Flaw =
   | 'flushes-inf'
   | 'flips-inf'
   | 'device-aliases-host'
-  | 'device-no-validation';
+  | 'device-no-validation'
+  | 'device-reads-a-late';
 
 const capabilities: BackendCapabilities = {
   dtypes: ['float32'],
@@ -79,6 +80,8 @@ function flawedBackend(flaw: Flaw): NMBackend {
     },
     async matmulDevice(a: DeviceMatrix, weights: PreparedWeights) {
       if (flaw !== 'device-no-validation') assertRunnableOnDevice(name, capabilities, a, weights);
+      // device-reads-a-late: looks at A only after an await, when a dispose() right after the call has freed it.
+      if (flaw === 'device-reads-a-late') await Promise.resolve();
       const view = a instanceof HostDeviceMatrix ? a.view() : (a as unknown as DenseMatrix);
       const c = await this.matmul(view, weights);
       return new HostDeviceMatrix(name, c.rows, c.cols, c.data);
@@ -134,6 +137,7 @@ describe('the conformance suite', () => {
   it('catches a device matrix that aliases the host array, and a device path without validation', async () => {
     expect(await failures('device-aliases-host')).toEqual(['device/upload-read-round-trip']);
     expect(await failures('device-no-validation')).toContain('device/bad-input');
+    expect(await failures('device-reads-a-late')).toEqual(['device/dispose-while-running']);
   });
 
   it('catches errors beyond float32 rounding', async () => {

@@ -1,11 +1,13 @@
-import type { CompressedNM, DenseMatrix, NMPattern, PreparedWeights } from '@nmkit/format';
+import { type CompressedNM, type DenseMatrix, DisposedError, LastUse, type NMPattern, type PreparedWeights } from '@nmkit/format';
 import { BufferUsage } from './gpu-flags.js';
 import type { GpuContext } from './gpu-context.js';
+import { destroyWhenIdle } from './readback.js';
 import { buildUnionRows, type StageRows, type UnionRows } from './union-rows.js';
 
 /** Device buffers of one weight matrix on one device generation. */
 interface Resident {
   readonly generation: number;
+  readonly device: GPUDevice;
   readonly values: GPUBuffer;
   /** Packed in-window offsets (bytes, 4 per word); a 4-byte placeholder for dense weights. */
   readonly slots: GPUBuffer;
@@ -18,8 +20,12 @@ interface Resident {
  * next multiplication re-uploads them to the new device instead of failing forever.
  */
 export class GpuWeights implements PreparedWeights {
-  private released = false;
   private resident: Resident | undefined;
+  /** dispose() frees the buffers (and the widened copy's) after the last running call. */
+  private readonly lastUse = new LastUse(
+    () => this.free(),
+    () => `Weights ${this.rows}×${this.cols} on ${this.backend}`,
+  );
   /**
    * A widened copy of these weights (format `widenVectors`, V = 32) that calls run instead while A is finite
    * (WebGPUBackend `widen`); undefined when the backend keeps none.
@@ -49,7 +55,7 @@ export class GpuWeights implements PreparedWeights {
   }
 
   get disposed(): boolean {
-    return this.released;
+    return this.lastUse.disposed;
   }
 
   /** Device bytes held (values, indices, any union lists, and the widened copy's). */
@@ -59,14 +65,26 @@ export class GpuWeights implements PreparedWeights {
     return total + (this.wide?.bytes ?? 0);
   }
 
+  /**
+   * Runs `body` (a call on these weights) with the weights held: a dispose() meanwhile refuses new calls at once but
+   * frees the buffers (the widened copy's too) only after the last running call, once the GPU is done with them.
+   * The hold is taken synchronously, so a dispose() right after a call starts cannot pull the buffers from under it.
+   * @throws {DisposedError} when the weights are already disposed.
+   */
+  holding<T>(body: () => Promise<T>): Promise<T> {
+    return this.lastUse.holding(body);
+  }
+
   /** The buffers on `context`'s device, uploading first if this device has not seen them. */
   upload(context: GpuContext): Resident {
     if (this.resident?.generation === context.generation) return this.resident;
+    // After dispose() only a call holding the weights uploads (a device loss meanwhile), and its end frees the buffers.
+    if (this.disposed && !this.lastUse.held) throw new DisposedError(`Weights ${this.rows}×${this.cols} on ${this.backend}`);
     this.destroyBuffers();
     const device = context.device;
     const values = createFilled(device, this.hostValues, `${this.kind} B values ${this.rows}×${this.cols}`);
     const slots = createFilled(device, this.hostIndices, 'B indices');
-    this.resident = { generation: context.generation, values, slots, unions: new Map() };
+    this.resident = { generation: context.generation, device, values, slots, unions: new Map() };
     return this.resident;
   }
 
@@ -87,23 +105,22 @@ export class GpuWeights implements PreparedWeights {
     return entry;
   }
 
+  /** Frees the buffers (and the widened copy's): at once for new calls, after the running ones for the GPU. Idempotent. */
   dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    this.lastUse.dispose();
+  }
+
+  private free(): void {
     this.destroyBuffers();
     this.wide?.dispose();
   }
 
+  /** Destroys the resident buffers once the work already submitted to their device is done. */
   private destroyBuffers(): void {
     const r = this.resident;
     this.resident = undefined;
     if (!r) return;
-    r.values.destroy();
-    r.slots.destroy();
-    for (const u of r.unions.values()) {
-      u.rows.destroy();
-      u.slots.destroy();
-    }
+    destroyWhenIdle(r.device, [r.values, r.slots, ...[...r.unions.values()].flatMap((u) => [u.rows, u.slots])]);
   }
 }
 

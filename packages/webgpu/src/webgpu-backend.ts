@@ -227,18 +227,20 @@ export class WebGPUBackend implements NMBackend {
 
   async matmul(a: DenseMatrix, weights: PreparedWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
     const gpuWeights = this.assertOwn(a, weights);
-    const session = await this.live();
-    const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    assertPlan(shape, options.plan);
-    return this.guard(session, async () => {
-      const aBuffer = createFilled(session.context.device, a.data, `A ${a.rows}×${a.cols}`);
-      try {
-        const { c, data } = await this.product(session, shape, gpuWeights, matrixBinding(aBuffer, a.rows, a.cols), options.plan, true);
-        c.destroy();
-        return { rows: shape.m, cols: shape.n, data: data! };
-      } finally {
-        aBuffer.destroy();
-      }
+    return gpuWeights.holding(async () => {
+      const session = await this.live();
+      const shape = { m: a.rows, n: weights.cols, k: a.cols };
+      assertPlan(shape, options.plan);
+      return this.guard(session, async () => {
+        const aBuffer = createFilled(session.context.device, a.data, `A ${a.rows}×${a.cols}`);
+        try {
+          const { c, data } = await this.product(session, shape, gpuWeights, matrixBinding(aBuffer, a.rows, a.cols), options.plan, true);
+          c.destroy();
+          return { rows: shape.m, cols: shape.n, data: data! };
+        } finally {
+          aBuffer.destroy();
+        }
+      });
     });
   }
 
@@ -283,16 +285,18 @@ export class WebGPUBackend implements NMBackend {
       throw new ShapeError(`webgpu: operand A (${a.rows}×${a.cols}) claims to be a webgpu device matrix but was not made by upload() or matmulDevice().`, 'make it with backend.upload().');
     }
     const gpuWeights = this.ownWeights(weights);
-    // Taken before the first await: a dispose() of A right after this call starts waits for the call's submission.
+    // Taken before the first await: a dispose() of A (or of the weights) right after this call starts waits for it.
     const held = a.retain();
     try {
-      const session = await this.live();
-      if (a.context.device !== session.context.device) throw foreignMatrix(a);
-      const shape = { m: a.rows, n: weights.cols, k: a.cols };
-      assertPlan(shape, options.plan);
-      return await this.guard(session, async () => {
-        const { c } = await this.product(session, shape, gpuWeights, held.binding, options.plan, false, held.release);
-        return this.adopt(c, shape.m, shape.n, session.context);
+      return await gpuWeights.holding(async () => {
+        const session = await this.live();
+        if (a.context.device !== session.context.device) throw foreignMatrix(a);
+        const shape = { m: a.rows, n: weights.cols, k: a.cols };
+        assertPlan(shape, options.plan);
+        return this.guard(session, async () => {
+          const { c } = await this.product(session, shape, gpuWeights, held.binding, options.plan, false, held.release);
+          return this.adopt(c, shape.m, shape.n, session.context);
+        });
       });
     } finally {
       held.release();
@@ -385,57 +389,59 @@ export class WebGPUBackend implements NMBackend {
 
   async time(a: DenseMatrix, weights: PreparedWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const gpuWeights = this.assertOwn(a, weights);
-    const session = await this.live();
-    const { device, timestamps } = session.context;
-    const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    assertPlan(shape, options.plan);
-    const { warmup, repeats } = timingRuns(options);
-    return this.guard(session, async () => {
-      const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
-      const owned = [aBuffer];
-      try {
-        const aBinding = matrixBinding(aBuffer, a.rows, a.cols);
-        // What matmul() runs: the widened copy with its check of A, when a first call (a warm-up, only its flag read back) finds A finite.
-        const wide = gpuWeights.wide;
-        let wideRuns = false;
-        if (wide) {
-          const first = await this.multiply(session, shape, wide, aBinding, options.plan, true, false);
-          first.c.destroy();
-          wideRuns = !first.nonFiniteA;
+    return gpuWeights.holding(async () => {
+      const session = await this.live();
+      const { device, timestamps } = session.context;
+      const shape = { m: a.rows, n: weights.cols, k: a.cols };
+      assertPlan(shape, options.plan);
+      const { warmup, repeats } = timingRuns(options);
+      return this.guard(session, async () => {
+        const aBuffer = createFilled(device, a.data, `A ${a.rows}×${a.cols}`);
+        const owned = [aBuffer];
+        try {
+          const aBinding = matrixBinding(aBuffer, a.rows, a.cols);
+          // What matmul() runs: the widened copy with its check of A, when a first call (a warm-up, only its flag read back) finds A finite.
+          const wide = gpuWeights.wide;
+          let wideRuns = false;
+          if (wide) {
+            const first = await this.multiply(session, shape, wide, aBinding, options.plan, true, false);
+            first.c.destroy();
+            wideRuns = !first.nonFiniteA;
+          }
+          const check = wideRuns ? await this.encodeFiniteCheck(session, aBinding, shape.m * shape.k, owned) : undefined;
+          const run = { ...(await this.encode(session, shape, wideRuns && wide ? wide : gpuWeights, aBinding, options.plan, owned)), check: check?.dispatch };
+          const errors = scoped(device, () => {
+            for (let i = 0; i < warmup; i++) {
+              const encoder = device.createCommandEncoder();
+              record(encoder, run);
+              device.queue.submit([encoder.finish()]);
+            }
+          });
+          await device.queue.onSubmittedWorkDone();
+          await throwIfFailed(errors);
+          let samples: number[];
+          if (timestamps) {
+            samples = [];
+            // A query set holds at most 4096 timestamps (WebGPU): long runs are timed in batches.
+            for (let done = 0; done < repeats; done += MAX_TIMED_PER_BATCH) {
+              samples.push(...(await timePasses(device, Math.min(MAX_TIMED_PER_BATCH, repeats - done), (encoder, writes) => record(encoder, run, writes), owned)));
+            }
+          } else {
+            samples = [];
+            for (let i = 0; i < repeats; i++) {
+              const start = performance.now();
+              const encoder = device.createCommandEncoder();
+              record(encoder, run);
+              device.queue.submit([encoder.finish()]);
+              await device.queue.onSubmittedWorkDone();
+              samples.push(performance.now() - start);
+            }
+          }
+          return summarizeTimings(samples, timestamps ? 'device' : 'host', run.plan);
+        } finally {
+          for (const b of owned) b.destroy();
         }
-        const check = wideRuns ? await this.encodeFiniteCheck(session, aBinding, shape.m * shape.k, owned) : undefined;
-        const run = { ...(await this.encode(session, shape, wideRuns && wide ? wide : gpuWeights, aBinding, options.plan, owned)), check: check?.dispatch };
-        const errors = scoped(device, () => {
-          for (let i = 0; i < warmup; i++) {
-            const encoder = device.createCommandEncoder();
-            record(encoder, run);
-            device.queue.submit([encoder.finish()]);
-          }
-        });
-        await device.queue.onSubmittedWorkDone();
-        await throwIfFailed(errors);
-        let samples: number[];
-        if (timestamps) {
-          samples = [];
-          // A query set holds at most 4096 timestamps (WebGPU): long runs are timed in batches.
-          for (let done = 0; done < repeats; done += MAX_TIMED_PER_BATCH) {
-            samples.push(...(await timePasses(device, Math.min(MAX_TIMED_PER_BATCH, repeats - done), (encoder, writes) => record(encoder, run, writes), owned)));
-          }
-        } else {
-          samples = [];
-          for (let i = 0; i < repeats; i++) {
-            const start = performance.now();
-            const encoder = device.createCommandEncoder();
-            record(encoder, run);
-            device.queue.submit([encoder.finish()]);
-            await device.queue.onSubmittedWorkDone();
-            samples.push(performance.now() - start);
-          }
-        }
-        return summarizeTimings(samples, timestamps ? 'device' : 'host', run.plan);
-      } finally {
-        for (const b of owned) b.destroy();
-      }
+      });
     });
   }
 

@@ -287,6 +287,7 @@ std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t co
   check(cudaSetDevice(device_), "cudaSetDevice");
   auto matrix = std::make_shared<DeviceMatrix>();
   matrix->device = device_;
+  if (count == 0) return matrix;  // an empty A: nothing to hold (a product refuses it before it gets here)
   check(cudaMallocAsync(&matrix->data, count * sizeof(float), stream_), "cudaMallocAsync (device matrix)");
   matrix->count = count;
   check(cudaMemcpyAsync(matrix->data, host, count * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (device matrix)");
@@ -294,8 +295,17 @@ std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t co
   return matrix;
 }
 
+/// Refuses a device matrix of another device: its pointer means nothing to this one's kernels.
+static void requireSameDevice(const DeviceMatrix& matrix, int device) {
+  if (matrix.device != device) {
+    throw CudaFailure("the device matrix lives on device " + std::to_string(matrix.device) + ", not on this context's device " + std::to_string(device), -1);
+  }
+}
+
 void Context::readMatrix(const DeviceMatrix& matrix, float* host) {
   std::lock_guard<std::mutex> lock(mutex_);
+  requireSameDevice(matrix, device_);
+  if (matrix.count == 0) return;
   check(cudaSetDevice(device_), "cudaSetDevice");
   check(cudaMemcpyAsync(host, matrix.data, matrix.count * sizeof(float), cudaMemcpyDeviceToHost, stream_), "cudaMemcpy (read)");
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (read)");
@@ -304,13 +314,20 @@ void Context::readMatrix(const DeviceMatrix& matrix, float* host) {
 std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k) {
   std::lock_guard<std::mutex> lock(mutex_);
   check(cudaSetDevice(device_), "cudaSetDevice");
+  requireSameDevice(a, device_);
   if (a.count != static_cast<size_t>(m) * k) throw CudaFailure("device matrix A holds " + std::to_string(a.count) + " floats, not M·K", -1);
   if (plan.finiteA) requireFiniteOnDevice(a.data, a.count);
   auto c = std::make_shared<DeviceMatrix>();
   c->device = device_;
   c->count = static_cast<size_t>(m) * w.shape.cols;
   check(cudaMallocAsync(&c->data, c->count * sizeof(float), stream_), "cudaMallocAsync (C)");
-  Buffers b = allocate(w, plan, m, k, a.data, c->data);
+  Buffers b;
+  try {
+    b = allocate(w, plan, m, k, a.data, c->data);
+  } catch (...) {
+    cudaStreamSynchronize(stream_);  // C's allocation is done before its destructor frees it on another stream
+    throw;
+  }
   runAndRelease(b, [&] { enqueue(w, plan, b, m, k); });
   return c;
 }

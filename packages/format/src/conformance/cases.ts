@@ -151,6 +151,23 @@ export function conformanceCases(scale: ConformanceScale = 'full'): ConformanceC
       }
     },
   });
+  cases.push({
+    id: 'concurrency/dispose-weights-while-running',
+    group: 'concurrency',
+    async run(backend) {
+      // dispose() right after starting a call must not pull the weights from under it (a fast pattern and an
+      // element-wise one, which fast backends run on a widened copy); calls after it get DisposedError.
+      const layers = [randomCompressed(256, 96, { keep: 4, group: 32, vectorLength: 32 }, 11), randomCompressed(128, 64, { keep: 2, group: 4, vectorLength: 1 }, 12)];
+      for (const sparse of layers) {
+        const a = randomDense(40, sparse.rows, 13);
+        const weights = await backend.prepare(sparse);
+        const pending = backend.matmul(a, weights);
+        weights.dispose();
+        expectClose(await pending, referenceSpmm(a, sparse), sparse.rows, `C (${describePattern(sparse.pattern)}) with its weights disposed mid-call`);
+        await expectCode('DISPOSED', 'matmul() after dispose()', () => backend.matmul(a, weights));
+      }
+    },
+  });
   return cases;
 }
 
