@@ -29,6 +29,7 @@ import {
   widenedCopy,
   widenedCopyBound,
   HostDeviceMatrix,
+  HostMatrixSet,
 } from '@nmkit/format';
 import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
 import { CpuWeights } from './cpu-weights.js';
@@ -130,6 +131,8 @@ export class CpuBackend implements NMBackend {
   readonly capabilities = CAPABILITIES;
   private pool: WorkerPool | undefined;
   private closed = false;
+  /** Device matrices made through this backend, disposed with it. */
+  private readonly matrices = new HostMatrixSet('cpu');
   private spare: Workspace[] = [];
 
   /** @internal Use {@link createCpuBackend}. */
@@ -208,7 +211,7 @@ export class CpuBackend implements NMBackend {
   /** Copies A into memory this backend owns (its device is the host), for {@link matmulDevice}. */
   async upload(a: DenseMatrix): Promise<HostDeviceMatrix> {
     this.assertOpen();
-    return HostDeviceMatrix.copyOf(this.name, a);
+    return this.matrices.copyOf(a);
   }
 
   /** {@link matmul} on a matrix from {@link upload}; C stays in a device matrix of this backend. */
@@ -217,7 +220,7 @@ export class CpuBackend implements NMBackend {
     assertRunnableOnDevice(this.name, CAPABILITIES, a, weights);
     if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.name}: A must come from upload() or matmulDevice() of this backend.`);
     const c = await this.matmul(a.view(), weights, options);
-    return new HostDeviceMatrix(this.name, c.rows, c.cols, c.data);
+    return this.matrices.adopt(c);
   }
 
   /** One product on validated operands. */
@@ -289,6 +292,7 @@ export class CpuBackend implements NMBackend {
   /** Terminates the worker threads; products still running reject with DisposedError. Idempotent. */
   async dispose(): Promise<void> {
     this.closed = true;
+    this.matrices.disposeAll();
     this.spare = [];
     const pool = this.pool;
     this.pool = undefined;

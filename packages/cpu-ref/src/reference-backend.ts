@@ -22,6 +22,7 @@ import {
   timingRuns,
   validateCompressed,
   HostDeviceMatrix,
+  HostMatrixSet,
   ShapeError,
 } from '@nmkit/format';
 import { HostWeights } from './prepared.js';
@@ -49,6 +50,8 @@ export class CpuReferenceBackend implements NMBackend {
   readonly device = 'JavaScript, one thread, float64 accumulation';
   readonly capabilities = CAPABILITIES;
   private closed = false;
+  /** Device matrices made through this backend, disposed with it. */
+  private readonly matrices = new HostMatrixSet('cpu-ref');
 
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern);
@@ -81,7 +84,7 @@ export class CpuReferenceBackend implements NMBackend {
   /** Copies A into memory this backend owns (its device is the host), for {@link matmulDevice}. */
   async upload(a: DenseMatrix): Promise<HostDeviceMatrix> {
     this.assertOpen();
-    return HostDeviceMatrix.copyOf(this.name, a);
+    return this.matrices.copyOf(a);
   }
 
   /** {@link matmul} on a matrix from {@link upload}; C stays in a device matrix of this backend. */
@@ -90,7 +93,7 @@ export class CpuReferenceBackend implements NMBackend {
     assertRunnableOnDevice(this.name, CAPABILITIES, a, weights);
     if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.name}: A must come from upload() or matmulDevice() of this backend.`);
     const c = await this.matmul(a.view(), weights);
-    return new HostDeviceMatrix(this.name, c.rows, c.cols, c.data);
+    return this.matrices.adopt(c);
   }
 
   /** Times {@link matmul} on the host clock, with the contract's defaults (3 warm-up runs, 10 timed). */
@@ -111,6 +114,7 @@ export class CpuReferenceBackend implements NMBackend {
   /** Marks the backend disposed: it holds nothing else, but later calls throw DisposedError as the contract says. */
   async dispose(): Promise<void> {
     this.closed = true;
+    this.matrices.disposeAll();
   }
 
   private assertOpen(): void {

@@ -82,6 +82,22 @@ describe.each([
   });
 });
 
+describe.each([
+  ['cpu', () => createCpuBackend({ threads: 1 })],
+  ['cpu-ref', async () => new CpuReferenceBackend()],
+] as const)('%s backend device matrices', (_, create) => {
+  it('are disposed with the backend, as on the device backends', async () => {
+    const backend = await create();
+    const weights = await backend.prepare(sparse());
+    const x = await backend.upload(randomDense(2, 16));
+    const y = await backend.matmulDevice(x, weights as never);
+    x.dispose(); // already gone: the backend's dispose() must not trip over it
+    await backend.dispose();
+    expect([x.disposed, y.disposed]).toEqual([true, true]);
+    await expect(y.read()).rejects.toThrow(DisposedError);
+  });
+});
+
 describe('cpu backend prepare', () => {
   it('refuses weights over its buffer limit with a LimitError', async () => {
     const cpu = await createCpuBackend({ threads: 1 });

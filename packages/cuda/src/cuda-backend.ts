@@ -318,7 +318,8 @@ export class CudaBackend implements NMBackend {
     let plan = byRows.get(shape.m);
     if (!plan) {
       if (byRows.size >= MAX_CACHED_PLANS) byRows.clear(); // many distinct M: start over rather than grow
-      plan = planCuda(shape, info, this.limits);
+      // Frozen: every TimingResult of this shape shares the object, so no caller can change what later ones report.
+      plan = deepFreeze(planCuda(shape, info, this.limits));
       byRows.set(shape.m, plan);
     }
     return plan;
@@ -359,6 +360,14 @@ export class CudaBackend implements NMBackend {
       );
     }
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function isTiled(plan: TilingPlan): boolean {

@@ -12,6 +12,7 @@ describe('plan cache', () => {
     await backend.matmul(randomDense(64, 4096, 3), w);
     await backend.matmul(randomDense(2, 4096, 4), w);
     expect(calls[1].plan).toBe(calls[0].plan); // the same object: no second planning
+    expect(Object.isFrozen(calls[0].plan)).toBe(true); // shared, so nobody may change it
     expect(calls[2].plan).not.toEqual(calls[0].plan);
     expect(calls[0].plan.cluster).toBe(1); // 64 × 256 is a small grid: split-K through clusters
     backend.splitKReduction = 'atomic';
