@@ -417,7 +417,8 @@ async function widen(meta: object): Promise<void> {
  * 2048, 8:32 V = 32 and cuBLAS on the same weights decompressed: wall-clock ms per chain through matmul() (A copied
  * in and C out around every layer) and through upload → matmulDevice × 2 → read (median and fastest of 30), each
  * chain checked against cuBLAS's (per layer, entry by entry) before it is timed; and each layer's kernels alone
- * (`time()`), for what a chain spends outside them.
+ * (`time()`), for what a chain spends outside them. (3) The call floor: µs per matmul, matmulDevice, upload and read
+ * from Node at 1 × 256 × 256, against the kernel's own time.
  */
 async function resident(backend: CudaBackend, meta: object): Promise<void> {
   const sparse = randomCompressed(512, 200, nmPattern(8, 32, 32), 81);
@@ -509,7 +510,29 @@ async function resident(backend: CudaBackend, meta: object): Promise<void> {
     log(`resident chain M=${m}: ${JSON.stringify(row)}`);
   }
   for (const ws of Object.values(layers)) for (const w of ws) w.dispose();
-  save('resident.json', { meta, cycles, cycleMs, before, after, driftBytes: before.free - after.free, finalizer, chains });
+
+  // What one call costs from Node when the GPU has almost nothing to do (1 × 256 × 256, 8:32): the floor under every
+  // decode layer (worker hop, promise, stream syncs), µs per call, mean of 500 sequential calls after 50.
+  const tiny = await backend.prepare(randomCompressed(256, 256, nmPattern(8, 32, 32), 88));
+  const a1 = randomDense(1, 256, 89);
+  const x1 = await backend.upload(a1);
+  const perCall = async (run: () => Promise<unknown>) => {
+    for (let i = 0; i < 50; i++) await run();
+    const t = performance.now();
+    for (let i = 0; i < 500; i++) await run();
+    return ((performance.now() - t) / 500) * 1000;
+  };
+  const callFloor = {
+    matmulUs: await perCall(() => backend.matmul(a1, tiny)),
+    matmulDeviceUs: await perCall(async () => (await backend.matmulDevice(x1, tiny)).dispose()),
+    uploadUs: await perCall(async () => (await backend.upload(a1)).dispose()),
+    readUs: await perCall(() => x1.read()),
+    kernelUs: (await backend.time(a1, tiny, { repeats: 50 })).medianMs * 1000,
+  };
+  x1.dispose();
+  tiny.dispose();
+  log(`resident call floor (µs per call): ${JSON.stringify(callFloor)}`);
+  save('resident.json', { meta, cycles, cycleMs, before, after, driftBytes: before.free - after.free, finalizer, chains, callFloor });
 }
 
 const planLabel = (p: TilingPlan | undefined) =>
