@@ -418,7 +418,7 @@ async function widen(meta: object): Promise<void> {
  * in and C out around every layer) and through upload → matmulDevice × 2 → read (median and fastest of 30), each
  * chain checked against cuBLAS's (per layer, entry by entry) before it is timed; and each layer's kernels alone
  * (`time()`), for what a chain spends outside them. (3) The call floor: µs per matmul, matmulDevice, upload and read
- * from Node at 1 × 256 × 256, against the kernel's own time.
+ * from Node at 1 × 256 × 256, against the kernel's own time, through the thread pool and with inlineSmallCalls.
  */
 async function resident(backend: CudaBackend, meta: object): Promise<void> {
   const sparse = randomCompressed(512, 200, nmPattern(8, 32, 32), 81);
@@ -513,24 +513,33 @@ async function resident(backend: CudaBackend, meta: object): Promise<void> {
 
   // What one call costs from Node when the GPU has almost nothing to do (1 × 256 × 256, 8:32): the floor under every
   // decode layer (worker hop, promise, stream syncs), µs per call, mean of 500 sequential calls after 50.
-  const tiny = await backend.prepare(randomCompressed(256, 256, nmPattern(8, 32, 32), 88));
-  const a1 = randomDense(1, 256, 89);
-  const x1 = await backend.upload(a1);
+  // Measured on this backend (thread-pool calls) and on one with inlineSmallCalls (small calls on the JS thread).
   const perCall = async (run: () => Promise<unknown>) => {
     for (let i = 0; i < 50; i++) await run();
     const t = performance.now();
     for (let i = 0; i < 500; i++) await run();
     return ((performance.now() - t) / 500) * 1000;
   };
-  const callFloor = {
-    matmulUs: await perCall(() => backend.matmul(a1, tiny)),
-    matmulDeviceUs: await perCall(async () => (await backend.matmulDevice(x1, tiny)).dispose()),
-    uploadUs: await perCall(async () => (await backend.upload(a1)).dispose()),
-    readUs: await perCall(() => x1.read()),
-    kernelUs: (await backend.time(a1, tiny, { repeats: 50 })).medianMs * 1000,
+  const floorOf = async (b: CudaBackend) => {
+    const tiny = await b.prepare(randomCompressed(256, 256, nmPattern(8, 32, 32), 88));
+    const a1 = randomDense(1, 256, 89);
+    const x1 = await b.upload(a1);
+    check(await (await b.matmulDevice(x1, tiny)).read(), a1, randomCompressed(256, 256, nmPattern(8, 32, 32), 88), 'call floor product');
+    const floor = {
+      matmulUs: await perCall(() => b.matmul(a1, tiny)),
+      matmulDeviceUs: await perCall(async () => (await b.matmulDevice(x1, tiny)).dispose()),
+      uploadUs: await perCall(async () => (await b.upload(a1)).dispose()),
+      readUs: await perCall(() => x1.read()),
+      kernelUs: (await b.time(a1, tiny, { repeats: 50 })).medianMs * 1000,
+    };
+    x1.dispose();
+    tiny.dispose();
+    return floor;
   };
-  x1.dispose();
-  tiny.dispose();
+  const inline = await createCudaBackend({ inlineSmallCalls: true });
+  if (!inline.available) throw new Error(inline.reason);
+  const callFloor = { threadPool: await floorOf(backend), inlineSmallCalls: await floorOf(inline.backend as CudaBackend) };
+  await inline.backend.dispose();
   log(`resident call floor (µs per call): ${JSON.stringify(callFloor)}`);
   save('resident.json', { meta, cycles, cycleMs, before, after, driftBytes: before.free - after.free, finalizer, chains, callFloor });
 }

@@ -67,8 +67,11 @@ export class CudaBackend implements NMBackend {
     private readonly staging: Staging | 'auto' = 'auto',
     /** Whether prepare() keeps widened copies of short-vector weights for the tiled kernels ({@link WidenMode}). */
     private readonly widen: WidenMode = 'auto',
+    /** Whether small calls may run on the JS thread when the GPU is idle (CudaBackendOptions `inlineSmallCalls`). */
+    inlineSmallCalls = false,
   ) {
     this.context = new addon.Context(deviceIndex);
+    if (inlineSmallCalls) this.context.setInlineSmallCalls?.(true);
     this.device = `${probe.name} (sm_${probe.computeCapability.replace('.', '')}, ${probe.multiprocessors} SMs, driver ${formatVersion(probe.driverVersion)})`;
     this.clusterCapable = Number.parseInt(probe.computeCapability, 10) >= 9;
     this.limits = { multiprocessors: probe.multiprocessors, sharedPerBlockOptin: probe.sharedPerBlockOptin, clusters: this.clusterCapable };

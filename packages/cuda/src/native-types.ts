@@ -76,6 +76,8 @@ export interface NativeContext {
   readMatrix(matrix: NativeMatrix): Promise<Float32Array>;
   /** C (a new device matrix) = A (device, m × k) · weights; a running call keeps A alive if JS frees it meanwhile. */
   matmulDevice(weights: NativeWeights, a: NativeMatrix, m: number, k: number, plan: NativePlan): Promise<NativeMatrix>;
+  /** Whether calls of at most 16 rows (copies of at most 2¹⁸ floats) run on the JS thread when the context is idle. */
+  setInlineSmallCalls?(on: boolean): void;
   time(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan, warmup: number, repeats: number): Promise<Float64Array>;
   memInfo(): { free: number; total: number };
   cublasSource(): string;

@@ -87,6 +87,17 @@ describe('device matrices (stand-in addon)', () => {
     expect(matrices.map((m) => m.freed)).toEqual([true]);
   });
 
+  it('turns on small calls on the JS thread only when asked (inlineSmallCalls), and validates the option', async () => {
+    const { createCudaBackend } = await import('../src/index.js');
+    const got = await createCudaBackend({ inlineSmallCalls: 'yes' as unknown as boolean });
+    expect(got.available).toBe(false);
+    expect(!got.available && got.reason).toMatch(/inlineSmallCalls=yes is not a boolean/);
+    for (const on of [false, true]) {
+      const { backend } = standIn({ inlineSmallCalls: on });
+      expect((backend as unknown as { context: { inline: boolean } }).context.inline).toBe(on);
+    }
+  });
+
   it('refuses an A larger than the largest device buffer with a LimitError naming both sizes', async () => {
     const { backend } = standIn({ totalMemory: 2 ** 12 }); // largest buffer: half the memory, 2048 bytes
     await expect(backend.upload(randomDense(9, 64, 1))).rejects.toThrow(LimitError);

@@ -17,7 +17,7 @@ export interface StandInMatrix { data: Float32Array; bytes: number; freed: boole
  * An addon whose uploads are numbered handles. matmul and matmulDevice fill C (8 columns) with handle + 1, and
  * refuse finiteA plans with `refuse` (cudaError −2 is the addon's refusal of a non-finite A).
  */
-export function standIn(options: { refuse?: number; failWideUpload?: boolean; totalMemory?: number } = {}) {
+export function standIn(options: { refuse?: number; failWideUpload?: boolean; totalMemory?: number; inlineSmallCalls?: boolean } = {}) {
   const uploads: NativeUpload[] = [];
   /** The handle of each upload, with whether free() was called on it. */
   const weights: { handle: number; bytes: number; freed: boolean; free(): void }[] = [];
@@ -39,6 +39,11 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
     probe: () => probe,
     build: { cudaRuntime: 13000, architectures: 'sm_90' },
     Context: class {
+      /** What setInlineSmallCalls was last told. */
+      inline = false;
+      setInlineSmallCalls(on: boolean) {
+        this.inline = on;
+      }
       async upload(desc: NativeUpload) {
         if (options.failWideUpload && desc.vectorLength === 32) throw Object.assign(new Error('out of memory'), { cudaError: 2 });
         uploads.push(desc);
@@ -68,5 +73,5 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
       }
     },
   } as unknown as NativeAddon;
-  return { backend: new CudaBackend(addon, probe), uploads, weights, calls, matrices };
+  return { backend: new CudaBackend(addon, probe, 0, 'auto', 'auto', options.inlineSmallCalls ?? false), uploads, weights, calls, matrices };
 }

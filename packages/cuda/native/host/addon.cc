@@ -1,5 +1,6 @@
 // N-API bindings. Every device operation runs in a Napi::AsyncWorker (off the JS thread) after its arguments were
 // copied into plain C++ structs on the JS thread; the typed arrays it reads or fills stay referenced until it ends.
+// Opt-in (setInlineSmallCalls), small calls run on the JS thread instead when the context is idle (inlineOrQueue).
 // Weights and device matrices live in Napi::ObjectWraps whose finalizer frees the device memory if JS never calls free().
 #include <napi.h>
 
@@ -74,6 +75,17 @@ Plan readPlan(const Napi::Object& o) {
   return p;
 }
 
+/// Refuses a widened-weights plan for an A with a NaN or ±Inf (code kNonFiniteA): the caller reruns it on the
+/// original weights, where pruned rows are skipped rather than multiplied by zero.
+void requireFiniteA(const Plan& plan, const float* a, int m, int k) {
+  if (plan.finiteA && !allFinite(a, static_cast<size_t>(m) * k)) throw CudaFailure("A holds a NaN or an infinity: widened weights would turn pruned rows into 0 · NaN", kNonFiniteA);
+}
+
+/// Calls at most this big run on the JS thread when the context is idle (ContextWrap::inlineOrQueue): rows of A for
+/// a product (decode sizes, whose kernels take microseconds), and floats copied in or out.
+constexpr int kInlineMaxRows = 16;
+constexpr size_t kInlineMaxFloats = size_t(1) << 18;
+
 /// Base of the workers: a promise, the context, and the CUDA error code of a failure.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
@@ -93,11 +105,6 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
   }
   virtual void Run() = 0;
-  /// Refuses a widened-weights plan for an A with a NaN or ±Inf (code kNonFiniteA): the caller reruns it on the
-  /// original weights, where pruned rows are skipped rather than multiplied by zero.
-  static void requireFiniteA(const Plan& plan, const float* a, int m, int k) {
-    if (plan.finiteA && !allFinite(a, static_cast<size_t>(m) * k)) throw CudaFailure("A holds a NaN or an infinity: widened weights would turn pruned rows into 0 · NaN", kNonFiniteA);
-  }
   void OnError(const Napi::Error& e) override { deferred.Reject(deviceError(Env(), e.Message(), code).Value()); }
   std::shared_ptr<Context> context;
   int code = -1;
@@ -228,6 +235,7 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
                         InstanceMethod("time", &ContextWrap::Time), InstanceMethod("memInfo", &ContextWrap::MemInfo),
                         InstanceMethod("uploadMatrix", &ContextWrap::UploadMatrix), InstanceMethod("readMatrix", &ContextWrap::ReadMatrix),
                         InstanceMethod("matmulDevice", &ContextWrap::MatmulDevice),
+                        InstanceMethod("setInlineSmallCalls", &ContextWrap::SetInlineSmallCalls),
                         InstanceMethod("cublasSource", &ContextWrap::CublasSource)});
   }
 
@@ -253,25 +261,77 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     return wrap->held;
   }
 
+  /// setInlineSmallCalls(on: boolean): whether small calls may run on the JS thread (CudaBackendOptions.inlineSmallCalls).
+  Napi::Value SetInlineSmallCalls(const Napi::CallbackInfo& info) {
+    inlineSmall_ = info[0].ToBoolean().Value();
+    return info.Env().Undefined();
+  }
+
+  /**
+   * With setInlineSmallCalls(true), a small call runs here, on the JS thread, when no other call holds the context: a decode-size product then costs
+   * its device time (microseconds) instead of a round trip through the thread pool, which takes longer than its
+   * kernel. `run()` gives the promise's value, or an empty value when the context was busy; then `worker()` queues.
+   */
+  template <class Run, class Worker>
+  Napi::Value inlineOrQueue(Napi::Env env, bool small, Run run, Worker worker) {
+    if (inlineSmall_ && small) {
+      auto deferred = Napi::Promise::Deferred::New(env);
+      try {
+        Napi::Value value = run();
+        if (!value.IsEmpty()) {
+          deferred.Resolve(value);
+          return deferred.Promise();
+        }
+      } catch (const CudaFailure& failure) {
+        deferred.Reject(deviceError(env, failure.what(), failure.code).Value());
+        return deferred.Promise();
+      } catch (const std::exception& failure) {
+        deferred.Reject(deviceError(env, failure.what(), -1).Value());
+        return deferred.Promise();
+      }
+    }
+    return queue(worker());
+  }
+
   /// uploadMatrix(data: Float32Array): Promise<DeviceMatrix>
   Napi::Value UploadMatrix(const Napi::CallbackInfo& info) {
-    return queue(new UploadMatrixWorker(info.Env(), context_, info[0].As<Napi::Float32Array>()));
+    Napi::Env env = info.Env();
+    auto data = info[0].As<Napi::Float32Array>();
+    return inlineOrQueue(
+        env, data.ElementLength() <= kInlineMaxFloats,
+        [&]() -> Napi::Value {
+          auto matrix = context_->uploadMatrix(data.Data(), data.ElementLength(), true);
+          return matrix ? Napi::Value(wrapMatrix(env, matrix)) : Napi::Value();
+        },
+        [&] { return new UploadMatrixWorker(env, context_, data); });
   }
 
   /// readMatrix(matrix): Promise<Float32Array> (a new array of the matrix's floats)
   Napi::Value ReadMatrix(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
     std::shared_ptr<DeviceMatrix> matrix = matrixOf(info[0]);
-    auto out = Napi::Float32Array::New(info.Env(), matrix->count);
-    return queue(new ReadMatrixWorker(info.Env(), context_, matrix, out));
+    auto out = Napi::Float32Array::New(env, matrix->count);
+    return inlineOrQueue(
+        env, matrix->count <= kInlineMaxFloats,
+        [&]() -> Napi::Value { return context_->readMatrix(*matrix, out.Data(), true) ? Napi::Value(out) : Napi::Value(); },
+        [&] { return new ReadMatrixWorker(env, context_, matrix, out); });
   }
 
   /// matmulDevice(weights, a: DeviceMatrix, m, k, plan): Promise<DeviceMatrix>
   Napi::Value MatmulDevice(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
     std::shared_ptr<DeviceWeights> weights = weightsOf(info[0]);
     std::shared_ptr<DeviceMatrix> a = matrixOf(info[1]);
     const int m = info[2].As<Napi::Number>().Int32Value();
     const int k = info[3].As<Napi::Number>().Int32Value();
-    return queue(new MatmulDeviceWorker(info.Env(), context_, weights, readPlan(info[4].As<Napi::Object>()), a, m, k));
+    const Plan plan = readPlan(info[4].As<Napi::Object>());
+    return inlineOrQueue(
+        env, m <= kInlineMaxRows,
+        [&]() -> Napi::Value {
+          auto c = context_->matmulDevice(*weights, plan, *a, m, k, true);
+          return c ? Napi::Value(wrapMatrix(env, c)) : Napi::Value();
+        },
+        [&] { return new MatmulDeviceWorker(env, context_, weights, plan, a, m, k); });
   }
 
   Napi::Value Upload(const Napi::CallbackInfo& info) {
@@ -337,9 +397,18 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
   }
 
   Napi::Value Matmul(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
     CallArgs call = readCall(info);
-    auto c = Napi::Float32Array::New(info.Env(), static_cast<size_t>(call.m) * call.weights->shape.cols);
-    return queue(new MatmulWorker(info.Env(), context_, call.weights, call.plan, call.a, call.m, call.k, c));
+    const int n = call.weights->shape.cols;
+    auto c = Napi::Float32Array::New(env, static_cast<size_t>(call.m) * n);
+    const bool small = call.m <= kInlineMaxRows && static_cast<size_t>(call.m) * (call.k + n) <= kInlineMaxFloats;
+    return inlineOrQueue(
+        env, small,
+        [&]() -> Napi::Value {
+          requireFiniteA(call.plan, call.a.Data(), call.m, call.k);
+          return context_->matmul(*call.weights, call.plan, call.a.Data(), call.m, call.k, c.Data(), true) ? Napi::Value(c) : Napi::Value();
+        },
+        [&] { return new MatmulWorker(env, context_, call.weights, call.plan, call.a, call.m, call.k, c); });
   }
 
   Napi::Value Time(const Napi::CallbackInfo& info) {
@@ -367,6 +436,7 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
   }
 
   std::shared_ptr<Context> context_;
+  bool inlineSmall_ = false;
 };
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {

@@ -270,8 +270,16 @@ void Context::runAndRelease(Buffers& b, Enqueue enqueueWork) {
   check(cudaStreamSynchronize(stream_), "cudaFreeAsync");
 }
 
-void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c) {
-  std::lock_guard<std::mutex> lock(mutex_);
+std::unique_lock<std::mutex> Context::acquire(bool onlyIfIdle) {
+  std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+  if (onlyIfIdle) lock.try_lock();
+  else lock.lock();
+  return lock;
+}
+
+bool Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c, bool onlyIfIdle) {
+  auto lock = acquire(onlyIfIdle);
+  if (!lock.owns_lock()) return false;
   check(cudaSetDevice(device_), "cudaSetDevice");
   Buffers b = allocate(w, plan, m, k);
   runAndRelease(b, [&] {
@@ -280,10 +288,12 @@ void Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, i
     check(cudaMemcpyAsync(c, b.c, static_cast<size_t>(m) * w.shape.cols * sizeof(float), cudaMemcpyDeviceToHost, stream_),
           "cudaMemcpy (C)");
   });
+  return true;
 }
 
-std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t count) {
-  std::lock_guard<std::mutex> lock(mutex_);
+std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t count, bool onlyIfIdle) {
+  auto lock = acquire(onlyIfIdle);
+  if (!lock.owns_lock()) return nullptr;
   check(cudaSetDevice(device_), "cudaSetDevice");
   auto matrix = std::make_shared<DeviceMatrix>();
   matrix->device = device_;
@@ -302,17 +312,21 @@ static void requireSameDevice(const DeviceMatrix& matrix, int device) {
   }
 }
 
-void Context::readMatrix(const DeviceMatrix& matrix, float* host) {
-  std::lock_guard<std::mutex> lock(mutex_);
+bool Context::readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdle) {
+  auto lock = acquire(onlyIfIdle);
+  if (!lock.owns_lock()) return false;
   requireSameDevice(matrix, device_);
-  if (matrix.count == 0) return;
+  if (matrix.count == 0) return true;
   check(cudaSetDevice(device_), "cudaSetDevice");
   check(cudaMemcpyAsync(host, matrix.data, matrix.count * sizeof(float), cudaMemcpyDeviceToHost, stream_), "cudaMemcpy (read)");
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (read)");
+  return true;
 }
 
-std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k) {
-  std::lock_guard<std::mutex> lock(mutex_);
+std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k,
+                                                    bool onlyIfIdle) {
+  auto lock = acquire(onlyIfIdle);
+  if (!lock.owns_lock()) return nullptr;
   check(cudaSetDevice(device_), "cudaSetDevice");
   requireSameDevice(a, device_);
   if (a.count != static_cast<size_t>(m) * k) throw CudaFailure("device matrix A holds " + std::to_string(a.count) + " floats, not M·K", -1);

@@ -102,15 +102,19 @@ class Context {
   explicit Context(int device);
   ~Context();
   std::shared_ptr<DeviceWeights> upload(const UploadDesc& desc);
+  // onlyIfIdle: run only if no other call holds the context (the addon's inline path on the JS thread, which must
+  // never wait behind a long call): false / nullptr when it did not run.
+
   /// C (M × N) = A (M × K) · weights, into `c` (host, M·N floats).
-  void matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c);
+  bool matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c, bool onlyIfIdle = false);
   /// A device copy of `count` host floats.
-  std::shared_ptr<DeviceMatrix> uploadMatrix(const float* host, size_t count);
+  std::shared_ptr<DeviceMatrix> uploadMatrix(const float* host, size_t count, bool onlyIfIdle = false);
   /// Copies a device matrix into `host` (its `count` floats).
-  void readMatrix(const DeviceMatrix& matrix, float* host);
+  bool readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdle = false);
   /// C (a new device matrix, M × N) = A (on the device, M × K) · weights. Nothing crosses to the host but, for
   /// widened weights (plan.finiteA), the flag of a device-side finite check.
-  std::shared_ptr<DeviceMatrix> matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k);
+  std::shared_ptr<DeviceMatrix> matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k,
+                                             bool onlyIfIdle = false);
   /// Per-launch device times in ms of `repeats` launches after `warmup`, A and C resident.
   std::vector<double> time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup, int repeats);
   void memInfo(size_t* free, size_t* total);
@@ -129,6 +133,8 @@ class Context {
   /// Throws CudaFailure kNonFiniteA when any of `count` floats at `a` (device) is a NaN or ±Inf.
   void requireFiniteOnDevice(const float* a, size_t count);
   void release(Buffers& b);
+  /// The context's lock: taken, or with onlyIfIdle only tried (then check owns_lock()).
+  std::unique_lock<std::mutex> acquire(bool onlyIfIdle);
   /// Runs `enqueueWork` (work on the stream that uses `b`), waits for it, and releases b's buffers whatever happens.
   template <class Enqueue>
   void runAndRelease(Buffers& b, Enqueue enqueueWork);
