@@ -1,7 +1,6 @@
 import {
   assertDenseMatrix,
   assertRunnable,
-  assertRunnableOnDevice,
   type BackendCapabilities,
   type BackendProvider,
   BackendUnavailableError,
@@ -28,7 +27,7 @@ import {
   WIDEN_MODES,
   widenedCopy,
   widenedCopyBound,
-  HostDeviceMatrix,
+  type HostDeviceMatrix,
   HostMatrixSet,
 } from '@nmkit/format';
 import { cpuBlocking, cpuKernelFor, planCpuTiling } from './cpu-plan.js';
@@ -132,7 +131,7 @@ export class CpuBackend implements NMBackend {
   private pool: WorkerPool | undefined;
   private closed = false;
   /** Device matrices made through this backend, disposed with it. */
-  private readonly matrices = new HostMatrixSet('cpu');
+  private readonly matrices = new HostMatrixSet('cpu', CAPABILITIES);
   private spare: Workspace[] = [];
 
   /** @internal Use {@link createCpuBackend}. */
@@ -211,16 +210,13 @@ export class CpuBackend implements NMBackend {
   /** Copies A into memory this backend owns (its device is the host), for {@link matmulDevice}. */
   async upload(a: DenseMatrix): Promise<HostDeviceMatrix> {
     this.assertOpen();
-    return this.matrices.copyOf(a);
+    return this.matrices.upload(a);
   }
 
   /** {@link matmul} on a matrix from {@link upload}; C stays in a device matrix of this backend. */
   async matmulDevice(a: HostDeviceMatrix, weights: CpuWeights, options: MatmulOptions = {}): Promise<HostDeviceMatrix> {
     this.assertOpen();
-    assertRunnableOnDevice(this.name, CAPABILITIES, a, weights);
-    if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.name}: A must come from upload() or matmulDevice() of this backend.`);
-    const c = await this.matmul(a.view(), weights, options);
-    return this.matrices.adopt(c);
+    return this.matrices.product(a, weights, (view) => this.matmul(view, weights, options));
   }
 
   /** One product on validated operands. */

@@ -1,7 +1,6 @@
 import {
   assertDenseMatrix,
   assertRunnable,
-  assertRunnableOnDevice,
   type BackendCapabilities,
   type BackendProvider,
   type CheckResult,
@@ -21,9 +20,8 @@ import {
   type TimingResult,
   timingRuns,
   validateCompressed,
-  HostDeviceMatrix,
+  type HostDeviceMatrix,
   HostMatrixSet,
-  ShapeError,
 } from '@nmkit/format';
 import { HostWeights } from './prepared.js';
 
@@ -51,7 +49,7 @@ export class CpuReferenceBackend implements NMBackend {
   readonly capabilities = CAPABILITIES;
   private closed = false;
   /** Device matrices made through this backend, disposed with it. */
-  private readonly matrices = new HostMatrixSet('cpu-ref');
+  private readonly matrices = new HostMatrixSet('cpu-ref', CAPABILITIES);
 
   check(shape: MatmulShape, pattern: NMPattern | undefined): CheckResult {
     const reason = capabilityProblem(this.name, CAPABILITIES, shape, pattern);
@@ -84,16 +82,13 @@ export class CpuReferenceBackend implements NMBackend {
   /** Copies A into memory this backend owns (its device is the host), for {@link matmulDevice}. */
   async upload(a: DenseMatrix): Promise<HostDeviceMatrix> {
     this.assertOpen();
-    return this.matrices.copyOf(a);
+    return this.matrices.upload(a);
   }
 
   /** {@link matmul} on a matrix from {@link upload}; C stays in a device matrix of this backend. */
   async matmulDevice(a: HostDeviceMatrix, weights: HostWeights): Promise<HostDeviceMatrix> {
     this.assertOpen();
-    assertRunnableOnDevice(this.name, CAPABILITIES, a, weights);
-    if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.name}: A must come from upload() or matmulDevice() of this backend.`);
-    const c = await this.matmul(a.view(), weights);
-    return this.matrices.adopt(c);
+    return this.matrices.product(a, weights, (view) => this.matmul(view, weights));
   }
 
   /** Times {@link matmul} on the host clock, with the contract's defaults (3 warm-up runs, 10 timed). */

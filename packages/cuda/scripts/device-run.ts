@@ -521,10 +521,13 @@ async function resident(backend: CudaBackend, meta: object): Promise<void> {
     return ((performance.now() - t) / 500) * 1000;
   };
   const floorOf = async (b: CudaBackend) => {
-    const tiny = await b.prepare(randomCompressed(256, 256, nmPattern(8, 32, 32), 88));
+    const tinySparse = randomCompressed(256, 256, nmPattern(8, 32, 32), 88);
+    const tiny = await b.prepare(tinySparse);
     const a1 = randomDense(1, 256, 89);
     const x1 = await b.upload(a1);
-    check(await (await b.matmulDevice(x1, tiny)).read(), a1, randomCompressed(256, 256, nmPattern(8, 32, 32), 88), 'call floor product');
+    const first = await b.matmulDevice(x1, tiny);
+    check(await first.read(), a1, tinySparse, 'call floor product');
+    first.dispose();
     const floor = {
       matmulUs: await perCall(() => b.matmul(a1, tiny)),
       matmulDeviceUs: await perCall(async () => (await b.matmulDevice(x1, tiny)).dispose()),

@@ -2,6 +2,7 @@ import {
   assertDenseMatrix,
   assertRunnable,
   assertRunnableOnDevice,
+  assertUploadable,
   type BackendCapabilities,
   type CheckResult,
   type CompressedNM,
@@ -10,7 +11,6 @@ import {
   type DenseMatrix,
   DeviceError,
   DisposedError,
-  LimitError,
   type MatmulOptions,
   type MatmulShape,
   type NMBackend,
@@ -196,15 +196,9 @@ export class CudaBackend implements NMBackend {
    */
   async upload(a: DenseMatrix): Promise<CudaMatrix> {
     this.assertOpen();
-    assertDenseMatrix(a, 'A');
-    const bytes = a.data.length * 4;
-    if (bytes > this.capabilities.limits.maxBufferBytes) {
-      throw new LimitError(
-        `cuda cannot hold A ${a.rows}×${a.cols} on the device: ${bytes} bytes exceed the largest device matrix of ${this.capabilities.limits.maxBufferBytes} bytes.`,
-        'upload fewer rows at a time (every row of C depends only on the same row of A).',
-      );
-    }
-    const native = await this.call('upload', () => this.context.uploadMatrix(a.data.slice()));
+    assertUploadable(this.name, this.capabilities, a);
+    // No host copy first: the contract keeps a.data unchanged until the promise resolves, and the addon holds it.
+    const native = await this.call('upload', () => this.context.uploadMatrix(a.data));
     return this.adopt(a.rows, a.cols, native);
   }
 

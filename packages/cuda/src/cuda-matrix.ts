@@ -14,7 +14,6 @@ export class CudaMatrix implements DeviceMatrix {
     () => {
       this.native?.free();
       this.native = undefined;
-      this.onDispose(this);
     },
     () => `Device matrix ${this.rows}×${this.cols} on ${this.backend}`,
     'upload it again, and dispose it only after its last use.',
@@ -53,6 +52,6 @@ export class CudaMatrix implements DeviceMatrix {
   }
 
   dispose(): void {
-    this.lastUse.dispose();
+    if (this.lastUse.dispose()) this.onDispose(this);
   }
 }

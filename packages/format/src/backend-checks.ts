@@ -1,6 +1,6 @@
-import type { BackendCapabilities, DeviceMatrix, PreparedWeights } from './backend.js';
+import type { BackendCapabilities, DeviceMatrix, NMBackend, PreparedWeights } from './backend.js';
 import { assertMatmulShapes } from './compressed.js';
-import type { DenseMatrix } from './dense.js';
+import { assertDenseMatrix, type DenseMatrix } from './dense.js';
 import { DisposedError, LimitError, NMError, ShapeError } from './errors.js';
 import { assertPattern, describePattern, type NMPattern } from './pattern.js';
 import { assertMatmulDimensions, type MatmulShape } from './tiling-plan.js';
@@ -89,6 +89,23 @@ export function assertRunnableOnDevice(
     );
   }
   assertWithinLimits(backend, capabilities, a, weights);
+}
+
+/**
+ * Validates an A for {@link NMBackend.upload} before any device work: a well-formed {@link DenseMatrix} no larger than
+ * the backend's largest buffer.
+ * @throws {ShapeError} for a malformed A; {@link LimitError} naming A's bytes and the limit.
+ */
+export function assertUploadable(backend: string, capabilities: BackendCapabilities, a: DenseMatrix): void {
+  assertDenseMatrix(a, 'A');
+  const bytes = a.data.length * 4;
+  const limit = capabilities.limits.maxBufferBytes;
+  if (bytes > limit) {
+    throw new LimitError(
+      `${backend} cannot hold A ${a.rows}×${a.cols}: ${bytes} bytes exceed its largest buffer of ${limit} bytes.`,
+      'upload A in blocks of rows that fit (each row of C depends only on the same row of A).',
+    );
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { DeviceMatrix } from './backend.js';
+import type { BackendCapabilities, DeviceMatrix, PreparedWeights } from './backend.js';
+import { assertRunnableOnDevice, assertUploadable } from './backend-checks.js';
 import { type DenseMatrix, assertDenseMatrix } from './dense.js';
-import { DisposedError } from './errors.js';
+import { DisposedError, ShapeError } from './errors.js';
 
 /**
  * A {@link DeviceMatrix} held in host memory: the device matrix of backends whose device is the host (`cpu`,
@@ -60,22 +61,32 @@ export class HostDeviceMatrix implements DeviceMatrix {
 }
 
 /**
- * The device matrices of a host backend: made through it, disposed with it (`disposeAll()` from the backend's own
- * dispose(), as device backends free theirs).
- * @example private readonly matrices = new HostMatrixSet('cpu'); upload(a) { return this.matrices.copyOf(a); }
+ * The device matrices of a host backend: its `upload()` and `matmulDevice()` (validated as the device backends
+ * validate theirs), and `disposeAll()` for the backend's own dispose(), as device backends free theirs.
+ * @example private readonly matrices = new HostMatrixSet('cpu', CAPABILITIES); upload(a) { return this.matrices.upload(a); }
  */
 export class HostMatrixSet {
   private readonly live = new Set<HostDeviceMatrix>();
 
-  constructor(private readonly backend: string) {}
+  constructor(
+    private readonly backend: string,
+    private readonly capabilities: BackendCapabilities,
+  ) {}
 
-  /** A tracked device matrix holding a copy of A (validated). */
-  copyOf(a: DenseMatrix): HostDeviceMatrix {
+  /** A tracked device matrix holding a copy of A. @throws {ShapeError} {@link LimitError} */
+  upload(a: DenseMatrix): HostDeviceMatrix {
+    assertUploadable(this.backend, this.capabilities, a);
     return this.track(HostDeviceMatrix.copyOf(this.backend, a, 'A', this.forget));
   }
 
-  /** A tracked device matrix that takes over `c`'s array (a product the backend just made). */
-  adopt(c: DenseMatrix): HostDeviceMatrix {
+  /**
+   * C = A·B for a device matrix A of this backend: validates the operands, runs `multiply` on A's array (no copy)
+   * and keeps C as a tracked device matrix.
+   */
+  async product(a: DeviceMatrix, weights: PreparedWeights, multiply: (a: DenseMatrix) => Promise<DenseMatrix>): Promise<HostDeviceMatrix> {
+    assertRunnableOnDevice(this.backend, this.capabilities, a, weights);
+    if (!(a instanceof HostDeviceMatrix)) throw new ShapeError(`${this.backend}: A must come from upload() or matmulDevice() of this backend.`);
+    const c = await multiply(a.view());
     return this.track(new HostDeviceMatrix(this.backend, c.rows, c.cols, c.data, this.forget));
   }
 

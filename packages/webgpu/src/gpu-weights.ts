@@ -1,4 +1,4 @@
-import { type CompressedNM, type DenseMatrix, DisposedError, LastUse, type NMPattern, type PreparedWeights } from '@nmkit/format';
+import { type CompressedNM, type DenseMatrix, LastUse, type NMPattern, type PreparedWeights } from '@nmkit/format';
 import { BufferUsage } from './gpu-flags.js';
 import type { GpuContext } from './gpu-context.js';
 import { destroyWhenIdle } from './readback.js';
@@ -79,7 +79,7 @@ export class GpuWeights implements PreparedWeights {
   upload(context: GpuContext): Resident {
     if (this.resident?.generation === context.generation) return this.resident;
     // After dispose() only a call holding the weights uploads (a device loss meanwhile), and its end frees the buffers.
-    if (this.disposed && !this.lastUse.held) throw new DisposedError(`Weights ${this.rows}×${this.cols} on ${this.backend}`);
+    if (!this.lastUse.held) this.lastUse.assertLive();
     this.destroyBuffers();
     const device = context.device;
     const values = createFilled(device, this.hostValues, `${this.kind} B values ${this.rows}×${this.cols}`);

@@ -2,6 +2,7 @@ import {
   assertDenseMatrix,
   assertRunnable,
   assertRunnableOnDevice,
+  assertUploadable,
   type BackendCapabilities,
   type CheckResult,
   type CompressedNM,
@@ -251,8 +252,7 @@ export class WebGPUBackend implements NMBackend {
    */
   async upload(a: DenseMatrix): Promise<GpuMatrix> {
     if (this.released) throw new DisposedError('The webgpu backend');
-    assertDenseMatrix(a, 'A');
-    this.assertFits('A', a.rows * a.cols * 4, `${a.rows}×${a.cols}`, 'upload A in blocks of rows that fit (each product row depends on its A row only).');
+    assertUploadable(NAME, this.capabilities, a);
     const session = await this.live();
     return this.guard(session, async () => {
       const { device } = session.context;
@@ -527,11 +527,11 @@ export class WebGPUBackend implements NMBackend {
     return weights;
   }
 
-  private assertFits(what: string, bytes: number, shape: string, fix = 'split B along N into column blocks that fit and multiply each, or use another backend.'): void {
+  private assertFits(what: string, bytes: number, shape: string): void {
     if (bytes > this.capabilities.limits.maxBufferBytes) {
       throw new LimitError(
         `webgpu cannot hold ${what} ${shape}: ${bytes} bytes exceed the device's largest storage binding of ${this.capabilities.limits.maxBufferBytes} bytes.`,
-        fix,
+        'split B along N into column blocks that fit and multiply each, or use another backend.',
       );
     }
   }

@@ -289,7 +289,7 @@ describe('GpuMatrix', () => {
     Object.defineProperty(data, 'byteLength', { value: rows * cols * 4 });
     const error = await errorOf(() => backend.upload({ rows, cols, data }));
     expect(error).toBeInstanceOf(LimitError);
-    expect((error as LimitError).message).toContain(`A ${rows}×${cols}: ${rows * cols * 4} bytes exceed the device's largest storage binding of ${limit} bytes`);
+    expect((error as LimitError).message).toContain(`A ${rows}×${cols}: ${rows * cols * 4} bytes exceed its largest buffer of ${limit} bytes`);
     expect((error as LimitError).fix).toMatch(/blocks of rows/);
     const weights = await backend.prepare(randomCompressed(16, 8, nmPattern(2, 4, 4), 50));
     try {

@@ -268,9 +268,10 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
   }
 
   /**
-   * With setInlineSmallCalls(true), a small call runs here, on the JS thread, when no other call holds the context: a decode-size product then costs
-   * its device time (microseconds) instead of a round trip through the thread pool, which takes longer than its
-   * kernel. `run()` gives the promise's value, or an empty value when the context was busy; then `worker()` queues.
+   * With setInlineSmallCalls(true), a small call runs here, on the JS thread, when no other call holds the context:
+   * a decode-size product then costs its device time (microseconds) instead of a round trip through the thread pool,
+   * which takes longer than its kernel. `run()` gives the promise's value, or an empty value when the context was
+   * busy; then `worker()` queues the call.
    */
   template <class Run, class Worker>
   Napi::Value inlineOrQueue(Napi::Env env, bool small, Run run, Worker worker) {

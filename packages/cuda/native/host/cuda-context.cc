@@ -386,10 +386,9 @@ std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, cons
 void Context::memInfo(size_t* free, size_t* total) {
   std::lock_guard<std::mutex> lock(mutex_);
   check(cudaSetDevice(device_), "cudaSetDevice");
-  // Unused memory of the stream-ordered pool (scratch, freed device matrices) goes back first: what is reported
-  // free is then what no live buffer holds.
-  // Device matrices are freed on the legacy stream (DeviceMatrix's destructor): wait for those frees, which does not
-  // wait for this context's non-blocking stream, so that the trim sees them.
+  // Unused memory of the stream-ordered pool (scratch, freed device matrices) goes back first, so that what is
+  // reported free is what no live buffer holds. Device matrices are freed on the legacy stream (~DeviceMatrix):
+  // syncing it, which does not wait for this context's non-blocking stream, lets the trim see those frees.
   cudaStreamSynchronize(0);
   cudaMemPool_t pool = nullptr;
   if (cudaDeviceGetDefaultMemPool(&pool, device_) == cudaSuccess) cudaMemPoolTrimTo(pool, 0);

@@ -1,5 +1,7 @@
 // Whether a device array holds a NaN or ±Inf, for widened weights run on an A that never visits the host
 // (Context::matmulDevice): pruned rows stored as zeros are exact only for a finite A.
+#include <algorithm>
+
 #include "launch.h"
 
 namespace nmkit {
@@ -14,8 +16,9 @@ __global__ void anyNonFiniteKernel(const float* data, size_t count, int* flag) {
 }
 
 cudaError_t launchFiniteCheck(const float* data, size_t count, int* flag, cudaStream_t stream) {
-  const size_t blocks = (count + 255) / 256;
-  anyNonFiniteKernel<<<static_cast<unsigned>(blocks < 1024 ? (blocks > 0 ? blocks : 1) : 1024), 256, 0, stream>>>(data, count, flag);
+  // Grid-stride: at most 1024 blocks of 256 (enough to stream A at full speed), at least one.
+  const size_t blocks = std::min<size_t>(1024, std::max<size_t>(1, (count + 255) / 256));
+  anyNonFiniteKernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(data, count, flag);
   return cudaGetLastError();
 }
 
