@@ -147,7 +147,8 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     return { exitCode: 1 };
   }
 
-  const shardName = options.shard ? `-shard-${options.shard.index}-of-${options.shard.count}` : '';
+  const shardName =
+    (options.operands === 'device-matrix' ? '-device-matrix' : '') + (options.shard ? `-shard-${options.shard.index}-of-${options.shard.count}` : '');
   const outDir = options.out
     ? resolve(options.out)
     : resolve(fileURLToPath(new URL('../results/', import.meta.url)), `${suite.name}-${deviceSlug(backends[0].name, backends[0].device, environment.gpu as string[] | null)}${shardName}`);
@@ -162,6 +163,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
       repeats: suite.repeats,
       seed: options.seed,
       shard: options.shard ? `${options.shard.index}/${options.shard.count}` : null,
+      operands: options.operands ?? 'dense-matrix',
       shapes: suite.shapes,
       patterns: suite.patterns,
     },
@@ -179,6 +181,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     baselines,
     seed: options.seed,
     shard: options.shard,
+    operands: options.operands,
     peakFor: (b) => peakOf(b, options.peak, environment.gpu as string[] | null),
     progress: table,
     deadline: options.timeBudgetSeconds === undefined ? undefined : performance.now() + options.timeBudgetSeconds * 1e3,

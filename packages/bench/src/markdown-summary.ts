@@ -56,7 +56,10 @@ export function markdownSummary(results: BenchResults, files = { json: 'results.
   if (env.gpu) out.push(`- GPU (nvidia-smi): ${(env.gpu as string[]).join('; ')}`);
   out.push(
     `- suite: ${results.description}; warm-up ${results.settings.warmup}, ${results.settings.repeats} timed runs per case, seed ${results.settings.seed}` +
-      (results.settings.shard ? `, shard ${results.settings.shard}` : ''),
+      (results.settings.shard ? `, shard ${results.settings.shard}` : '') +
+      (results.settings.operands === 'device-matrix'
+        ? '; operands: device-matrix (A and C in the layouts a chain of matmulDevice calls passes on: for CUDA tiled plans A is read as Aᵀ, made once, and C written as Cᵀ)'
+        : ''),
   );
   out.push('');
 

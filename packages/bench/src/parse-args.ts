@@ -37,6 +37,8 @@ export interface BenchOptions {
   readonly peak?: DevicePeak;
   /** Seconds after which no new work starts (the run ends cleanly, marked partial). */
   readonly timeBudgetSeconds?: number;
+  /** Where the timed runs' A comes from ({@link TimingOptions.input}); undefined: `dense-matrix`. */
+  readonly operands?: 'dense-matrix' | 'device-matrix';
   /** For `render`: the results JSON to re-render. */
   readonly input?: string;
   /** For `merge`: the results JSON files to join. */
@@ -109,6 +111,7 @@ const FLAGS_WITH_VALUE = new Set([
   '--shard',
   '--peak',
   '--time-budget',
+  '--operands',
 ]);
 
 /**
@@ -207,6 +210,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     peak = { name: `--peak ${tflops} TFLOP/s, ${gbps} GB/s`, flopsPerSecond: tflops * 1e12, bytesPerSecond: gbps * 1e9 };
   }
 
+  const operands = values.get('--operands');
+  if (operands !== undefined && operands !== 'dense-matrix' && operands !== 'device-matrix') {
+    throw new UsageError(`Bad --operands "${operands}": expected dense-matrix or device-matrix.`);
+  }
+
   const repeatsText = values.get('--repeats');
   const warmupText = values.get('--warmup');
   const seedText = values.get('--seed');
@@ -223,6 +231,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     seed: seedText === undefined ? 1 : positiveInteger('--seed', seedText, true),
     shard,
     peak,
+    operands,
     timeBudgetSeconds:
       values.get('--time-budget') === undefined ? undefined : positiveInteger('--time-budget', values.get('--time-budget')!, false),
   };
@@ -256,6 +265,9 @@ Flags:
   --seed N                  seed of the random operands (default 1)
   --shard i/n               run only slice i of n of the case list (split a long suite over several commands)
   --peak TFLOPS,GBPS        device peak for the roofline and "% of peak" (H100 is known; others are n/a)
+  --operands KIND           dense-matrix (default): time each product from a row-major A in device memory;
+                            device-matrix: A and C in the layouts a chain of matmulDevice calls passes on
+                            (CUDA tiled kernels: Aᵀ made once, not per product); results go to <suite>-<device>-device-matrix/
   --time-budget SECONDS     start no new work after this long; the results so far are written, marked partial
                             (results are also saved after every weight shape, so a killed run keeps its progress)
   --out DIR                 output folder (default packages/bench/results/<suite>-<device>/)

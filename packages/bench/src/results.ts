@@ -90,6 +90,8 @@ export interface BenchResults {
     readonly repeats: number;
     readonly seed: number;
     readonly shard: string | null;
+    /** TimingOptions.input of the timed runs (absent in runs before it existed: `dense-matrix`). */
+    readonly operands?: 'dense-matrix' | 'device-matrix';
     readonly shapes: readonly MatmulShape[];
     readonly patterns: readonly NMPattern[];
   };

@@ -35,6 +35,8 @@ export interface RunContext {
   readonly baselines: readonly DenseBaseline[];
   readonly seed: number;
   readonly shard?: { readonly index: number; readonly count: number };
+  /** Where the timed runs' A comes from (TimingOptions.input); undefined: the contract's default, `dense-matrix`. */
+  readonly operands?: 'dense-matrix' | 'device-matrix';
   /** The device peak of a backend, when known (H100 from format; others only from --peak). */
   readonly peakFor: (backend: NMBackend) => DevicePeak | undefined;
   readonly progress?: ProgressSink;
@@ -213,7 +215,7 @@ export async function runSuite(context: RunContext): Promise<SuiteOutcome> {
   if (context.shard) groups = shardOf(groups, context.shard.index, context.shard.count);
   const total = groups.reduce((sum, g) => sum + g.ms.length * (baselines.length + suite.patterns.length * backends.length), 0);
   progress?.start(total);
-  const timing = { warmup: suite.warmup, repeats: suite.repeats };
+  const timing = { warmup: suite.warmup, repeats: suite.repeats, input: context.operands };
   const cases: CaseResult[] = [];
   const baselineResults: BaselineResult[] = [];
 

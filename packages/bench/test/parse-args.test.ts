@@ -49,6 +49,7 @@ describe('parseArgs', () => {
       '66.9,3000',
       '--baselines',
       'none',
+      '--operands=device-matrix',
     ]);
     expect(o.suite).toBe('custom');
     expect(o.shapes).toEqual([
@@ -63,6 +64,8 @@ describe('parseArgs', () => {
     expect(o.shard).toEqual({ index: 2, count: 4 });
     expect(o.peak!.flopsPerSecond / 1e12).toBeCloseTo(66.9, 9);
     expect(o.baselines).toEqual([]);
+    expect(o.operands).toBe('device-matrix');
+    expect(parseArgs(['quick']).operands).toBeUndefined();
   });
 
   it.each([
@@ -76,6 +79,7 @@ describe('parseArgs', () => {
     [['quick', '--out'], /--out needs a value/],
     [['quick', '--shard', '5/4'], /Bad --shard "5\/4"/],
     [['custom', '--shapes', '8x8x8'], /custom suite needs both/],
+    [['quick', '--operands', 'host'], /Bad --operands "host": expected dense-matrix or device-matrix/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -117,15 +117,26 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     [3, 4100, 96, nmPattern(16, 32, 32)],
   ];
   const results: { shape: string; pattern: string; plan: string; ok: boolean; error?: string }[] = [];
-  /** Runs one forced plan, checks it against the reference and records the outcome. */
-  const tryPlan = async (a: DenseMatrix, w: CudaWeights, sparse: CompressedNM, plan: TilingPlan, label: string) => {
+  /**
+   * Runs one forced plan, checks it against the reference and records the outcome: through matmul(), and, with
+   * `devices`, through matmulDevice() on an uploaded (row-major) A and on an A that a tiled product made in its
+   * column form (the plan reads that form as it is, or converts it once), each product read back and checked.
+   */
+  const tryPlan = async (a: DenseMatrix, w: CudaWeights, sparse: CompressedNM, plan: TilingPlan, label: string, devices = false) => {
     const entry = { shape: `${a.rows}x${sparse.cols}x${a.cols}`, pattern: describePattern(sparse.pattern), plan: label };
-    try {
-      check(await backend.matmul(a, w, { plan }), a, sparse, label);
-      results.push({ ...entry, ok: true });
-    } catch (error) {
-      results.push({ ...entry, ok: false, error: String(error) });
-      log(`FAIL ${entry.shape} ${entry.pattern} ${label}: ${error}`);
+    const routes: [string, () => Promise<DenseMatrix>][] = [['matmul', () => backend.matmul(a, w, { plan })]];
+    if (devices) routes.push(['uploaded', () => productOfDevice(backend, a, w, plan, false)], ['column form', () => productOfDevice(backend, a, w, plan, true)]);
+    for (const [route, run] of routes) {
+      const what = `${label} (${route})`;
+      try {
+        // The column-form route's A is a product itself: its read() values are what the plan multiplied.
+        const c = await run();
+        check(c, route === 'column form' ? lastColumnFormA! : a, sparse, what);
+        results.push({ ...entry, plan: what, ok: true });
+      } catch (error) {
+        results.push({ ...entry, plan: what, ok: false, error: String(error) });
+        log(`FAIL ${entry.shape} ${entry.pattern} ${what}: ${error}`);
+      }
     }
   };
   for (const [i, [m, n, k, pattern]] of specs.entries()) {
@@ -138,7 +149,7 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
         const label = planLabel(plan.tiling) + (reduction ? ` ${reduction}` : '');
         if (reduction) backend.splitKReduction = reduction;
         try {
-          await tryPlan(a, w, sparse, plan.tiling, label);
+          await tryPlan(a, w, sparse, plan.tiling, label, true);
         } finally {
           backend.splitKReduction = 'cluster';
         }
@@ -163,6 +174,48 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
   const passed = results.filter((r) => r.ok).length;
   log(`candidates: ${passed}/${results.length} forced plans correct`);
   save('candidates.json', { passed, total: results.length, results });
+}
+
+/** The A of the last column-form route of {@link productOfDevice}, as read back from the device. */
+let lastColumnFormA: DenseMatrix | undefined;
+const feeders = new Map<string, { weights: CudaWeights; sparse: CompressedNM }>();
+
+/**
+ * A·w (forced plan) through matmulDevice, read back. `columnForm`: A is first made on the device as the product of a
+ * random A₀ (M × 96) and 96 × K 8:32 V = 32 weights, on a forced tiled plan (where one is a candidate), so it exists
+ * only in its column form; its read() values (kept in lastColumnFormA) are the A the check uses.
+ */
+async function productOfDevice(backend: CudaBackend, a: DenseMatrix, w: CudaWeights, plan: TilingPlan, columnForm: boolean): Promise<DenseMatrix> {
+  let x: CudaMatrix;
+  if (columnForm) {
+    const key = `${a.cols}`;
+    let feeder = feeders.get(key);
+    if (!feeder) {
+      const sparse = randomCompressed(96, a.cols, nmPattern(8, 32, 32), 700 + a.cols);
+      feeder = { weights: await backend.prepare(sparse), sparse };
+      feeders.set(key, feeder);
+    }
+    const a0 = randomDense(a.rows, 96, 800 + a.rows);
+    // A tiled plan where one is a candidate (the column form); at the fewest rows the planner's (row-major C).
+    const tiled = backend.candidatePlans(a0, feeder.weights).find((p) => p.tiling.variant === 'low-sparsity' || p.tiling.variant === 'high-sparsity');
+    const x0 = await backend.upload(a0);
+    x = await backend.matmulDevice(x0, feeder.weights, { plan: tiled?.tiling });
+    x0.dispose();
+    lastColumnFormA = await x.read();
+    check(lastColumnFormA, a0, feeder.sparse, 'column-form feeder');
+  } else {
+    x = await backend.upload(a);
+  }
+  try {
+    const c = await backend.matmulDevice(x, w, { plan });
+    try {
+      return await c.read();
+    } finally {
+      c.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
 }
 
 /** A forced streaming (`general`, 128 columns) or narrow (`decode`, 32 columns) plan of `k` rows of K per split. */

@@ -224,11 +224,17 @@ export class CudaBackend implements NMBackend {
     return this.adopt(a.rows, weights.cols, result);
   }
 
+  /**
+   * Device times (CUDA events) of back-to-back products, A and C resident. With `input: 'device-matrix'`, A and C are
+   * in the layouts of a {@link matmulDevice} chain: a tiled plan reads A's column form, made once before the warm-up,
+   * and writes C's, so a run is the kernel alone; by default a tiled plan transposes the row-major A in every run, as
+   * {@link matmul} does.
+   */
   async time(a: DenseMatrix, weights: CudaWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const { warmup, repeats } = timingRuns(options);
     this.assertCall(a, weights);
     const { result: samples, tiling } = await this.run('time', a, weights, options, (handle, native) =>
-      this.context.time(handle, a.data, a.rows, a.cols, native, warmup, repeats),
+      this.context.time(handle, a.data, a.rows, a.cols, native, warmup, repeats, options.input === 'device-matrix'),
     );
     return summarizeTimings(Array.from(samples), 'device', tiling);
   }

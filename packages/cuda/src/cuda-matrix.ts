@@ -2,8 +2,11 @@ import { type DenseMatrix, type DeviceMatrix, LastUse } from '@nmkit/format';
 import type { NativeMatrix } from './native-types.js';
 
 /**
- * A dense row-major float32 matrix in CUDA device memory: the activations of a chain of
- * {@link CudaBackend.matmulDevice} calls. `dispose()` refuses new calls at once and frees the buffer after the calls
+ * A dense float32 matrix in CUDA device memory: the activations of a chain of {@link CudaBackend.matmulDevice} calls.
+ * The addon keeps it row-major, or as Aᵀ (its column form: what the tiled kernels read and write), or both: a tiled
+ * product's C is made in the column form, so the next tiled layer reads it with no transpose, and an uploaded A gets
+ * its column form at its first tiled use and keeps it for the next. {@link CudaMatrix.bytes} counts both; `read()`
+ * always returns row-major values. `dispose()` refuses new calls at once and frees the buffer after the calls
  * already running on it (a NaN rerun on the original weights included); the addon's finalizer frees a forgotten one.
  * @example const x = await cuda.upload(a); const y = await cuda.matmulDevice(x, w); x.dispose(); const c = await y.read();
  */

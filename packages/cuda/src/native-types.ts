@@ -78,7 +78,20 @@ export interface NativeContext {
   matmulDevice(weights: NativeWeights, a: NativeMatrix, m: number, k: number, plan: NativePlan): Promise<NativeMatrix>;
   /** Whether calls of at most 16 rows (copies of at most 2¹⁸ floats) run on the JS thread when the context is idle. */
   setInlineSmallCalls?(on: boolean): void;
-  time(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan, warmup: number, repeats: number): Promise<Float64Array>;
+  /**
+   * Per-launch device times in ms, A and C resident. `deviceInput`: A and C in the layouts matmulDevice reads and
+   * writes in a chain (a tiled plan's Aᵀ made once, before the warm-up), else a tiled plan transposes A every launch.
+   */
+  time(
+    weights: NativeWeights,
+    a: Float32Array,
+    m: number,
+    k: number,
+    plan: NativePlan,
+    warmup: number,
+    repeats: number,
+    deviceInput?: boolean,
+  ): Promise<Float64Array>;
   memInfo(): { free: number; total: number };
   cublasSource(): string;
 }

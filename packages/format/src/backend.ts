@@ -79,6 +79,15 @@ export interface TimingOptions extends MatmulOptions {
   readonly warmup?: number;
   /** Timed runs, an integer ≥ 1 (default 10). */
   readonly repeats?: number;
+  /**
+   * Where A comes from in the timed runs (default `'dense-matrix'`). Both time the product with A and C already in
+   * device memory; they differ only where a backend keeps device matrices in a layout of its own:
+   * - `'dense-matrix'`: A row-major, as {@link NMBackend.matmul} copies it in, so each run includes whatever the
+   *   kernel needs done to a row-major A first (CUDA's tiled kernels transpose it);
+   * - `'device-matrix'`: A as a {@link DeviceMatrix} holds it from its first use on, and C as
+   *   {@link NMBackend.matmulDevice} writes it: one layer of a chain of `matmulDevice` calls.
+   */
+  readonly input?: 'dense-matrix' | 'device-matrix';
 }
 
 /** Per-run times of {@link NMBackend.time}, in milliseconds. */
@@ -168,12 +177,16 @@ export const DEFAULT_TIMED_RUNS = 10;
 /**
  * The warm-up and timed run counts of {@link NMBackend.time}: the contract's defaults (3 and 10) filled in, and
  * checked, so a backend never times zero runs (a NaN median) or spins forever.
- * @throws {LimitError} when `warmup` is not an integer ≥ 0 or `repeats` not an integer ≥ 1.
+ * @throws {LimitError} when `warmup` is not an integer ≥ 0, `repeats` not an integer ≥ 1 or `input` not one of its two
+ *   values.
  * @example timingRuns({ repeats: 5 }) // { warmup: 3, repeats: 5 }
  */
 export function timingRuns(options: TimingOptions = {}): { warmup: number; repeats: number } {
   const warmup = options.warmup ?? DEFAULT_WARMUP_RUNS;
   const repeats = options.repeats ?? DEFAULT_TIMED_RUNS;
+  if (options.input !== undefined && options.input !== 'dense-matrix' && options.input !== 'device-matrix') {
+    throw new LimitError(`TimingOptions.input=${String(options.input)} is not 'dense-matrix' or 'device-matrix'.`, "pass 'dense-matrix' (the default) or 'device-matrix'.");
+  }
   if (!Number.isSafeInteger(warmup) || warmup < 0) {
     throw new LimitError(`TimingOptions.warmup=${warmup} is not an integer ≥ 0.`, 'pass a whole number of warm-up runs, such as 3.');
   }

@@ -85,6 +85,7 @@ describe('timing options and summaries', () => {
   it('fills in the documented defaults (3 warm-up, 10 timed runs)', () => {
     expect(timingRuns()).toEqual({ warmup: 3, repeats: 10 });
     expect(timingRuns({ warmup: 0, repeats: 1 })).toEqual({ warmup: 0, repeats: 1 });
+    expect(timingRuns({ input: 'device-matrix' })).toEqual({ warmup: 3, repeats: 10 });
   });
 
   it.each([
@@ -93,6 +94,7 @@ describe('timing options and summaries', () => {
     [{ repeats: Number.POSITIVE_INFINITY }, /repeats=Infinity/],
     [{ warmup: -1 }, /warmup=-1 is not an integer ≥ 0/],
     [{ warmup: Number.NaN }, /warmup=NaN/],
+    [{ input: 'gpu' as never }, /input=gpu is not 'dense-matrix' or 'device-matrix'/],
   ])('rejects %o with a LimitError', (options, message) => {
     expect(() => timingRuns(options)).toThrow(LimitError);
     expect(() => timingRuns(options)).toThrow(message);

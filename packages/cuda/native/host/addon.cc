@@ -26,7 +26,7 @@ Napi::Error deviceError(Napi::Env env, const std::string& message, int code) {
 int intField(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
 
 double bytesOf(const DeviceWeights& weights) { return static_cast<double>(weights.bytes); }
-double bytesOf(const DeviceMatrix& matrix) { return static_cast<double>(matrix.count * sizeof(float)); }
+double bytesOf(const DeviceMatrix& matrix) { return static_cast<double>(matrix.bytes.load()); }
 
 /// The JS handle of device weights or a device matrix: free() drops the JS side's reference at once, and the
 /// finalizer (~HandleWrap) drops it if JS never calls free(). A running worker holds its own reference, so the
@@ -203,14 +203,14 @@ class MatmulDeviceWorker : public PromiseWorker {
 class TimeWorker : public PromiseWorker {
  public:
   TimeWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::shared_ptr<DeviceWeights> w, Plan plan,
-             Napi::Float32Array a, int m, int k, int warmup, int repeats)
+             Napi::Float32Array a, int m, int k, int warmup, int repeats, bool deviceInput)
       : PromiseWorker(env, std::move(ctx)), weights_(std::move(w)), plan_(plan), a_(a.Data()), m_(m), k_(k),
-        warmup_(warmup), repeats_(repeats) {
+        warmup_(warmup), repeats_(repeats), deviceInput_(deviceInput) {
     aRef_ = Napi::Persistent(static_cast<Napi::Object>(a));
   }
   void Run() override {
     requireFiniteA(plan_, a_, m_, k_);
-    samples_ = context->time(*weights_, plan_, a_, m_, k_, warmup_, repeats_);
+    samples_ = context->time(*weights_, plan_, a_, m_, k_, warmup_, repeats_, deviceInput_);
   }
   void OnOK() override {
     Napi::Float64Array out = Napi::Float64Array::New(Env(), samples_.size());
@@ -223,6 +223,7 @@ class TimeWorker : public PromiseWorker {
   Plan plan_;
   const float* a_;
   int m_, k_, warmup_, repeats_;
+  bool deviceInput_;
   Napi::ObjectReference aRef_;
   std::vector<double> samples_;
 };
@@ -416,7 +417,8 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     CallArgs call = readCall(info);
     const int warmup = info[5].As<Napi::Number>().Int32Value();
     const int repeats = info[6].As<Napi::Number>().Int32Value();
-    return queue(new TimeWorker(info.Env(), context_, call.weights, call.plan, call.a, call.m, call.k, warmup, repeats));
+    const bool deviceInput = info.Length() > 7 && info[7].ToBoolean().Value();
+    return queue(new TimeWorker(info.Env(), context_, call.weights, call.plan, call.a, call.m, call.k, warmup, repeats, deviceInput));
   }
 
   Napi::Value MemInfo(const Napi::CallbackInfo& info) {

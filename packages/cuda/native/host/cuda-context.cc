@@ -71,7 +71,17 @@ DeviceMatrix::~DeviceMatrix() {
   // that used the matrix has finished (it held a reference until then).
   cudaSetDevice(device);
   if (data) cudaFreeAsync(data, 0);
+  if (columns) cudaFreeAsync(columns, 0);
 }
+
+namespace {
+
+bool isTiled(const Plan& plan) { return plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh; }
+/// Plans whose kernel reads Aᵀ (the column form) instead of row-major A.
+bool readsColumns(const Plan& plan) { return isTiled(plan) || plan.kernel == Plan::NarrowTransposed; }
+int roundUp(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+}  // namespace
 
 Context::Context(int device) : device_(device) {
   check(cudaSetDevice(device), "cudaSetDevice");
@@ -143,7 +153,8 @@ Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int
       check(e, "cudaMallocAsync (C)");
     }
   }
-  if (plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh || plan.kernel == Plan::NarrowTransposed) {
+  b.cFloats = static_cast<size_t>(m) * n;
+  if (readsColumns(plan)) {
     // The narrow kernel reads whole MT-row runs of each row of Aᵀ: pad its rows to a multiple of MT (zeros).
     const int pad = plan.kernel == Plan::NarrowTransposed ? std::max(4, plan.rowsPerBlock) : 4;
     b.lda = (m + pad - 1) / pad * pad;
@@ -163,8 +174,57 @@ void Context::release(Buffers& b) {
     cudaFreeAsync(b.a, stream_);
     cudaFreeAsync(b.c, stream_);
   }
-  if (b.at) cudaFreeAsync(b.at, stream_);
+  if (b.at && b.ownsAt) cudaFreeAsync(b.at, stream_);
   b = Buffers{};
+}
+
+void Context::ensureColumns(DeviceMatrix& a, int m, int k) {
+  if (a.columns) return;
+  const int lda = roundUp(m, kColumnFormPad);
+  const size_t floats = static_cast<size_t>(k + 1) * lda;
+  float* at = nullptr;
+  check(cudaMallocAsync(&at, floats * sizeof(float), stream_), "cudaMallocAsync (column form)");
+  const cudaError_t e = launchTranspose(a.data, m, k, at, lda, stream_);
+  if (e != cudaSuccess) {
+    cudaFreeAsync(at, stream_);
+    check(e, "transpose launch (column form)");
+  }
+  a.columns = at;
+  a.lda = lda;
+  a.bytes += floats * sizeof(float);
+}
+
+void Context::ensureRowMajor(DeviceMatrix& a) {
+  if (a.data) return;
+  float* data = nullptr;
+  check(cudaMallocAsync(&data, a.count * sizeof(float), stream_), "cudaMallocAsync (row-major form)");
+  const cudaError_t e = launchFromColumns(a.columns, a.lda, a.rows, a.cols, data, stream_);
+  if (e != cudaSuccess) {
+    cudaFreeAsync(data, stream_);
+    check(e, "transpose launch (row-major form)");
+  }
+  a.data = data;
+  a.bytes += a.count * sizeof(float);
+}
+
+std::shared_ptr<DeviceMatrix> Context::allocateProduct(int m, int n, bool columns) {
+  auto c = std::make_shared<DeviceMatrix>();
+  c->device = device_;
+  c->rows = m;
+  c->cols = n;
+  c->count = static_cast<size_t>(m) * n;
+  if (!columns) {
+    check(cudaMallocAsync(&c->data, c->count * sizeof(float), stream_), "cudaMallocAsync (C)");
+    c->bytes = c->count * sizeof(float);
+    return c;
+  }
+  c->lda = roundUp(m, kColumnFormPad);
+  const size_t floats = static_cast<size_t>(n + 1) * c->lda;
+  check(cudaMallocAsync(&c->columns, floats * sizeof(float), stream_), "cudaMallocAsync (C, column form)");
+  c->bytes = floats * sizeof(float);
+  // Row N is the zero row a next layer's K padding stages; the kernel writes every other row, pad columns included.
+  check(cudaMemsetAsync(c->columns + static_cast<size_t>(n) * c->lda, 0, c->lda * sizeof(float), stream_), "cudaMemset (zero row of C)");
+  return c;
 }
 
 void Context::requireFiniteOnDevice(const float* a, size_t count) {
@@ -208,11 +268,11 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   if (plan.kernel == Plan::Stream || narrow) {
     StreamArgs args{b.a, m, k, w.values, s.ldb, n, w.indices, s.vectors, s.keep, s.group, s.vectorLength,
                     s.keptRows, std::max(1, plan.windowsPerSplit), b.c, 0, b.at, b.lda};
-    if (b.at) check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
+    if (b.at && !b.atReady) check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
     const int windows = s.keptRows / s.keep;
     const int splits = (windows + args.windowsPerSplit - 1) / args.windowsPerSplit;
     args.atomic = splits > 1;
-    if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
+    if (args.atomic) check(cudaMemsetAsync(b.c, 0, b.cFloats * sizeof(float), stream_), "cudaMemset (C)");
     if (narrow) {  // M ≤ 16: one row block
       check(launchNarrow(plan.rowsPerBlock, plan.kernel == Plan::NarrowTransposed, plan.slices, args, splits, stream_), "spmm-nm-narrow launch");
       return;
@@ -228,7 +288,7 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
     return;
   }
   if (!s.tiled) throw CudaFailure("tiled plan for weights without re-tiled indices (V not a multiple of 32)", -1);
-  check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
+  if (!b.atReady) check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
   const int split = std::max(1, std::min(plan.splitK, s.stages));
   const int perSplit = (s.stages + split - 1) / split;
   const int splits = (s.stages + perSplit - 1) / perSplit;
@@ -241,17 +301,21 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
                       -1);
   }
   TiledArgs args{b.at, b.lda, m, w.values, s.ldb, n, w.rowLists, w.slots, s.ks, s.srows, s.slotStride, s.stages,
-                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1, s.perVector ? 1 : 0};
-  if (args.atomic) check(cudaMemsetAsync(b.c, 0, static_cast<size_t>(m) * n * sizeof(float), stream_), "cudaMemset (C)");
+                 perSplit, b.c, splits > 1 && !cluster ? 1 : 0, static_cast<uint32_t>(b.lda) * 4, k, cluster ? splits : 1, s.perVector ? 1 : 0,
+                 b.ldc > 0 ? 1 : 0, b.ldc, 0};
+  // Split-K atomics add into zeros: all of C's buffer (the column form's pad rows stay zero).
+  if (args.atomic) check(cudaMemsetAsync(b.c, 0, b.cFloats * sizeof(float), stream_), "cudaMemset (C)");
   const TiledConfig config{plan.bm, plan.wm, plan.stages, plan.slices};
   // Row tiles are the grid's y dimension: a taller A runs as several launches, each over a column range of Aᵀ (the
-  // row stride stays; `lda` is what the range may read, for the ragged-edge masks) and the matching rows of C.
+  // row stride stays; `lda` is what the range may read, for the ragged-edge masks) and the matching rows of C (the
+  // matching columns of its column form, the last range with the pad rows up to ldc).
   forEachRowRange(m, plan.bm, [&](int m0, int rows) {
     TiledArgs part = args;
     part.At = b.at + m0;
     part.lda = b.lda - m0;
     part.M = rows;
-    part.C = b.c + static_cast<size_t>(m0) * n;
+    part.C = b.ldc > 0 ? b.c + m0 : b.c + static_cast<size_t>(m0) * n;
+    part.mPadded = b.ldc > 0 && m0 + rows == m ? b.ldc - m0 : rows;
     check(launchTiled(config, part, splits, stream_), "spmm-nm-tiled launch");
   });
 }
@@ -300,6 +364,7 @@ std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t co
   if (count == 0) return matrix;  // an empty A: nothing to hold (a product refuses it before it gets here)
   check(cudaMallocAsync(&matrix->data, count * sizeof(float), stream_), "cudaMallocAsync (device matrix)");
   matrix->count = count;
+  matrix->bytes = count * sizeof(float);
   check(cudaMemcpyAsync(matrix->data, host, count * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (device matrix)");
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (device matrix)");
   return matrix;
@@ -318,36 +383,64 @@ bool Context::readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdl
   requireSameDevice(matrix, device_);
   if (matrix.count == 0) return true;
   check(cudaSetDevice(device_), "cudaSetDevice");
-  check(cudaMemcpyAsync(host, matrix.data, matrix.count * sizeof(float), cudaMemcpyDeviceToHost, stream_), "cudaMemcpy (read)");
+  // Only the column form: made row-major in scratch for the copy (not kept: a read is usually a chain's last use).
+  float* scratch = nullptr;
+  if (!matrix.data) {
+    check(cudaMallocAsync(&scratch, matrix.count * sizeof(float), stream_), "cudaMallocAsync (read)");
+    const cudaError_t e = launchFromColumns(matrix.columns, matrix.lda, matrix.rows, matrix.cols, scratch, stream_);
+    if (e != cudaSuccess) {
+      cudaFreeAsync(scratch, stream_);
+      check(e, "transpose launch (read)");
+    }
+  }
+  const cudaError_t e = cudaMemcpyAsync(host, scratch ? scratch : matrix.data, matrix.count * sizeof(float), cudaMemcpyDeviceToHost, stream_);
+  if (scratch) cudaFreeAsync(scratch, stream_);
+  check(e, "cudaMemcpy (read)");
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (read)");
   return true;
 }
 
-std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k,
+std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, const Plan& plan, DeviceMatrix& a, int m, int k,
                                                     bool onlyIfIdle) {
   auto lock = acquire(onlyIfIdle);
   if (!lock.owns_lock()) return nullptr;
   check(cudaSetDevice(device_), "cudaSetDevice");
   requireSameDevice(a, device_);
   if (a.count != static_cast<size_t>(m) * k) throw CudaFailure("device matrix A holds " + std::to_string(a.count) + " floats, not M·K", -1);
-  if (plan.finiteA) requireFiniteOnDevice(a.data, a.count);
-  auto c = std::make_shared<DeviceMatrix>();
-  c->device = device_;
-  c->count = static_cast<size_t>(m) * w.shape.cols;
-  check(cudaMallocAsync(&c->data, c->count * sizeof(float), stream_), "cudaMallocAsync (C)");
-  Buffers b;
+  a.rows = m;
+  a.cols = k;
+  if (plan.finiteA) {  // whichever form A has (the column form's pad is zeros)
+    if (a.data) requireFiniteOnDevice(a.data, a.count);
+    else requireFiniteOnDevice(a.columns, static_cast<size_t>(k + 1) * a.lda);
+  }
+  const bool columnsIn = readsColumns(plan);
+  if (columnsIn) ensureColumns(a, m, k);
+  else ensureRowMajor(a);
+  std::shared_ptr<DeviceMatrix> c;
   try {
-    b = allocate(w, plan, m, k, a.data, c->data);
+    c = allocateProduct(m, w.shape.cols, isTiled(plan));
   } catch (...) {
-    cudaStreamSynchronize(stream_);  // C's allocation is done before its destructor frees it on another stream
+    cudaStreamSynchronize(stream_);  // A's new form, if any, is complete before anything else runs
     throw;
+  }
+  Buffers b;
+  b.a = a.data;
+  b.c = c->columns ? c->columns : c->data;
+  b.ldc = c->columns ? c->lda : 0;
+  b.cFloats = c->columns ? static_cast<size_t>(w.shape.cols + 1) * c->lda : c->count;
+  b.ownsOperands = false;
+  if (columnsIn) {
+    b.at = a.columns;
+    b.lda = a.lda;
+    b.ownsAt = false;
+    b.atReady = true;
   }
   runAndRelease(b, [&] { enqueue(w, plan, b, m, k); });
   return c;
 }
 
 std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup,
-                                  int repeats) {
+                                  int repeats, bool deviceInput) {
   std::lock_guard<std::mutex> lock(mutex_);
   check(cudaSetDevice(device_), "cudaSetDevice");
   Buffers b = allocate(w, plan, m, k);
@@ -355,6 +448,19 @@ std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, cons
   std::vector<double> samples;
   try {
     check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
+    if (deviceInput && b.at) {  // A's column form, made once as a device matrix's is
+      check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
+      b.atReady = true;
+    }
+    if (deviceInput && isTiled(plan)) {  // C in its column form, as matmulDevice writes it
+      const int n = w.shape.cols;
+      cudaFreeAsync(b.c, stream_);
+      b.c = nullptr;
+      b.ldc = roundUp(m, kColumnFormPad);
+      b.cFloats = static_cast<size_t>(n + 1) * b.ldc;
+      check(cudaMallocAsync(&b.c, b.cFloats * sizeof(float), stream_), "cudaMallocAsync (C, column form)");
+      check(cudaMemsetAsync(b.c, 0, b.cFloats * sizeof(float), stream_), "cudaMemset (C)");
+    }
     for (int i = 0; i < warmup; ++i) enqueue(w, plan, b, m, k);
     check(cudaStreamSynchronize(stream_), "warm-up");
     for (auto& e : events) check(cudaEventCreate(&e), "cudaEventCreate");

@@ -3,6 +3,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -71,11 +72,26 @@ struct DeviceWeights {
   ~DeviceWeights();
 };
 
-/// A dense row-major float matrix on the device: activations kept there between calls (NMBackend.matmulDevice).
-/// Freed when the last holder (JS wrapper or a running worker) lets go.
+/// Row padding of a device matrix's column form: a multiple of 4 (the tiled kernels' 16-byte copies) and of every
+/// narrow kernel's rows per block (8, 16), so every kernel that reads Aᵀ reads the column form as it is.
+constexpr int kColumnFormPad = 16;
+
+/// A dense float matrix on the device: activations kept there between calls (NMBackend.matmulDevice). It holds one
+/// or both of two layouts of the same values, made on first need and kept (the values never change):
+///   - row-major `data` (rows × cols): what upload() copies in, what read() copies out, and what the streaming,
+///     narrow and cuBLAS kernels read;
+///   - the column form `columns`: Aᵀ, (cols + 1) × lda with lda = rows rounded up to kColumnFormPad, zeros in the pad
+///     columns and in row cols: what the tiled kernels read, and what a tiled product writes its C as. A chain of
+///     tiled layers so passes activations from layer to layer with no transpose.
+/// Only the context that made it touches it, under its lock. Freed when the last holder (JS wrapper or a running
+/// worker) lets go.
 struct DeviceMatrix {
-  float* data = nullptr;
-  size_t count = 0;  // floats
+  float* data = nullptr;     // row-major, or null while only the column form exists
+  float* columns = nullptr;  // column form, or null until a tiled kernel needs it
+  int lda = 0;               // row stride of the column form
+  int rows = 0, cols = 0;    // M × K (known once a product made or used it: an upload has only the count)
+  size_t count = 0;          // floats of the matrix
+  std::atomic<size_t> bytes{0};  // device bytes held (both forms): read by JS while a worker may add a form
   int device = 0;
   ~DeviceMatrix();
 };
@@ -109,14 +125,18 @@ class Context {
   bool matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c, bool onlyIfIdle = false);
   /// A device copy of `count` host floats.
   std::shared_ptr<DeviceMatrix> uploadMatrix(const float* host, size_t count, bool onlyIfIdle = false);
-  /// Copies a device matrix into `host` (its `count` floats).
+  /// Copies a device matrix into `host` (its `count` floats, row-major).
   bool readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdle = false);
   /// C (a new device matrix, M × N) = A (on the device, M × K) · weights. Nothing crosses to the host but, for
-  /// widened weights (plan.finiteA), the flag of a device-side finite check.
-  std::shared_ptr<DeviceMatrix> matmulDevice(const DeviceWeights& w, const Plan& plan, const DeviceMatrix& a, int m, int k,
+  /// widened weights (plan.finiteA), the flag of a device-side finite check. A tiled plan reads A's column form
+  /// (made once, then kept with A) and writes C in its column form; the other plans read and write row-major.
+  std::shared_ptr<DeviceMatrix> matmulDevice(const DeviceWeights& w, const Plan& plan, DeviceMatrix& a, int m, int k,
                                              bool onlyIfIdle = false);
-  /// Per-launch device times in ms of `repeats` launches after `warmup`, A and C resident.
-  std::vector<double> time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup, int repeats);
+  /// Per-launch device times in ms of `repeats` launches after `warmup`, A and C resident. `deviceInput`: A and C in
+  /// the layouts matmulDevice reads and writes in a chain (a tiled plan's Aᵀ made once before the warm-up, C in its
+  /// column form), else as matmul lays them out (row-major A transposed by every launch of a tiled plan).
+  std::vector<double> time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup, int repeats,
+                           bool deviceInput = false);
   void memInfo(size_t* free, size_t* total);
   const std::string& cublasSource() const { return cublas_.loadedFrom; }
 
@@ -126,10 +146,20 @@ class Context {
     float* at = nullptr;
     float* c = nullptr;
     int lda = 0;
-    bool ownsOperands = true;  // false: A and C belong to device matrices, only Aᵀ is this call's scratch
+    int ldc = 0;               // > 0: C is written in the column form (tiled plans only), with this row stride
+    size_t cFloats = 0;        // floats of C's buffer (what split-K atomics zero first)
+    bool ownsOperands = true;  // false: A and C belong to device matrices
+    bool ownsAt = true;        // false: Aᵀ is a device matrix's column form (not freed with the call)
+    bool atReady = false;      // Aᵀ already holds A (a column form, or made once before timed runs): no transpose
   };
   /// This call's buffers: A and C allocated here unless given (device matrices), and Aᵀ when the plan transposes.
   Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k, float* a = nullptr, float* c = nullptr);
+  /// The device matrix's column form (made from its row-major data on first need).
+  void ensureColumns(DeviceMatrix& a, int m, int k);
+  /// The device matrix's row-major data (made from its column form on first need).
+  void ensureRowMajor(DeviceMatrix& a);
+  /// A new device matrix for C (M × N): its column form when `columns`, with the zero row N set, else row-major.
+  std::shared_ptr<DeviceMatrix> allocateProduct(int m, int n, bool columns);
   /// Throws CudaFailure kNonFiniteA when any of `count` floats at `a` (device) is a NaN or ±Inf.
   void requireFiniteOnDevice(const float* a, size_t count);
   void release(Buffers& b);

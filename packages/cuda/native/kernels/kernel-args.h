@@ -38,7 +38,7 @@ struct TiledArgs {
   int slotStride;         // bytes of slots per (tile, stage), multiple of 16
   int stages;             // stages along K in total
   int stagesPerSplit;     // split-K: stages handled by one blockIdx.z
-  float* C;               // M × N row-major
+  float* C;               // M × N row-major, or with columnsC its column form
   int atomic;             // 1: atomicAdd into a zeroed C (split-K), 0: plain stores (or the cluster reduction)
   uint32_t ldaBytes;      // lda · 4: a row of Aᵀ in bytes (one 32×32→64-bit multiply-add per staged row)
   int zeroRow;            // K: the zero row of At that -1 entries copy (so a copy needs no zero-fill select)
@@ -46,6 +46,10 @@ struct TiledArgs {
                           // distributed shared memory, each storing 1/cluster of the sum (no memset, no atomics)
   int perVector;          // 1: per-vector row lists (srows = 4·ks, staged row c·ks + r = kept row r of warp-column c;
                           // slots unused), 0: union lists with slots
+  int columnsC;           // 1: C is written as Cᵀ, the column form the next layer's tiled kernel reads as its At
+                          // (row n of Cᵀ at C + n·ldc; rows M..mPadded-1 written as zeros), 0: row-major C
+  int ldc;                // columnsC: row stride of Cᵀ in floats (a multiple of 4)
+  int mPadded;            // columnsC: rows of C this launch writes, pad rows included (≤ ldc)
 };
 
 /// Arguments of the streaming kernel (spmm-nm-stream.cu, the general path) and the narrow decode kernel

@@ -64,6 +64,8 @@ cudaError_t forEachSplitRange(const StreamArgs& args, int splits, Launch launch)
 
 /// At = Aᵀ (K × lda), zero in columns M..lda-1.
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream);
+/// A (M × K row-major) = the first K rows and M columns of At, transposed: launchTranspose's way back.
+cudaError_t launchFromColumns(const float* at, int lda, int m, int k, float* a, cudaStream_t stream);
 /// Sets *flag to 1 (it is never cleared here) when any of `count` floats at `data` is a NaN or ±Inf.
 cudaError_t launchFiniteCheck(const float* data, size_t count, int* flag, cudaStream_t stream);
 /// Keeps the GPU busy for `microseconds` so that the launches enqueued behind it run back to back when timed.

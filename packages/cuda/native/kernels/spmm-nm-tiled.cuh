@@ -147,8 +147,20 @@ __device__ __forceinline__ float4 rowQuad(const float (&rC)[TM][8], int v) {
   return make_float4(rC[v / 2][(v % 2) * 4], rC[v / 2][(v % 2) * 4 + 1], rC[v / 2][(v % 2) * 4 + 2], rC[v / 2][(v % 2) * 4 + 3]);
 }
 
+/// Value of C row m to store in the column form: rows past M (pad rows up to mPadded) are written as zeros, so the
+/// next layer's copies and finite checks of its At see zeros there.
+__device__ __forceinline__ float padZero(const TiledArgs& p, int m, float value) { return m < p.M ? value : 0.f; }
+
 /// Stores float4 `value` of C at row m, columns n … n+3 (ragged edges: rows ≥ M skipped, columns ≥ N dropped).
 __device__ __forceinline__ void storeQuad(const TiledArgs& p, int m, int n, float4 value) {
+  if (p.columnsC) {  // the cluster reduction's share: four scalars down a column of Cᵀ
+    if (m >= p.mPadded) return;
+    const float v[4] = {value.x, value.y, value.z, value.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      if (n + j < p.N) p.C[static_cast<size_t>(n + j) * p.ldc + m] = padZero(p, m, v[j]);
+    return;
+  }
   if (m >= p.M || n >= p.N) return;
   float* gC = p.C + static_cast<size_t>(m) * p.N + n;
   if (p.N % 4 == 0) {
@@ -383,6 +395,30 @@ __global__ void __launch_bounds__(TiledShape<BM, WM, SLICES>::kThreads, TiledSha
 
   // Epilogue: rows aOff + quadRow(i) of the block tile, columns bOff + j.
   const int nBase = n0 + bOff;
+  if (p.columnsC) {
+    // Cᵀ: each of the thread's row quads (4 consecutive rows) is one float4 of a row of Cᵀ; a warp's 8 row lanes
+    // write 128 contiguous bytes of each of its 4 column lanes' rows of Cᵀ, as coalesced as the row-major stores.
+#pragma unroll
+    for (int h = 0; h < TM / 4; ++h) {
+      const int m = m0 + aOff + quadRow<WM>(h * 4);
+      if (m >= p.mPadded) continue;  // mPadded and m are multiples of 4: a quad is wholly in or out
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const int n = nBase + j;
+        if (n >= p.N) break;
+        float* gC = p.C + static_cast<size_t>(n) * p.ldc + m;
+        if (p.atomic) {  // the zeroed pad rows stay zero
+#pragma unroll
+          for (int q = 0; q < 4; ++q)
+            if (m + q < p.M) atomicAdd(gC + q, rC[h * 4 + q][j]);
+          continue;
+        }
+        *reinterpret_cast<float4*>(gC) = make_float4(padZero(p, m, rC[h * 4][j]), padZero(p, m + 1, rC[h * 4 + 1][j]),
+                                                     padZero(p, m + 2, rC[h * 4 + 2][j]), padZero(p, m + 3, rC[h * 4 + 3][j]));
+      }
+    }
+    return;
+  }
   const bool vectorStore = !p.atomic && (p.N % 4 == 0);
 #pragma unroll
   for (int i = 0; i < TM; ++i) {

@@ -78,6 +78,35 @@ __global__ void __launch_bounds__(kVecThreads) transposeVec4Kernel(const float* 
   }
 }
 
+// The way back: A (M × K row-major) from its column form At ((K + 1) × lda), for a device matrix made in the column
+// form (a tiled product's C) that is read or fed to a kernel that reads A row-major. A 32×32 tile per step.
+__global__ void fromColumnsKernel(const float* __restrict__ at, int lda, int m, int k, float* __restrict__ a) {
+  __shared__ float tile[32][33];
+  const int m0 = blockIdx.x * 32;
+  const int tiles = (k + 31) / 32;
+  for (int tileK = blockIdx.y; tileK < tiles; tileK += gridDim.y) {
+    const int k0 = tileK * 32;
+#pragma unroll
+    for (int r = threadIdx.y; r < 32; r += 8) {
+      const int row = k0 + r, col = m0 + threadIdx.x;  // At[row][col]
+      if (row < k && col < m) tile[r][threadIdx.x] = at[static_cast<size_t>(row) * lda + col];
+    }
+    __syncthreads();
+#pragma unroll
+    for (int r = threadIdx.y; r < 32; r += 8) {
+      const int row = m0 + r, col = k0 + threadIdx.x;  // A[row][col] = At[col][row]
+      if (row < m && col < k) a[static_cast<size_t>(row) * k + col] = tile[threadIdx.x][r];
+    }
+    __syncthreads();
+  }
+}
+
+cudaError_t launchFromColumns(const float* at, int lda, int m, int k, float* a, cudaStream_t stream) {
+  const dim3 grid((m + 31) / 32, std::min((k + 31) / 32, kMaxGridYZ));
+  fromColumnsKernel<<<grid, dim3(32, 8), 0, stream>>>(at, lda, m, k, a);
+  return cudaGetLastError();
+}
+
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream) {
   if (k % 4 == 0 && lda % 4 == 0) {
     const dim3 grid((k + 1 + kVecTileK - 1) / kVecTileK, std::min((lda + kVecTileM - 1) / kVecTileM, kMaxGridYZ));
