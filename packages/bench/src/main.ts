@@ -147,11 +147,11 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     return { exitCode: 1 };
   }
 
-  const shardName =
-    (options.operands === 'device-matrix' ? '-device-matrix' : '') + (options.shard ? `-shard-${options.shard.index}-of-${options.shard.count}` : '');
+  const shardName = options.shard ? `-shard-${options.shard.index}-of-${options.shard.count}` : '';
+  const runName = options.operands === 'device-matrix' ? `${suite.name}-device-matrix` : suite.name;
   const outDir = options.out
     ? resolve(options.out)
-    : resolve(fileURLToPath(new URL('../results/', import.meta.url)), `${suite.name}-${deviceSlug(backends[0].name, backends[0].device, environment.gpu as string[] | null)}${shardName}`);
+    : resolve(fileURLToPath(new URL('../results/', import.meta.url)), `${runName}-${deviceSlug(backends[0].name, backends[0].device, environment.gpu as string[] | null)}${shardName}`);
 
   const table = new LiveTable(io.stdout, baselines.some((b) => b.id === 'tfjs'));
   const assemble = (cases: BenchResults['cases'], baselineResults: BenchResults['baselines'], partial: boolean): BenchResults => ({

@@ -267,7 +267,7 @@ Flags:
   --peak TFLOPS,GBPS        device peak for the roofline and "% of peak" (H100 is known; others are n/a)
   --operands KIND           dense-matrix (default): time each product from a row-major A in device memory;
                             device-matrix: A and C in the layouts a chain of matmulDevice calls passes on
-                            (CUDA tiled kernels: Aᵀ made once, not per product); results go to <suite>-<device>-device-matrix/
+                            (CUDA tiled kernels: Aᵀ made once, not per product); results go to <suite>-device-matrix-<device>/
   --time-budget SECONDS     start no new work after this long; the results so far are written, marked partial
                             (results are also saved after every weight shape, so a killed run keeps its progress)
   --out DIR                 output folder (default packages/bench/results/<suite>-<device>/)

@@ -28,7 +28,9 @@ export function readmeResultsBlock(resultsRoot: string): string {
     const device = gpuName ? `${gpuName} (driver ${driver})` : `${String(env.cpu ?? 'CPU')} × ${String(env.logicalCores ?? '?')} cores`;
     const runs = mergedRuns(env);
     const commit = runs.length > 0 ? `s ${[...new Set(runs.map((r) => `\`${r.commit}\``))].join(' and ')} (merged runs)` : ` \`${String(env.commit ?? 'unknown').slice(0, 7)}\``;
-    out.push(`**\`${results.suite}\`** on ${device} — commit${commit}, ${String(env.date ?? results.startedAt).slice(0, 10)}` +
+    // Runs timed on device matrices (a matmulDevice chain's layouts) say so: their figures differ from the default's.
+    const operands = results.settings.operands === 'device-matrix' ? ' with `--operands device-matrix`' : '';
+    out.push(`**\`${results.suite}\`**${operands} on ${device} — commit${commit}, ${String(env.date ?? results.startedAt).slice(0, 10)}` +
       `${results.partial ? ' (partial run)' : ''}; [full results](packages/bench/results/${folder}/summary.md)`);
     out.push('', geomeanTable(summary), '');
   }

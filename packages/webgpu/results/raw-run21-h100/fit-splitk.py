@@ -1,7 +1,7 @@
 # Run 21 split-K fit: python3 fit-splitk.py (in this folder). planner-splitk.json: the planner's split-K per problem
 # (backendPlan of candidatePlans()[0] with 128 compute units), splitk-webgpu-bench.json: every split-K timed.
-import json,re,math,itertools,sys
-d=json.load(open('splitk-webgpu-bench.json'))
+import json,re,math,itertools,sys,lzma
+d=json.load(lzma.open('splitk-webgpu-bench.json.xz'))  # kept xz-compressed in the repository
 probs=[]
 for r in d['rows']:
     if r['backend']!='webgpu': continue
