@@ -31,6 +31,7 @@ import {
   compareWithReference,
 } from '@nmkit/format';
 import { conformanceCases } from '../../format/src/conformance/cases.js';
+import { readProduct } from '../../format/src/conformance/device-cases.js';
 import { type CudaBackend, type CudaMatrix, type CudaWeights, createCudaBackend } from '../src/index.js';
 
 const mode = process.argv[2] ?? 'all';
@@ -207,12 +208,7 @@ async function productOfDevice(backend: CudaBackend, a: DenseMatrix, w: CudaWeig
     x = await backend.upload(a);
   }
   try {
-    const c = await backend.matmulDevice(x, w, { plan });
-    try {
-      return await c.read();
-    } finally {
-      c.dispose();
-    }
+    return await readProduct(backend, x, w, { plan });
   } finally {
     x.dispose();
   }

@@ -3,7 +3,7 @@
 // initialised, and one more row K of zeros is written: the tiled kernels stage it for K padding like any other row.
 //
 // Two kernels: with K a multiple of 4 (rows of A 16-byte aligned) each thread moves float4s both ways, two loads in
-// flight before the tile is written; otherwise a scalar 32×32 tile. The transpose is pure memory traffic (read A,
+// flight before the tile is written; otherwise a scalar 32×32 tile, which also makes a column form row-major again. The transpose is pure memory traffic (read A,
 // write Aᵀ), so what matters is how many bytes each SM has in flight.
 #include <algorithm>
 
@@ -11,27 +11,38 @@
 
 namespace nmkit {
 
-// Both kernels step over column tiles of Aᵀ (rows of A) by gridDim.y: the grid's y dimension holds at most 65535
-// blocks, fewer than the tiles of a tall A.
-__global__ void transposeKernel(const float* __restrict__ a, int m, int k, float* __restrict__ at, int lda) {
+// dst = srcᵀ through 32×32 shared-memory tiles: dst (dstRows × dstCols, row stride ldDst) gets src (srcRows × srcCols,
+// row stride ldSrc) transposed, and zeros where it reaches past src (dst's pad columns and rows). Blocks step over
+// column tiles of dst by gridDim.y: the grid's y dimension holds at most 65535 blocks, fewer than a tall A has tiles.
+// Both ways use it: A → At (the scalar path, K % 4 ≠ 0) and At → A (a column form made row-major).
+__global__ void transposeKernel(const float* __restrict__ src, int srcRows, int srcCols, int ldSrc, float* __restrict__ dst,
+                                int dstRows, int dstCols, int ldDst) {
   __shared__ float tile[32][33];
-  const int k0 = blockIdx.x * 32;
-  const int tiles = (lda + 31) / 32;
-  for (int tileM = blockIdx.y; tileM < tiles; tileM += gridDim.y) {
-    const int m0 = tileM * 32;
+  const int r0 = blockIdx.x * 32;  // first row of dst = column of src
+  const int tiles = (dstCols + 31) / 32;
+  for (int tileC = blockIdx.y; tileC < tiles; tileC += gridDim.y) {
+    const int c0 = tileC * 32;  // first column of dst = row of src
 #pragma unroll
     for (int r = threadIdx.y; r < 32; r += 8) {
-      const int row = m0 + r, col = k0 + threadIdx.x;
-      tile[r][threadIdx.x] = (row < m && col < k) ? a[static_cast<size_t>(row) * k + col] : 0.f;
+      const int row = c0 + r, col = r0 + threadIdx.x;
+      tile[r][threadIdx.x] = (row < srcRows && col < srcCols) ? src[static_cast<size_t>(row) * ldSrc + col] : 0.f;
     }
     __syncthreads();
 #pragma unroll
     for (int r = threadIdx.y; r < 32; r += 8) {
-      const int row = k0 + r, col = m0 + threadIdx.x;  // At[row][col] = A[col][row]
-      if (row <= k && col < lda) at[static_cast<size_t>(row) * lda + col] = tile[threadIdx.x][r];
+      const int row = r0 + r, col = c0 + threadIdx.x;  // dst[row][col] = src[col][row]
+      if (row < dstRows && col < dstCols) dst[static_cast<size_t>(row) * ldDst + col] = tile[threadIdx.x][r];
     }
     __syncthreads();  // the tile is rewritten by the next step
   }
+}
+
+/// Launches transposeKernel over dst.
+static cudaError_t launchScalarTranspose(const float* src, int srcRows, int srcCols, int ldSrc, float* dst, int dstRows, int dstCols,
+                                         int ldDst, cudaStream_t stream) {
+  const dim3 grid((dstRows + 31) / 32, std::min((dstCols + 31) / 32, kMaxGridYZ));
+  transposeKernel<<<grid, dim3(32, 8), 0, stream>>>(src, srcRows, srcCols, ldSrc, dst, dstRows, dstCols, ldDst);
+  return cudaGetLastError();
 }
 
 // Vector tile: 32 rows of At (k) × 64 columns (m), 256 threads, two float4 loads and two float4 stores each.
@@ -78,33 +89,10 @@ __global__ void __launch_bounds__(kVecThreads) transposeVec4Kernel(const float* 
   }
 }
 
-// The way back: A (M × K row-major) from its column form At ((K + 1) × lda), for a device matrix made in the column
-// form (a tiled product's C) that is read or fed to a kernel that reads A row-major. A 32×32 tile per step.
-__global__ void fromColumnsKernel(const float* __restrict__ at, int lda, int m, int k, float* __restrict__ a) {
-  __shared__ float tile[32][33];
-  const int m0 = blockIdx.x * 32;
-  const int tiles = (k + 31) / 32;
-  for (int tileK = blockIdx.y; tileK < tiles; tileK += gridDim.y) {
-    const int k0 = tileK * 32;
-#pragma unroll
-    for (int r = threadIdx.y; r < 32; r += 8) {
-      const int row = k0 + r, col = m0 + threadIdx.x;  // At[row][col]
-      if (row < k && col < m) tile[r][threadIdx.x] = at[static_cast<size_t>(row) * lda + col];
-    }
-    __syncthreads();
-#pragma unroll
-    for (int r = threadIdx.y; r < 32; r += 8) {
-      const int row = m0 + r, col = k0 + threadIdx.x;  // A[row][col] = At[col][row]
-      if (row < m && col < k) a[static_cast<size_t>(row) * k + col] = tile[threadIdx.x][r];
-    }
-    __syncthreads();
-  }
-}
-
+// The way back, for a device matrix made in the column form (a tiled product's C) that is read or fed to a kernel that
+// reads A row-major: A (M × K) from the first K rows and M columns of At.
 cudaError_t launchFromColumns(const float* at, int lda, int m, int k, float* a, cudaStream_t stream) {
-  const dim3 grid((m + 31) / 32, std::min((k + 31) / 32, kMaxGridYZ));
-  fromColumnsKernel<<<grid, dim3(32, 8), 0, stream>>>(at, lda, m, k, a);
-  return cudaGetLastError();
+  return launchScalarTranspose(at, k, m, lda, a, m, k, k, stream);
 }
 
 cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cudaStream_t stream) {
@@ -113,9 +101,7 @@ cudaError_t launchTranspose(const float* a, int m, int k, float* at, int lda, cu
     transposeVec4Kernel<<<grid, kVecThreads, 0, stream>>>(a, m, k, at, lda);
     return cudaGetLastError();
   }
-  const dim3 grid((k + 1 + 31) / 32, std::min((lda + 31) / 32, kMaxGridYZ));  // k + 1 rows of At: row k is the zero row
-  transposeKernel<<<grid, dim3(32, 8), 0, stream>>>(a, m, k, at, lda);
-  return cudaGetLastError();
+  return launchScalarTranspose(a, m, k, k, at, k + 1, lda, lda, stream);  // k + 1 rows of At: row k is the zero row
 }
 
 }  // namespace nmkit

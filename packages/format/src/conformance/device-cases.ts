@@ -1,4 +1,4 @@
-import type { DeviceMatrix, NMBackend, PreparedWeights } from '../backend.js';
+import type { DeviceMatrix, MatmulOptions, NMBackend, PreparedWeights } from '../backend.js';
 import type { CompressedNM } from '../compressed.js';
 import type { DenseMatrix } from '../dense.js';
 import { describePattern, type NMPattern } from '../pattern.js';
@@ -172,14 +172,19 @@ async function withPrepared<T>(backend: NMBackend, sparse: CompressedNM, body: (
 async function onDevice(backend: NMBackend, a: DenseMatrix, sparse: CompressedNM): Promise<DenseMatrix> {
   const x = await backend.upload(a);
   try {
-    const y = await withPrepared(backend, sparse, (w) => backend.matmulDevice(x, w));
-    try {
-      return await y.read();
-    } finally {
-      y.dispose();
-    }
+    return await withPrepared(backend, sparse, (w) => readProduct(backend, x, w));
   } finally {
     x.dispose();
+  }
+}
+
+/** matmulDevice(x, w, options), read back to the host; the product's device matrix is disposed (x is not). */
+export async function readProduct(backend: NMBackend, x: DeviceMatrix, w: PreparedWeights, options?: MatmulOptions): Promise<DenseMatrix> {
+  const y = await backend.matmulDevice(x, w, options);
+  try {
+    return await y.read();
+  } finally {
+    y.dispose();
   }
 }
 
