@@ -13,6 +13,9 @@
  * chain timed end to end through matmul() against matmulDevice(), sparse and cuBLAS); `all` = conformance,
  * concurrency, stress, bench, decode.
  *
+ * NMKIT_TIMING_INPUT=device-matrix times the benchmark modes' products in the layouts of a matmulDevice chain
+ * (TimingOptions.input), cuBLAS as always.
+ *
  * Every mode prints one line per case and writes JSON (and Markdown for benchmarks) into outDir (default $OUT or .).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -654,6 +657,8 @@ function paperRows(): BenchSpec[] {
 
 async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], meta: object): Promise<void> {
   const rows: object[] = [];
+  // NMKIT_TIMING_INPUT=device-matrix: time A and C in the layouts of a matmulDevice chain (TimingOptions.input).
+  const input = process.env.NMKIT_TIMING_INPUT === 'device-matrix' ? ('device-matrix' as const) : undefined;
   const denseCache = new Map<string, number>();
   const aCache = new Map<string, DenseMatrix>();
   for (const spec of specs) {
@@ -672,9 +677,9 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       const { maxDiff, maxRef, ok: plannedOk } = agreement(await backend.matmul(a, nm));
       let verified = plannedOk;
       const shapeKey = `${m}x${n}x${k}`;
-      if (!denseCache.has(shapeKey)) denseCache.set(shapeKey, (await backend.time(a, cublas, { warmup: 5, repeats: 30 })).medianMs);
+      if (!denseCache.has(shapeKey)) denseCache.set(shapeKey, (await backend.time(a, cublas, { warmup: 5, repeats: 30, input })).medianMs);
       const cublasMs = denseCache.get(shapeKey)!;
-      let planned = await backend.time(a, nm, { warmup: 5, repeats: 30 });
+      let planned = await backend.time(a, nm, { warmup: 5, repeats: 30, input });
       let best = { ms: planned.medianMs, plan: planned.plan };
       let tried = 1;
       // Labels name the split-K reduction of cluster plans (the planner's own plan is the first candidate).
@@ -684,7 +689,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
       if (spec.tune) {
         for (const candidate of plans.slice(1)) {
           if (spec.tiledOnly && candidate.native.kernel > 1) continue;
-          const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
+          const t = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10, input });
           tried++;
           candidates.push({ plan: labelOf(t.plan, candidate.native.cluster), ms: t.medianMs });
           if (t.medianMs < best.ms) best = { ms: t.medianMs, plan: t.plan };
@@ -692,7 +697,7 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
           // The same plan with the split-K slices added by global atomics (the pre-Hopper way), for comparison only.
           backend.splitKReduction = 'atomic';
           try {
-            const atomic = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10 });
+            const atomic = await backend.time(a, nm, { plan: candidate.tiling, warmup: 2, repeats: 10, input });
             candidates.push({ plan: `${planLabel(atomic.plan)} atomic`, ms: atomic.medianMs });
           } finally {
             backend.splitKReduction = 'cluster';
@@ -700,13 +705,13 @@ async function bench(backend: CudaBackend, name: string, specs: BenchSpec[], met
         }
         // The planner's plan is timed a second time after the candidates and its better median kept: one 16×4096²
         // run measured it at 3× its candidate time once (a one-off, as the candidate list showed).
-        const plannedAgain = await backend.time(a, nm, { warmup: 5, repeats: 30 });
+        const plannedAgain = await backend.time(a, nm, { warmup: 5, repeats: 30, input });
         if (plannedAgain.medianMs < planned.medianMs) planned = plannedAgain;
         if (planned.medianMs < best.ms) best = { ms: planned.medianMs, plan: planned.plan };
         if (best.plan !== planned.plan) {
           // The tuned winner is verified too before its time is reported.
           verified = verified && agreement(await backend.matmul(a, nm, { plan: best.plan })).ok;
-          const again = await backend.time(a, nm, { plan: best.plan, warmup: 3, repeats: 30 });
+          const again = await backend.time(a, nm, { plan: best.plan, warmup: 3, repeats: 30, input });
           best = { ms: again.medianMs, plan: again.plan };
         }
       }
