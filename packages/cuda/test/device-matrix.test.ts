@@ -105,6 +105,22 @@ describe('device matrices (stand-in addon)', () => {
     await expect(backend.upload(randomDense(9, 64, 1))).rejects.toThrow(/A 9×64/);
   });
 
+  it("times a chain's layouts only when asked (TimingOptions.input), and refuses an unknown input before the addon", async () => {
+    const { backend, timings } = standIn();
+    const w = await backend.prepare(randomCompressed(64, 8, nmPattern(8, 32, 32), 4));
+    const a = randomDense(5, 64, 1);
+    expect((await backend.time(a, w, { repeats: 2 })).medianMs).toBe(0.5);
+    await backend.time(a, w, { repeats: 3, input: 'device-matrix' });
+    await backend.time(a, w, { repeats: 1, input: 'dense-matrix' });
+    expect(timings.map((t) => [t.repeats, t.deviceInput])).toEqual([
+      [2, false],
+      [3, true],
+      [1, false],
+    ]);
+    await expect(backend.time(a, w, { input: 'host' as never })).rejects.toThrow(LimitError);
+    expect(timings).toHaveLength(3);
+  });
+
   it('frees every live device matrix when the backend is disposed', async () => {
     const { backend, matrices } = standIn();
     const x = await backend.upload(randomDense(2, 64, 1));

@@ -23,6 +23,7 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
   const weights: { handle: number; bytes: number; freed: boolean; free(): void }[] = [];
   const calls: StandInCall[] = [];
   const matrices: StandInMatrix[] = [];
+  const timings: { handle: number; repeats: number; deviceInput: boolean }[] = [];
   const matrix = (data: Float32Array): StandInMatrix => {
     const m: StandInMatrix = { data, bytes: data.byteLength, freed: false, free() { m.freed = true; } };
     matrices.push(m);
@@ -65,6 +66,12 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
         if (a.freed) throw new Error('device matrix was freed');
         return matrix(run(w, m, plan, true));
       }
+      /** Records what it was asked to time; one sample per timed run. */
+      async time(w: { handle: number }, _a: Float32Array, m: number, _k: number, plan: NativePlan, _warmup: number, repeats: number, deviceInput?: boolean) {
+        run(w, m, plan, false);
+        timings.push({ handle: w.handle, repeats, deviceInput: deviceInput ?? false });
+        return new Float64Array(repeats).fill(0.5);
+      }
       memInfo() {
         return { free: 0, total: 0 };
       }
@@ -73,5 +80,5 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
       }
     },
   } as unknown as NativeAddon;
-  return { backend: new CudaBackend(addon, probe, 0, 'auto', 'auto', options.inlineSmallCalls ?? false), uploads, weights, calls, matrices };
+  return { backend: new CudaBackend(addon, probe, 0, 'auto', 'auto', options.inlineSmallCalls ?? false), uploads, weights, calls, matrices, timings };
 }
