@@ -26,7 +26,7 @@ import {
 import { CudaMatrix } from './cuda-matrix.js';
 import { CudaWeights, type UploadedWeights } from './cuda-weights.js';
 import type { NativeAddon, NativeContext, NativeMatrix, NativePlan, NativeProbe, NativeWeights } from './native-types.js';
-import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, planCuda, type WeightsInfo } from './planner.js';
+import { type CudaDevice, type CudaPlan, cudaCandidatePlans, MAX_DIMENSION, nativeFromTiling, type PlanInput, planCuda, type WeightsInfo } from './planner.js';
 import { hasTiledPath, MAX_STAGE_ROWS, padValues, retileForKernels, type Staging, stageKeptRows } from './retile.js';
 import { WIDE_MIN_ROWS, type WidenMode, widenedCopyFor, widenedPatternBound } from './widening.js';
 
@@ -50,7 +50,7 @@ export class CudaBackend implements NMBackend {
   private readonly context: NativeContext;
   private limits: CudaDevice;
   /**
-   * The planner's plans by weights and M: the cost model takes 30–50 µs, as long as a decode kernel, and a decode
+   * The planner's plans by weights, M and input (key 2·M + 1 for a device matrix): the cost model takes 30–50 µs, as long as a decode kernel, and a decode
    * loop asks for the same shape every token. Replaced when the limits change.
    */
   private plans = new WeakMap<WeightsInfo, Map<number, CudaPlan>>();
@@ -186,7 +186,9 @@ export class CudaBackend implements NMBackend {
 
   async matmul(a: DenseMatrix, weights: CudaWeights, options: MatmulOptions = {}): Promise<DenseMatrix> {
     this.assertCall(a, weights);
-    const { result } = await this.run('matmul', a, weights, options, (handle, native) => this.context.matmul(handle, a.data, a.rows, a.cols, native));
+    const { result } = await this.run('matmul', 'dense-matrix', a, weights, options, (handle, native) =>
+      this.context.matmul(handle, a.data, a.rows, a.cols, native),
+    );
     return { rows: a.rows, cols: weights.cols, data: result };
   }
 
@@ -219,7 +221,9 @@ export class CudaBackend implements NMBackend {
     this.assertOwnWeights(weights);
     // A is held (its handle taken now) until the call ends, the NaN rerun included.
     const { result } = await a.holding((handleA) =>
-      this.run('matmulDevice', a, weights, options, (handle, native) => this.context.matmulDevice(handle, handleA, a.rows, a.cols, native)),
+      this.run('matmulDevice', 'device-matrix', a, weights, options, (handle, native) =>
+        this.context.matmulDevice(handle, handleA, a.rows, a.cols, native),
+      ),
     );
     return this.adopt(a.rows, weights.cols, result);
   }
@@ -233,21 +237,23 @@ export class CudaBackend implements NMBackend {
   async time(a: DenseMatrix, weights: CudaWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const { warmup, repeats } = timingRuns(options);
     this.assertCall(a, weights);
-    const { result: samples, tiling } = await this.run('time', a, weights, options, (handle, native) =>
+    const input = options.input ?? 'dense-matrix';
+    const { result: samples, tiling } = await this.run('time', input, a, weights, options, (handle, native) =>
       this.context.time(handle, a.data, a.rows, a.cols, native, warmup, repeats, options.input === 'device-matrix'),
     );
     return summarizeTimings(Array.from(samples), 'device', tiling);
   }
 
   /**
-   * Every plan that can run a shape with these weights, the planner's choice first (for benchmarks and tuning). With a
-   * widened copy, its tiled plans come first above 16 rows and after the streaming plans below.
+   * Every plan that can run a shape with these weights, the planner's choice first (for benchmarks and tuning), for A
+   * from the host (`matmul`, the default) or on the device (`matmulDevice`, `input: 'device-matrix'`). With a widened
+   * copy, its tiled plans come first above 16 rows and after the streaming plans below.
    */
-  candidatePlans(a: { rows: number; cols: number }, weights: CudaWeights): CudaPlan[] {
+  candidatePlans(a: { rows: number; cols: number }, weights: CudaWeights, input: PlanInput = 'dense-matrix'): CudaPlan[] {
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    const own = cudaCandidatePlans(shape, weights.info, this.limits);
+    const own = cudaCandidatePlans(shape, weights.info, this.limits, input);
     if (!weights.wide) return own;
-    const wide = cudaCandidatePlans(shape, weights.wide.info, this.limits).filter((p) => isTiled(p.tiling));
+    const wide = cudaCandidatePlans(shape, weights.wide.info, this.limits, input).filter((p) => isTiled(p.tiling));
     return shape.m > WIDE_MIN_ROWS ? [...wide, ...own] : [...own, ...wide];
   }
 
@@ -287,13 +293,14 @@ export class CudaBackend implements NMBackend {
    */
   private run<T>(
     what: string,
+    input: PlanInput,
     a: { rows: number; cols: number },
     weights: CudaWeights,
     options: MatmulOptions,
     body: (handle: NativeWeights, native: NativePlan) => Promise<T>,
   ): Promise<{ result: T; tiling: TilingPlan }> {
     const shape = { m: a.rows, n: weights.cols, k: a.cols };
-    const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape) : this.planned(shape, info));
+    const planFor = (info: WeightsInfo) => (options.plan ? nativeFromTiling(options.plan, info, this.limits, shape, input) : this.planned(shape, info, input));
     const original = weights.handle!;
     const wide = weights.wide;
     // Held from here, synchronously: a dispose() of the weights during the call frees them after it (the NaN rerun too).
@@ -306,7 +313,7 @@ export class CudaBackend implements NMBackend {
           if ((error as { cause?: { cudaError?: number } }).cause?.cudaError !== NON_FINITE_A) throw error;
         }
         // The original has no tiled layout (V not a multiple of 32): its own plan, whatever plan was forced.
-        const fallback = this.planned(shape, weights.info);
+        const fallback = this.planned(shape, weights.info, input);
         return { result: await this.call(what, () => body(original, fallback.native)), tiling: fallback.tiling };
       }
       const plan = planFor(weights.info);
@@ -314,16 +321,17 @@ export class CudaBackend implements NMBackend {
     });
   }
 
-  /** The planner's plan for these weights at shape.m, from the cache when it has been asked before. */
-  private planned(shape: MatmulShape, info: WeightsInfo): CudaPlan {
+  /** The planner's plan for these weights at shape.m and this input, from the cache when it has been asked before. */
+  private planned(shape: MatmulShape, info: WeightsInfo, input: PlanInput): CudaPlan {
     let byRows = this.plans.get(info);
     if (!byRows) this.plans.set(info, (byRows = new Map()));
-    let plan = byRows.get(shape.m);
+    const key = shape.m * 2 + (input === 'device-matrix' ? 1 : 0);
+    let plan = byRows.get(key);
     if (!plan) {
       if (byRows.size >= MAX_CACHED_PLANS) byRows.clear(); // many distinct M: start over rather than grow
       // Frozen: every TimingResult of this shape shares the object, so no caller can change what later ones report.
-      plan = deepFreeze(planCuda(shape, info, this.limits));
-      byRows.set(shape.m, plan);
+      plan = deepFreeze(planCuda(shape, info, this.limits, input));
+      byRows.set(key, plan);
     }
     return plan;
   }

@@ -16,6 +16,7 @@ export {
   MAX_CLUSTER_SPLITS,
   MAX_DIMENSION,
   nativeFromTiling,
+  type PlanInput,
   planCuda,
   STREAM_COLUMNS,
   STREAM_ROWS,

@@ -123,20 +123,27 @@ const DENSE_NATIVE: NativePlan = { kernel: 3, bm: 0, wm: 0, stages: 0, slices: 1
  * keeps ≥ 8 stages; in both, the deepest pipeline that keeps two blocks per SM.
  * @example planCuda({ m: 256, n: 4096, k: 4096 }, info, { multiprocessors: 132, sharedPerBlockOptin: 232448 }).tiling.splitK
  */
-export function planCuda(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan {
-  return cudaCandidatePlans(shape, weights, device)[0];
+export function planCuda(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, input: PlanInput = 'dense-matrix'): CudaPlan {
+  return cudaCandidatePlans(shape, weights, device, input)[0];
 }
+
+/**
+ * Where A comes from: `'dense-matrix'` (matmul: row-major, a kernel that reads Aᵀ pays a transpose launch first) or
+ * `'device-matrix'` (matmulDevice: A keeps its column form Aᵀ once made, and a chain's tiled and transposed narrow
+ * layers write their C in it, so reading Aᵀ costs nothing per call).
+ */
+export type PlanInput = 'dense-matrix' | 'device-matrix';
 
 /**
  * Every plan that can run, the planner's choice first. Benchmarks time them all (the paper reports the best of all
  * configurations × split-K); the planner's rule is what a user gets without tuning.
  */
-export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice): CudaPlan[] {
+export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, input: PlanInput = 'dense-matrix'): CudaPlan[] {
   const { pattern } = weights;
   if (!pattern) return [{ tiling: denseTiling(), native: DENSE_NATIVE }];
   const plans: CudaPlan[] = [];
   const narrowFits = narrowApplies(shape, weights);
-  if (narrowFits && narrowFirst(shape, weights, device)) plans.push(narrowPlan(shape, weights, device, undefined));
+  if (narrowFits && narrowFirst(shape, weights, device)) plans.push(narrowPlan(shape, weights, device, undefined, undefined, input));
   if (weights.tiled && shape.m > STREAM_DECODE_MAX_ROWS && shape.m <= DECODE_ROWS) {
     // Decode rows 5–16: the 32-row tile, shallowest compiled pipeline (fastest there), split-K 4.
     const split = Math.min(DECODE_TILED_SPLIT, Math.max(1, weights.tiled.stages >> 2));
@@ -162,11 +169,11 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
     if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
   }
   if (narrowFits) {
-    const planned = narrowPlan(shape, weights, device, undefined);
+    const planned = narrowPlan(shape, weights, device, undefined, undefined, input);
     for (const warps of NARROW_WARPS) {
       for (const factor of warps === 8 ? [1, 2, 4, 8] : [1, 2]) {
         const splits = Math.max(1, Math.round(planned.native.splitK * factor));
-        const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / pattern.keep / splits), warps);
+        const plan = narrowPlan(shape, weights, device, Math.ceil(weights.keptRows / pattern.keep / splits), warps, input);
         if (!plans.some((p) => sameNative(p.native, plan.native))) plans.push(plan);
       }
     }
@@ -187,7 +194,7 @@ export function cudaCandidatePlans(shape: MatmulShape, weights: WeightsInfo, dev
 }
 
 /** Maps a forced {@link TilingPlan} (MatmulOptions.plan) to the addon's form, or throws a LimitError naming why. */
-export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device: CudaDevice, shape: MatmulShape): CudaPlan {
+export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device: CudaDevice, shape: MatmulShape, input: PlanInput = 'dense-matrix'): CudaPlan {
   const pattern = weights.pattern;
   if (!pattern || plan.variant === 'dense') return { tiling: denseTiling(), native: DENSE_NATIVE };
   if (plan.variant === 'decode' && plan.block.n === NARROW_COLUMNS) {
@@ -204,7 +211,7 @@ export function nativeFromTiling(plan: TilingPlan, weights: WeightsInfo, device:
         'set threads to 256 (8 warps) or 128 (4 warps).',
       );
     }
-    return narrowPlan(shape, weights, device, Math.max(1, Math.round(plan.block.k / pattern.group)), warps);
+    return narrowPlan(shape, weights, device, Math.max(1, Math.round(plan.block.k / pattern.group)), warps, input);
   }
   if (plan.variant === 'decode' || plan.variant === 'general') {
     const rows = plan.block.m;
@@ -464,7 +471,14 @@ function narrowApplies(shape: MatmulShape, weights: WeightsInfo): boolean {
  * zeroed C). `windowsPerSplit` forces the split (benchmarks, forced plans); `forcedWarps` the warps per block (8 or
  * 4; by default 4 where 8-warp blocks would need more than one wave).
  */
-function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice, windowsPerSplit: number | undefined, forcedWarps?: number): CudaPlan {
+function narrowPlan(
+  shape: MatmulShape,
+  weights: WeightsInfo,
+  device: CudaDevice,
+  windowsPerSplit: number | undefined,
+  forcedWarps: number | undefined,
+  input: PlanInput,
+): CudaPlan {
   const pattern = weights.pattern!;
   const rows = STREAM_ROWS.find((r) => r >= Math.min(shape.m, DECODE_ROWS))!;
   const windows = Math.ceil(weights.keptRows / pattern.keep);
@@ -481,8 +495,10 @@ function narrowPlan(shape: MatmulShape, weights: WeightsInfo, device: CudaDevice
   const splits = Math.ceil(windows / perSplit);
   // Gathering MT ≥ 8 values per kept row from row-major A reads MT sectors from L2 per kept row and block; from Aᵀ one
   // run. Measured: worth its transpose launch once the grid passes one block per SM (N = 11008: 4–15 % faster), not
-  // at N = 4096 (5–15 % slower).
-  const transposed = rows >= NARROW_TRANSPOSED_ROWS && columnBlocks > device.multiprocessors;
+  // at N = 4096 (5–15 % slower). A device matrix keeps its Aᵀ, so there it is free and Aᵀ wins at N = 4096 too: M = 8
+  // 8 / 12 / 15 / 19 % faster at 16 / 12 / 8 / 4:32, M = 16 −5 / +2 / +9 / +23 %
+  // (results/experiments-2026-11-25/narrow-columns/).
+  const transposed = rows >= NARROW_TRANSPOSED_ROWS && (input === 'device-matrix' || columnBlocks > device.multiprocessors);
   const kernel = transposed ? 5 : 4;
   return rowBlockPlan({ variant: 'decode', kernel, slices: warps, rows, columns: NARROW_COLUMNS, threadColumns: 1, stages: 2, threads: warps * 32 }, pattern, perSplit, splits);
 }

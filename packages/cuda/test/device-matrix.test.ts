@@ -121,6 +121,17 @@ describe('device matrices (stand-in addon)', () => {
     expect(timings).toHaveLength(3);
   });
 
+  it('plans the narrow kernel on Aᵀ for a device matrix from 8 rows, and on row-major A for a host one', async () => {
+    const { backend, calls } = standIn();
+    const w = await backend.prepare(randomCompressed(64, 64, nmPattern(8, 32, 32), 4));
+    const a = randomDense(8, 64, 1);
+    await backend.matmul(a, w);
+    const x = await backend.upload(a);
+    (await backend.matmulDevice(x, w)).dispose();
+    await backend.time(a, w, { repeats: 1, warmup: 0, input: 'device-matrix' });
+    expect(calls.map((c) => c.plan.kernel)).toEqual([4, 5, 5]);
+  });
+
   it('frees every live device matrix when the backend is disposed', async () => {
     const { backend, matrices } = standIn();
     const x = await backend.upload(randomDense(2, 64, 1));

@@ -31,6 +31,12 @@ describe('cuda planner', () => {
     // From 8 rows on grids above one block per SM the gather reads Aᵀ.
     expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.kernel).toBe(5);
     expect(planCuda({ m: 4, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.kernel).toBe(4);
+    // On a device matrix Aᵀ is kept (no transpose per call), so from 8 rows the gather reads it on any grid.
+    expect(planCuda({ m: 8, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100).native.kernel).toBe(4);
+    expect(planCuda({ m: 8, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100, 'device-matrix').native.kernel).toBe(5);
+    expect(planCuda({ m: 4, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100, 'device-matrix').native.kernel).toBe(4);
+    const forced = planCuda({ m: 8, n: 4096, k: 4096 }, info(4, 32, 4096, 4096), h100).tiling;
+    expect(nativeFromTiling(forced, info(4, 32, 4096, 4096), h100, { m: 8, n: 4096, k: 4096 }, 'device-matrix').native.kernel).toBe(5);
     // Blocks of 4 warps where 8-warp blocks need more than one wave (344 column blocks > 2 × 132), up to 8 rows.
     expect(planCuda({ m: 8, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100)).toMatchObject({ tiling: { threads: 128 }, native: { slices: 4 } });
     expect(planCuda({ m: 1, n: 11008, k: 4096 }, info(4, 32, 4096, 11008), h100).native.slices).toBe(4);

@@ -267,7 +267,8 @@ void Context::enqueue(const DeviceWeights& w, const Plan& plan, const Buffers& b
   const bool narrow = plan.kernel == Plan::Narrow || plan.kernel == Plan::NarrowTransposed;
   if (plan.kernel == Plan::Stream || narrow) {
     StreamArgs args{b.a, m, k, w.values, s.ldb, n, w.indices, s.vectors, s.keep, s.group, s.vectorLength,
-                    s.keptRows, std::max(1, plan.windowsPerSplit), b.c, 0, b.at, b.lda};
+                    s.keptRows, std::max(1, plan.windowsPerSplit), b.c, 0, b.at, b.lda, 0, b.ldc > 0 ? 1 : 0, b.ldc};
+    if (b.ldc > 0 && plan.kernel != Plan::NarrowTransposed) throw CudaFailure("a column-form C needs a tiled or transposed narrow plan", -1);
     if (b.at && !b.atReady) check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
     const int windows = s.keptRows / s.keep;
     const int splits = (windows + args.windowsPerSplit - 1) / args.windowsPerSplit;
@@ -418,7 +419,7 @@ std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, cons
   else ensureRowMajor(a);
   std::shared_ptr<DeviceMatrix> c;
   try {
-    c = allocateProduct(m, w.shape.cols, isTiled(plan));
+    c = allocateProduct(m, w.shape.cols, columnsIn);
   } catch (...) {
     cudaStreamSynchronize(stream_);  // A's new form, if any, is complete before anything else runs
     throw;
@@ -452,7 +453,7 @@ std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, cons
       check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
       b.atReady = true;
     }
-    if (deviceInput && isTiled(plan)) {  // C in its column form, as matmulDevice writes it
+    if (deviceInput && readsColumns(plan)) {  // C in its column form, as matmulDevice writes it
       const int n = w.shape.cols;
       cudaFreeAsync(b.c, stream_);
       b.c = nullptr;

@@ -128,13 +128,14 @@ class Context {
   /// Copies a device matrix into `host` (its `count` floats, row-major).
   bool readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdle = false);
   /// C (a new device matrix, M × N) = A (on the device, M × K) · weights. Nothing crosses to the host but, for
-  /// widened weights (plan.finiteA), the flag of a device-side finite check. A tiled plan reads A's column form
-  /// (made once, then kept with A) and writes C in its column form; the other plans read and write row-major.
+  /// widened weights (plan.finiteA), the flag of a device-side finite check. A tiled or transposed narrow plan reads
+  /// A's column form (made once, then kept with A) and writes C in its column form; the other plans read and write
+  /// row-major.
   std::shared_ptr<DeviceMatrix> matmulDevice(const DeviceWeights& w, const Plan& plan, DeviceMatrix& a, int m, int k,
                                              bool onlyIfIdle = false);
   /// Per-launch device times in ms of `repeats` launches after `warmup`, A and C resident. `deviceInput`: A and C in
-  /// the layouts matmulDevice reads and writes in a chain (a tiled plan's Aᵀ made once before the warm-up, C in its
-  /// column form), else as matmul lays them out (row-major A transposed by every launch of a tiled plan).
+  /// the layouts matmulDevice reads and writes in a chain (the Aᵀ of a plan that reads it made once before the
+  /// warm-up, C in its column form), else as matmul lays them out (row-major A, transposed by every such launch).
   std::vector<double> time(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, int warmup, int repeats,
                            bool deviceInput = false);
   void memInfo(size_t* free, size_t* total);

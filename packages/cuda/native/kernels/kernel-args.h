@@ -68,6 +68,9 @@ struct StreamArgs {
   const float* At;         // transposed narrow kernel: Aᵀ, (K + 1) × lda, row K all zeros (else null)
   int lda;
   int firstSplit;          // split of blockIdx.y = 0: more splits than a grid's y holds go out as several launches
+  int columnsC;            // transposed narrow kernel: 1 = C written as its column form Cᵀ (row n at C + n·ldc, rows
+                           // M..ldc-1 zeros), 0 = row-major C
+  int ldc;                 // columnsC: row stride of Cᵀ (a multiple of 16, ≥ M)
 };
 
 }  // namespace nmkit

@@ -106,6 +106,27 @@ __global__ void __launch_bounds__(WARPS * 32, (MT >= 16 ? 1 : 2) * (8 / WARPS)) 
 #pragma unroll
   for (int m = 0; m < MT; ++m) sC[warp][m][lane] = acc[m];
   __syncthreads();
+  if (Transposed && p.columnsC) {
+    // Cᵀ: consecutive threads take consecutive rows of one column (a contiguous run of a row of Cᵀ); the last row
+    // block also writes the pad rows up to ldc as zeros.
+    const int rows = (blockIdx.z + 1 == gridDim.z ? p.ldc : m0 + MT) - m0;
+    for (int i = threadIdx.x; i < rows * kNarrowColumns; i += kNarrowThreads) {
+      const int m = i % rows;
+      const int col = n0 + i / rows;
+      if (col >= p.N) continue;
+      float sum = 0.f;
+      if (m < MT && m0 + m < p.M) {
+#pragma unroll
+        for (int w = 0; w < kNarrowWarps; ++w) sum += sC[w][m][col - n0];
+      } else if (p.atomic) {
+        continue;  // a zeroed pad row stays zero
+      }
+      float* gC = p.C + static_cast<size_t>(col) * p.ldc + m0 + m;
+      if (p.atomic) atomicAdd(gC, sum);
+      else *gC = sum;
+    }
+    return;
+  }
   for (int i = threadIdx.x; i < MT * kNarrowColumns; i += kNarrowThreads) {
     const int m = i / kNarrowColumns;
     const int col = n0 + i % kNarrowColumns;
