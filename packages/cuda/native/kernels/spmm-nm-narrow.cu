@@ -22,7 +22,9 @@ __global__ void __launch_bounds__(WARPS * 32, (MT >= 16 ? 1 : 2) * (8 / WARPS)) 
   constexpr int kNarrowWarps = WARPS;
   constexpr int kNarrowThreads = WARPS * 32;
   __shared__ __align__(16) float sRows[kNarrowWarps][kChunkRows][MT];  // gathered A of each warp's chunk
-  __shared__ float sC[kNarrowWarps][MT][kNarrowColumns];              // the warps' partial tiles
+  // The warps' partial tiles; rows padded to 33 floats so that the column-form epilogue, whose consecutive threads
+  // take consecutive rows of one column, reads them without bank conflicts.
+  __shared__ float sC[kNarrowWarps][MT][kNarrowColumns + 1];
   const int lane = threadIdx.x % 32;
   const int warp = threadIdx.x / 32;
   const int n0 = blockIdx.x * kNarrowColumns;
