@@ -109,15 +109,14 @@ __global__ void __launch_bounds__(WARPS * 32, (MT >= 16 ? 1 : 2) * (8 / WARPS)) 
   for (int m = 0; m < MT; ++m) sC[warp][m][lane] = acc[m];
   __syncthreads();
   if (Transposed && p.columnsC) {
-    // Cᵀ: consecutive threads take consecutive rows of one column (a contiguous run of a row of Cᵀ); the last row
-    // block also writes the pad rows up to ldc as zeros.
-    const int rows = (blockIdx.z + 1 == gridDim.z ? p.ldc : m0 + MT) - m0;
-    for (int i = threadIdx.x; i < rows * kNarrowColumns; i += kNarrowThreads) {
-      const int m = i % rows;
-      const int col = n0 + i / rows;
+    // Cᵀ: consecutive threads take consecutive rows of one column (a contiguous run of a row of Cᵀ).
+#pragma unroll
+    for (int i = threadIdx.x; i < MT * kNarrowColumns; i += kNarrowThreads) {
+      const int m = i % MT;
+      const int col = n0 + i / MT;
       if (col >= p.N) continue;
       float sum = 0.f;
-      if (m < MT && m0 + m < p.M) {
+      if (m0 + m < p.M) {
 #pragma unroll
         for (int w = 0; w < kNarrowWarps; ++w) sum += sC[w][m][col - n0];
       } else if (p.atomic) {
@@ -126,6 +125,14 @@ __global__ void __launch_bounds__(WARPS * 32, (MT >= 16 ? 1 : 2) * (8 / WARPS)) 
       float* gC = p.C + static_cast<size_t>(col) * p.ldc + m0 + m;
       if (p.atomic) atomicAdd(gC, sum);
       else *gC = sum;
+    }
+    // The pad rows past the last row block, up to ldc: zeros (with atomics, the memset wrote them).
+    const int pad = p.ldc - (m0 + MT);
+    if (blockIdx.z + 1 == gridDim.z && pad > 0 && !p.atomic) {
+      for (int i = threadIdx.x; i < pad * kNarrowColumns; i += kNarrowThreads) {
+        const int col = n0 + i / pad;
+        if (col < p.N) p.C[static_cast<size_t>(col) * p.ldc + m0 + MT + i % pad] = 0.f;
+      }
     }
     return;
   }
