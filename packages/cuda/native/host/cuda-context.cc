@@ -180,7 +180,7 @@ void Context::release(Buffers& b) {
 
 void Context::ensureColumns(DeviceMatrix& a, int m, int k) {
   if (a.columns) return;
-  const int lda = roundUp(m, kColumnFormPad);
+  const int lda = columnFormStride(m);
   const size_t floats = static_cast<size_t>(k + 1) * lda;
   float* at = nullptr;
   check(cudaMallocAsync(&at, floats * sizeof(float), stream_), "cudaMallocAsync (column form)");
@@ -218,7 +218,7 @@ std::shared_ptr<DeviceMatrix> Context::allocateProduct(int m, int n, bool column
     c->bytes = c->count * sizeof(float);
     return c;
   }
-  c->lda = roundUp(m, kColumnFormPad);
+  c->lda = columnFormStride(m);
   const size_t floats = static_cast<size_t>(n + 1) * c->lda;
   check(cudaMallocAsync(&c->columns, floats * sizeof(float), stream_), "cudaMallocAsync (C, column form)");
   c->bytes = floats * sizeof(float);
@@ -457,7 +457,7 @@ std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, cons
       const int n = w.shape.cols;
       cudaFreeAsync(b.c, stream_);
       b.c = nullptr;
-      b.ldc = roundUp(m, kColumnFormPad);
+      b.ldc = columnFormStride(m);
       b.cFloats = static_cast<size_t>(n + 1) * b.ldc;
       check(cudaMallocAsync(&b.c, b.cFloats * sizeof(float), stream_), "cudaMallocAsync (C, column form)");
       check(cudaMemsetAsync(b.c, 0, b.cFloats * sizeof(float), stream_), "cudaMemset (C)");

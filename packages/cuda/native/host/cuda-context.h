@@ -72,15 +72,16 @@ struct DeviceWeights {
   ~DeviceWeights();
 };
 
-/// Row padding of a device matrix's column form: a multiple of 4 (the tiled kernels' 16-byte copies) and of every
-/// narrow kernel's rows per block (8, 16), so every kernel that reads Aᵀ reads the column form as it is.
-constexpr int kColumnFormPad = 16;
+/// Row stride of a device matrix's column form for M rows: M rounded up to 8 (M ≤ 8) or 16, a multiple of 4 (the tiled
+/// kernels' 16-byte copies) and of the transposed narrow kernel's rows per block at that M (8 up to 8 rows, else 16),
+/// so every kernel that reads Aᵀ reads the column form as it is, and an 8-row decode chain writes no pad rows.
+inline int columnFormStride(int m) { return (m + (m <= 8 ? 7 : 15)) / (m <= 8 ? 8 : 16) * (m <= 8 ? 8 : 16); }
 
 /// A dense float matrix on the device: activations kept there between calls (NMBackend.matmulDevice). It holds one
 /// or both of two layouts of the same values, made on first need and kept (the values never change):
 ///   - row-major `data` (rows × cols): what upload() copies in, what read() copies out, and what the streaming,
 ///     narrow and cuBLAS kernels read;
-///   - the column form `columns`: Aᵀ, (cols + 1) × lda with lda = rows rounded up to kColumnFormPad, zeros in the pad
+///   - the column form `columns`: Aᵀ, (cols + 1) × lda with lda = columnFormStride(rows), zeros in the pad
 ///     columns and in row cols: what the tiled kernels read, and what a tiled product writes its C as. A chain of
 ///     tiled layers so passes activations from layer to layer with no transpose.
 /// Only the context that made it touches it, under its lock. Freed when the last holder (JS wrapper or a running
