@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +125,14 @@ describe.skipIf(missingBrowser !== undefined)('docs site in Chromium (WebGPU on 
     const runs = await bench.page.locator('[data-testid=results-index] tbody tr').count();
     const empty = await bench.page.locator('[data-testid=no-results]').count();
     expect(runs > 0 || empty === 1, 'either a results index or "no results yet"').toBe(true);
+    // Runs timed on device matrices are labelled, one index row each, so they are not mistaken for the default runs.
+    const resultsRoot = join(docsRoot, '../../packages/bench/results');
+    const deviceRuns = readdirSync(resultsRoot).filter((name) => {
+      const file = join(resultsRoot, name, 'results.json');
+      return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { settings?: { operands?: string } }).settings?.operands === 'device-matrix';
+    }).length;
+    const labelled = await bench.page.locator('[data-testid=results-index] tbody tr', { hasText: '(device-matrix operands)' }).count();
+    expect(labelled, 'device-matrix runs labelled in the index').toBe(deviceRuns);
     await bench.page.close();
     expect([...problems, ...format.problems, ...bench.problems]).toEqual([]);
   }, 60_000);

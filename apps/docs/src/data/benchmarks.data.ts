@@ -85,7 +85,8 @@ async function loadRuns(files: string[]): Promise<BenchmarksData> {
         runs.push({
           id,
           folder: where,
-          suite: json?.suite ?? id,
+          // Runs timed in a matmulDevice chain's layouts say so: the same suite's default run sits beside them.
+          suite: json?.settings?.operands === 'device-matrix' ? `${json.suite ?? id} (device-matrix operands)` : (json?.suite ?? id),
           device: best ? `${best.name} (${best.device ?? 'unknown device'})` : 'unknown',
           date: String(json?.environment?.date ?? json?.startedAt ?? ''),
           cases: json?.cases?.length ?? 0,
@@ -101,6 +102,7 @@ async function loadRuns(files: string[]): Promise<BenchmarksData> {
 /** The fields of nmkit-bench's JSON (schema nmkit-bench/1) the index needs. */
 interface RunJson {
   readonly suite?: string;
+  readonly settings?: { readonly operands?: string };
   readonly startedAt?: string;
   readonly environment?: { readonly date?: string };
   readonly backends?: readonly { readonly name: string; readonly device?: string; readonly benchmarked?: boolean }[];
