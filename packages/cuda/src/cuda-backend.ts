@@ -230,9 +230,9 @@ export class CudaBackend implements NMBackend {
 
   /**
    * Device times (CUDA events) of back-to-back products, A and C resident. With `input: 'device-matrix'`, A and C are
-   * in the layouts of a {@link matmulDevice} chain: a tiled plan reads A's column form, made once before the warm-up,
-   * and writes C's, so a run is the kernel alone; by default a tiled plan transposes the row-major A in every run, as
-   * {@link matmul} does.
+   * in the layouts of a {@link matmulDevice} chain, with its plan: a plan that reads A's column form (tiled, or the
+   * narrow kernel from 8 rows) gets it made once before the warm-up and writes C's, so a run is the kernel alone; by
+   * default such a plan transposes the row-major A in every run, as {@link matmul} does.
    */
   async time(a: DenseMatrix, weights: CudaWeights, options: TimingOptions = {}): Promise<TimingResult> {
     const { warmup, repeats } = timingRuns(options);
