@@ -79,7 +79,6 @@ namespace {
 bool isTiled(const Plan& plan) { return plan.kernel == Plan::TiledLow || plan.kernel == Plan::TiledHigh; }
 /// Plans whose kernel reads Aᵀ (the column form) instead of row-major A.
 bool readsColumns(const Plan& plan) { return isTiled(plan) || plan.kernel == Plan::NarrowTransposed; }
-int roundUp(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
 }  // namespace
 

@@ -75,7 +75,10 @@ struct DeviceWeights {
 /// Row stride of a device matrix's column form for M rows: M rounded up to 8 (M ≤ 8) or 16, a multiple of 4 (the tiled
 /// kernels' 16-byte copies) and of the transposed narrow kernel's rows per block at that M (8 up to 8 rows, else 16),
 /// so every kernel that reads Aᵀ reads the column form as it is, and an 8-row decode chain writes no pad rows.
-inline int columnFormStride(int m) { return (m + (m <= 8 ? 7 : 15)) / (m <= 8 ? 8 : 16) * (m <= 8 ? 8 : 16); }
+inline int columnFormStride(int m) {
+  const int pad = m <= 8 ? 8 : 16;
+  return (m + pad - 1) / pad * pad;
+}
 
 /// A dense float matrix on the device: activations kept there between calls (NMBackend.matmulDevice). It holds one
 /// or both of two layouts of the same values, made on first need and kept (the values never change):
