@@ -121,6 +121,7 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     [3, 4100, 96, nmPattern(16, 32, 32)],
   ];
   const results: { shape: string; pattern: string; plan: string; ok: boolean; error?: string }[] = [];
+  const feeders: Feeders = new Map();
   /**
    * Runs one forced plan, checks it against the reference and records the outcome: through matmul(), and, with
    * `devices`, through matmulDevice() on an uploaded (row-major) A and on an A that a tiled product made in its
@@ -128,14 +129,14 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
    */
   const tryPlan = async (a: DenseMatrix, w: CudaWeights, sparse: CompressedNM, plan: TilingPlan, label: string, devices = false) => {
     const entry = { shape: `${a.rows}x${sparse.cols}x${a.cols}`, pattern: describePattern(sparse.pattern), plan: label };
-    const routes: [string, () => Promise<DenseMatrix>][] = [['matmul', () => backend.matmul(a, w, { plan })]];
-    if (devices) routes.push(['uploaded', () => productOfDevice(backend, a, w, plan, false)], ['column form', () => productOfDevice(backend, a, w, plan, true)]);
+    // Each route gives the A it multiplied (the column-form route's A is a product itself, as read back) and C.
+    const routes: [string, () => Promise<{ a: DenseMatrix; c: DenseMatrix }>][] = [['matmul', async () => ({ a, c: await backend.matmul(a, w, { plan }) })]];
+    if (devices) routes.push(['uploaded', () => productOfDevice(backend, a, w, plan, undefined)], ['column form', () => productOfDevice(backend, a, w, plan, feeders)]);
     for (const [route, run] of routes) {
       const what = `${label} (${route})`;
       try {
-        // The column-form route's A is a product itself: its read() values are what the plan multiplied.
-        const c = await run();
-        check(c, route === 'column form' ? lastColumnFormA! : a, sparse, what);
+        const product = await run();
+        check(product.c, product.a, sparse, what);
         results.push({ ...entry, plan: what, ok: true });
       } catch (error) {
         results.push({ ...entry, plan: what, ok: false, error: String(error) });
@@ -175,24 +176,31 @@ async function everyCandidate(backend: CudaBackend): Promise<void> {
     await tryPlan(a, w, sparse, plan, `${planLabel(plan)} (65,600 splits)`);
     w.dispose();
   }
+  for (const feeder of feeders.values()) feeder.weights.dispose();
   const passed = results.filter((r) => r.ok).length;
   log(`candidates: ${passed}/${results.length} forced plans correct`);
   save('candidates.json', { passed, total: results.length, results });
 }
 
-/** The A of the last column-form route of {@link productOfDevice}, as read back from the device. */
-let lastColumnFormA: DenseMatrix | undefined;
-const feeders = new Map<string, { weights: CudaWeights; sparse: CompressedNM }>();
+/** 96 × K weights by K, that make column-form A for {@link productOfDevice}. */
+type Feeders = Map<number, { weights: CudaWeights; sparse: CompressedNM }>;
 
 /**
- * A·w (forced plan) through matmulDevice, read back. `columnForm`: A is first made on the device as the product of a
- * random A₀ (M × 96) and 96 × K 8:32 V = 32 weights, on a forced tiled plan (where one is a candidate), so it exists
- * only in its column form; its read() values (kept in lastColumnFormA) are the A the check uses.
+ * A·w (forced plan) through matmulDevice, read back, with the A it multiplied. With `feeders`, A is first made on the
+ * device as the product of a random A₀ (M × 96) and 96 × K 8:32 V = 32 weights, on a forced tiled plan (where one is a
+ * candidate), so it exists only in its column form; its read() values are then the A to check against.
  */
-async function productOfDevice(backend: CudaBackend, a: DenseMatrix, w: CudaWeights, plan: TilingPlan, columnForm: boolean): Promise<DenseMatrix> {
+async function productOfDevice(
+  backend: CudaBackend,
+  a: DenseMatrix,
+  w: CudaWeights,
+  plan: TilingPlan,
+  feeders: Feeders | undefined,
+): Promise<{ a: DenseMatrix; c: DenseMatrix }> {
   let x: CudaMatrix;
-  if (columnForm) {
-    const key = `${a.cols}`;
+  let multiplied = a;
+  if (feeders) {
+    const key = a.cols;
     let feeder = feeders.get(key);
     if (!feeder) {
       const sparse = randomCompressed(96, a.cols, nmPattern(8, 32, 32), 700 + a.cols);
@@ -205,13 +213,13 @@ async function productOfDevice(backend: CudaBackend, a: DenseMatrix, w: CudaWeig
     const x0 = await backend.upload(a0);
     x = await backend.matmulDevice(x0, feeder.weights, { plan: tiled?.tiling });
     x0.dispose();
-    lastColumnFormA = await x.read();
-    check(lastColumnFormA, a0, feeder.sparse, 'column-form feeder');
+    multiplied = await x.read();
+    check(multiplied, a0, feeder.sparse, 'column-form feeder');
   } else {
     x = await backend.upload(a);
   }
   try {
-    return await readProduct(backend, x, w, { plan });
+    return { a: multiplied, c: await readProduct(backend, x, w, { plan }) };
   } finally {
     x.dispose();
   }

@@ -200,7 +200,7 @@ export class CudaBackend implements NMBackend {
     this.assertOpen();
     assertUploadable(this.name, this.capabilities, a);
     // No host copy first: the contract keeps a.data unchanged until the promise resolves, and the addon holds it.
-    const native = await this.call('upload', () => this.context.uploadMatrix(a.data));
+    const native = await this.call('upload', () => this.context.uploadMatrix(a.data, a.rows, a.cols));
     return this.adopt(a.rows, a.cols, native);
   }
 

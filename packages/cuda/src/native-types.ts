@@ -70,8 +70,8 @@ export interface NativeMatrix {
 export interface NativeContext {
   upload(desc: NativeUpload): Promise<NativeWeights>;
   matmul(weights: NativeWeights, a: Float32Array, m: number, k: number, plan: NativePlan): Promise<Float32Array>;
-  /** A device copy of `data`. */
-  uploadMatrix(data: Float32Array): Promise<NativeMatrix>;
+  /** A device copy of `data`, a rows × cols row-major matrix (the addon refuses a length that is not rows · cols). */
+  uploadMatrix(data: Float32Array, rows: number, cols: number): Promise<NativeMatrix>;
   /** A new host array of the matrix's floats. */
   readMatrix(matrix: NativeMatrix): Promise<Float32Array>;
   /** C (a new device matrix) = A (device, m × k) · weights; a running call keeps A alive if JS frees it meanwhile. */

@@ -55,7 +55,8 @@ export function standIn(options: { refuse?: number; failWideUpload?: boolean; to
       async matmul(w: { handle: number }, _a: Float32Array, m: number, _k: number, plan: NativePlan) {
         return run(w, m, plan, false);
       }
-      async uploadMatrix(data: Float32Array) {
+      async uploadMatrix(data: Float32Array, rows: number, cols: number) {
+        if (rows * cols !== data.length) throw new RangeError(`uploadMatrix: ${rows}×${cols} does not match ${data.length} floats`);
         return matrix(data.slice());
       }
       async readMatrix(m: StandInMatrix) {

@@ -155,16 +155,16 @@ class MatmulWorker : public PromiseWorker {
 
 class UploadMatrixWorker : public PromiseWorker {
  public:
-  UploadMatrixWorker(Napi::Env env, std::shared_ptr<Context> ctx, Napi::Float32Array source)
-      : PromiseWorker(env, std::move(ctx)), host_(source.Data()), count_(source.ElementLength()) {
+  UploadMatrixWorker(Napi::Env env, std::shared_ptr<Context> ctx, Napi::Float32Array source, int rows, int cols)
+      : PromiseWorker(env, std::move(ctx)), host_(source.Data()), rows_(rows), cols_(cols) {
     sourceRef_ = Napi::Persistent(static_cast<Napi::Object>(source));
   }
-  void Run() override { result_ = context->uploadMatrix(host_, count_); }
+  void Run() override { result_ = context->uploadMatrix(host_, rows_, cols_); }
   void OnOK() override { deferred.Resolve(wrapMatrix(Env(), result_)); }
 
  private:
   const float* host_;
-  size_t count_;
+  int rows_, cols_;
   Napi::ObjectReference sourceRef_;
   std::shared_ptr<DeviceMatrix> result_;
 };
@@ -295,17 +295,24 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
     return queue(worker());
   }
 
-  /// uploadMatrix(data: Float32Array): Promise<DeviceMatrix>
+  /// uploadMatrix(data: Float32Array, rows, cols): Promise<DeviceMatrix> (data holds the rows × cols floats, row-major)
   Napi::Value UploadMatrix(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto data = info[0].As<Napi::Float32Array>();
+    const int rows = info[1].As<Napi::Number>().Int32Value();
+    const int cols = info[2].As<Napi::Number>().Int32Value();
+    // The copy reads rows · cols floats of `data`: never past its end (the backend validates first; this guards the addon).
+    if (rows < 0 || cols < 0 || static_cast<size_t>(rows) * cols != data.ElementLength()) {
+      throw Napi::RangeError::New(env, "uploadMatrix: " + std::to_string(rows) + "×" + std::to_string(cols) + " does not match " +
+                                           std::to_string(data.ElementLength()) + " floats");
+    }
     return inlineOrQueue(
         env, data.ElementLength() <= kInlineMaxFloats,
         [&]() -> Napi::Value {
-          auto matrix = context_->uploadMatrix(data.Data(), data.ElementLength(), true);
+          auto matrix = context_->uploadMatrix(data.Data(), rows, cols, true);
           return matrix ? Napi::Value(wrapMatrix(env, matrix)) : Napi::Value();
         },
-        [&] { return new UploadMatrixWorker(env, context_, data); });
+        [&] { return new UploadMatrixWorker(env, context_, data, rows, cols); });
   }
 
   /// readMatrix(matrix): Promise<Float32Array> (a new array of the matrix's floats)

@@ -137,20 +137,14 @@ void Context::ensureCublas() {
   cublas_.setMathMode(cublasHandle_, kCublasDefaultMath);
 }
 
-Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int m, int k, float* a, float* c) {
+Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int m, int k) {
   Buffers b;
   const int n = w.shape.cols;
-  if (a && c) {
-    b.a = a;
-    b.c = c;
-    b.ownsOperands = false;
-  } else {
-    check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
-    const cudaError_t e = cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_);
-    if (e != cudaSuccess) {
-      cudaFreeAsync(b.a, stream_);
-      check(e, "cudaMallocAsync (C)");
-    }
+  check(cudaMallocAsync(&b.a, static_cast<size_t>(m) * k * sizeof(float), stream_), "cudaMallocAsync (A)");
+  const cudaError_t allocatedC = cudaMallocAsync(&b.c, static_cast<size_t>(m) * n * sizeof(float), stream_);
+  if (allocatedC != cudaSuccess) {
+    cudaFreeAsync(b.a, stream_);
+    check(allocatedC, "cudaMallocAsync (C)");
   }
   b.cFloats = static_cast<size_t>(m) * n;
   if (readsColumns(plan)) {
@@ -169,21 +163,21 @@ Context::Buffers Context::allocate(const DeviceWeights& w, const Plan& plan, int
 }
 
 void Context::release(Buffers& b) {
-  if (b.ownsOperands) {
-    cudaFreeAsync(b.a, stream_);
-    cudaFreeAsync(b.c, stream_);
+  if (b.ownsOperands) {  // (null before allocate() ran: a call that failed first)
+    if (b.a) cudaFreeAsync(b.a, stream_);
+    if (b.c) cudaFreeAsync(b.c, stream_);
   }
   if (b.at && b.ownsAt) cudaFreeAsync(b.at, stream_);
   b = Buffers{};
 }
 
-void Context::ensureColumns(DeviceMatrix& a, int m, int k) {
+void Context::ensureColumns(DeviceMatrix& a) {
   if (a.columns) return;
-  const int lda = columnFormStride(m);
-  const size_t floats = static_cast<size_t>(k + 1) * lda;
+  const int lda = columnFormStride(a.rows);
+  const size_t floats = static_cast<size_t>(a.cols + 1) * lda;
   float* at = nullptr;
   check(cudaMallocAsync(&at, floats * sizeof(float), stream_), "cudaMallocAsync (column form)");
-  const cudaError_t e = launchTranspose(a.data, m, k, at, lda, stream_);
+  const cudaError_t e = launchTranspose(a.data, a.rows, a.cols, at, lda, stream_);
   if (e != cudaSuccess) {
     cudaFreeAsync(at, stream_);
     check(e, "transpose launch (column form)");
@@ -195,6 +189,11 @@ void Context::ensureColumns(DeviceMatrix& a, int m, int k) {
 
 void Context::ensureRowMajor(DeviceMatrix& a) {
   if (a.data) return;
+  a.data = rowMajorCopy(a);
+  a.bytes += a.count * sizeof(float);
+}
+
+float* Context::rowMajorCopy(const DeviceMatrix& a) {
   float* data = nullptr;
   check(cudaMallocAsync(&data, a.count * sizeof(float), stream_), "cudaMallocAsync (row-major form)");
   const cudaError_t e = launchFromColumns(a.columns, a.lda, a.rows, a.cols, data, stream_);
@@ -202,8 +201,27 @@ void Context::ensureRowMajor(DeviceMatrix& a) {
     cudaFreeAsync(data, stream_);
     check(e, "transpose launch (row-major form)");
   }
-  a.data = data;
-  a.bytes += a.count * sizeof(float);
+  return data;
+}
+
+Context::Buffers Context::chainBuffers(const DeviceWeights& w, const Plan& plan, DeviceMatrix& a, std::shared_ptr<DeviceMatrix>& c) {
+  const bool columns = readsColumns(plan);
+  if (columns) ensureColumns(a);
+  else ensureRowMajor(a);
+  c = allocateProduct(a.rows, w.shape.cols, columns);
+  Buffers b;
+  b.a = a.data;
+  b.c = columns ? c->columns : c->data;
+  b.ldc = columns ? c->lda : 0;
+  b.cFloats = columns ? static_cast<size_t>(c->cols + 1) * c->lda : c->count;
+  b.ownsOperands = false;
+  if (columns) {
+    b.at = a.columns;
+    b.lda = a.lda;
+    b.ownsAt = false;
+    b.atReady = true;
+  }
+  return b;
 }
 
 std::shared_ptr<DeviceMatrix> Context::allocateProduct(int m, int n, bool columns) {
@@ -355,18 +373,25 @@ bool Context::matmul(const DeviceWeights& w, const Plan& plan, const float* a, i
   return true;
 }
 
-std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, size_t count, bool onlyIfIdle) {
+std::shared_ptr<DeviceMatrix> Context::uploadMatrix(const float* host, int rows, int cols, bool onlyIfIdle) {
   auto lock = acquire(onlyIfIdle);
   if (!lock.owns_lock()) return nullptr;
   check(cudaSetDevice(device_), "cudaSetDevice");
+  auto matrix = copyIn(host, rows, cols);
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (device matrix)");
+  return matrix;
+}
+
+std::shared_ptr<DeviceMatrix> Context::copyIn(const float* host, int rows, int cols) {
   auto matrix = std::make_shared<DeviceMatrix>();
   matrix->device = device_;
-  if (count == 0) return matrix;  // an empty A: nothing to hold (a product refuses it before it gets here)
-  check(cudaMallocAsync(&matrix->data, count * sizeof(float), stream_), "cudaMallocAsync (device matrix)");
-  matrix->count = count;
-  matrix->bytes = count * sizeof(float);
-  check(cudaMemcpyAsync(matrix->data, host, count * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (device matrix)");
-  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (device matrix)");
+  matrix->rows = rows;
+  matrix->cols = cols;
+  matrix->count = static_cast<size_t>(rows) * cols;
+  if (matrix->count == 0) return matrix;  // an empty A: nothing to hold (a product refuses it before it gets here)
+  check(cudaMallocAsync(&matrix->data, matrix->count * sizeof(float), stream_), "cudaMallocAsync (device matrix)");
+  matrix->bytes = matrix->count * sizeof(float);
+  check(cudaMemcpyAsync(matrix->data, host, matrix->count * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (device matrix)");
   return matrix;
 }
 
@@ -384,15 +409,7 @@ bool Context::readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdl
   if (matrix.count == 0) return true;
   check(cudaSetDevice(device_), "cudaSetDevice");
   // Only the column form: made row-major in scratch for the copy (not kept: a read is usually a chain's last use).
-  float* scratch = nullptr;
-  if (!matrix.data) {
-    check(cudaMallocAsync(&scratch, matrix.count * sizeof(float), stream_), "cudaMallocAsync (read)");
-    const cudaError_t e = launchFromColumns(matrix.columns, matrix.lda, matrix.rows, matrix.cols, scratch, stream_);
-    if (e != cudaSuccess) {
-      cudaFreeAsync(scratch, stream_);
-      check(e, "transpose launch (read)");
-    }
-  }
+  float* scratch = matrix.data ? nullptr : rowMajorCopy(matrix);
   const cudaError_t e = cudaMemcpyAsync(host, scratch ? scratch : matrix.data, matrix.count * sizeof(float), cudaMemcpyDeviceToHost, stream_);
   if (scratch) cudaFreeAsync(scratch, stream_);
   check(e, "cudaMemcpy (read)");
@@ -406,34 +423,20 @@ std::shared_ptr<DeviceMatrix> Context::matmulDevice(const DeviceWeights& w, cons
   if (!lock.owns_lock()) return nullptr;
   check(cudaSetDevice(device_), "cudaSetDevice");
   requireSameDevice(a, device_);
-  if (a.count != static_cast<size_t>(m) * k) throw CudaFailure("device matrix A holds " + std::to_string(a.count) + " floats, not M·K", -1);
-  a.rows = m;
-  a.cols = k;
+  if (a.rows != m || a.cols != k) {
+    throw CudaFailure("device matrix A is " + std::to_string(a.rows) + "×" + std::to_string(a.cols) + ", not " + std::to_string(m) + "×" + std::to_string(k), -1);
+  }
   if (plan.finiteA) {  // whichever form A has (the column form's pad is zeros)
     if (a.data) requireFiniteOnDevice(a.data, a.count);
     else requireFiniteOnDevice(a.columns, static_cast<size_t>(k + 1) * a.lda);
   }
-  const bool columnsIn = readsColumns(plan);
-  if (columnsIn) ensureColumns(a, m, k);
-  else ensureRowMajor(a);
   std::shared_ptr<DeviceMatrix> c;
+  Buffers b;
   try {
-    c = allocateProduct(m, w.shape.cols, columnsIn);
+    b = chainBuffers(w, plan, a, c);
   } catch (...) {
     cudaStreamSynchronize(stream_);  // A's new form, if any, is complete before anything else runs
     throw;
-  }
-  Buffers b;
-  b.a = a.data;
-  b.c = c->columns ? c->columns : c->data;
-  b.ldc = c->columns ? c->lda : 0;
-  b.cFloats = c->columns ? static_cast<size_t>(w.shape.cols + 1) * c->lda : c->count;
-  b.ownsOperands = false;
-  if (columnsIn) {
-    b.at = a.columns;
-    b.lda = a.lda;
-    b.ownsAt = false;
-    b.atReady = true;
   }
   runAndRelease(b, [&] { enqueue(w, plan, b, m, k); });
   return c;
@@ -443,23 +446,19 @@ std::vector<double> Context::time(const DeviceWeights& w, const Plan& plan, cons
                                   int repeats, bool deviceInput) {
   std::lock_guard<std::mutex> lock(mutex_);
   check(cudaSetDevice(device_), "cudaSetDevice");
-  Buffers b = allocate(w, plan, m, k);
+  // deviceInput: A and C as device matrices and the buffers matmulDevice would bind (A's form made once, here); they
+  // are freed (stream 0) after the stream has been synchronised, on every path out.
+  std::shared_ptr<DeviceMatrix> deviceA, deviceC;
+  Buffers b;
   std::vector<cudaEvent_t> events(repeats + 1, nullptr);
   std::vector<double> samples;
   try {
-    check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
-    if (deviceInput && b.at) {  // A's column form, made once as a device matrix's is
-      check(launchTranspose(b.a, m, k, b.at, b.lda, stream_), "transpose launch");
-      b.atReady = true;
-    }
-    if (deviceInput && readsColumns(plan)) {  // C in its column form, as matmulDevice writes it
-      const int n = w.shape.cols;
-      cudaFreeAsync(b.c, stream_);
-      b.c = nullptr;
-      b.ldc = columnFormStride(m);
-      b.cFloats = static_cast<size_t>(n + 1) * b.ldc;
-      check(cudaMallocAsync(&b.c, b.cFloats * sizeof(float), stream_), "cudaMallocAsync (C, column form)");
-      check(cudaMemsetAsync(b.c, 0, b.cFloats * sizeof(float), stream_), "cudaMemset (C)");
+    if (deviceInput) {
+      deviceA = copyIn(a, m, k);
+      b = chainBuffers(w, plan, *deviceA, deviceC);
+    } else {
+      b = allocate(w, plan, m, k);
+      check(cudaMemcpyAsync(b.a, a, static_cast<size_t>(m) * k * sizeof(float), cudaMemcpyHostToDevice, stream_), "cudaMemcpy (A)");
     }
     for (int i = 0; i < warmup; ++i) enqueue(w, plan, b, m, k);
     check(cudaStreamSynchronize(stream_), "warm-up");

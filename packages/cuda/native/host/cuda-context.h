@@ -93,8 +93,8 @@ struct DeviceMatrix {
   float* data = nullptr;     // row-major, or null while only the column form exists
   float* columns = nullptr;  // column form, or null until a tiled kernel needs it
   int lda = 0;               // row stride of the column form
-  int rows = 0, cols = 0;    // M × K (known once a product made or used it: an upload has only the count)
-  size_t count = 0;          // floats of the matrix
+  int rows = 0, cols = 0;    // M × K
+  size_t count = 0;          // floats of the matrix: rows · cols
   std::atomic<size_t> bytes{0};  // device bytes held (both forms): read by JS while a worker may add a form
   int device = 0;
   ~DeviceMatrix();
@@ -127,8 +127,8 @@ class Context {
 
   /// C (M × N) = A (M × K) · weights, into `c` (host, M·N floats).
   bool matmul(const DeviceWeights& w, const Plan& plan, const float* a, int m, int k, float* c, bool onlyIfIdle = false);
-  /// A device copy of `count` host floats.
-  std::shared_ptr<DeviceMatrix> uploadMatrix(const float* host, size_t count, bool onlyIfIdle = false);
+  /// A device copy of a rows × cols host matrix (row-major).
+  std::shared_ptr<DeviceMatrix> uploadMatrix(const float* host, int rows, int cols, bool onlyIfIdle = false);
   /// Copies a device matrix into `host` (its `count` floats, row-major).
   bool readMatrix(const DeviceMatrix& matrix, float* host, bool onlyIfIdle = false);
   /// C (a new device matrix, M × N) = A (on the device, M × K) · weights. Nothing crosses to the host but, for
@@ -157,12 +157,19 @@ class Context {
     bool ownsAt = true;        // false: Aᵀ is a device matrix's column form (not freed with the call)
     bool atReady = false;      // Aᵀ already holds A (a column form, or made once before timed runs): no transpose
   };
-  /// This call's buffers: A and C allocated here unless given (device matrices), and Aᵀ when the plan transposes.
-  Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k, float* a = nullptr, float* c = nullptr);
+  /// The buffers of a call on a host A: A and C allocated here, and Aᵀ when the plan reads it (the call transposes).
+  Buffers allocate(const DeviceWeights& w, const Plan& plan, int m, int k);
+  /// The buffers of a call on device matrix `a`, as matmulDevice runs it: A in the form the plan reads (made now if
+  /// missing, then kept with A) and `c`, a new device matrix in the form the plan writes.
+  Buffers chainBuffers(const DeviceWeights& w, const Plan& plan, DeviceMatrix& a, std::shared_ptr<DeviceMatrix>& c);
+  /// A device copy of a host matrix (the caller holds the lock).
+  std::shared_ptr<DeviceMatrix> copyIn(const float* host, int rows, int cols);
   /// The device matrix's column form (made from its row-major data on first need).
-  void ensureColumns(DeviceMatrix& a, int m, int k);
+  void ensureColumns(DeviceMatrix& a);
   /// The device matrix's row-major data (made from its column form on first need).
   void ensureRowMajor(DeviceMatrix& a);
+  /// A new row-major copy of a column-form matrix, stream-ordered; the caller frees it.
+  float* rowMajorCopy(const DeviceMatrix& a);
   /// A new device matrix for C (M × N): its column form when `columns`, with the zero row N set, else row-major.
   std::shared_ptr<DeviceMatrix> allocateProduct(int m, int n, bool columns);
   /// Throws CudaFailure kNonFiniteA when any of `count` floats at `a` (device) is a NaN or ±Inf.
