@@ -83,15 +83,15 @@ inline int columnFormStride(int m) {
 /// A dense float matrix on the device: activations kept there between calls (NMBackend.matmulDevice). It holds one
 /// or both of two layouts of the same values, made on first need and kept (the values never change):
 ///   - row-major `data` (rows × cols): what upload() copies in, what read() copies out, and what the streaming,
-///     narrow and cuBLAS kernels read;
+///     row-major narrow and cuBLAS kernels read;
 ///   - the column form `columns`: Aᵀ, (cols + 1) × lda with lda = columnFormStride(rows), zeros in the pad
-///     columns and in row cols: what the tiled kernels read, and what a tiled product writes its C as. A chain of
-///     tiled layers so passes activations from layer to layer with no transpose.
+///     columns and in row cols: what the tiled and transposed narrow kernels read, and what their products write
+///     C as. A chain of such layers so passes activations from layer to layer with no transpose.
 /// Only the context that made it touches it, under its lock. Freed when the last holder (JS wrapper or a running
 /// worker) lets go.
 struct DeviceMatrix {
   float* data = nullptr;     // row-major, or null while only the column form exists
-  float* columns = nullptr;  // column form, or null until a tiled kernel needs it
+  float* columns = nullptr;  // column form, or null until a kernel that reads Aᵀ needs it
   int lda = 0;               // row stride of the column form
   int rows = 0, cols = 0;    // M × K
   size_t count = 0;          // floats of the matrix: rows · cols
@@ -151,7 +151,7 @@ class Context {
     float* at = nullptr;
     float* c = nullptr;
     int lda = 0;
-    int ldc = 0;               // > 0: C is written in the column form (tiled plans only), with this row stride
+    int ldc = 0;               // > 0: C is written in the column form (plans that read Aᵀ), with this row stride
     size_t cFloats = 0;        // floats of C's buffer (what split-K atomics zero first)
     bool ownsOperands = true;  // false: A and C belong to device matrices
     bool ownsAt = true;        // false: Aᵀ is a device matrix's column form (not freed with the call)
